@@ -532,3 +532,78 @@ async fn destroy_stack(clients: &Clients, name: &str, d: &Deployed) -> Result<()
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::Event;
+
+    fn ev(logical: &str, ty: &str, status: &str, reason: Option<&str>) -> Event {
+        Event {
+            id: format!("{logical}-{status}"),
+            time: "12:00:00".into(),
+            logical_id: logical.into(),
+            resource_type: ty.into(),
+            status: status.into(),
+            reason: reason.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_failed_update_names_the_resource_its_reason_and_the_rollback() {
+        let events = [
+            ev(
+                "Api",
+                STACK_TYPE,
+                "UPDATE_IN_PROGRESS",
+                Some("User Initiated"),
+            ),
+            ev(
+                "Work",
+                "AWS::SQS::Queue",
+                "UPDATE_FAILED",
+                Some("Resource handler returned message: \"Invalid value\""),
+            ),
+            ev(
+                "Api",
+                STACK_TYPE,
+                "UPDATE_ROLLBACK_IN_PROGRESS",
+                Some("The following resource(s) failed to update: [Work]."),
+            ),
+            ev("Api", STACK_TYPE, "UPDATE_ROLLBACK_COMPLETE", None),
+        ];
+        assert_eq!(
+            failed("Api", "UPDATE_ROLLBACK_COMPLETE", &events).to_string(),
+            "stack Api did not reach a complete state: it ended in UPDATE_ROLLBACK_COMPLETE (rolled back: the stack is \
+             as it was before this deploy); failed resources:\n  Work (AWS::SQS::Queue) UPDATE_FAILED: Resource \
+             handler returned message: \"Invalid value\""
+        );
+    }
+
+    #[test]
+    fn a_stack_failing_without_a_failed_resource_gives_the_stack_reason() {
+        let events = [
+            ev(
+                "Api",
+                STACK_TYPE,
+                "CREATE_IN_PROGRESS",
+                Some("User Initiated"),
+            ),
+            ev(
+                "Api",
+                STACK_TYPE,
+                "ROLLBACK_IN_PROGRESS",
+                Some("No export named Base:Key:Arn found"),
+            ),
+            ev("Api", STACK_TYPE, "ROLLBACK_COMPLETE", None),
+        ];
+        let message = failed("Api", "ROLLBACK_COMPLETE", &events).to_string();
+        assert!(
+            message.contains(
+                "(creation rolled back: the stack is empty, and the next deploy deletes it first)"
+            ),
+            "{message}"
+        );
+        assert!(message.ends_with("Api (AWS::CloudFormation::Stack) ROLLBACK_COMPLETE: No export named Base:Key:Arn found"), "{message}");
+    }
+}

@@ -377,6 +377,40 @@ async fn bootstrap_deploy_no_change_update_diff_destroy() {
         "Stack Producer\n  Resources\n  [~] AWS::SSM::Parameter Setting\n      ~ Properties.Value \"v1\" -> \"v2\"\nStack Consumer\n  no differences\n"
     );
 
+    // With --change-set the diff also asks CloudFormation about replacements (moto's change sets carry none, so
+    // the output is the same here; on AWS an in-place update says "updated in place").
+    let r = run(
+        &moto,
+        &["diff", "--assembly", asm, "--change-set", "Producer"],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .contains("      ~ Properties.Value \"v1\" -> \"v2\"\n"),
+        "{}",
+        r.stdout
+    );
+
+    // Without --assembly the app is synthesized first: here an "app" that copies the synth output.
+    let out = work.path().join("fresh.out");
+    let app = format!("f() {{ mkdir -p \"$3\" && cp -r '{asm}'/. \"$3\"; }}; f");
+    let r = run(
+        &moto,
+        &[
+            "diff",
+            "--app",
+            &app,
+            "--out",
+            out.to_str().unwrap(),
+            "Consumer",
+        ],
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "Stack Consumer\n  no differences\n")
+    );
+    assert!(out.join("manifest.json").is_file());
+
     // --no-execute leaves a change set to review and the stack as it was.
     let r = run(
         &moto,
