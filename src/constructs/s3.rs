@@ -139,8 +139,9 @@ impl Default for LifecycleRule {
 /// Props of a [`Bucket`].
 #[derive(Clone, Debug)]
 pub struct BucketProps<'a> {
-    /// A fixed bucket name (globally unique: 3 to 63 lowercase letters, digits, `.` and `-`). Without it
-    /// CloudFormation generates a unique name.
+    /// A fixed bucket name (globally unique: 3 to 63 lowercase letters, digits, `.` and `-`), or a parameter's
+    /// `Ref`. Without it CloudFormation generates a unique name; a bucket that notifies a function which it also
+    /// grants access to needs a name (see [`Bucket::add_event_notification`]).
     pub bucket_name: Option<Val<String>>,
     /// Encryption at rest. Without it objects are encrypted with S3-managed keys.
     pub encryption: BucketEncryption<'a>,
@@ -446,6 +447,11 @@ impl Bucket {
     /// The permission names this bucket by ARN when the bucket has a `bucket_name`; without one it names the
     /// account (`SourceAccount`) only, because naming the bucket's generated ARN would make the permission
     /// and the bucket depend on each other. Give the bucket a name to scope the permission to it.
+    ///
+    /// **A function that is notified and also granted access** (the usual case: it reads the new object) needs
+    /// a bucket with a `bucket_name`. The bucket refers to the function, so the function's role must not refer
+    /// to the bucket: grants on a named bucket use an ARN made from the name and avoid that; grants on an
+    /// unnamed bucket refer to it, and CloudFormation rejects the cycle (cfn-lint reports it as E3004).
     pub fn add_event_notification(
         &self,
         event: EventType,
@@ -479,12 +485,10 @@ impl Bucket {
                     function_name: Some(function.function_arn()),
                     principal: Some("s3.amazonaws.com".into()),
                     source_account: Some(fns::account_id()),
-                    source_arn: self.bucket_name.as_ref().map(|name| {
-                        fns::sub_with(
-                            "arn:${AWS::Partition}:s3:::${Name}",
-                            [("Name", name.clone())],
-                        )
-                    }),
+                    source_arn: self
+                        .bucket_name
+                        .as_ref()
+                        .map(|name| arn_from_name(name, "")),
                     ..Default::default()
                 },
             );
@@ -552,10 +556,23 @@ impl Bucket {
     }
     /// The objects whose keys start with `key_prefix`, to grant access to a part of the bucket only:
     /// `bucket.objects("exports/").grant_read(&function)`.
+    ///
+    /// On a bucket with a `bucket_name`, grants name the bucket by an ARN made from that name rather than by a
+    /// reference to the bucket resource, so that a function the bucket notifies can also be granted access to
+    /// it without a dependency cycle (see [`Bucket::add_event_notification`]).
     pub fn objects(&self, key_prefix: &str) -> Objects<'_> {
+        let pattern = format!("{key_prefix}*");
+        let (bucket_arn, objects_arn) = match &self.bucket_name {
+            Some(name) => (
+                arn_from_name(name, ""),
+                arn_from_name(name, &format!("/{pattern}")),
+            ),
+            None => (self.bucket_arn(), self.arn_for_objects(&pattern)),
+        };
         Objects {
             bucket: self,
-            arn: self.arn_for_objects(&format!("{key_prefix}*")),
+            bucket_arn,
+            objects_arn,
         }
     }
 
@@ -636,15 +653,16 @@ impl Bucket {
 #[derive(Clone, Debug)]
 pub struct Objects<'a> {
     bucket: &'a Bucket,
-    arn: Val<String>,
+    bucket_arn: Val<String>,
+    objects_arn: Val<String>,
 }
 
 impl Objects<'_> {
     /// Lets the grantee read these objects and list the bucket (and decrypt with the bucket's key).
     pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) {
         let role = grantee.grant_role();
-        role.grant(actions::S3_READ_BUCKET, [self.bucket.bucket_arn()]);
-        role.grant(actions::S3_READ_OBJECTS, [self.arn.clone()]);
+        role.grant(actions::S3_READ_BUCKET, [self.bucket_arn.clone()]);
+        role.grant(actions::S3_READ_OBJECTS, [self.objects_arn.clone()]);
         self.grant_key(grantee, actions::S3_KMS_READ);
     }
     /// Lets the grantee put and delete these objects (and encrypt with the bucket's key).
@@ -661,19 +679,35 @@ impl Objects<'_> {
     pub fn grant_put(&self, grantee: &(impl Grantable + ?Sized)) {
         grantee
             .grant_role()
-            .grant(actions::S3_PUT, [self.arn.clone()]);
+            .grant(actions::S3_PUT, [self.objects_arn.clone()]);
         self.grant_key(grantee, actions::S3_KMS_WRITE);
     }
     /// Lets the grantee delete these objects (deleting needs no key).
     pub fn grant_delete(&self, grantee: &(impl Grantable + ?Sized)) {
         grantee
             .grant_role()
-            .grant(actions::S3_DELETE, [self.arn.clone()]);
+            .grant(actions::S3_DELETE, [self.objects_arn.clone()]);
     }
     fn grant_key(&self, grantee: &(impl Grantable + ?Sized), key_actions: &[&str]) {
         if let Some(key) = &self.bucket.key {
             key.grant(grantee, key_actions);
         }
+    }
+}
+
+/// `arn:<partition>:s3:::<name><suffix>` without a reference to the bucket resource. `${` in a literal is
+/// escaped for `Fn::Sub`.
+fn arn_from_name(name: &Val<String>, suffix: &str) -> Val<String> {
+    let suffix = suffix.replace("${", "${!");
+    match name.raw() {
+        Value::String(literal) => fns::sub(format!(
+            "arn:${{AWS::Partition}}:s3:::{}{suffix}",
+            literal.replace("${", "${!")
+        )),
+        _ => fns::sub_with(
+            format!("arn:${{AWS::Partition}}:s3:::${{Name}}{suffix}"),
+            [("Name", name.clone())],
+        ),
     }
 }
 

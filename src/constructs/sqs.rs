@@ -446,3 +446,56 @@ fn check_receive_count(path: &str, n: u32) -> Result<u32, ConstructError> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::constructs::cloudwatch::Statistic;
+
+    #[test]
+    fn queue_metrics_carry_the_queue_name_and_the_statistic_that_makes_sense() {
+        let app = crate::App::new();
+        let s = app.stack("S");
+        let q = Queue::new(&s.scope(), "Q", QueueProps::default()).unwrap();
+        let name = vec![("QueueName".to_owned(), q.queue_name())];
+        let cases = [
+            (
+                q.metric_approximate_number_of_messages_visible(),
+                "ApproximateNumberOfMessagesVisible",
+                Statistic::Maximum,
+            ),
+            (
+                q.metric_approximate_age_of_oldest_message(),
+                "ApproximateAgeOfOldestMessage",
+                Statistic::Maximum,
+            ),
+            (
+                q.metric_number_of_messages_sent(),
+                "NumberOfMessagesSent",
+                Statistic::Sum,
+            ),
+            (
+                q.metric_number_of_messages_deleted(),
+                "NumberOfMessagesDeleted",
+                Statistic::Sum,
+            ),
+            (
+                q.metric_sent_message_size(),
+                "SentMessageSize",
+                Statistic::Average,
+            ),
+        ];
+        for (metric, metric_name, statistic) in cases {
+            assert_eq!(metric.namespace(), "AWS/SQS");
+            assert_eq!(metric.metric_name(), metric_name);
+            assert_eq!(metric.get_statistic(), statistic, "{metric_name}");
+            assert_eq!(metric.dimensions(), &name[..]);
+            assert_eq!(metric.get_period(), Duration::from_secs(300));
+        }
+        // The free functions of the cloudwatch module return the same metrics.
+        assert_eq!(
+            crate::constructs::cloudwatch::metric_approximate_number_of_messages_visible(&q),
+            q.metric_approximate_number_of_messages_visible()
+        );
+    }
+}
