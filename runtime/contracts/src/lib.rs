@@ -6,11 +6,14 @@
 //! renamed field or event changes both sides at once, or fails to compile / fails a check.
 //! Deliberately light: serde, serde_json and schemars only (no AWS SDK, no async runtime).
 
+pub mod analytics;
 pub mod api;
 pub mod env;
 pub mod envelope;
 pub mod events;
 pub mod ingest;
+pub mod jobs;
+pub mod notifications;
 pub mod outbox;
 pub mod pattern;
 pub mod stream_orders;

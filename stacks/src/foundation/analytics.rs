@@ -1,10 +1,130 @@
-//! Not written yet.
+//! `Analytics`: every domain event on the platform bus is copied to an encrypted Kinesis stream (partitioned
+//! by order id, so one order's events stay in order), and the analytics function aggregates the stream into
+//! a table: orders per status and revenue per hour (`contracts::analytics` has the key layout).
 
-use cfnkit::constructs::ConstructError;
-use cfnkit::App;
+use std::collections::BTreeMap;
+use std::time::Duration;
 
+use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
+use cfnkit::constructs::events::EventPattern;
+use cfnkit::constructs::kinesis::{Stream, StreamEncryption, StreamProps};
+use cfnkit::constructs::lambda::{KinesisEventSource, StartingPosition};
+use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
+use cfnkit::constructs::{ConstructError, Principal, Role, RoleProps};
+use cfnkit::l1::events;
+use cfnkit::{App, Val};
+use contracts::analytics;
+
+use super::serverless;
 use crate::Base;
 
-pub fn stack(_app: &App, _base: &Base) -> Result<(), ConstructError> {
+pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
+    let stack = app.stack("Analytics");
+    stack.set_description(
+        "Order platform: every domain event to an encrypted Kinesis stream, aggregated into orders per status \
+         and revenue per hour",
+    );
+    let scope = stack.scope();
+    let key = serverless::key(&scope, "analytics")?;
+
+    let stream = Stream::new(
+        &scope,
+        "EventStream",
+        StreamProps {
+            encryption: StreamEncryption::Kms(&key),
+            // A week to replay, should the aggregation need rebuilding.
+            retention_period: Some(Duration::from_secs(7 * 24 * 3_600)),
+            ..Default::default()
+        },
+    )?;
+    // The rule is the L1 type with a role of its own: the Rule construct's Kinesis target grants the stream
+    // key with the wildcard actions of `grant_encrypt`, where putting records needs exactly
+    // kms:GenerateDataKey.
+    let role = Role::new(
+        &scope,
+        "AllDomainEventsRuleRole",
+        Principal::service("events.amazonaws.com"),
+        RoleProps {
+            description: Some(
+                "Puts the platform's domain events into the analytics stream".to_owned(),
+            ),
+            ..Default::default()
+        },
+    )?;
+    role.grant(
+        &["kinesis:PutRecord", "kinesis:PutRecords"],
+        [stream.stream_arn()],
+    );
+    role.grant(&["kms:GenerateDataKey"], [key.key_arn()]);
+    scope.add(
+        "AllDomainEventsRule",
+        events::Rule {
+            description: Some("Every domain event of the platform, to the analytics stream".into()),
+            event_bus_name: Some(base.bus.event_bus_name()),
+            event_pattern: Some(Val::from(
+                EventPattern::new()
+                    .source(analytics::DOMAIN_EVENT_SOURCES)
+                    .to_json(),
+            )),
+            state: Some(events::rule::State::Enabled.into()),
+            targets: Some(Val::from(vec![events::rule::Target {
+                id: Some("EventStream".into()),
+                arn: Some(stream.stream_arn()),
+                role_arn: Some(role.role_arn()),
+                // One order's events share a shard, so they are aggregated in the order they happened.
+                kinesis_parameters: Some(Val::from(events::rule::KinesisParameters {
+                    partition_key_path: Some("$.detail.orderId".into()),
+                })),
+                ..Default::default()
+            }])),
+            ..Default::default()
+        },
+    );
+
+    let table = Table::new(
+        &scope,
+        "AnalyticsTable",
+        Attribute::string(analytics::PK),
+        TableProps {
+            encryption_key: Some(&key),
+            ..Default::default()
+        },
+    )?;
+    let function = serverless::function(
+        &scope,
+        "Aggregator",
+        "analytics",
+        "Aggregates domain events from the analytics stream: orders per status, revenue per hour",
+        &key,
+        BTreeMap::from([(analytics::ANALYTICS_TABLE, table.table_name())]),
+    )?;
+    table.grant_read_write_data(&function);
+    // Records that fail every retry are described here instead of blocking the shard.
+    let failures = Queue::new(
+        &scope,
+        "AggregatorFailures",
+        QueueProps {
+            encryption: QueueEncryption::Kms(&key),
+            retention_period: Some(Duration::from_secs(14 * 86_400)),
+            ..Default::default()
+        },
+    )?;
+    function.add_event_source(
+        KinesisEventSource::new(
+            "EventStream",
+            stream.stream_arn(),
+            StartingPosition::TrimHorizon,
+        )
+        .encryption_key(&key)
+        .batch_size(100)
+        .max_batching_window(Duration::from_secs(5))
+        .on_failure(&failures),
+    )?;
+    stream.grant_read(&function);
+    cfnkit::rules::suppress(
+        failures.handle(),
+        "SQS3",
+        "this queue is the analytics mapping's on-failure destination: it is itself where failed records go",
+    );
     Ok(())
 }

@@ -162,7 +162,6 @@ fn postgres(scope: &Scope, env: &Env, net: &Network) -> Result<Server, Construct
             manage_master_user_password: Some(true.into()),
             master_user_secret: Some(Val::from(rds::db_instance::MasterUserSecret {
                 kms_key_id: Some(key.clone()),
-                ..Default::default()
             })),
             multi_az: Some(env.multi_az.into()),
             db_subnet_group_name: Some(subnets.ref_()),

@@ -1,10 +1,135 @@
-//! Not written yet.
+//! `Jobs`: the seed's Lambda jobs and the catalog. An invoice per confirmed payment, written to an encrypted
+//! invoice bucket (bus -> queue -> function); the catalog table (products, read-heavy, DynamoDB per the
+//! seed); catalog images uploaded under `uploads/` of the image bucket are resized into `thumbnails/` by a
+//! function that S3 triggers through EventBridge (S3 -> default bus -> queue -> function, which avoids the
+//! bucket/permission reference cycle of direct S3 notifications).
 
+use std::collections::BTreeMap;
+
+use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
+use cfnkit::constructs::events::{EventPattern, Rule, RuleProps, Target};
 use cfnkit::constructs::ConstructError;
-use cfnkit::App;
+use cfnkit::l1::s3;
+use cfnkit::{App, Val};
+use contracts::jobs;
+use contracts::{DomainEvent, PaymentConfirmation};
 
+use super::buckets::{access_log_bucket, secure_bucket};
+use super::serverless;
 use crate::Base;
 
-pub fn stack(_app: &App, _base: &Base) -> Result<(), ConstructError> {
+/// Days old object versions are kept in the job buckets.
+const NONCURRENT_DAYS: i64 = 90;
+
+pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
+    let stack = app.stack("Jobs");
+    stack.set_description(
+        "Order platform: invoice generation into S3 on PaymentConfirmation, catalog table, S3-triggered image \
+         resize",
+    );
+    let scope = stack.scope();
+    let key = serverless::key(&scope, "jobs")?;
+    let access_logs = access_log_bucket(&scope, "AccessLogBucket", 365);
+
+    // Invoices.
+    let invoices = secure_bucket(&scope, "InvoiceBucket", &key, &access_logs, NONCURRENT_DAYS);
+    let invoice_fn = serverless::function(
+        &scope,
+        "InvoiceGenerator",
+        "invoice",
+        "Writes the invoice of each confirmed payment to the invoice bucket",
+        &key,
+        BTreeMap::from([(jobs::INVOICE_BUCKET, invoices.name())]),
+    )?;
+    invoice_fn.role().grant(
+        &["s3:PutObject"],
+        [invoices.arn_for_objects(&format!("{}*", jobs::INVOICE_PREFIX))],
+    );
+    key.grant_encrypt(&invoice_fn);
+    let invoice_queue = serverless::queue_into(&scope, "InvoiceQueue", &key, &invoice_fn)?;
+    let rule = Rule::new(
+        &scope,
+        "PaymentConfirmationRule",
+        RuleProps {
+            event_bus: Some(&base.bus),
+            event_pattern: Some(
+                EventPattern::new()
+                    .source([PaymentConfirmation::SOURCE])
+                    .detail_type([PaymentConfirmation::DETAIL_TYPE]),
+            ),
+            description: Some("Confirmed payments, to the invoice queue".to_owned()),
+            ..Default::default()
+        },
+    )?;
+    rule.add_target(Target::sqs(&invoice_queue))?;
+    invoices.finish(&scope);
+
+    // Catalog.
+    let catalog = Table::new(
+        &scope,
+        "CatalogTable",
+        Attribute::string("productId"),
+        TableProps {
+            encryption_key: Some(&key),
+            ..Default::default()
+        },
+    )?;
+    let images = secure_bucket(&scope, "ImageBucket", &key, &access_logs, NONCURRENT_DAYS);
+    // Object-level events go to the account's default bus, where the resize rule picks up uploads.
+    images.handle.resource_mut().notification_configuration =
+        Some(Val::from(s3::bucket::NotificationConfiguration {
+            event_bridge_configuration: Some(Val::from(s3::bucket::EventBridgeConfiguration {
+                event_bridge_enabled: Some(true.into()),
+            })),
+            ..Default::default()
+        }));
+    let resize_fn = serverless::function(
+        &scope,
+        "ImageResizer",
+        "image_resize",
+        "Resizes catalog images uploaded under uploads/ into thumbnails/",
+        &key,
+        BTreeMap::from([
+            (jobs::IMAGE_BUCKET, images.name()),
+            (jobs::CATALOG_TABLE, catalog.table_name()),
+        ]),
+    )?;
+    resize_fn.role().grant(
+        &["s3:GetObject"],
+        [images.arn_for_objects(&format!("{}*", jobs::UPLOAD_PREFIX))],
+    );
+    resize_fn.role().grant(
+        &["s3:PutObject"],
+        [images.arn_for_objects(&format!("{}*", jobs::THUMBNAIL_PREFIX))],
+    );
+    key.grant_encrypt_decrypt(&resize_fn);
+    catalog.grant_write_data(&resize_fn);
+    let resize_queue = serverless::queue_into(&scope, "ImageResizeQueue", &key, &resize_fn)?;
+    let uploads = Rule::new(
+        &scope,
+        "ImageUploadedRule",
+        RuleProps {
+            event_pattern: Some(
+                EventPattern::new()
+                    .source(["aws.s3"])
+                    .detail_type(["Object Created"])
+                    .detail(serde_json::json!({
+                        "object": {"key": [{"prefix": jobs::UPLOAD_PREFIX}]}
+                    })),
+            ),
+            description: Some(
+                "Catalog images uploaded under uploads/, to the resize queue".to_owned(),
+            ),
+            ..Default::default()
+        },
+    )?;
+    // Only this bucket's uploads: the name is a reference, which the serde pattern cannot hold.
+    uploads.handle().add_override(
+        "Properties.EventPattern.detail.bucket.name",
+        cfnkit::Value::list([images.name()]),
+    );
+    uploads.add_target(Target::sqs(&resize_queue))?;
+    images.finish(&scope);
+    access_logs.finish(&scope);
     Ok(())
 }

@@ -12,7 +12,8 @@
 //! - [`compute`]: an ECS Fargate cluster and the notification service, an EKS cluster with a managed node group.
 //! - [`identity`]: the Cognito user pool the APIs authorize against, a WAF web ACL.
 //! - [`observability`]: CloudTrail, X-Ray group and sampling rule, the environment's dashboard.
-//! - [`analytics`], [`notifications`], [`jobs`]: the serverless services on the Base bus.
+//! - [`analytics`], [`notifications`], [`jobs`]: the serverless services on the Base bus (what they share is
+//!   in [`serverless`]; S3 buckets in [`buckets`]).
 
 pub mod analytics;
 pub mod buckets;
@@ -23,6 +24,7 @@ pub mod jobs;
 pub mod network;
 pub mod notifications;
 pub mod observability;
+pub mod serverless;
 
 use cfnkit::constructs::logs::Retention;
 use cfnkit::App;
@@ -117,14 +119,12 @@ pub const AZ_COUNT: usize = 2;
 /// Every seed-004 stack: the foundation of each environment, then the serverless services.
 pub fn stacks(app: &App, base: &Base) -> Result<(), String> {
     let err = |e: cfnkit::constructs::ConstructError| e.to_string();
-    let mut identities = Vec::new();
     for env in [Env::dev(), Env::prod()] {
         let net = network::stack(app, &env).map_err(err)?;
         let data = data::stack(app, &env, &net).map_err(err)?;
         let compute = compute::stack(app, &env, &net, &data).map_err(err)?;
-        let identity = identity::stack(app, &env, &net).map_err(err)?;
+        identity::stack(app, &env, &net).map_err(err)?;
         observability::stack(app, &env, &net, &data, &compute).map_err(err)?;
-        identities.push(identity);
     }
     analytics::stack(app, base).map_err(err)?;
     notifications::stack(app, base).map_err(err)?;

@@ -1,0 +1,126 @@
+//! What the seed-004 serverless stacks (analytics, notifications, jobs) share: a key per stack, a function of
+//! `platform-handlers` with the platform's defaults, an SQS queue with a dead-letter queue feeding a function,
+//! and checkov skips with their reasons.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use cfnkit::constructs::kms::{Key, KeyProps};
+use cfnkit::constructs::lambda::{Code, Function, FunctionProps, SqsEventSource};
+use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps};
+use cfnkit::constructs::ConstructError;
+use cfnkit::{Scope, Val};
+
+/// The cargo package whose binaries the seed-004 functions run (`runtime/analytics`).
+pub const PACKAGE: &str = "platform-handlers";
+
+/// Every function's timeout: a few DynamoDB or S3 calls per record, with room for SDK retries.
+pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(30);
+/// Six times [`FUNCTION_TIMEOUT`] (CFNKIT-SQS-VIS): a batch being retried is not delivered again meanwhile.
+pub const QUEUE_VISIBILITY: Duration = Duration::from_secs(180);
+/// Receives before a message moves to its dead-letter queue.
+pub const MAX_RECEIVE_COUNT: u32 = 3;
+/// Concurrent executions reserved for each function (checkov CKV_AWS_115).
+pub const RESERVED_CONCURRENCY: u32 = 5;
+
+/// Why these functions run outside the environments' VPCs (checkov CKV_AWS_117).
+pub const NO_VPC_REASON: &str = "the function only calls AWS APIs (DynamoDB, S3, Kinesis, SQS) over TLS with IAM \
+     authentication, and serves both environments' shared bus; a VPC would add NAT or endpoints without \
+     narrowing what it can reach";
+/// Why they have no Lambda dead-letter queue (checkov CKV_AWS_116).
+pub const SYNC_INVOKED_REASON: &str = "the function is invoked by an event source mapping (SQS or Kinesis), never \
+     asynchronously; failed records stay in the queue until its dead-letter queue, or go to the stream \
+     mapping's on-failure queue";
+/// Why their roles have wildcards (cdk-nag IAM5).
+pub const ROLE_WILDCARDS_REASON: &str = "X-Ray accepts only Resource `*`; kms:GenerateDataKey* and kms:ReEncrypt* \
+     come from grants on resources encrypted with the stack's own key and name that key only; object grants name \
+     one key prefix of the stack's own bucket";
+
+/// The stack's own customer-managed key (queues, topic, tables, logs, environment).
+pub fn key(scope: &Scope, what: &str) -> Result<Key, ConstructError> {
+    Key::new(
+        scope,
+        "ServiceKey",
+        KeyProps {
+            description: Some(format!("Order platform {what}: data key")),
+            ..Default::default()
+        },
+    )
+}
+
+/// The binary `bin` of [`PACKAGE`], tracing on, a year of encrypted logs, environment encrypted with `key`.
+pub fn function(
+    scope: &Scope,
+    id: &str,
+    bin: &str,
+    description: &str,
+    key: &Key,
+    environment: BTreeMap<&'static str, Val<String>>,
+) -> Result<Function, ConstructError> {
+    let function = Function::new(
+        scope,
+        id,
+        Code::asset(bin),
+        FunctionProps {
+            description: Some(description.to_owned()),
+            environment: environment
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            environment_encryption: Some(key),
+            timeout: Some(FUNCTION_TIMEOUT),
+            memory_size: Some(256),
+            reserved_concurrency: Some(RESERVED_CONCURRENCY),
+            log_encryption_key: Some(key),
+            ..Default::default()
+        },
+    )?;
+    skip_checkov(
+        function.handle(),
+        &[
+            ("CKV_AWS_117", NO_VPC_REASON),
+            ("CKV_AWS_116", SYNC_INVOKED_REASON),
+        ],
+    );
+    cfnkit::rules::suppress(function.role().handle(), "IAM5", ROLE_WILDCARDS_REASON);
+    Ok(function)
+}
+
+/// A queue encrypted with `key`, with a dead-letter queue (`<Id>Dlq`), consumed by `function` with partial
+/// batch failures.
+pub fn queue_into(
+    scope: &Scope,
+    id: &str,
+    key: &Key,
+    function: &Function,
+) -> Result<Queue, ConstructError> {
+    let queue = Queue::new(
+        scope,
+        id,
+        QueueProps {
+            encryption: QueueEncryption::Kms(key),
+            dead_letter: DeadLetter::Create {
+                max_receive_count: MAX_RECEIVE_COUNT,
+            },
+            visibility_timeout: Some(QUEUE_VISIBILITY),
+            retention_period: Some(Duration::from_secs(4 * 86_400)),
+            ..Default::default()
+        },
+    )?;
+    function.add_event_source(SqsEventSource::new(&queue).batch_size(10))?;
+    Ok(queue)
+}
+
+/// Records checkov checks that do not apply, with the reason, in `Metadata.checkov.skip`.
+pub fn skip_checkov(handle: &cfnkit::ResourceHandle, skips: &[(&str, &str)]) {
+    let entries = skips.iter().map(|(id, reason)| {
+        cfnkit::Value::map([
+            ("id", cfnkit::Value::from(*id)),
+            ("comment", cfnkit::Value::from(*reason)),
+        ])
+    });
+    handle.add_metadata(
+        "checkov",
+        cfnkit::Value::map([("skip", cfnkit::Value::list(entries))]),
+    );
+}
