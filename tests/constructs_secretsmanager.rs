@@ -8,6 +8,7 @@ mod constructs_support;
 use std::time::Duration;
 
 use cfnkit::constructs::kms::{Key, KeyProps};
+use cfnkit::constructs::lambda::{Code, Function, FunctionProps};
 use cfnkit::constructs::secretsmanager::{GenerateSecretString, Secret, SecretProps};
 use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
 use cfnkit::{fns, App};
@@ -197,6 +198,44 @@ fn rotation_adds_a_schedule_after_the_functions_permission() {
     assert_eq!(p["Principal"], "secretsmanager.amazonaws.com");
     assert_eq!(p["Action"], "lambda:InvokeFunction");
     assert_eq!(p["SourceArn"], json!({"Ref": "DbCredentials"}));
+}
+
+#[test]
+fn a_rotation_function_in_the_same_stack_is_granted_and_wired_without_a_cycle() {
+    let app = App::new();
+    let s = app.stack("Secrets");
+    let key = Key::new(&s.scope(), "K", KeyProps::default()).unwrap();
+    let secret = Secret::new(
+        &s.scope(),
+        "ApiToken",
+        SecretProps {
+            encryption_key: Some(&key),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let f = Function::new(
+        &s.scope(),
+        "Rotator",
+        Code::asset("rotator"),
+        FunctionProps::default(),
+    )
+    .unwrap();
+    secret.grant_rotate(&f);
+    secret
+        .add_rotation_schedule(&f, Duration::from_secs(7 * 86_400))
+        .unwrap();
+    let t = template(&app, "Secrets");
+    assert_eq!(
+        resource(&t, "ApiTokenRotationSchedule")["Properties"]["RotationLambdaARN"],
+        json!({"Fn::GetAtt": ["Rotator", "Arn"]})
+    );
+    assert!(allows(
+        &role_statements(&t, "RotatorServiceRole"),
+        "secretsmanager:UpdateSecretVersionStage"
+    ));
+    // cfn-lint's E3004 reports dependency cycles.
+    lint_or_skip(&app);
 }
 
 #[test]
