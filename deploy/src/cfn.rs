@@ -15,6 +15,8 @@ use crate::events::{self, Event, Progress};
 /// How often a running operation is polled. CloudFormation's own console polls about as often.
 const POLL: Duration = Duration::from_millis(1500);
 const CHANGE_SET_POLL: Duration = Duration::from_millis(500);
+/// How long a settled status is doubted while the operation has shown no event of its own.
+const START_GRACE: Duration = Duration::from_secs(30);
 
 /// Everything a template may need; CloudFormation refuses IAM resources and macros (`AWS::Serverless`,
 /// `AWS::LanguageExtensions`) without them, and the reviewed synth output is what acknowledges them.
@@ -433,6 +435,7 @@ pub async fn watch(
     let mut seen = HashSet::new();
     let mut all = Vec::new();
     let mut progress = Progress::default();
+    let mut waited = Duration::ZERO;
     loop {
         // Status before events: every event up to the settled status is then fetched in this round.
         let status = describe(cfn, stack_id)
@@ -450,10 +453,17 @@ pub async fn watch(
             }
             all.push(e);
         }
-        if events::is_settled(&status) {
+        // A settled status counts once the operation's own first stack event is seen: until then it may still be
+        // the status from before (UPDATE_COMPLETE of the previous deploy, REVIEW_IN_PROGRESS of a new stack).
+        let started = all
+            .iter()
+            .any(|e| e.resource_type == events::STACK_TYPE && e.logical_id == stack);
+        let gone = status == "DELETE_COMPLETE";
+        if events::is_settled(&status) && (started || gone || waited >= START_GRACE) {
             bar.finish_and_clear();
             return Ok((status, all));
         }
+        waited += POLL;
         tokio::time::sleep(POLL).await;
     }
 }
