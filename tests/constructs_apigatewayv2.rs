@@ -118,7 +118,7 @@ fn the_default_stage_auto_deploys_logs_json_and_throttles() {
         resource(&t, "OrdersAccessLogs")["Properties"]["RetentionInDays"],
         365
     );
-    // No account-wide CloudWatch role: HTTP APIs deliver access logs through their service-linked role.
+    // No account-wide CloudWatch role: HTTP API access logs are delivered as CloudWatch vended logs.
     assert!(of_type(&t, "AWS::ApiGateway::Account").is_empty());
 }
 

@@ -15,8 +15,9 @@
 //! ```
 //!
 //! HTTP APIs have no execution logs (cdk-nag's APIG6 is about REST APIs), no request validation against a
-//! model, and no stage cache; they write access logs without the account's CloudWatch role (API Gateway's
-//! service-linked role delivers them).
+//! model, and no stage cache. Their access logs do not go through the account's CloudWatch role (REST APIs'
+//! do, see [`super::apigateway::ApiGatewayAccount`]): CloudWatch Logs delivers them as vended logs, which asks
+//! the principal that deploys the stack for `logs:CreateLogDelivery` and the related log-delivery permissions.
 
 use std::cell::{RefCell, RefMut};
 use std::collections::BTreeSet;
