@@ -216,15 +216,7 @@ pub async fn ingest(
 
 /// The metadata item of an event (strongly consistent).
 pub async fn load_event(svc: &IngestService, event_id: &str) -> Result<Option<Item>, Error> {
-    Ok(svc
-        .dynamodb
-        .get_item()
-        .table_name(&svc.events_table)
-        .key(PARTITION_KEY, s(event_key(event_id)))
-        .consistent_read(true)
-        .send()
-        .await?
-        .item)
+    crate::get_item(&svc.dynamodb, &svc.events_table, event_key(event_id)).await
 }
 
 /// What the worker did with one message.

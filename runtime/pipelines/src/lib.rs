@@ -31,3 +31,22 @@ pub fn image_s<'a>(image: &'a serde_dynamo::Item, key: &str) -> Option<&'a str> 
         _ => None,
     }
 }
+
+/// The item with partition key `key` of `table` (strongly consistent), if any.
+pub async fn get_item(
+    dynamodb: &aws_sdk_dynamodb::Client,
+    table: &str,
+    key: String,
+) -> Result<Option<order_handlers::util::Item>, Error> {
+    Ok(dynamodb
+        .get_item()
+        .table_name(table)
+        .key(
+            contracts::tables::PARTITION_KEY,
+            order_handlers::util::s(key),
+        )
+        .consistent_read(true)
+        .send()
+        .await?
+        .item)
+}

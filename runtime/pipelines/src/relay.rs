@@ -242,15 +242,7 @@ async fn load_outbox(
     relay: &Relay,
     event_id: &str,
 ) -> Result<Option<order_handlers::util::Item>, Error> {
-    Ok(relay
-        .dynamodb
-        .get_item()
-        .table_name(&relay.outbox_table)
-        .key(PARTITION_KEY, s(outbox_key(event_id)))
-        .consistent_read(true)
-        .send()
-        .await?
-        .item)
+    crate::get_item(&relay.dynamodb, &relay.outbox_table, outbox_key(event_id)).await
 }
 
 fn is_published(item: &order_handlers::util::Item) -> bool {
@@ -300,16 +292,13 @@ pub async fn claim(relay: &Relay, event_id: &str) -> Result<Option<Lease>, Error
 
 /// Whether the ledger shows `event_id` published on `channel`.
 pub async fn in_ledger(relay: &Relay, event_id: &str, channel: Channel) -> Result<bool, Error> {
-    Ok(relay
-        .dynamodb
-        .get_item()
-        .table_name(&relay.ledger_table)
-        .key(PARTITION_KEY, s(ledger_key(event_id, channel)))
-        .consistent_read(true)
-        .send()
-        .await?
-        .item
-        .is_some())
+    Ok(crate::get_item(
+        &relay.dynamodb,
+        &relay.ledger_table,
+        ledger_key(event_id, channel),
+    )
+    .await?
+    .is_some())
 }
 
 /// Publishes the leased event on every channel the ledger does not show yet, recording each in
@@ -470,10 +459,11 @@ pub async fn handle_any(
         .to_owned();
     match source.as_str() {
         "aws:sqs" => Ok(serde_json::to_value(
-            handle_retries(relay, serde_json::from_value(payload)?).await,
+            // Boxed: the relay's future nests deep enough to exceed the compiler's layout depth.
+            Box::pin(handle_retries(relay, serde_json::from_value(payload)?)).await,
         )?),
         "aws:dynamodb" => Ok(serde_json::to_value(
-            handle_stream(relay, serde_json::from_value(payload)?).await,
+            Box::pin(handle_stream(relay, serde_json::from_value(payload)?)).await,
         )?),
         other => Err(format!(
             "outbox_relay takes DynamoDB stream or SQS batches, got eventSource {other}"

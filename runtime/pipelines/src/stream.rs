@@ -148,15 +148,7 @@ pub async fn process_record(svc: &StreamOrders, record: &EventRecord) -> Result<
 
 /// An order item (strongly consistent).
 pub async fn load_order(svc: &StreamOrders, order_id: &str) -> Result<Option<Item>, Error> {
-    Ok(svc
-        .dynamodb
-        .get_item()
-        .table_name(&svc.table)
-        .key(PARTITION_KEY, s(order_key(order_id)))
-        .consistent_read(true)
-        .send()
-        .await?
-        .item)
+    crate::get_item(&svc.dynamodb, &svc.table, order_key(order_id)).await
 }
 
 /// The process function: records in stream order; at the first failure it stops and reports

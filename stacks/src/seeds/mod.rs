@@ -1,10 +1,179 @@
-//! Seeds 000 (transactional outbox), 001 (stream-driven processing) and 002 (raw-event bronze layer): not written
-//! yet (issue #6).
+//! Seeds 000 (transactional outbox), 001 (stream-driven processing) and 002 (raw-event bronze layer), one stack
+//! each, beside the seed-003 order flow: [`outbox`] (`Outbox`), [`stream`] (`StreamOrders`), [`ingest`]
+//! (`Ingest`). Their handlers are the binaries of `runtime/pipelines` (package `pipeline-handlers`); the README's
+//! "Seeds 000-002" section maps every element of each seed to what implements it here.
+//!
+//! What the three stacks share lives in this module: a function with the platform's defaults, an HTTP API
+//! (API Gateway v2) in front of one function, checkov skips with their reasons, and alarms that notify the
+//! platform's ops topic.
 
-use cfnkit::App;
+pub mod ingest;
+pub mod outbox;
+pub mod stream;
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use cfnkit::constructs::apigatewayv2::{
+    HttpApi, HttpApiProps, HttpLambdaIntegration, RouteOptions,
+};
+use cfnkit::constructs::cloudwatch::{Alarm, AlarmProps, Metric};
+use cfnkit::constructs::lambda::{Code, Function, FunctionProps};
+use cfnkit::constructs::sqs::Queue;
+use cfnkit::constructs::ConstructError;
+use cfnkit::{App, Scope, Val};
+
+use crate::service::skip_checkov;
 use crate::Base;
 
-pub fn stacks(_app: &App, _base: &Base) -> Result<(), String> {
+/// The cargo package whose binaries the seeds' functions run.
+pub const PACKAGE: &str = "pipeline-handlers";
+
+/// Every seed function's timeout: a handful of S3, DynamoDB, SQS, SNS and Lambda calls per event, with room for
+/// SDK retries.
+pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Visibility timeout of every queue a seed function consumes: six times [`FUNCTION_TIMEOUT`] (AWS's guidance
+/// and the rule pack's CFNKIT-SQS-VIS), so a batch being retried is not delivered again while still running.
+pub const QUEUE_VISIBILITY: Duration = Duration::from_secs(6 * 30);
+
+/// Receives before a message moves to its dead-letter queue: two retries for a transient failure, then the
+/// message stops blocking and an alarm fires.
+pub const MAX_RECEIVE_COUNT: u32 = 3;
+
+/// Concurrent executions reserved for each function (checkov CKV_AWS_115): bounds the load on DynamoDB and S3.
+pub const RESERVED_CONCURRENCY: u32 = 10;
+
+/// Most concurrent invocations an SQS event source drives: below [`RESERVED_CONCURRENCY`], so throttled batches
+/// do not count towards a message's receives.
+pub const SQS_MAX_CONCURRENCY: u32 = 5;
+
+/// Why the seeds' functions run outside a VPC (checkov CKV_AWS_117).
+pub const NO_VPC_REASON: &str = "the function only calls AWS APIs (S3, DynamoDB, SQS, SNS, Lambda, Secrets Manager) \
+     over TLS with IAM authentication; a VPC would add NAT gateways or endpoints without reducing what it can reach";
+
+/// Why synchronously invoked functions have no Lambda dead-letter queue (checkov CKV_AWS_116).
+pub const SYNC_INVOKED_REASON: &str = "the function is invoked synchronously (API Gateway, an SQS or DynamoDB \
+     stream event source, or Secrets Manager rotation), and a Lambda dead-letter queue only receives failed \
+     asynchronous invocations; failed records go to the event source's own failure destination";
+
+/// Why the functions' roles have wildcards (cdk-nag IAM5): actions AWS accepts only on `*` (X-Ray's trace
+/// writes, DynamoDB's ListStreams for a stream event source, Secrets Manager's GetRandomPassword for the rotation
+/// function); KMS actions with `*` in their names from grants on resources encrypted with the platform key, on
+/// that key only; a table's `index/*` from table grants; object grants on one key prefix of one bucket.
+pub const ROLE_WILDCARDS_REASON: &str = "xray:PutTraceSegments/PutTelemetryRecords, dynamodb:ListStreams and \
+     secretsmanager:GetRandomPassword accept only Resource `*`; kms:GenerateDataKey* and kms:ReEncrypt* come from \
+     grants on resources encrypted with the platform key and apply to that key only; <table>/index/* names the \
+     indexes of the function's own table; <bucket ARN>/<prefix>* names one key prefix of the stack's own bucket";
+
+/// An HTTP API (API Gateway v2) at `<scope>/<id>` with one IAM-authorized route `route` (`"POST /orders"`) to
+/// `function`: payload format 2.0 (`ApiGatewayV2httpRequest`), access logs encrypted with the platform key,
+/// throttled.
+pub fn http_api(
+    scope: &Scope,
+    id: &str,
+    description: &str,
+    route: &str,
+    function: &Function,
+    base: &Base,
+) -> Result<HttpApi, ConstructError> {
+    let api = HttpApi::new(
+        scope,
+        id,
+        HttpApiProps {
+            description: Some(description.to_owned()),
+            access_log_encryption_key: Some(&base.key),
+            ..Default::default()
+        },
+    )?;
+    api.add_route(
+        route,
+        HttpLambdaIntegration::new(function),
+        RouteOptions::default(),
+    )?;
+    Ok(api)
+}
+
+/// Creates the three seed stacks.
+pub fn stacks(app: &App, base: &Base) -> Result<(), String> {
+    ingest::stack(app, base).map_err(|e| e.to_string())?;
+    stream::stack(app, base).map_err(|e| e.to_string())?;
+    outbox::stack(app, base).map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// The binary `bin` of [`PACKAGE`] with the platform's defaults: the platform key for its environment and its
+/// logs, active tracing, one year of logs, [`FUNCTION_TIMEOUT`], [`RESERVED_CONCURRENCY`]. `environment` names
+/// come from the seed's contract module (`contracts::ingest`, `contracts::stream_orders`,
+/// `contracts::outbox`), which the handlers read.
+pub fn function(
+    scope: &Scope,
+    id: &str,
+    bin: &str,
+    description: &str,
+    base: &Base,
+    environment: BTreeMap<&'static str, Val<String>>,
+    dead_letter_queue: Option<&Queue>,
+) -> Result<Function, ConstructError> {
+    let function = Function::new(
+        scope,
+        id,
+        Code::cargo_bin(PACKAGE, bin),
+        FunctionProps {
+            description: Some(description.to_owned()),
+            environment: environment
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            environment_encryption: Some(&base.key),
+            timeout: Some(FUNCTION_TIMEOUT),
+            memory_size: Some(256),
+            reserved_concurrency: Some(RESERVED_CONCURRENCY),
+            dead_letter_queue,
+            log_encryption_key: Some(&base.key),
+            ..Default::default()
+        },
+    )?;
+    let mut skips = vec![("CKV_AWS_117", NO_VPC_REASON)];
+    if dead_letter_queue.is_none() {
+        skips.push(("CKV_AWS_116", SYNC_INVOKED_REASON));
+    }
+    skip_checkov(function.handle(), &skips);
+    cfnkit::rules::suppress(function.role().handle(), "IAM5", ROLE_WILDCARDS_REASON);
+    Ok(function)
+}
+
+/// Delivers only INSERT records of a table stream to `mapping`'s function: the seeds' stream consumers act on
+/// new items, and their own updates would otherwise come back as MODIFY records and cost an invocation each
+/// (the handlers skip them too, so nothing depends on the filter).
+pub fn inserts_only(mapping: &cfnkit::l1::lambda::EventSourceMappingHandle) {
+    use cfnkit::l1::lambda::event_source_mapping::{Filter, FilterCriteria};
+    mapping.resource_mut().filter_criteria = Some(Val::from(FilterCriteria {
+        filters: Some(Val::from(vec![Filter {
+            pattern: Some(r#"{"eventName":["INSERT"]}"#.into()),
+        }])),
+    }));
+}
+
+/// An alarm that notifies the platform's ops topic when `metric` reaches `threshold` in one period.
+pub fn alarm(
+    scope: &Scope,
+    id: &str,
+    metric: &Metric,
+    threshold: f64,
+    description: &str,
+    base: &Base,
+) -> Result<Alarm, ConstructError> {
+    let alarm = Alarm::new(
+        scope,
+        id,
+        metric,
+        threshold,
+        AlarmProps {
+            description: Some(description.to_owned()),
+            ..Default::default()
+        },
+    )?;
+    alarm.add_alarm_action(&base.ops_topic)?;
+    Ok(alarm)
 }
