@@ -78,6 +78,15 @@ pub fn to_draft04(schema: &Value) -> Result<Value, String> {
     Ok(out)
 }
 
+/// `exclusiveMinimum` for `minimum`, `exclusiveMaximum` for `maximum`.
+fn exclusive_of(bound: &str) -> &'static str {
+    if bound == "minimum" {
+        "exclusiveMinimum"
+    } else {
+        "exclusiveMaximum"
+    }
+}
+
 struct Converter<'a> {
     root: &'a Value,
     /// The `$ref`s being inlined, to refuse recursive schemas.
@@ -124,17 +133,9 @@ impl Converter<'_> {
                     }
                 }
                 "exclusiveMinimum" | "exclusiveMaximum" if v.is_number() => {
-                    let bound = if k == "exclusiveMinimum" {
-                        "minimum"
-                    } else {
-                        "maximum"
-                    };
-                    out.insert(bound.to_owned(), v.clone());
-                    out.insert(k.clone(), Value::Bool(true));
+                    // Draft 6+ numeric bound: merged with the inclusive one after the loop.
                 }
-                "minimum" | "maximum" if out.contains_key(k) => {
-                    // Already set from an exclusive bound: draft 4 holds one bound per side.
-                }
+                "minimum" | "maximum" if m.get(exclusive_of(k)).is_some_and(Value::is_number) => {}
                 "items" if v.is_array() => {
                     out.insert(k.clone(), self.schema_list(v, &here)?);
                 }
@@ -177,6 +178,24 @@ impl Converter<'_> {
                 }
                 _ => {
                     out.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        for (inclusive, exclusive) in [
+            ("minimum", "exclusiveMinimum"),
+            ("maximum", "exclusiveMaximum"),
+        ] {
+            if let Some(bound) = m.get(exclusive).and_then(Value::as_f64) {
+                // Draft 6+ applies both bounds; draft 4 holds one per side: keep the stricter.
+                let lower = inclusive == "minimum";
+                let inclusive_bound = m.get(inclusive).and_then(Value::as_f64);
+                let exclusive_wins =
+                    inclusive_bound.is_none_or(|i| if lower { bound >= i } else { bound <= i });
+                if exclusive_wins {
+                    out.insert(inclusive.to_owned(), m[exclusive].clone());
+                    out.insert(exclusive.to_owned(), Value::Bool(true));
+                } else {
+                    out.insert(inclusive.to_owned(), m[inclusive].clone());
                 }
             }
         }
@@ -291,6 +310,23 @@ mod tests {
                     "line": {"type": "object", "properties": {"sku": {"type": "string"}}, "description": "one line"}
                 }
             })
+        );
+    }
+
+    #[test]
+    fn an_exclusive_and_an_inclusive_bound_keep_the_stricter() {
+        let s = json!({"type": "object", "properties": {
+            "a": {"type": "number", "minimum": 0, "exclusiveMinimum": 5},
+            "b": {"type": "number", "minimum": 10, "exclusiveMinimum": 5, "maximum": 3, "exclusiveMaximum": 2}
+        }});
+        let out = to_draft04(&s).unwrap();
+        assert_eq!(
+            out["properties"]["a"],
+            json!({"type": "number", "minimum": 5, "exclusiveMinimum": true})
+        );
+        assert_eq!(
+            out["properties"]["b"],
+            json!({"type": "number", "minimum": 10, "maximum": 2, "exclusiveMaximum": true})
         );
     }
 
