@@ -249,6 +249,60 @@ fn a_shared_log_bucket_gets_a_statement_per_source_under_its_prefix() {
 }
 
 #[test]
+fn a_log_bucket_in_another_stack_names_its_sources_without_importing_them() {
+    let app = App::new();
+    let logs_stack = app.stack("Logs");
+    let logs = Bucket::new(
+        &logs_stack.scope(),
+        "AccessLogs",
+        BucketProps {
+            server_access_logs: ServerAccessLogs::Off,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let data = app.stack("Data");
+    for (id, name) in [("Named", Some("cfnkit-example-named")), ("Unnamed", None)] {
+        Bucket::new(
+            &data.scope(),
+            id,
+            BucketProps {
+                bucket_name: name.map(Into::into),
+                server_access_logs: ServerAccessLogs::ToBucket {
+                    bucket: &logs,
+                    prefix: Some(format!("{id}/")),
+                },
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    // Data imports the log bucket's name; Logs imports nothing from Data, so there is no cycle.
+    let t = template(&app, "Logs");
+    assert!(!t.to_string().contains("Fn::ImportValue"), "{t:#}");
+    let stmts = statements(&resource(&t, "AccessLogsPolicy")["Properties"]["PolicyDocument"]);
+    assert_eq!(
+        stmts[1]["Condition"]["ArnLike"]["aws:SourceArn"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::cfnkit-example-named"})
+    );
+    assert!(
+        stmts[2]["Condition"].get("ArnLike").is_none(),
+        "{:#}",
+        stmts[2]
+    );
+    assert_eq!(
+        stmts[2]["Condition"]["StringEquals"]["aws:SourceAccount"],
+        json!({"Ref": "AWS::AccountId"})
+    );
+    let data_t = template(&app, "Data");
+    assert_eq!(
+        resource(&data_t, "Unnamed")["Properties"]["LoggingConfiguration"]["DestinationBucketName"],
+        json!({"Fn::ImportValue": "Logs:AccessLogs:Ref"})
+    );
+    lint_or_skip(&app);
+}
+
+#[test]
 fn a_kms_bucket_uses_a_bucket_key_and_its_grants_extend_to_the_key() {
     let t = template(&example(), "S3");
     let archive = resource(&t, "Archive");

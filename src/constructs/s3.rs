@@ -416,15 +416,26 @@ impl Bucket {
 
     /// Lets S3 log delivery write `source`'s server access logs under `prefix` of this bucket, and, when this
     /// bucket keeps no access logs of its own, records in its metadata why checkov's CKV_AWS_18 does not apply.
+    ///
+    /// A source bucket in another stack is named by its literal name's ARN, or not at all (the account
+    /// condition remains): referring to it would make the log bucket's stack import from the source's stack,
+    /// which already imports the log bucket's name, and synth would refuse the cycle.
     fn allow_access_log_delivery(&self, source: &Bucket, prefix: &str) {
-        self.add_to_resource_policy(
-            PolicyStatement::allow()
-                .actions(actions::S3_LOG_DELIVERY)
-                .principal(Principal::service(LOG_DELIVERY_SERVICE))
-                .resource(self.arn_for_objects(&format!("{prefix}*")))
-                .condition("ArnLike", "aws:SourceArn", source.bucket_arn())
-                .from_this_account(),
-        );
+        let same_stack = self.scope.stack().name() == source.scope.stack().name();
+        let source_arn = match &source.bucket_name {
+            _ if same_stack => Some(source.bucket_arn()),
+            Some(name) if matches!(name.raw(), Value::String(_)) => Some(arn_from_name(name, "")),
+            _ => None,
+        };
+        let mut statement = PolicyStatement::allow()
+            .actions(actions::S3_LOG_DELIVERY)
+            .principal(Principal::service(LOG_DELIVERY_SERVICE))
+            .resource(self.arn_for_objects(&format!("{prefix}*")))
+            .from_this_account();
+        if let Some(arn) = source_arn {
+            statement = statement.condition("ArnLike", "aws:SourceArn", arn);
+        }
+        self.add_to_resource_policy(statement);
         let mut state = self.state.borrow_mut();
         if !self.logs_itself && !state.log_target_noted {
             state.log_target_noted = true;
