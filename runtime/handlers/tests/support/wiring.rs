@@ -747,22 +747,29 @@ mod tests {
         assert!(w.event_sources.iter().all(|s| s.report_batch_item_failures));
     }
 
-    #[test]
-    fn a_missing_rule_is_detected() {
+    /// The synthesized templates without the first resource of `stack` that `matching` selects, and what
+    /// [`Wiring::check_routes`] says about them.
+    fn routes_without(stack: &str, matching: impl Fn(&Value) -> bool) -> String {
         let mut templates = synthesized_templates();
-        let payment = templates.get_mut("Payment").unwrap();
-        let resources = payment["Resources"].as_object_mut().unwrap();
-        let rule = resources
+        let resources = templates.get_mut(stack).unwrap()["Resources"]
+            .as_object_mut()
+            .unwrap();
+        let id = resources
             .iter()
-            .find(|(_, r)| r["Type"] == "AWS::Events::Rule")
+            .find(|(_, r)| matching(r))
             .map(|(id, _)| id.clone())
-            .expect("the Payment stack has a rule");
-        resources.remove(&rule);
-        let e = load(&templates)
+            .unwrap_or_else(|| panic!("no such resource in {stack}"));
+        resources.remove(&id);
+        load(&templates)
             .unwrap()
             .check_routes()
             .unwrap_err()
-            .to_string();
+            .to_string()
+    }
+
+    #[test]
+    fn a_missing_rule_is_detected() {
+        let e = routes_without("Payment", |r| r["Type"] == "AWS::Events::Rule");
         assert!(
             e.contains("StockConfirmation {\"stockConfirmed\":true} reaches [OrderEvents], the handlers expect [OrderEvents, Payment]"),
             "{e}"
@@ -771,22 +778,9 @@ mod tests {
 
     #[test]
     fn a_missing_api_method_is_detected() {
-        let mut templates = synthesized_templates();
-        let order = templates.get_mut("Order").unwrap();
-        let resources = order["Resources"].as_object_mut().unwrap();
-        let get = resources
-            .iter()
-            .find(|(_, r)| {
-                r["Type"] == "AWS::ApiGateway::Method" && r["Properties"]["HttpMethod"] == "GET"
-            })
-            .map(|(id, _)| id.clone())
-            .expect("the Order stack has GET /orders/{id}");
-        resources.remove(&get);
-        let e = load(&templates)
-            .unwrap()
-            .check_routes()
-            .unwrap_err()
-            .to_string();
+        let e = routes_without("Order", |r| {
+            r["Type"] == "AWS::ApiGateway::Method" && r["Properties"]["HttpMethod"] == "GET"
+        });
         assert!(
             e.contains("the REST API has (method, path, function, body validated) [(\"POST\", \"/orders\", OrderApi, true)]"),
             "{e}"
