@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
 use cfnkit::constructs::events::{EventPattern, Rule, RuleProps, Target};
 use cfnkit::constructs::ConstructError;
-use cfnkit::l1::s3;
-use cfnkit::{App, Val};
+use cfnkit::App;
 use contracts::jobs;
 use contracts::{DomainEvent, PaymentConfirmation};
 
@@ -19,7 +18,7 @@ use super::serverless;
 use crate::Base;
 
 /// Days old object versions are kept in the job buckets.
-const NONCURRENT_DAYS: i64 = 90;
+const NONCURRENT_DAYS: u64 = 90;
 
 pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
     let stack = app.stack("Jobs");
@@ -29,23 +28,28 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
     );
     let scope = stack.scope();
     let key = serverless::key(&scope, "jobs")?;
-    let access_logs = access_log_bucket(&scope, "AccessLogBucket", 365);
+    let access_logs = access_log_bucket(&scope, 365)?;
 
     // Invoices.
-    let invoices = secure_bucket(&scope, "InvoiceBucket", &key, &access_logs, NONCURRENT_DAYS);
+    let invoices = secure_bucket(
+        &scope,
+        "InvoiceBucket",
+        &key,
+        &access_logs,
+        NONCURRENT_DAYS,
+        false,
+    )?;
     let invoice_fn = serverless::function(
         &scope,
         "InvoiceGenerator",
         "invoice",
         "Writes the invoice of each confirmed payment to the invoice bucket",
         &key,
-        BTreeMap::from([(jobs::INVOICE_BUCKET, invoices.name())]),
+        BTreeMap::from([(jobs::INVOICE_BUCKET, invoices.bucket_name())]),
     )?;
-    invoice_fn.role().grant(
-        &["s3:PutObject"],
-        [invoices.arn_for_objects(&format!("{}*", jobs::INVOICE_PREFIX))],
-    );
-    key.grant_encrypt(&invoice_fn);
+    invoices
+        .objects(jobs::INVOICE_PREFIX)
+        .grant_put(&invoice_fn);
     let invoice_queue = serverless::queue_into(&scope, "InvoiceQueue", &key, &invoice_fn)?;
     let rule = Rule::new(
         &scope,
@@ -62,7 +66,6 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
         },
     )?;
     rule.add_target(Target::sqs(&invoice_queue))?;
-    invoices.finish(&scope);
 
     // Catalog.
     let catalog = Table::new(
@@ -74,15 +77,15 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
             ..Default::default()
         },
     )?;
-    let images = secure_bucket(&scope, "ImageBucket", &key, &access_logs, NONCURRENT_DAYS);
     // Object-level events go to the account's default bus, where the resize rule picks up uploads.
-    images.handle.resource_mut().notification_configuration =
-        Some(Val::from(s3::bucket::NotificationConfiguration {
-            event_bridge_configuration: Some(Val::from(s3::bucket::EventBridgeConfiguration {
-                event_bridge_enabled: Some(true.into()),
-            })),
-            ..Default::default()
-        }));
+    let images = secure_bucket(
+        &scope,
+        "ImageBucket",
+        &key,
+        &access_logs,
+        NONCURRENT_DAYS,
+        true,
+    )?;
     let resize_fn = serverless::function(
         &scope,
         "ImageResizer",
@@ -90,19 +93,12 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
         "Resizes catalog images uploaded under uploads/ into thumbnails/",
         &key,
         BTreeMap::from([
-            (jobs::IMAGE_BUCKET, images.name()),
+            (jobs::IMAGE_BUCKET, images.bucket_name()),
             (jobs::CATALOG_TABLE, catalog.table_name()),
         ]),
     )?;
-    resize_fn.role().grant(
-        &["s3:GetObject"],
-        [images.arn_for_objects(&format!("{}*", jobs::UPLOAD_PREFIX))],
-    );
-    resize_fn.role().grant(
-        &["s3:PutObject"],
-        [images.arn_for_objects(&format!("{}*", jobs::THUMBNAIL_PREFIX))],
-    );
-    key.grant_encrypt_decrypt(&resize_fn);
+    images.objects(jobs::UPLOAD_PREFIX).grant_read(&resize_fn);
+    images.objects(jobs::THUMBNAIL_PREFIX).grant_put(&resize_fn);
     catalog.grant_write_data(&resize_fn);
     let resize_queue = serverless::queue_into(&scope, "ImageResizeQueue", &key, &resize_fn)?;
     let uploads = Rule::new(
@@ -126,10 +122,8 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
     // Only this bucket's uploads: the name is a reference, which the serde pattern cannot hold.
     uploads.handle().add_override(
         "Properties.EventPattern.detail.bucket.name",
-        cfnkit::Value::list([images.name()]),
+        cfnkit::Value::list([images.bucket_name()]),
     );
     uploads.add_target(Target::sqs(&resize_queue))?;
-    images.finish(&scope);
-    access_logs.finish(&scope);
     Ok(())
 }

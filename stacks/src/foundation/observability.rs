@@ -36,32 +36,39 @@ pub fn stack(
 
     // Access logs are kept as long as the trail's own logs.
     let days = match env.retention {
-        cfnkit::constructs::logs::Retention::Period(d) => (d.as_secs() / 86_400) as i64,
+        cfnkit::constructs::logs::Retention::Period(d) => d.as_secs() / 86_400,
         cfnkit::constructs::logs::Retention::Forever => 3_653,
     };
-    let access_logs = access_log_bucket(&scope, "AccessLogBucket", days);
-    let mut bucket = secure_bucket(&scope, "TrailBucket", &net.key, &access_logs, days);
+    let access_logs = access_log_bucket(&scope, days)?;
+    let bucket = secure_bucket(&scope, "TrailBucket", &net.key, &access_logs, days, false)?;
     // CloudTrail's bucket policy: it checks the ACL, then writes under AWSLogs/<account>/, for this trail only.
-    bucket.policy.add(
+    bucket.add_to_resource_policy(
         PolicyStatement::allow()
             .sid("CloudTrailAclCheck")
             .actions(["s3:GetBucketAcl"])
             .principal(Principal::service("cloudtrail.amazonaws.com"))
-            .resource(bucket.arn())
+            .resource(bucket.bucket_arn())
             .condition("StringEquals", "aws:SourceArn", trail_arn.clone()),
     );
-    bucket.policy.add(
+    bucket.add_to_resource_policy(
         PolicyStatement::allow()
             .sid("CloudTrailWrite")
             .actions(["s3:PutObject"])
             .principal(Principal::service("cloudtrail.amazonaws.com"))
-            .resource(bucket.arn_for_objects("AWSLogs/${AWS::AccountId}/*"))
+            .resource(fns::join(
+                "",
+                Val::from(vec![
+                    bucket.bucket_arn(),
+                    fns::sub("/AWSLogs/${AWS::AccountId}/*"),
+                ]),
+            ))
             .condition("StringEquals", "aws:SourceArn", trail_arn.clone())
             .condition("StringEquals", "s3:x-amz-acl", "bucket-owner-full-control"),
     );
-    let bucket_name = bucket.name();
-    let bucket_policy = bucket.finish(&scope);
-    access_logs.finish(&scope);
+    let bucket_name = bucket.bucket_name();
+    let bucket_policy = bucket
+        .policy()
+        .expect("a TLS-only bucket has a bucket policy");
 
     // CloudTrail encrypts log files with the environment key, for trails of this account only.
     net.key.add_to_resource_policy(
