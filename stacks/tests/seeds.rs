@@ -170,3 +170,54 @@ fn outbox_relay_reaches_every_channel_and_the_secret_rotates_and_is_read_by_its_
         .iter()
         .all(|a| a["Properties"]["AlarmActions"].is_array()));
 }
+
+/// The IAM5 suppression on the seed functions' roles names the only wildcards they may have
+/// (`seeds::ROLE_WILDCARDS_REASON`); any other `*` fails here.
+#[test]
+fn seed_roles_have_no_wildcards_beyond_the_suppression_reason() {
+    const STAR_RESOURCE_ACTIONS: &[&str] = &[
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "dynamodb:ListStreams",
+        "secretsmanager:GetRandomPassword",
+    ];
+    for stack in ["Ingest", "StreamOrders", "Outbox"] {
+        let t = template(stack);
+        for (id, r) in t["Resources"].as_object().unwrap() {
+            if !id.ends_with("ServiceRole") {
+                continue;
+            }
+            for policy in r["Properties"]["Policies"].as_array().into_iter().flatten() {
+                for st in policy["PolicyDocument"]["Statement"].as_array().unwrap() {
+                    let actions: Vec<&str> = match &st["Action"] {
+                        Value::String(a) => vec![a.as_str()],
+                        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+                        other => panic!("{stack}/{id}: action {other}"),
+                    };
+                    let resource = st["Resource"].to_string();
+                    if st["Resource"] == "*" {
+                        assert!(
+                            actions.iter().all(|a| STAR_RESOURCE_ACTIONS.contains(a)),
+                            "{stack}/{id}: Resource * for {actions:?}"
+                        );
+                    } else if resource.contains('*') {
+                        let named = resource.contains("/index/*")
+                            || resource.contains("/bronze/*")
+                            || resource.contains("/receipts/*");
+                        assert!(named, "{stack}/{id}: wildcard resource {resource}");
+                    }
+                    for a in actions.iter().filter(|a| a.contains('*')) {
+                        assert!(
+                            ["kms:ReEncrypt*", "kms:GenerateDataKey*"].contains(a),
+                            "{stack}/{id}: wildcard action {a}"
+                        );
+                        assert!(
+                            resource.contains("Base:PlatformKey:Arn"),
+                            "{stack}/{id}: {a} on {resource}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
