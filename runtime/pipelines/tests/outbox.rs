@@ -506,3 +506,32 @@ async fn a_failing_channel_leaves_the_event_pending_and_the_retry_queue_finishes
     assert_eq!(outbox["status"], "PUBLISHED");
     assert_eq!(deliveries(&d, &event).await, (1, 1, 1, 1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_validates_and_a_failed_outbox_write_leaves_no_order() {
+    let d = deploy(1).await;
+    let mut req = aws_lambda_events::apigw::ApiGatewayProxyRequest::default();
+    req.http_method = aws_lambda_events::http::Method::POST;
+    req.body = Some(r#"{"customerId":"c-1","lines":[]}"#.into());
+    let answer = outbox::handle_api(&d.writer, req.clone()).await.unwrap();
+    assert_eq!(answer.status_code, 400);
+
+    req.body = Some(serde_json::to_string(&order_request()).unwrap());
+    let answer = outbox::handle_api(&d.writer, req.clone()).await.unwrap();
+    assert_eq!(answer.status_code, 201, "{:?}", answer.body);
+
+    // The outbox half of the transaction cannot be written (its table is gone): the order is not
+    // written either.
+    let broken = OutboxWriter {
+        outbox_table: "NoSuchOutbox".into(),
+        ..d.writer.clone()
+    };
+    let scanned = |sdk: &SdkConfig, table: String| {
+        let client = aws_sdk_dynamodb::Client::new(sdk);
+        async move { client.scan().table_name(table).send().await.unwrap().count }
+    };
+    let before = scanned(&d.sdk, d.writer.orders_table.clone()).await;
+    assert!(outbox::handle_api(&broken, req).await.is_err());
+    assert_eq!(scanned(&d.sdk, d.writer.orders_table.clone()).await, before);
+    assert_eq!(before, 1);
+}
