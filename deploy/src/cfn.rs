@@ -32,7 +32,7 @@ pub struct Deployed {
     pub id: String,
     pub status: String,
     pub termination_protection: bool,
-    /// `(key, value)`, in the stack's order.
+    /// `(key, value)`, sorted by key.
     pub outputs: Vec<(String, String)>,
     pub tags: BTreeMap<String, String>,
 }
@@ -89,20 +89,23 @@ pub async fn describe(cfn: &Client, stack: &str) -> Result<Option<Deployed>, Dep
     if status == "DELETE_COMPLETE" {
         return Ok(None);
     }
+    // CloudFormation returns outputs in no particular order; sorted, they print the same every time.
+    let mut outputs: Vec<(String, String)> = s
+        .outputs()
+        .iter()
+        .map(|o| {
+            (
+                o.output_key().unwrap_or_default().to_owned(),
+                o.output_value().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    outputs.sort();
     Ok(Some(Deployed {
         id: s.stack_id().unwrap_or(stack).to_owned(),
         status,
         termination_protection: s.enable_termination_protection().unwrap_or(false),
-        outputs: s
-            .outputs()
-            .iter()
-            .map(|o| {
-                (
-                    o.output_key().unwrap_or_default().to_owned(),
-                    o.output_value().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect(),
+        outputs,
         tags: s
             .tags()
             .iter()

@@ -16,6 +16,11 @@
 //!   the bucket's own settings are checked here.
 //!
 //! Skipped, loudly, only when moto_server is not found and CFNKIT_REQUIRE_EMULATOR is unset; CI sets it.
+//!
+//! `CFNKIT_TEST_ENDPOINT=http://127.0.0.1:4566` runs the same tests against an endpoint started elsewhere, meant
+//! for LocalStack in host mode (`../shared/localstack/run.sh`), whose CloudFormation engine is faithful where
+//! moto is not: there the first deploy goes through change sets too, outputs are checked, and the failure is a
+//! CREATE_FAILED event with a rollback. CI cannot install LocalStack (it needs Python 3.13), so CI runs moto.
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -27,18 +32,27 @@ use cfnkit::{fns, App, Output as CfnOutput, RawResource, RemovalPolicy};
 use clap::Parser;
 use serde_json::json;
 
-const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
 
 struct Moto {
-    child: Child,
+    /// None for an endpoint started elsewhere (CFNKIT_TEST_ENDPOINT).
+    child: Option<Child>,
     url: String,
+}
+
+impl Moto {
+    /// An endpoint with a faithful CloudFormation engine (LocalStack), rather than moto.
+    fn faithful(&self) -> bool {
+        self.child.is_none()
+    }
 }
 
 impl Drop for Moto {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -57,6 +71,9 @@ fn moto_server() -> Option<PathBuf> {
 
 /// A fresh moto server, or `None` (after a loud message) when there is none and none is required.
 fn start_moto() -> Option<Moto> {
+    if let Ok(url) = std::env::var("CFNKIT_TEST_ENDPOINT") {
+        return Some(Moto { child: None, url });
+    }
     let Some(bin) = moto_server() else {
         if std::env::var_os("CFNKIT_REQUIRE_EMULATOR").is_some() {
             panic!("moto_server not found (PATH, MOTO_SERVER, .ci/venv/bin) and CFNKIT_REQUIRE_EMULATOR is set");
@@ -76,7 +93,7 @@ fn start_moto() -> Option<Moto> {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
     let moto = Moto {
-        child,
+        child: Some(child),
         url: format!("http://127.0.0.1:{port}"),
     };
     let started = Instant::now();
@@ -232,10 +249,16 @@ async fn bootstrap_deploy_no_change_update_diff_destroy() {
     let asm = dir.to_str().unwrap();
     synth(app("v1"), &dir);
     let key = add_asset(&dir);
-    let bucket = format!("cfnkit-assets-{ACCOUNT}-{REGION}");
+    let bucket = aws.assets_bucket().await.unwrap();
+    // moto needs CreateStack for the first deploy of an export and its import (see the top of this file).
+    let first: &[&str] = if moto.faithful() {
+        &[]
+    } else {
+        &["--method", "direct"]
+    };
 
     // Before bootstrap, assets have nowhere to go: the error says what to run.
-    let r = run(&moto, &["deploy", "--assembly", asm, "--method", "direct"]);
+    let r = run(&moto, &[&["deploy", "--assembly", asm], first].concat());
     assert_eq!(r.code, 1);
     assert!(
         r.stderr
@@ -248,34 +271,46 @@ async fn bootstrap_deploy_no_change_update_diff_destroy() {
     // Bootstrap, twice: the second is no change.
     let r = run(&moto, &["bootstrap"]);
     assert_eq!(r.code, 0);
-    // On AWS the outputs (BucketName, BootstrapVersion) follow the status line; moto's change-set path has none.
-    assert!(
-        r.stdout.starts_with("✓ CfnkitBootstrap: CREATE_COMPLETE\n"),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout.ends_with(&format!("assets bucket: {bucket}\n")),
-        "{}",
-        r.stdout
-    );
-    let enc = aws
-        .s3
-        .get_bucket_encryption()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap();
-    let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
+    // The outputs (BucketName, BootstrapVersion) follow the status line; moto's change-set path has none.
+    let outputs = if moto.faithful() {
+        format!("  CfnkitBootstrap.BootstrapVersion = 1\n  CfnkitBootstrap.BucketName = {bucket}\n")
+    } else {
+        String::new()
+    };
     assert_eq!(
-        rule.apply_server_side_encryption_by_default()
-            .unwrap()
-            .sse_algorithm()
-            .as_str(),
-        "aws:kms"
+        r.stdout,
+        format!("✓ CfnkitBootstrap: CREATE_COMPLETE\n{outputs}assets bucket: {bucket}\n")
     );
-    // Versioning and the public access block are in the template (unit test of `bootstrap`), but moto's
-    // CloudFormation ignores them on buckets, so they cannot be read back here.
+    // LocalStack (2026.3) reports every bucket as AES256 whatever its BucketEncryption; moto applies it.
+    if !moto.faithful() {
+        let enc = aws
+            .s3
+            .get_bucket_encryption()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap();
+        let rule = &enc.server_side_encryption_configuration().unwrap().rules()[0];
+        assert_eq!(
+            rule.apply_server_side_encryption_by_default()
+                .unwrap()
+                .sse_algorithm()
+                .as_str(),
+            "aws:kms"
+        );
+    }
+    // moto's CloudFormation ignores versioning and the public access block on buckets (the unit test of
+    // `bootstrap` checks the template); LocalStack applies them.
+    if moto.faithful() {
+        let versioning = aws
+            .s3
+            .get_bucket_versioning()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(versioning.status().map(|s| s.as_str()), Some("Enabled"));
+    }
     let r = run(&moto, &["bootstrap"]);
     assert_eq!(
         (r.code, r.stdout.lines().next()),
@@ -284,7 +319,7 @@ async fn bootstrap_deploy_no_change_update_diff_destroy() {
 
     // First deploy: the asset is uploaded, then Producer before Consumer (it imports from Producer), and Big
     // through S3.
-    let r = run(&moto, &["deploy", "--assembly", asm, "--method", "direct"]);
+    let r = run(&moto, &[&["deploy", "--assembly", asm], first].concat());
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stdout
@@ -466,9 +501,47 @@ async fn bootstrap_deploy_no_change_update_diff_destroy() {
     let names: Vec<_> = left
         .stacks()
         .iter()
+        .filter(|s| s.stack_status().map(|s| s.as_str()) != Some("DELETE_COMPLETE"))
         .filter_map(|s| s.stack_name())
         .collect();
     assert_eq!(names, ["CfnkitBootstrap"]);
+    if moto.faithful() {
+        remove_bootstrap(&aws, &bucket).await;
+    }
+}
+
+/// Leaves a long-lived endpoint as the test found it: no bootstrap stack, and no bucket (which its
+/// DeletionPolicy keeps) nor any object version in it.
+async fn remove_bootstrap(aws: &cfnkit_deploy::aws::Clients, bucket: &str) {
+    aws.cfn
+        .delete_stack()
+        .stack_name("CfnkitBootstrap")
+        .send()
+        .await
+        .unwrap();
+    let listed = aws
+        .s3
+        .list_object_versions()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let versions = listed.versions().iter().map(|v| (v.key(), v.version_id()));
+    let markers = listed
+        .delete_markers()
+        .iter()
+        .map(|m| (m.key(), m.version_id()));
+    for (key, version) in versions.chain(markers) {
+        aws.s3
+            .delete_object()
+            .bucket(bucket)
+            .key(key.unwrap())
+            .set_version_id(version.map(str::to_owned))
+            .send()
+            .await
+            .unwrap();
+    }
+    aws.s3.delete_bucket().bucket(bucket).send().await.unwrap();
 }
 
 /// A resource the endpoint rejects: the deploy fails with exit 1, naming the stack and the endpoint's reason.
@@ -504,6 +577,26 @@ async fn a_failing_resource_is_reported_with_its_reason() {
         "no success is reported: {}",
         r.stdout
     );
+    if moto.faithful() {
+        // As on AWS: the resource's CREATE_FAILED event with its reason, and the rollback.
+        let failed = "error: stack Broken did not reach a complete state: it ended in ROLLBACK_COMPLETE (creation";
+        assert!(r.stderr.contains(failed), "{}", r.stderr);
+        let reason = "\n  Bad (AWS::SSM::Parameter) CREATE_FAILED: ";
+        assert!(
+            r.stderr.contains(reason) && r.stderr.contains("can't be prefixed with \"aws\""),
+            "{}",
+            r.stderr
+        );
+        clients(&moto)
+            .await
+            .cfn
+            .delete_stack()
+            .stack_name("Broken")
+            .send()
+            .await
+            .unwrap();
+        return;
+    }
     assert!(
         r.stderr.contains("error: cloudformation:ExecuteChangeSet failed for Broken: ValidationException: Parameter name: can't be prefixed with \"aws\" or \"ssm\""),
         "{}",
