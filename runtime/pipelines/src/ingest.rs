@@ -151,14 +151,22 @@ pub async fn ingest(
         key: bronze_key(event_type, &received_at[..10], event_id),
         received_at: received_at.clone(),
     };
-    svc.s3
+    let stored = svc
+        .s3
         .put_object()
         .bucket(&svc.bucket)
         .key(&message.key)
         .content_type("application/json")
+        // Bronze objects are immutable: a retry finds the first copy and keeps it.
+        .if_none_match("*")
         .body(ByteStream::from(raw.into_bytes()))
         .send()
-        .await?;
+        .await;
+    match stored {
+        Ok(_) => {}
+        Err(e) if crate::is_precondition_failed(&e) => {}
+        Err(e) => return Err(e.into()),
+    }
     let put = svc
         .dynamodb
         .put_item()

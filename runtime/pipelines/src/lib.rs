@@ -50,3 +50,11 @@ pub async fn get_item(
         .await?
         .item)
 }
+
+/// Whether an S3 `PutObject` failed because `If-None-Match: *` found the key taken (412): an
+/// earlier attempt wrote it already.
+pub fn is_precondition_failed<E>(
+    err: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> bool {
+    err.raw_response().map(|r| r.status().as_u16()) == Some(412)
+}

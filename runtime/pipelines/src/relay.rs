@@ -123,7 +123,7 @@ impl Sink for ArchiveSink {
             match put {
                 Ok(_) => Ok(()),
                 // 412: an earlier attempt archived it already.
-                Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(412) => Ok(()),
+                Err(e) if crate::is_precondition_failed(&e) => Ok(()),
                 Err(e) => Err(e.into()),
             }
         })
