@@ -6,13 +6,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
-use cfnkit::constructs::events::EventPattern;
+use cfnkit::constructs::events::{EventPattern, Rule, RuleProps};
 use cfnkit::constructs::kinesis::{Stream, StreamEncryption, StreamProps};
 use cfnkit::constructs::lambda::{KinesisEventSource, StartingPosition};
 use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
-use cfnkit::constructs::{ConstructError, Principal, Role, RoleProps};
-use cfnkit::l1::events;
-use cfnkit::{App, Val};
+use cfnkit::constructs::ConstructError;
+use cfnkit::App;
 use contracts::analytics;
 
 use super::serverless;
@@ -37,49 +36,20 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
             ..Default::default()
         },
     )?;
-    // The rule is the L1 type with a role of its own: the Rule construct's Kinesis target grants the stream
-    // key with the wildcard actions of `grant_encrypt`, where putting records needs exactly
-    // kms:GenerateDataKey.
-    let role = Role::new(
+    let rule = Rule::new(
         &scope,
-        "AllDomainEventsRuleRole",
-        Principal::service("events.amazonaws.com"),
-        RoleProps {
+        "AllDomainEventsRule",
+        RuleProps {
+            event_bus: Some(&base.bus),
+            event_pattern: Some(EventPattern::new().source(analytics::DOMAIN_EVENT_SOURCES)),
             description: Some(
-                "Puts the platform's domain events into the analytics stream".to_owned(),
+                "Every domain event of the platform, to the analytics stream".to_owned(),
             ),
             ..Default::default()
         },
     )?;
-    role.grant(
-        &["kinesis:PutRecord", "kinesis:PutRecords"],
-        [stream.stream_arn()],
-    );
-    role.grant(&["kms:GenerateDataKey"], [key.key_arn()]);
-    scope.add(
-        "AllDomainEventsRule",
-        events::Rule {
-            description: Some("Every domain event of the platform, to the analytics stream".into()),
-            event_bus_name: Some(base.bus.event_bus_name()),
-            event_pattern: Some(Val::from(
-                EventPattern::new()
-                    .source(analytics::DOMAIN_EVENT_SOURCES)
-                    .to_json(),
-            )),
-            state: Some(events::rule::State::Enabled.into()),
-            targets: Some(Val::from(vec![events::rule::Target {
-                id: Some("EventStream".into()),
-                arn: Some(stream.stream_arn()),
-                role_arn: Some(role.role_arn()),
-                // One order's events share a shard, so they are aggregated in the order they happened.
-                kinesis_parameters: Some(Val::from(events::rule::KinesisParameters {
-                    partition_key_path: Some("$.detail.orderId".into()),
-                })),
-                ..Default::default()
-            }])),
-            ..Default::default()
-        },
-    );
+    // One order's events share a shard, so they are aggregated in the order they happened.
+    rule.add_target(stream.rule_target().partition_key_path("$.detail.orderId"))?;
 
     let table = Table::new(
         &scope,

@@ -60,7 +60,7 @@ pub fn function(
     let function = Function::new(
         scope,
         id,
-        Code::asset(bin),
+        Code::cargo_bin(PACKAGE, bin),
         FunctionProps {
             description: Some(description.to_owned()),
             environment: environment
