@@ -112,3 +112,27 @@ pub async fn handle(r: &Resizer, event: SqsEvent) -> SqsBatchResponse {
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let mut out = Cursor::new(Vec::new());
+        image::RgbImage::new(w, h)
+            .write_to(&mut out, image::ImageFormat::Png)
+            .unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn thumbnails_fit_the_square_keep_the_ratio_and_never_enlarge() {
+        let dims = |bytes: Vec<u8>| {
+            let img = image::load_from_memory(&bytes).unwrap();
+            (img.width(), img.height())
+        };
+        assert_eq!(dims(thumbnail(&png(300, 900), 256).unwrap()), (85, 256));
+        assert_eq!(dims(thumbnail(&png(100, 50), 256).unwrap()), (100, 50));
+        assert!(thumbnail(b"not an image", 256).is_err());
+    }
+}

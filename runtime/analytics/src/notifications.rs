@@ -160,3 +160,61 @@ pub async fn handle(sender: &Sender, event: SqsEvent) -> SqsBatchResponse {
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use contracts::{envelope_for, OrderPlaced};
+
+    fn with_id(mut e: EventEnvelope) -> EventEnvelope {
+        e.id = Some("ev-1".into());
+        e
+    }
+
+    #[test]
+    fn a_payment_failure_renders_an_email_and_an_sms_with_the_reason_and_amount() {
+        let e = PaymentFailed {
+            order_id: "o1".into(),
+            customer_id: "c1".into(),
+            payment_id: "p1".into(),
+            amount_cents: 5,
+            reason: "card declined".into(),
+        };
+        let out = render(with_id(envelope_for(&e))).unwrap();
+        let channels: Vec<Channel> = out.iter().map(|n| n.channel).collect();
+        assert_eq!(channels, vec![Channel::Email, Channel::Sms]);
+        assert_eq!(
+            out[0].subject.as_deref(),
+            Some("Payment for order o1 failed")
+        );
+        assert_eq!(
+            out[1].body,
+            "Payment of $0.05 for order o1 failed: card declined."
+        );
+        assert!(out
+            .iter()
+            .all(|n| n.recipient == "c1" && n.event_id == "ev-1"));
+    }
+
+    #[test]
+    fn events_that_are_not_notified_or_have_no_id_are_refused() {
+        let placed = OrderPlaced {
+            order_id: "o1".into(),
+            customer_id: "c1".into(),
+            lines: vec![],
+            total_cents: 0,
+            placed_at: "2026-11-21T00:00:00Z".into(),
+        };
+        let err = render(with_id(envelope_for(&placed))).unwrap_err();
+        assert!(err.to_string().contains("not a notified event"), "{err}");
+        let shipped = ShipmentCreated {
+            order_id: "o1".into(),
+            shipment_id: "s1".into(),
+            tracking_number: "t".into(),
+        };
+        assert!(
+            render(envelope_for(&shipped)).is_err(),
+            "no event id, no exactly-once record"
+        );
+    }
+}
