@@ -77,14 +77,13 @@ pub async fn upload(
     if assets.is_empty() {
         return Ok(done);
     }
+    // Every asset must be built before anything is uploaded or deployed.
+    let zips = assets
+        .iter()
+        .map(|a| built(a))
+        .collect::<Result<Vec<_>, _>>()?;
     let account = clients.account().await?.to_owned();
-    for asset in assets {
-        let (Some(rel), Some(sha256), true) = (&asset.path, &asset.sha256, asset.packaged) else {
-            return Err(DeployError::Unpackaged {
-                name: asset.label().to_owned(),
-                used_by: asset.used_by.join(", "),
-            });
-        };
+    for (asset, (rel, sha256)) in assets.iter().zip(zips) {
         let bucket = resolve_bucket(&asset.bucket, &account, &clients.region);
         require_bucket(clients, &bucket).await?;
         let path = assembly.dir.join(rel);
@@ -93,10 +92,10 @@ pub async fn upload(
             source,
         })?;
         let actual = sha256_hex(&bytes);
-        if &actual != sha256 {
+        if actual != sha256 {
             return Err(DeployError::ChangedAfterSynth {
                 path,
-                expected: sha256.clone(),
+                expected: sha256.to_owned(),
                 actual,
             });
         }
@@ -108,6 +107,21 @@ pub async fn upload(
         done.uploaded.push(asset.key.clone());
     }
     Ok(done)
+}
+
+/// The zip's path and hash, or the error for an asset synth listed but `package` did not build.
+pub fn built(asset: &Asset) -> Result<(&str, &str), DeployError> {
+    match (&asset.path, &asset.sha256, asset.packaged) {
+        (Some(path), Some(sha256), true) => Ok((path, sha256)),
+        _ => Err(DeployError::Unpackaged {
+            name: asset.label().to_owned(),
+            used_by: if asset.used_by.is_empty() {
+                "the app".to_owned()
+            } else {
+                asset.used_by.join(", ")
+            },
+        }),
+    }
 }
 
 async fn exists(clients: &Clients, bucket: &str, key: &str) -> Result<bool, DeployError> {
@@ -180,6 +194,21 @@ pub async fn upload_template(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unbuilt_asset_is_refused_with_the_command_that_builds_it() {
+        let asset: Asset = serde_json::from_str(
+            r#"{"name": "order-ingest", "packaged": false, "key": "assets/order-ingest/__CFNKIT_ASSET_HASH__.zip",
+                "usedBy": ["Order/Ingest"]}"#,
+        )
+        .unwrap();
+        let err = built(&asset).unwrap_err().to_string();
+        assert!(
+            err.starts_with("asset order-ingest (used by Order/Ingest) is not built"),
+            "{err}"
+        );
+        assert!(err.contains("--package"), "{err}");
+    }
 
     #[test]
     fn bucket_patterns_resolve_to_the_bootstrap_bucket() {

@@ -97,7 +97,7 @@ pub enum DeployError {
         source: std::io::Error,
     },
 
-    #[error("asset {name} (the code of {used_by}) is not built: synth leaves Lambda code unbuilt; pass --package to run the app's `package` instead of `synth`, or run `cargo run -- package` and pass --assembly cfnkit.out")]
+    #[error("asset {name} (used by {used_by}) is not built: synth leaves Lambda code unbuilt; pass --package to run the app's `package` instead of `synth`, or run `cargo run -- package` and pass --assembly cfnkit.out")]
     Unpackaged { name: String, used_by: String },
 
     #[error("the bootstrap template is invalid: {0}")]
