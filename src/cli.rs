@@ -216,8 +216,10 @@ fn package_assets(
     stacks: &[String],
     workspace: &Path,
 ) -> Result<Vec<assets::package::Packaged>, String> {
-    assets::package::check_targets(assembly, stacks, assets::build::std_installed)
-        .map_err(|e| e.to_string())?;
+    assets::package::check_targets(assembly, stacks, |a| {
+        assets::build::std_installed(workspace, a)
+    })
+    .map_err(|e| e.to_string())?;
     let ws = assets::build::Workspace::load(workspace).map_err(|e| e.to_string())?;
     let builder = assets::build::Zigbuild::new(ws.clone());
     assets::package::package(

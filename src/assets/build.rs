@@ -14,8 +14,9 @@
 //! with `abort` the runtime process would die and the message would be lost.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use serde::Deserialize;
 
@@ -262,16 +263,29 @@ impl Builder for Zigbuild {
         self.version()?;
         let mut cmd = self.command(package, bins, architecture);
         let shown = format!("{cmd:?}");
-        // Cargo's progress goes to our stderr as it happens: a cold build takes minutes.
-        let out = cmd
-            .stderr(std::process::Stdio::piped())
-            .output()
+        let mut child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
             .map_err(|e| AssetError::ZigbuildMissing(format!("{}: {e}", self.program.display())))?;
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        if !out.status.success() {
+        // Cargo's progress goes on to our stderr as it happens (a cold build takes minutes), and is kept for the
+        // error message.
+        let mut stderr = String::new();
+        if let Some(pipe) = child.stderr.take() {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                stderr.push_str(&line);
+                stderr.push('\n');
+            }
+        }
+        let status = child.wait().map_err(|source| AssetError::Io {
+            path: self.program.display().to_string(),
+            source,
+        })?;
+        if !status.success() {
             return Err(AssetError::BuildFailed {
                 command: shown,
-                status: out.status.to_string(),
+                status: status.to_string(),
                 hint: hint(&stderr, architecture),
                 stderr: tail(&stderr, 40),
             });
@@ -320,10 +334,15 @@ fn cargo_home() -> Option<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
 }
 
-/// Whether the Rust standard library for `architecture` is installed in the toolchain `rustc` is from.
-pub fn std_installed(architecture: Architecture) -> bool {
+/// Whether the Rust standard library for `architecture` is installed in the toolchain that builds in `dir` (a
+/// `rust-toolchain.toml` there may choose another toolchain than ours).
+pub fn std_installed(dir: &Path, architecture: Architecture) -> bool {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
-    let Ok(out) = Command::new(rustc).args(["--print", "sysroot"]).output() else {
+    let Ok(out) = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .current_dir(dir)
+        .output()
+    else {
         return false;
     };
     let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
