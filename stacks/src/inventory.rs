@@ -1,6 +1,7 @@
 //! Inventory: the inventory table (stock per product, reservations per order), the inventory queue fed by
 //! `OrderPlaced` and its function (reserve stock, answer with `StockConfirmation`), and the compensation queue
-//! fed by `PaymentFailed` and its function (release the reservation). Both queues have dead-letter queues.
+//! fed by `PaymentFailed` and its function (release the reservation). Both queues have dead-letter queues, with
+//! an alarm to the ops topic when a message lands in one.
 
 use std::collections::BTreeMap;
 
@@ -54,6 +55,13 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
         table.grant_read_write_data(&function);
         base.bus.grant_put_events(&function);
         service::consume(&function, &queue)?;
+        service::dead_letter_alarm(
+            &scope,
+            &format!("{queue_id}DlqAlarm"),
+            service::dead_letter_queue_of(&queue),
+            base,
+            &format!("the {} function's queue", handler.binary_name()),
+        )?;
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! (`POST /orders`, its body validated by API Gateway against the JSON Schema of `contracts::CreateOrderRequest`,
 //! and `GET /orders/{id}`, both proxied to the order API function), and the order events function that moves an
 //! order through its states on the other services' events (rules on the platform bus targeting the function,
-//! with a dead-letter queue for events that fail every attempt).
+//! with a dead-letter queue for events that fail every attempt, and an alarm to the ops topic on it).
 //!
 //! The API's methods are IAM-authorized (the construct's default): the storefront backend calls them signed
 //! with SigV4, with `api.grant_invoke(&its_role, "POST", "/orders")`.
@@ -142,6 +142,13 @@ pub fn stack(app: &App, base: &Base) -> Result<Order, ConstructError> {
         base,
         EventPattern::of::<ShipmentCreated>(),
         target(),
+    )?;
+    service::dead_letter_alarm(
+        &scope,
+        "OrderEventsDlqAlarm",
+        &events_dlq,
+        base,
+        "the order events function (events it failed three times, or that EventBridge could not deliver)",
     )?;
     Ok(Order {
         table,

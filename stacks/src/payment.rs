@@ -1,7 +1,7 @@
 //! Payment: the payments table (point-in-time recovery, encrypted with the platform key), the payment queue fed
 //! by `StockConfirmation` events whose `stockConfirmed` is true, the payment function (simulated provider,
-//! answers with `PaymentConfirmation` or `PaymentFailed`), the customer notification topic, and an alarm to the
-//! ops topic when the function fails.
+//! answers with `PaymentConfirmation` or `PaymentFailed`), the customer notification topic, and alarms to the
+//! ops topic when the function fails and when a message lands in the payment queue's dead-letter queue.
 
 use std::collections::BTreeMap;
 
@@ -79,5 +79,12 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
         },
     )?;
     alarm.add_alarm_action(&base.ops_topic)?;
+    service::dead_letter_alarm(
+        &scope,
+        "PaymentQueueDlqAlarm",
+        service::dead_letter_queue_of(&queue),
+        base,
+        "the payment queue",
+    )?;
     Ok(())
 }

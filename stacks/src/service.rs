@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use cfnkit::constructs::cloudwatch::{Alarm, AlarmProps};
 use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
 use cfnkit::constructs::events::{EventPattern, Rule, RuleProps, Target};
 use cfnkit::constructs::lambda::{Architecture, Code, Function, FunctionProps, SqsEventSource};
@@ -163,6 +164,41 @@ pub fn skip_checkov(handle: &cfnkit::ResourceHandle, skips: &[(&str, &str)]) {
 pub fn consume(function: &Function, queue: &Queue) -> Result<(), ConstructError> {
     function.add_event_source(SqsEventSource::new(queue).max_concurrency(SQS_MAX_CONCURRENCY))?;
     Ok(())
+}
+
+/// An alarm to the ops topic as soon as the dead-letter queue `dlq` holds a message (maximum of
+/// `ApproximateNumberOfMessagesVisible` over 5 minutes at least 1): a dead letter is an order stuck half-way
+/// until someone looks. `what` says whose dead letters they are, for the alarm's description.
+pub fn dead_letter_alarm(
+    scope: &Scope,
+    id: &str,
+    dlq: &Queue,
+    base: &Base,
+    what: &str,
+) -> Result<Alarm, ConstructError> {
+    let alarm = Alarm::new(
+        scope,
+        id,
+        &dlq.metric_approximate_number_of_messages_visible(),
+        1.0,
+        AlarmProps {
+            description: Some(format!(
+                "Dead letters of {what} are waiting: read them, fix the cause, and move them back to their \
+                 queue (SQS StartMessageMoveTask)."
+            )),
+            ..Default::default()
+        },
+    )?;
+    alarm.add_alarm_action(&base.ops_topic)?;
+    Ok(alarm)
+}
+
+/// The dead-letter queue a [`work_queue`] was made with.
+pub fn dead_letter_queue_of(queue: &Queue) -> &Queue {
+    &queue
+        .dead_letter_queue()
+        .expect("work queues are made with a dead-letter queue")
+        .queue
 }
 
 /// A queue a function consumes: encrypted with the platform key, [`QUEUE_VISIBILITY`], and a dead-letter queue
