@@ -1,4 +1,5 @@
 //! moto's server (a real AWS API emulator) on 127.0.0.1, one per test, killed by PID on drop.
+//! Shared by the handler crates' tests (`#[path]`); started through `runtime/moto/serial_dynamodb.py`.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -46,10 +47,21 @@ impl MotoServer {
     /// Starts a fresh server and waits until it answers.
     pub fn start() -> MotoServer {
         let binary = moto_server_binary();
+        // moto's own server app, run by `runtime/moto/serial_dynamodb.py` with DynamoDB requests one
+        // at a time: DynamoDB applies each request atomically, moto's threaded server does not (it can
+        // lose one of two concurrent transactional updates of an item). The Python that runs it is the
+        // one moto_server was installed with (the venv beside it, or the `python3` on PATH).
+        let python = binary
+            .parent()
+            .map(|dir| dir.join("python3"))
+            .filter(|p| p.is_file())
+            .unwrap_or_else(|| PathBuf::from("python3"));
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../moto/serial_dynamodb.py");
         let mut last_error = String::new();
         for _attempt in 0..3 {
             let port = free_port();
-            let mut child = Command::new(&binary)
+            let mut child = Command::new(&python)
+                .arg(&script)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
