@@ -78,12 +78,11 @@ pub fn if_<T>(
     ))
 }
 
-/// `Fn::Equals`.
-pub fn equals<A, B>(a: impl Into<Val<A>>, b: impl Into<Val<B>>) -> Cond {
-    Cond(Value::func(Intrinsic::Equals(
-        a.into().into_raw(),
-        b.into().into_raw(),
-    )))
+/// `Fn::Equals`. Takes any two values (a literal, a parameter's `Ref`, any intrinsic): the comparison is
+/// untyped in CloudFormation, and taking `impl Into<Value>` keeps `equals(param.ref_(), "prod")` free of
+/// type annotations even though a `Val<String>` also converts into every generated string enum.
+pub fn equals(a: impl Into<Value>, b: impl Into<Value>) -> Cond {
+    Cond(Value::func(Intrinsic::Equals(a.into(), b.into())))
 }
 
 /// `Fn::And` (2 to 10 conditions).

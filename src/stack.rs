@@ -141,9 +141,11 @@ pub struct Output {
 }
 
 impl Output {
-    pub fn new<T>(value: impl Into<Val<T>>) -> Self {
+    /// An output of any value: a literal, a `Ref`, an attribute, any intrinsic. (`impl Into<Value>` rather than a
+    /// typed `Val<T>`, so `Output::new(queue.ref_())` needs no annotation.)
+    pub fn new(value: impl Into<Value>) -> Self {
         Output {
-            value: value.into().into_raw(),
+            value: value.into(),
             description: None,
             export_name: None,
             condition: None,

@@ -443,14 +443,14 @@ fn outputs_url_execute_api_arns_stage_arn_and_metrics() {
         },
     );
     let s = &stack;
-    s.add_output("Url", cfnkit::Output::new::<String>(api.url()));
+    s.add_output("Url", cfnkit::Output::new(api.url()));
     s.add_output(
         "Arn",
-        cfnkit::Output::new::<String>(api.arn_for_execute_api("ANY", "/orders/{id}")),
+        cfnkit::Output::new(api.arn_for_execute_api("ANY", "/orders/{id}")),
     );
     s.add_output(
         "StageArn",
-        cfnkit::Output::new::<String>(api.deployment_stage().stage_arn()),
+        cfnkit::Output::new(api.deployment_stage().stage_arn()),
     );
     api.add_method(
         "GET",

@@ -244,7 +244,7 @@ fn outputs_grants_and_metrics() {
     )
     .unwrap();
     api.grant_invoke(&role, "POST", "/orders");
-    stack.add_output("Url", cfnkit::Output::new::<String>(api.url()));
+    stack.add_output("Url", cfnkit::Output::new(api.url()));
     api.add_route(
         "$default",
         HttpLambdaIntegration::new(&create_fn()),

@@ -89,12 +89,11 @@ pub fn app() -> App {
     );
     stack.add_output(
         "BucketName",
-        Output::new::<String>(bucket.ref_()).description("The assets bucket"),
+        Output::new(bucket.ref_()).description("The assets bucket"),
     );
     stack.add_output(
         "BootstrapVersion",
-        Output::new::<String>(BOOTSTRAP_VERSION.to_string())
-            .description("The bootstrap template's version"),
+        Output::new(BOOTSTRAP_VERSION.to_string()).description("The bootstrap template's version"),
     );
     app
 }

@@ -195,7 +195,7 @@ fn app(setting: &str) -> App {
             .prop("Type", "String")
             .prop("Value", logs.ref_()),
     );
-    consumer.add_output("Region", CfnOutput::new::<String>(fns::region()));
+    consumer.add_output("Region", CfnOutput::new(fns::region()));
     let big = app.stack("Big");
     for i in 0..40 {
         big.add_raw(

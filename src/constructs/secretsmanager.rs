@@ -99,9 +99,10 @@ impl GenerateSecretString {
                 ))
             }
             (None, None) => {}
-            (template, _) => return Err(ConstructError::conflict(
-                path,
-                format!(
+            (template, _) => {
+                return Err(ConstructError::conflict(
+                    path,
+                    format!(
                     "generate_secret_string needs both a template and a key, or neither; got {}",
                     if template.is_some() {
                         "a template without a key"
@@ -109,7 +110,8 @@ impl GenerateSecretString {
                         "a key without a template"
                     }
                 ),
-            )),
+                ))
+            }
         }
         if let Some(n) = self.length {
             if !(1..=4096).contains(&n) {

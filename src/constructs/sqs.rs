@@ -457,7 +457,7 @@ mod tests {
         let app = crate::App::new();
         let s = app.stack("S");
         let q = Queue::new(&s.scope(), "Q", QueueProps::default()).unwrap();
-        let name = vec![("QueueName".to_owned(), q.queue_name())];
+        let name = [("QueueName".to_owned(), q.queue_name())];
         let cases = [
             (
                 q.metric_approximate_number_of_messages_visible(),

@@ -107,7 +107,7 @@ pub fn stack(app: &App, base: &Base) -> Result<Order, ConstructError> {
         integration(),
         MethodOptions::default(),
     )?;
-    stack.add_output("OrderApiUrl", Output::new::<String>(api.url()));
+    stack.add_output("OrderApiUrl", Output::new(api.url()));
 
     for f in [&api_function, &events_function] {
         table.grant_read_write_data(f);

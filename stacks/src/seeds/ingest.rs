@@ -161,11 +161,8 @@ pub fn stack(app: &App, base: &Base) -> Result<Ingest, ConstructError> {
         base,
     )?;
 
-    stack.add_output("IngestApiUrl", Output::new::<String>(api.url()));
-    stack.add_output(
-        "BronzeBucketName",
-        Output::new::<String>(bucket.bucket_name()),
-    );
+    stack.add_output("IngestApiUrl", Output::new(api.url()));
+    stack.add_output("BronzeBucketName", Output::new(bucket.bucket_name()));
     Ok(Ingest {
         bucket,
         table,

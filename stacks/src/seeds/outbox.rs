@@ -388,7 +388,7 @@ pub fn stack(app: &App, base: &Base) -> Result<Outbox, ConstructError> {
         Widget::alarm_status("Outbox alarms", &alarms.iter().collect::<Vec<_>>()),
     ])?;
 
-    stack.add_output("OutboxApiUrl", Output::new::<String>(api.url()));
+    stack.add_output("OutboxApiUrl", Output::new(api.url()));
     Ok(Outbox {
         orders_table,
         outbox_table,

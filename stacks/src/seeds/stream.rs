@@ -121,7 +121,7 @@ pub fn stack(app: &App, base: &Base) -> Result<StreamOrders, ConstructError> {
         "The process function is more than five minutes behind the orders stream",
         base,
     )?;
-    stack.add_output("OrdersApiUrl", Output::new::<String>(api.url()));
+    stack.add_output("OrdersApiUrl", Output::new(api.url()));
     Ok(StreamOrders {
         table,
         create_function,
