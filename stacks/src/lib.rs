@@ -22,11 +22,18 @@ pub fn app() -> Result<App, String> {
     let app = App::new();
     app.add_tag("app", "order-platform");
     let base = base::stack(&app).map_err(|e| e.to_string())?;
-    order::stack(&app, &base).map_err(|e| e.to_string())?;
+    let order = order::stack(&app, &base).map_err(|e| e.to_string())?;
     inventory::stack(&app, &base).map_err(|e| e.to_string())?;
     payment::stack(&app, &base).map_err(|e| e.to_string())?;
     shipping::stack(&app, &base).map_err(|e| e.to_string())?;
     seeds::stacks(&app, &base)?;
-    foundation::stacks(&app, &base)?;
+    let prod = foundation::stacks(&app, &base)?;
+    // Seed 004: the order API's stage sits behind the production web ACL (rate limit, AWS managed rule groups).
+    // The API itself stays IAM-authorized: callers sign with SigV4 (a Cognito authorizer is one
+    // `Authorization::Authorizer` away, with `prod.user_pool_arn`).
+    order
+        .api
+        .deployment_stage()
+        .associate_web_acl(prod.web_acl_arn.clone());
     Ok(app)
 }

@@ -117,19 +117,26 @@ impl Env {
 pub const AZ_COUNT: usize = 2;
 
 /// Every seed-004 stack: the foundation of each environment, then the serverless services.
-pub fn stacks(app: &App, base: &Base) -> Result<(), String> {
+/// Makes the dev and prod foundations and the serverless stacks; returns the prod identity (user pool, web ACL),
+/// which the platform's production APIs use.
+pub fn stacks(app: &App, base: &Base) -> Result<identity::Identity, String> {
     let err = |e: cfnkit::constructs::ConstructError| e.to_string();
+    let mut prod_identity = None;
+    let prod = Env::prod();
     for env in [Env::dev(), Env::prod()] {
         let net = network::stack(app, &env).map_err(err)?;
         let data = data::stack(app, &env, &net).map_err(err)?;
         let compute = compute::stack(app, &env, &net, &data).map_err(err)?;
-        identity::stack(app, &env, &net).map_err(err)?;
+        let identity = identity::stack(app, &env, &net).map_err(err)?;
         observability::stack(app, &env, &net, &data, &compute).map_err(err)?;
+        if env.name == prod.name {
+            prod_identity = Some(identity);
+        }
     }
     analytics::stack(app, base).map_err(err)?;
     notifications::stack(app, base).map_err(err)?;
     jobs::stack(app, base).map_err(err)?;
-    Ok(())
+    prod_identity.ok_or_else(|| "no production environment among the foundations".to_owned())
 }
 
 #[cfg(test)]
