@@ -22,15 +22,14 @@ pub fn app() -> Result<App, String> {
     let app = App::new();
     app.add_tag("app", "order-platform");
     let base = base::stack(&app).map_err(|e| e.to_string())?;
-    let order = order::stack(&app, &base).map_err(|e| e.to_string())?;
     inventory::stack(&app, &base).map_err(|e| e.to_string())?;
     payment::stack(&app, &base).map_err(|e| e.to_string())?;
     shipping::stack(&app, &base).map_err(|e| e.to_string())?;
     seeds::stacks(&app, &base)?;
+    // Seed 004's identity: the order API takes the prod user pool's users as callers, and its stage sits behind
+    // the prod web ACL (rate limit, AWS managed rule groups). Stack declaration order only breaks deploy-order ties.
     let prod = foundation::stacks(&app, &base)?;
-    // Seed 004: the order API's stage sits behind the production web ACL (rate limit, AWS managed rule groups).
-    // The API itself stays IAM-authorized: callers sign with SigV4 (a Cognito authorizer is one
-    // `Authorization::Authorizer` away, with `prod.user_pool_arn`).
+    let order = order::stack(&app, &base, &prod.user_pool_arn).map_err(|e| e.to_string())?;
     order
         .api
         .deployment_stage()

@@ -4,20 +4,21 @@
 //! order through its states on the other services' events (rules on the platform bus targeting the function,
 //! with a dead-letter queue for events that fail every attempt, and an alarm to the ops topic on it).
 //!
-//! The API's methods are IAM-authorized (the construct's default): the storefront backend calls them signed
-//! with SigV4, with `api.grant_invoke(&its_role, "POST", "/orders")`.
+//! The API's methods are authorized by the production Cognito user pool (seed 004's users, `ProdIdentity`):
+//! a signed-in customer calls them with their ID token in `Authorization`; the stage sits behind the prod WAF
+//! web ACL (see `lib.rs`).
 
 use std::collections::BTreeMap;
 
 use cfnkit::constructs::apigateway::{
-    CloudWatchRole, LambdaIntegration, MethodOptions, RestApi, RestApiProps,
+    Authorization, CloudWatchRole, LambdaIntegration, MethodOptions, RestApi, RestApiProps,
 };
 use cfnkit::constructs::dynamodb::Table;
 use cfnkit::constructs::events::Target;
 use cfnkit::constructs::lambda::Function;
 use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::ConstructError;
-use cfnkit::{App, Output};
+use cfnkit::{App, Output, Val};
 use contracts::env::{self, Function as Handler};
 use contracts::{
     tables, validate, CreateOrderRequest, EventPattern, PaymentConfirmation, PaymentFailed,
@@ -35,7 +36,8 @@ pub struct Order {
     pub events_function: Function,
 }
 
-pub fn stack(app: &App, base: &Base) -> Result<Order, ConstructError> {
+/// `user_pool_arn`: the Cognito user pool whose signed-in users may call the API.
+pub fn stack(app: &App, base: &Base, user_pool_arn: &Val<String>) -> Result<Order, ConstructError> {
     let stack = app.stack("Order");
     stack.set_description("Order platform: orders table, order API and order state machine");
     let scope = stack.scope();
@@ -91,12 +93,14 @@ pub fn stack(app: &App, base: &Base) -> Result<Order, ConstructError> {
         "CreateOrderRequest",
         validate::api_gateway_model_schema::<CreateOrderRequest>(),
     )?;
+    let users = api.add_cognito_authorizer("Users", [user_pool_arn.clone()])?;
     let integration = || LambdaIntegration::new(&api_function).timeout(service::FUNCTION_TIMEOUT);
     api.add_method(
         "POST",
         "/orders",
         integration(),
         MethodOptions {
+            authorization: Authorization::Authorizer(&users),
             request_model: Some(&model),
             ..Default::default()
         },
@@ -105,7 +109,10 @@ pub fn stack(app: &App, base: &Base) -> Result<Order, ConstructError> {
         "GET",
         "/orders/{id}",
         integration(),
-        MethodOptions::default(),
+        MethodOptions {
+            authorization: Authorization::Authorizer(&users),
+            ..Default::default()
+        },
     )?;
     stack.add_output("OrderApiUrl", Output::new(api.url()));
 
