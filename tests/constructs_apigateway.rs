@@ -1,8 +1,6 @@
 //! API Gateway REST API construct: defaults (validation, logs, tracing, throttling), models from Rust types,
 //! scoped permissions, authorizers, the deployment hash, errors, the rule pack, cfn-lint and checkov.
 
-mod constructs_checkov;
-mod constructs_lint;
 mod constructs_support;
 
 use std::time::Duration;
@@ -16,8 +14,6 @@ use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
 use cfnkit::rules;
 use cfnkit::synth::synth;
 use cfnkit::{App, Stack};
-use constructs_checkov::checkov_or_skip;
-use constructs_lint::lint_or_skip;
 use constructs_support::*;
 use serde_json::{json, Value};
 

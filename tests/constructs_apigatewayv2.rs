@@ -2,8 +2,6 @@
 //! Lambda proxy integrations (payload 2.0) and scoped permissions, IAM and JWT authorization, CORS, errors, the
 //! rule pack, cfn-lint and checkov.
 
-mod constructs_checkov;
-mod constructs_lint;
 mod constructs_support;
 
 use std::time::Duration;
@@ -17,8 +15,6 @@ use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
 use cfnkit::rules;
 use cfnkit::synth::synth;
 use cfnkit::{App, Stack};
-use constructs_checkov::checkov_or_skip;
-use constructs_lint::lint_or_skip;
 use constructs_support::*;
 use serde_json::{json, Value};
 

@@ -1,6 +1,5 @@
 //! CloudWatch constructs: metrics from the constructs, alarms with SNS actions, dashboards.
 
-mod constructs_lint;
 mod constructs_support;
 
 use std::time::Duration;
@@ -14,7 +13,6 @@ use cfnkit::constructs::lambda::{Code, Function, FunctionProps};
 use cfnkit::constructs::sns::{Topic, TopicProps};
 use cfnkit::constructs::sqs::{Queue, QueueProps};
 use cfnkit::App;
-use constructs_lint::lint_or_skip;
 use constructs_support::*;
 use serde_json::json;
 

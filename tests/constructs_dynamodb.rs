@@ -1,6 +1,5 @@
 //! DynamoDB constructs: table defaults, indexes, grants (and the key grants of a CMK-encrypted table).
 
-mod constructs_lint;
 mod constructs_support;
 
 use cfnkit::constructs::dynamodb::{
@@ -10,7 +9,6 @@ use cfnkit::constructs::dynamodb::{
 use cfnkit::constructs::kms::{Key, KeyProps};
 use cfnkit::constructs::{Principal, Role, RoleProps};
 use cfnkit::App;
-use constructs_lint::lint_or_skip;
 use constructs_support::*;
 use serde_json::json;
 

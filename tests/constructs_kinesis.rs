@@ -2,8 +2,6 @@
 //! stream), the Lambda event source and EventBridge target made from a stream, metrics; checked with cfn-lint,
 //! checkov and the rule pack.
 
-mod constructs_checkov;
-mod constructs_lint;
 mod constructs_support;
 
 use std::time::Duration;
@@ -17,8 +15,6 @@ use cfnkit::constructs::lambda::{
 };
 use cfnkit::constructs::{Principal, Role, RoleProps};
 use cfnkit::App;
-use constructs_checkov::{assert_rules_clean, checkov_or_skip};
-use constructs_lint::lint_or_skip;
 use constructs_support::*;
 use serde_json::{json, Value};
 

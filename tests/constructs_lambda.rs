@@ -1,6 +1,5 @@
 //! Lambda constructs: functions, their role and log group, event sources and their checks.
 
-mod constructs_lint;
 mod constructs_support;
 
 use std::collections::BTreeMap;
@@ -15,7 +14,6 @@ use cfnkit::constructs::lambda::{
 use cfnkit::constructs::sqs::{Queue, QueueProps};
 use cfnkit::constructs::{ConstructError, LambdaTarget};
 use cfnkit::{App, Scope};
-use constructs_lint::lint_or_skip;
 use constructs_support::*;
 use serde_json::json;
 

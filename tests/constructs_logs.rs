@@ -1,12 +1,10 @@
 //! CloudWatch Logs constructs: log groups with retention, keys, removal.
 
-mod constructs_lint;
 mod constructs_support;
 
 use cfnkit::constructs::kms::{Key, KeyProps};
 use cfnkit::constructs::logs::{LogGroup, LogGroupProps, Retention};
 use cfnkit::App;
-use constructs_lint::lint_or_skip;
 use constructs_support::*;
 use serde_json::json;
 

@@ -1,8 +1,6 @@
 //! S3 constructs: secure defaults, access logging, lifecycle rules, notifications, grants (and the key grants of a
 //! KMS-encrypted bucket), checked with cfn-lint, checkov and the rule pack.
 
-mod constructs_checkov;
-mod constructs_lint;
 mod constructs_support;
 
 use std::time::Duration;
@@ -15,8 +13,6 @@ use cfnkit::constructs::s3::{
 };
 use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
 use cfnkit::{fns, App, RemovalPolicy};
-use constructs_checkov::{assert_rules_clean, checkov_or_skip};
-use constructs_lint::lint_or_skip;
 use constructs_support::*;
 use serde_json::{json, Value};
 

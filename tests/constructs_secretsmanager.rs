@@ -1,8 +1,6 @@
 //! Secrets Manager constructs: generated values, customer-managed keys, rotation, grants (with the key through
 //! Secrets Manager only), checked with cfn-lint, checkov and the rule pack.
 
-mod constructs_checkov;
-mod constructs_lint;
 mod constructs_support;
 
 use std::time::Duration;
@@ -12,8 +10,6 @@ use cfnkit::constructs::lambda::{Code, Function, FunctionProps};
 use cfnkit::constructs::secretsmanager::{GenerateSecretString, Secret, SecretProps};
 use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
 use cfnkit::{fns, App};
-use constructs_checkov::{assert_rules_clean, checkov_or_skip};
-use constructs_lint::lint_or_skip;
 use constructs_support::*;
 use serde_json::{json, Value};
 

@@ -158,5 +158,5 @@ fn example_stack_snapshot_and_cfn_lint() {
         .unwrap()
         .template
         .to_yaml());
-    assert_cfn_lint_clean(&app);
+    lint_or_skip(&app);
 }

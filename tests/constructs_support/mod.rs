@@ -1,4 +1,6 @@
-//! Helpers shared by the construct tests: the synthesized template as JSON, and cfn-lint on an app.
+//! Helpers shared by the construct tests: the synthesized template as JSON, and the three judges of an example
+//! stack: cfn-lint, checkov and the rule pack. The external tools are required when `CI=true` and skipped with a
+//! note elsewhere.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
@@ -66,52 +68,114 @@ pub fn allows(stmts: &[Value], action: &str) -> bool {
     })
 }
 
-fn cfn_lint() -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        root.join(".ci/venv/bin/cfn-lint"),
-        PathBuf::from("/usr/local/bin/cfn-lint"),
-    ];
-    if let Some(p) = candidates.into_iter().find(|p| p.exists()) {
-        return Some(p);
-    }
-    let on_path = Command::new("cfn-lint").arg("--version").output();
-    on_path
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|_| PathBuf::from("cfn-lint"))
+/// The first of `candidates` that runs `--version` successfully.
+fn find_tool(candidates: impl IntoIterator<Item = PathBuf>) -> Option<PathBuf> {
+    candidates.into_iter().find(|p| {
+        Command::new(p)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
 }
 
-/// Runs cfn-lint on every template of the app (JSON), asserting zero findings of any level. Skipped, with a note,
-/// when cfn-lint is not installed (CI installs it, so CI always runs it).
-pub fn assert_cfn_lint_clean(app: &App) {
-    let Some(lint) = cfn_lint() else {
-        eprintln!("cfn-lint not found: skipping the lint of the synthesized templates");
-        return;
-    };
-    let assembly = synth(app).unwrap();
+/// The tool, or `None` after a note when it is missing outside CI; missing in CI (`CI=true`) is a failure.
+fn required_in_ci(name: &str, found: Option<PathBuf>, looked_in: &str) -> Option<PathBuf> {
+    if found.is_none() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("{name} not found ({looked_in}) and CI=true: install it");
+        }
+        eprintln!("note: {name} not found: skipping {name} on the synthesized templates");
+    }
+    found
+}
+
+/// Every template of the app, synthesized and written to a temporary directory (as `synth` does).
+fn write_templates(app: &App) -> (tempfile::TempDir, Vec<PathBuf>) {
+    let assembly = synth(app).unwrap_or_else(|e| panic!("synth failed: {e}"));
     let rendered = output::render(&assembly, output::Format::Json, &[]).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for (name, body) in &rendered.files {
         if name.ends_with(".template.json") {
-            let p = dir.path().join(name);
-            std::fs::write(&p, body).unwrap();
-            files.push(p);
+            let path = dir.path().join(name);
+            std::fs::write(&path, body).unwrap();
+            files.push(path);
         }
     }
-    assert!(!files.is_empty());
-    let out = Command::new(lint)
-        .arg("--format")
-        .arg("parseable")
-        .arg("--")
+    assert!(!files.is_empty(), "no templates rendered");
+    (dir, files)
+}
+
+/// Asserts cfn-lint reports nothing at any level on every template of the app.
+pub fn lint_or_skip(app: &App) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let found = find_tool([
+        PathBuf::from("cfn-lint"),
+        root.join(".ci/venv/bin/cfn-lint"),
+        PathBuf::from("/root/.pyenv/shims/cfn-lint"),
+    ]);
+    let Some(lint) = required_in_ci("cfn-lint", found, "PATH, .ci/venv/bin, /root/.pyenv/shims")
+    else {
+        return;
+    };
+    let (_dir, files) = write_templates(app);
+    let result = Command::new(lint)
+        .args(["--format", "parseable", "--"])
         .args(&files)
         .output()
         .unwrap();
     assert!(
-        out.status.success(),
+        result.status.success(),
         "cfn-lint findings:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&result.stdout),
+        String::from_utf8_lossy(&result.stderr)
     );
+}
+
+/// Asserts checkov ran checks on the app's templates and none failed.
+pub fn checkov_or_skip(app: &App) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let found = find_tool([
+        root.join(".ci/venv-checkov/bin/checkov"),
+        PathBuf::from("checkov"),
+    ]);
+    let Some(checkov) = required_in_ci("checkov", found, ".ci/venv-checkov/bin, PATH") else {
+        return;
+    };
+    let (dir, _files) = write_templates(app);
+    let result = Command::new(checkov)
+        .arg("-d")
+        .arg(dir.path())
+        .args([
+            "--framework",
+            "cloudformation",
+            "--skip-download",
+            "--compact",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    // A parse failure reports no checks at all: demand that checks ran, and that none failed.
+    let ran = stdout
+        .lines()
+        .any(|l| l.contains("Failed checks: 0") && !l.contains("Passed checks: 0,"));
+    assert!(
+        ran,
+        "checkov found failed checks (or ran none):\n{stdout}{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
+
+/// Asserts that the rule pack finds no unsuppressed error or warning in the app's templates.
+pub fn assert_rules_clean(app: &App) {
+    let assembly = synth(app).unwrap_or_else(|e| panic!("synth failed: {e}"));
+    let report = cfnkit::rules::check(&assembly);
+    let open: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .map(|f| f.to_string())
+        .collect();
+    assert!(open.is_empty(), "rule pack findings:\n{}", open.join("\n"));
 }
