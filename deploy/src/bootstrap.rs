@@ -48,10 +48,7 @@ pub fn app() -> App {
     );
     bucket.apply_removal_policy(RemovalPolicy::Retain);
     cfnkit::rules::suppress(&bucket, "S1", NO_ACCESS_LOGS);
-    bucket.add_metadata(
-        "checkov",
-        json!({"skip": [{"id": "CKV_AWS_18", "comment": NO_ACCESS_LOGS}]}),
-    );
+    cfnkit::rules::skip_checkov(&bucket, "CKV_AWS_18", NO_ACCESS_LOGS);
     let arn = bucket.get_att::<String>("Arn");
     stack.add_raw(
         "AssetsBucketPolicy",

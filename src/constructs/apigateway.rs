@@ -221,27 +221,6 @@ pub(crate) fn invoke_permission(
     )
 }
 
-/// Adds a checkov skip (`Metadata.checkov.skip: [{id, comment}]`, checkov's resource-level suppression for
-/// CloudFormation) to a resource, keeping skips already there.
-pub(crate) fn checkov_skip(handle: &ResourceHandle, id: &str, comment: &str) {
-    let mut checkov = handle
-        .entry()
-        .metadata
-        .get("checkov")
-        .cloned()
-        .unwrap_or_else(|| Value::map::<String, Value>([]));
-    let entry = Value::map([("id", Value::from(id)), ("comment", Value::from(comment))]);
-    if let Value::Map(m) = &mut checkov {
-        match m.get_mut("skip") {
-            Some(Value::List(list)) => list.push(entry),
-            _ => {
-                m.insert("skip".to_owned(), Value::list([entry]));
-            }
-        }
-    }
-    handle.add_metadata("checkov", checkov);
-}
-
 /// An access log group for an API stage: `<scope>/AccessLogs`, retained, with the given retention and key.
 pub(crate) fn access_log_group(
     scope: &Scope,
@@ -620,7 +599,7 @@ impl RestApi {
             stage_handle.add_depends_on(a.handle());
         }
         if cache.is_none() {
-            checkov_skip(
+            crate::rules::skip_checkov(
                 &stage_handle,
                 "CKV_AWS_120",
                 "no stage cache by default: a cache cluster is billed by the hour whether used or not, and cached \
@@ -1409,7 +1388,7 @@ impl Method {
     /// it with `reason`.
     pub fn allow_unauthenticated(&self, reason: &str) {
         crate::rules::suppress(&self.handle, "APIG4", reason);
-        checkov_skip(&self.handle, "CKV_AWS_59", reason);
+        crate::rules::skip_checkov(&self.handle, "CKV_AWS_59", reason);
     }
     /// The HTTP method.
     pub fn http_method(&self) -> &str {

@@ -439,13 +439,11 @@ impl Bucket {
         let mut state = self.state.borrow_mut();
         if !self.logs_itself && !state.log_target_noted {
             state.log_target_noted = true;
-            self.handle.add_metadata(
-                "checkov",
-                serde_json::json!({"skip": [{
-                    "id": "CKV_AWS_18",
-                    "comment": "This bucket receives server access logs of other buckets; logging it would log \
-                                its own log deliveries, as AWS advises against.",
-                }]}),
+            crate::rules::skip_checkov(
+                &self.handle,
+                "CKV_AWS_18",
+                "This bucket receives server access logs of other buckets; logging it would log its own log \
+                 deliveries, as AWS advises against.",
             );
         }
     }

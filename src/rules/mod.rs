@@ -278,22 +278,36 @@ pub fn enforce(assembly: &Assembly) -> Result<String, String> {
 /// Suppresses `rule` on a resource with a reason, in the resource's `Metadata.cfnkit.suppress` (see the module
 /// docs). Suppressions already on the resource are kept.
 pub fn suppress(handle: &ResourceHandle, rule: &str, reason: &str) {
-    let mut cfnkit = handle
+    let entry = Value::map([("id", Value::from(rule)), ("reason", Value::from(reason))]);
+    append_to_metadata_list(handle, METADATA_KEY, SUPPRESS_KEY, entry);
+}
+
+/// Skips checkov's check `id` on a resource with a reason, in `Metadata.checkov.skip: [{id, comment}]`
+/// (checkov's own resource-level suppression for CloudFormation). Skips already on the resource are kept.
+/// checkov is not cfnkit's rule pack, but the same discipline applies: every skip carries its reason, and the
+/// README lists the platform's.
+pub fn skip_checkov(handle: &ResourceHandle, id: &str, reason: &str) {
+    let entry = Value::map([("id", Value::from(id)), ("comment", Value::from(reason))]);
+    append_to_metadata_list(handle, "checkov", "skip", entry);
+}
+
+/// Appends `entry` to the list `Metadata.<key>.<list>` of a resource, keeping what is there.
+fn append_to_metadata_list(handle: &ResourceHandle, key: &str, list: &str, entry: Value) {
+    let mut section = handle
         .entry()
         .metadata
-        .get(METADATA_KEY)
+        .get(key)
         .cloned()
         .unwrap_or_else(|| Value::map::<String, Value>([]));
-    let entry = Value::map([("id", Value::from(rule)), ("reason", Value::from(reason))]);
-    if let Value::Map(m) = &mut cfnkit {
-        match m.get_mut(SUPPRESS_KEY) {
-            Some(Value::List(list)) => list.push(entry),
+    if let Value::Map(m) = &mut section {
+        match m.get_mut(list) {
+            Some(Value::List(items)) => items.push(entry),
             _ => {
-                m.insert(SUPPRESS_KEY.to_owned(), Value::list([entry]));
+                m.insert(list.to_owned(), Value::list([entry]));
             }
         }
     }
-    handle.add_metadata(METADATA_KEY, cfnkit);
+    handle.add_metadata(key, section);
 }
 
 const METADATA_KEY: &str = "cfnkit";

@@ -8,6 +8,7 @@ use std::time::Duration;
 use cfnkit::constructs::cloudwatch::{Alarm, AlarmProps};
 use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
 use cfnkit::constructs::events::{EventPattern, Rule, RuleProps, Target};
+use cfnkit::constructs::kms::Key;
 use cfnkit::constructs::lambda::{Architecture, Code, Function, FunctionProps, SqsEventSource};
 use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::ConstructError;
@@ -112,51 +113,90 @@ pub fn function(
             ),
         });
     }
+    platform_function(
+        scope,
+        id,
+        handler.binary_name(),
+        &format!("Order platform: the {} handler", handler.binary_name()),
+        &FunctionDefaults {
+            package: HANDLERS_PACKAGE,
+            key: &base.key,
+            timeout: FUNCTION_TIMEOUT,
+            reserved_concurrency: RESERVED_CONCURRENCY,
+            no_vpc_reason: NO_VPC_REASON,
+            sync_invoked_reason: SYNC_INVOKED_REASON,
+            role_wildcards_reason: ROLE_WILDCARDS_REASON,
+        },
+        environment,
+        dead_letter_queue,
+    )
+}
+
+/// What differs between the platform's groups of functions (seed 003 here, seeds 000-002 in `seeds`, seed 004's
+/// serverless stacks in `foundation::serverless`): the handler package, the key, the limits, and the reasons
+/// their checkov skips and IAM5 suppression carry.
+pub struct FunctionDefaults<'a> {
+    /// The cargo package whose binary the function runs.
+    pub package: &'static str,
+    /// Encrypts the function's environment and its log group.
+    pub key: &'a Key,
+    pub timeout: Duration,
+    pub reserved_concurrency: u32,
+    /// Why the function runs outside a VPC (checkov CKV_AWS_117).
+    pub no_vpc_reason: &'static str,
+    /// Why a function without a dead-letter queue needs none (checkov CKV_AWS_116).
+    pub sync_invoked_reason: &'static str,
+    /// Which wildcards its role has, and why (cdk-nag IAM5).
+    pub role_wildcards_reason: &'static str,
+}
+
+/// The binary `bin` of `defaults.package` with what every platform function has: [`ARCHITECTURE`],
+/// [`MEMORY_MB`], active tracing and a year of logs (the construct's defaults), environment and logs encrypted
+/// with `defaults.key`, and its checkov skips and IAM5 suppression with their reasons.
+#[allow(clippy::too_many_arguments)]
+pub fn platform_function(
+    scope: &Scope,
+    id: &str,
+    bin: &str,
+    description: &str,
+    defaults: &FunctionDefaults<'_>,
+    environment: BTreeMap<&'static str, Val<String>>,
+    dead_letter_queue: Option<&Queue>,
+) -> Result<Function, ConstructError> {
     let function = Function::new(
         scope,
         id,
-        Code::cargo_bin(HANDLERS_PACKAGE, handler.binary_name()),
+        Code::cargo_bin(defaults.package, bin),
         FunctionProps {
             architecture: ARCHITECTURE,
-            description: Some(format!(
-                "Order platform: the {} handler",
-                handler.binary_name()
-            )),
+            description: Some(description.to_owned()),
             environment: environment
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect(),
-            environment_encryption: Some(&base.key),
-            timeout: Some(FUNCTION_TIMEOUT),
+            environment_encryption: Some(defaults.key),
+            timeout: Some(defaults.timeout),
             memory_size: Some(MEMORY_MB),
-            reserved_concurrency: Some(RESERVED_CONCURRENCY),
+            reserved_concurrency: Some(defaults.reserved_concurrency),
             dead_letter_queue,
-            log_encryption_key: Some(&base.key),
+            log_encryption_key: Some(defaults.key),
             ..Default::default()
         },
     )?;
-    let mut skips = vec![("CKV_AWS_117", NO_VPC_REASON)];
+    cfnkit::rules::skip_checkov(function.handle(), "CKV_AWS_117", defaults.no_vpc_reason);
     if dead_letter_queue.is_none() {
-        skips.push(("CKV_AWS_116", SYNC_INVOKED_REASON));
+        cfnkit::rules::skip_checkov(
+            function.handle(),
+            "CKV_AWS_116",
+            defaults.sync_invoked_reason,
+        );
     }
-    skip_checkov(function.handle(), &skips);
-    cfnkit::rules::suppress(function.role().handle(), "IAM5", ROLE_WILDCARDS_REASON);
-    Ok(function)
-}
-
-/// Records checkov checks that do not apply to a resource, with the reason, in the resource's
-/// `Metadata.checkov.skip` (checkov's own suppression format). Every such reason is listed in the README.
-pub fn skip_checkov(handle: &cfnkit::ResourceHandle, skips: &[(&str, &str)]) {
-    let entries = skips.iter().map(|(id, reason)| {
-        cfnkit::Value::map([
-            ("id", cfnkit::Value::from(*id)),
-            ("comment", cfnkit::Value::from(*reason)),
-        ])
-    });
-    handle.add_metadata(
-        "checkov",
-        cfnkit::Value::map([("skip", cfnkit::Value::list(entries))]),
+    cfnkit::rules::suppress(
+        function.role().handle(),
+        "IAM5",
+        defaults.role_wildcards_reason,
     );
+    Ok(function)
 }
 
 /// Lets `function` consume `queue`: an SQS event source reporting batch item failures, at most

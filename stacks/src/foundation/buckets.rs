@@ -11,8 +11,6 @@ use cfnkit::constructs::s3::{
 use cfnkit::constructs::ConstructError;
 use cfnkit::Scope;
 
-use super::serverless::skip_checkov;
-
 fn days(n: u64) -> Duration {
     Duration::from_secs(n * 86_400)
 }
@@ -35,13 +33,8 @@ pub fn access_log_bucket(scope: &Scope, keep_days: u64) -> Result<Bucket, Constr
             ..Default::default()
         },
     )?;
-    skip_checkov(
-        bucket.handle(),
-        &[(
-            "CKV_AWS_18",
-            "The access-log bucket itself: logging it to itself would log its own log deliveries without end.",
-        )],
-    );
+    // Its checkov CKV_AWS_18 skip (no access logs of its own) is written by the S3 construct as soon as another
+    // bucket logs to it.
     Ok(bucket)
 }
 

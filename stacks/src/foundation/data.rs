@@ -184,13 +184,11 @@ fn postgres(scope: &Scope, env: &Env, net: &Network) -> Result<Server, Construct
     // Deleting the stack (or replacing the instance) leaves a final snapshot.
     db.apply_removal_policy(RemovalPolicy::Snapshot);
     if !env.multi_az {
-        db.add_metadata(
-            "checkov",
-            serde_json::json!({"skip": [{
-                "id": "CKV_AWS_157",
-                "comment": "Single-AZ on purpose in this environment (Env::multi_az = false): the dev database \
-                            trades failover for half the cost; prod is multi-AZ."
-            }]}),
+        cfnkit::rules::skip_checkov(
+            &db,
+            "CKV_AWS_157",
+            "Single-AZ on purpose in this environment (Env::multi_az = false): the dev database trades failover \
+             for half the cost; prod is multi-AZ.",
         );
     }
     Ok(Server {

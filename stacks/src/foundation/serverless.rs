@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use cfnkit::constructs::kms::{Key, KeyProps};
-use cfnkit::constructs::lambda::{Code, Function, FunctionProps, SqsEventSource};
+use cfnkit::constructs::lambda::{Function, SqsEventSource};
+
+use crate::service::{platform_function, FunctionDefaults};
 use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::ConstructError;
 use cfnkit::{Scope, Val};
@@ -57,33 +59,24 @@ pub fn function(
     key: &Key,
     environment: BTreeMap<&'static str, Val<String>>,
 ) -> Result<Function, ConstructError> {
-    let function = Function::new(
+    // Invoked only by event source mappings: no Lambda dead-letter queue (see SYNC_INVOKED_REASON).
+    platform_function(
         scope,
         id,
-        Code::cargo_bin(PACKAGE, bin),
-        FunctionProps {
-            description: Some(description.to_owned()),
-            environment: environment
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-            environment_encryption: Some(key),
-            timeout: Some(FUNCTION_TIMEOUT),
-            memory_size: Some(256),
-            reserved_concurrency: Some(RESERVED_CONCURRENCY),
-            log_encryption_key: Some(key),
-            ..Default::default()
+        bin,
+        description,
+        &FunctionDefaults {
+            package: PACKAGE,
+            key,
+            timeout: FUNCTION_TIMEOUT,
+            reserved_concurrency: RESERVED_CONCURRENCY,
+            no_vpc_reason: NO_VPC_REASON,
+            sync_invoked_reason: SYNC_INVOKED_REASON,
+            role_wildcards_reason: ROLE_WILDCARDS_REASON,
         },
-    )?;
-    skip_checkov(
-        function.handle(),
-        &[
-            ("CKV_AWS_117", NO_VPC_REASON),
-            ("CKV_AWS_116", SYNC_INVOKED_REASON),
-        ],
-    );
-    cfnkit::rules::suppress(function.role().handle(), "IAM5", ROLE_WILDCARDS_REASON);
-    Ok(function)
+        environment,
+        None,
+    )
 }
 
 /// A queue encrypted with `key`, with a dead-letter queue (`<Id>Dlq`), consumed by `function` with partial
@@ -109,18 +102,4 @@ pub fn queue_into(
     )?;
     function.add_event_source(SqsEventSource::new(&queue).batch_size(10))?;
     Ok(queue)
-}
-
-/// Records checkov checks that do not apply, with the reason, in `Metadata.checkov.skip`.
-pub fn skip_checkov(handle: &cfnkit::ResourceHandle, skips: &[(&str, &str)]) {
-    let entries = skips.iter().map(|(id, reason)| {
-        cfnkit::Value::map([
-            ("id", cfnkit::Value::from(*id)),
-            ("comment", cfnkit::Value::from(*reason)),
-        ])
-    });
-    handle.add_metadata(
-        "checkov",
-        cfnkit::Value::map([("skip", cfnkit::Value::list(entries))]),
-    );
 }

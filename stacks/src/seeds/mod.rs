@@ -18,12 +18,12 @@ use cfnkit::constructs::apigatewayv2::{
     HttpApi, HttpApiProps, HttpLambdaIntegration, RouteOptions,
 };
 use cfnkit::constructs::cloudwatch::{Alarm, AlarmProps, Metric};
-use cfnkit::constructs::lambda::{Code, Function, FunctionProps};
+use cfnkit::constructs::lambda::Function;
 use cfnkit::constructs::sqs::Queue;
 use cfnkit::constructs::ConstructError;
 use cfnkit::{App, Scope, Val};
 
-use crate::service::skip_checkov;
+use crate::service::{self, FunctionDefaults};
 use crate::Base;
 
 /// The cargo package whose binaries the seeds' functions run.
@@ -115,32 +115,23 @@ pub fn function(
     environment: BTreeMap<&'static str, Val<String>>,
     dead_letter_queue: Option<&Queue>,
 ) -> Result<Function, ConstructError> {
-    let function = Function::new(
+    service::platform_function(
         scope,
         id,
-        Code::cargo_bin(PACKAGE, bin),
-        FunctionProps {
-            description: Some(description.to_owned()),
-            environment: environment
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-            environment_encryption: Some(&base.key),
-            timeout: Some(FUNCTION_TIMEOUT),
-            memory_size: Some(256),
-            reserved_concurrency: Some(RESERVED_CONCURRENCY),
-            dead_letter_queue,
-            log_encryption_key: Some(&base.key),
-            ..Default::default()
+        bin,
+        description,
+        &FunctionDefaults {
+            package: PACKAGE,
+            key: &base.key,
+            timeout: FUNCTION_TIMEOUT,
+            reserved_concurrency: RESERVED_CONCURRENCY,
+            no_vpc_reason: NO_VPC_REASON,
+            sync_invoked_reason: SYNC_INVOKED_REASON,
+            role_wildcards_reason: ROLE_WILDCARDS_REASON,
         },
-    )?;
-    let mut skips = vec![("CKV_AWS_117", NO_VPC_REASON)];
-    if dead_letter_queue.is_none() {
-        skips.push(("CKV_AWS_116", SYNC_INVOKED_REASON));
-    }
-    skip_checkov(function.handle(), &skips);
-    cfnkit::rules::suppress(function.role().handle(), "IAM5", ROLE_WILDCARDS_REASON);
-    Ok(function)
+        environment,
+        dead_letter_queue,
+    )
 }
 
 /// Delivers only INSERT records of a table stream to `mapping`'s function: the seeds' stream consumers act on
