@@ -8,8 +8,51 @@ use serde_json::json;
 use crate::aws::BOOTSTRAP_STACK;
 use crate::error::DeployError;
 
-/// Bumped when the template changes, and exported so that a deploy can tell an outdated bootstrap.
+/// Bumped when the template changes, and an output so that a deploy can tell an outdated bootstrap.
 pub const BOOTSTRAP_VERSION: u32 = 1;
+
+/// The oldest bootstrap version this cfnkit deploys with: raised (to BOOTSTRAP_VERSION) when a deploy starts
+/// to rely on something a newer bootstrap template adds, as CDK's `requiresBootstrapStackVersion`. A newer
+/// bootstrap than this cfnkit knows is fine: bootstrap templates only add.
+pub const MIN_BOOTSTRAP_VERSION: u32 = 1;
+
+/// The bootstrap stack's output holding [`BOOTSTRAP_VERSION`].
+pub const VERSION_OUTPUT: &str = "BootstrapVersion";
+
+/// The version a deployed bootstrap stack reports: its `BootstrapVersion` output; failing that (an endpoint
+/// that reports no outputs for stacks created through change sets, as moto), the output's value in the
+/// deployed template, which this tool writes as a literal. `None`: neither has one (not a cfnkit bootstrap
+/// stack, or one from before versions).
+pub fn deployed_version(
+    outputs: &[(String, String)],
+    template: Option<&serde_json::Value>,
+) -> Option<String> {
+    outputs
+        .iter()
+        .find(|(k, _)| k == VERSION_OUTPUT)
+        .map(|(_, v)| v.clone())
+        .or_else(|| {
+            template?
+                .get("Outputs")?
+                .get(VERSION_OUTPUT)?
+                .get("Value")
+                .and_then(|v| match v {
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    serde_json::Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
+        })
+}
+
+/// Whether a deployed bootstrap version is recent enough; the error names what was found.
+pub fn check_version(found: Option<&str>) -> Result<u32, String> {
+    match found.map(|v| v.trim().parse::<u32>()) {
+        Some(Ok(v)) if v >= MIN_BOOTSTRAP_VERSION => Ok(v),
+        Some(Ok(v)) => Err(v.to_string()),
+        Some(Err(_)) => Err(format!("`{}`", found.unwrap_or_default())),
+        None => Err("none (no BootstrapVersion output)".to_owned()),
+    }
+}
 
 /// Why the assets bucket has no server access logs: the exception is written down where both rule sets read
 /// it (the rule pack's suppression and checkov's skip).
@@ -143,5 +186,26 @@ mod tests {
             t["Outputs"]["BucketName"]["Value"],
             json!({"Ref": "AssetsBucket"})
         );
+    }
+
+    #[test]
+    fn the_version_is_read_from_the_outputs_or_else_the_template() {
+        let t: serde_json::Value = serde_json::from_str(&template().unwrap()).unwrap();
+        assert_eq!(
+            deployed_version(&[], Some(&t)),
+            Some(BOOTSTRAP_VERSION.to_string())
+        );
+        let outputs = [("BootstrapVersion".to_owned(), "7".to_owned())];
+        assert_eq!(deployed_version(&outputs, Some(&t)), Some("7".into()));
+        assert_eq!(deployed_version(&[], Some(&json!({"Resources": {}}))), None);
+    }
+
+    #[test]
+    fn older_or_unreadable_versions_are_refused() {
+        assert_eq!(check_version(Some("1")), Ok(1));
+        assert_eq!(check_version(Some("12")), Ok(12));
+        assert_eq!(check_version(Some("0")), Err("0".into()));
+        assert_eq!(check_version(Some("v1")), Err("`v1`".into()));
+        assert!(check_version(None).unwrap_err().starts_with("none"));
     }
 }

@@ -4,13 +4,16 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
-use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, StackEvent, Tag};
+use aws_sdk_cloudformation::types::{
+    Capability, ChangeSetStatus, ChangeSetType, Parameter, StackEvent, Tag,
+};
 use aws_sdk_cloudformation::Client;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::diff::Replacement;
 use crate::error::DeployError;
 use crate::events::{self, Event, Progress};
+use crate::parameters::Send;
 
 /// How often a running operation is polled. CloudFormation's own console polls about as often.
 const POLL: Duration = Duration::from_millis(1500);
@@ -35,6 +38,8 @@ pub struct Deployed {
     /// `(key, value)`, sorted by key.
     pub outputs: Vec<(String, String)>,
     pub tags: BTreeMap<String, String>,
+    /// The parameters' values (`****` for NoEcho ones, as CloudFormation reports them).
+    pub parameters: BTreeMap<String, String>,
 }
 
 /// What the template comes from: the request body, or an S3 URL for templates over CloudFormation's 51,200
@@ -111,6 +116,16 @@ pub async fn describe(cfn: &Client, stack: &str) -> Result<Option<Deployed>, Dep
             .iter()
             .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
             .collect(),
+        parameters: s
+            .parameters()
+            .iter()
+            .filter_map(|p| {
+                Some((
+                    p.parameter_key()?.to_owned(),
+                    p.parameter_value().unwrap_or_default().to_owned(),
+                ))
+            })
+            .collect(),
     }))
 }
 
@@ -123,6 +138,22 @@ pub async fn template(cfn: &Client, stack: &str) -> Result<String, DeployError> 
         .await
         .map_err(|e| DeployError::aws("cloudformation:GetTemplate", stack, e))?;
     Ok(out.template_body().unwrap_or_default().to_owned())
+}
+
+fn parameters(params: &[(String, Send)]) -> Vec<Parameter> {
+    params
+        .iter()
+        .map(|(k, v)| match v {
+            Send::Value(v) => Parameter::builder()
+                .parameter_key(k)
+                .parameter_value(v)
+                .build(),
+            Send::Previous => Parameter::builder()
+                .parameter_key(k)
+                .use_previous_value(true)
+                .build(),
+        })
+        .collect()
 }
 
 fn tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
@@ -139,6 +170,7 @@ pub async fn create_change_set(
     create: bool,
     source: &TemplateSource,
     stack_tags: &BTreeMap<String, String>,
+    params: &[(String, Send)],
 ) -> Result<ChangeSet, DeployError> {
     let name = format!(
         "cfnkit-{}",
@@ -157,6 +189,7 @@ pub async fn create_change_set(
         })
         .set_capabilities(Some(CAPABILITIES.to_vec()))
         .set_tags(Some(tags(stack_tags)))
+        .set_parameters(Some(parameters(params)))
         .description("cfnkit deploy");
     req = match source {
         TemplateSource::Body(b) => req.template_body(b),
@@ -269,6 +302,7 @@ pub async fn deploy_direct(
     existing: Option<&Deployed>,
     source: &TemplateSource,
     stack_tags: &BTreeMap<String, String>,
+    params: &[(String, Send)],
     termination_protection: bool,
 ) -> Result<Option<String>, DeployError> {
     let (body, url) = match source {
@@ -283,6 +317,7 @@ pub async fn deploy_direct(
             .set_template_url(url)
             .set_capabilities(Some(CAPABILITIES.to_vec()))
             .set_tags(Some(tags(stack_tags)))
+            .set_parameters(Some(parameters(params)))
             .send()
             .await;
         match out {
@@ -298,6 +333,7 @@ pub async fn deploy_direct(
             .set_template_url(url)
             .set_capabilities(Some(CAPABILITIES.to_vec()))
             .set_tags(Some(tags(stack_tags)))
+            .set_parameters(Some(parameters(params)))
             .enable_termination_protection(termination_protection)
             .send()
             .await

@@ -7,8 +7,9 @@ use clap::{Parser, Subcommand};
 
 use crate::assembly::Assembly;
 use crate::aws::Clients;
-use crate::commands::{self, DeployOptions, Method};
+use crate::commands::{self, DeployOptions, Method, RequireApproval};
 use crate::error::DeployError;
+use crate::parameters::ParameterArg;
 use crate::synth;
 
 /// Deploy a cfnkit app with CloudFormation: bootstrap, deploy, diff, destroy.
@@ -49,6 +50,11 @@ pub enum Command {
     /// Uploads the Lambda code zips not in the assets bucket yet, then deploys each stack through a change set
     /// and waits, showing its events. A stack is reported deployed only when it reached CREATE_COMPLETE or
     /// UPDATE_COMPLETE; an unchanged stack is reported as "no changes". Exit code 0 on success, 1 on failure.
+    ///
+    /// Before changing anything it checks: the parameters; the bootstrap stack (exists, and its version is one
+    /// this cfnkit deploys with) when the deploy needs the assets bucket, that is when there are assets to
+    /// upload or a template over 51,200 bytes; and, per --require-approval, that a person approved changes that
+    /// broaden permissions.
     Deploy {
         #[arg(value_name = "STACK")]
         stacks: Vec<String>,
@@ -58,6 +64,17 @@ pub enum Command {
         /// How to deploy: through change sets, or CreateStack/UpdateStack directly.
         #[arg(long, value_enum, default_value_t = Method::ChangeSet)]
         method: Method,
+        /// Which changes need approval: `broadening` (IAM statements, managed policies, resource policies,
+        /// Lambda permissions, security group rules added, or a Deny removed), `any-change`, or `never`. On a
+        /// terminal the changes are shown and a yes is asked for, once for the whole deploy; without one the
+        /// deploy is refused before anything changes. Not asked with --no-execute.
+        #[arg(long, value_enum, default_value_t = RequireApproval::Broadening)]
+        require_approval: RequireApproval,
+        /// A template parameter's value: STACK:KEY=VALUE for one stack, KEY=VALUE for every deployed stack that
+        /// declares KEY (STACK:KEY wins). Repeat for more. Parameters without a value keep their deployed value,
+        /// or take their Default when the stack is created.
+        #[arg(long = "parameters", value_name = "[STACK:]KEY=VALUE")]
+        parameters: Vec<ParameterArg>,
     },
     /// Compare the synthesized templates with the deployed ones (all stacks when none are named).
     ///
@@ -145,14 +162,18 @@ pub async fn run(cli: Cli) -> Result<bool, DeployError> {
             stacks,
             no_execute,
             method,
+            require_approval,
+            parameters,
         } => {
             commands::deploy(
                 &clients,
                 &assembly,
                 &stacks,
+                &parameters,
                 DeployOptions {
                     method,
                     execute: !no_execute,
+                    approval: require_approval,
                 },
             )
             .await?;
@@ -201,8 +222,42 @@ mod tests {
             Command::Deploy {
                 no_execute: true,
                 method: Method::Direct,
+                require_approval: RequireApproval::Broadening,
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn approval_levels_and_repeated_parameters_parse() {
+        let cli = Cli::try_parse_from([
+            "cfnkit",
+            "deploy",
+            "--require-approval",
+            "any-change",
+            "--parameters",
+            "Api:Size=3",
+            "--parameters",
+            "Env=prod",
+        ])
+        .unwrap();
+        let Command::Deploy {
+            require_approval,
+            parameters,
+            ..
+        } = cli.command
+        else {
+            panic!("not deploy")
+        };
+        assert_eq!(require_approval, RequireApproval::AnyChange);
+        assert_eq!(
+            parameters,
+            ["Api:Size=3".parse().unwrap(), "Env=prod".parse().unwrap()]
+        );
+        let err = Cli::try_parse_from(["cfnkit", "deploy", "--parameters", "Size"]).unwrap_err();
+        assert!(err.to_string().contains("`Size` has no `=`"), "{err}");
+        assert!(
+            Cli::try_parse_from(["cfnkit", "deploy", "--require-approval", "sometimes"]).is_err()
+        );
     }
 }

@@ -13,6 +13,8 @@ use crate::cfn::{self, ChangeSet, Deployed, PlannedChange, TemplateSource};
 use crate::diff::{self, Replacement};
 use crate::error::DeployError;
 use crate::events::{self, Failure, STACK_TYPE};
+use crate::parameters::{self, ParameterArg};
+use crate::security::{self, SecurityDiff};
 use crate::template;
 
 /// How a stack is deployed.
@@ -25,11 +27,25 @@ pub enum Method {
     Direct,
 }
 
+/// Which changes need a person's yes before they are deployed (CDK's `--require-approval`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum RequireApproval {
+    /// Never ask.
+    Never,
+    /// Ask when a change broadens permissions: an added IAM statement, managed policy, resource policy
+    /// statement, Lambda permission or security group rule, or a removed Deny.
+    #[default]
+    Broadening,
+    /// Ask before any change to a template.
+    AnyChange,
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct DeployOptions {
     pub method: Method,
     /// false: create the change set and stop, for review (`--no-execute`).
     pub execute: bool,
+    pub approval: RequireApproval,
 }
 
 /// What deploying one stack did.
@@ -52,6 +68,8 @@ pub struct StackSpec<'a> {
     pub body: String,
     pub tags: &'a BTreeMap<String, String>,
     pub termination_protection: bool,
+    /// Values given with `--parameters`; the others keep their previous value or take their default.
+    pub parameters: BTreeMap<String, String>,
 }
 
 /// Creates the bootstrap stack, or updates it when this tool's template is newer; idempotent.
@@ -63,6 +81,7 @@ pub async fn bootstrap(clients: &Clients) -> Result<(), DeployError> {
         body,
         tags: &no_tags,
         termination_protection: false,
+        parameters: BTreeMap::new(),
     };
     let outcome = deploy_stack(
         clients,
@@ -70,6 +89,7 @@ pub async fn bootstrap(clients: &Clients) -> Result<(), DeployError> {
         DeployOptions {
             method: Method::ChangeSet,
             execute: true,
+            approval: RequireApproval::Never,
         },
     )
     .await?;
@@ -78,17 +98,66 @@ pub async fn bootstrap(clients: &Clients) -> Result<(), DeployError> {
     Ok(())
 }
 
-/// Uploads the assets the chosen stacks use, then deploys them and their dependencies in dependency order.
+/// Checks everything a deploy can check before changing anything (parameters, the bootstrap stack when the
+/// assets bucket is needed, approval of the changes), then uploads the assets the chosen stacks use and
+/// deploys them and their dependencies in dependency order.
 pub async fn deploy(
     clients: &Clients,
     assembly: &Assembly,
     names: &[String],
+    params: &[ParameterArg],
     options: DeployOptions,
 ) -> Result<(), DeployError> {
     let selection = assembly.deploy_selection(names)?;
     check_environments(clients, &selection).await?;
+    let mut stacks = Vec::new();
+    for stack in &selection {
+        let body = assembly.template(stack)?;
+        let parsed = template::parse(&body).map_err(|message| DeployError::BadTemplate {
+            path: stack.template.clone(),
+            message,
+        })?;
+        stacks.push((*stack, body, parsed));
+    }
+    let declared: Vec<(&str, Vec<parameters::Declared>)> = stacks
+        .iter()
+        .map(|(s, _, t)| (s.name.as_str(), parameters::declared(t)))
+        .collect();
+    let app: Vec<&str> = assembly
+        .manifest
+        .stacks
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    let mut given = parameters::resolve(params, &declared, &app)?;
     let chosen: Vec<&str> = selection.iter().map(|s| s.name.as_str()).collect();
     let used = assets::assets_for(assembly, &chosen);
+    if let Some(needed_for) = bootstrap_needed(&selection, used.len()) {
+        require_bootstrap(clients, &needed_for).await?;
+    }
+    let mut deployed = BTreeMap::new();
+    for ((stack, _, new), (_, decl)) in stacks.iter().zip(&declared) {
+        let d = cfn::describe(&clients.cfn, &stack.name)
+            .await?
+            .filter(holds_resources);
+        // A parameter without a value is an error now rather than after the stacks before it are deployed.
+        parameters::to_send(
+            &stack.name,
+            decl,
+            given.get(&stack.name).unwrap_or(&BTreeMap::new()),
+            d.as_ref().map(|d| &d.parameters),
+        )?;
+        if options.execute && options.approval != RequireApproval::Never {
+            let old = match &d {
+                Some(_) => Some(deployed_template(clients, &stack.name).await?),
+                None => None,
+            };
+            deployed.insert(stack.name.as_str(), (old, new));
+        }
+    }
+    if !deployed.is_empty() {
+        approve(&deployed, options.approval)?;
+    }
     if !used.is_empty() {
         let up = assets::upload(clients, assembly, &used).await?;
         println!(
@@ -97,17 +166,147 @@ pub async fn deploy(
             up.present.len()
         );
     }
-    for stack in selection {
+    for (stack, body, _) in stacks {
         let spec = StackSpec {
             name: &stack.name,
-            body: assembly.template(stack)?,
+            body,
             tags: &stack.tags,
             termination_protection: stack.termination_protection,
+            parameters: given.remove(&stack.name).unwrap_or_default(),
         };
         let outcome = deploy_stack(clients, &spec, options).await?;
         report(&stack.name, &outcome);
     }
     Ok(())
+}
+
+/// A stack whose creation failed holds nothing (the deploy deletes it first), and one made by a change set
+/// never executed (REVIEW_IN_PROGRESS) holds nothing yet: neither has a template to compare with.
+fn holds_resources(d: &Deployed) -> bool {
+    !matches!(
+        d.status.as_str(),
+        "REVIEW_IN_PROGRESS" | "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED"
+    )
+}
+
+async fn deployed_template(
+    clients: &Clients,
+    name: &str,
+) -> Result<serde_json::Value, DeployError> {
+    template::parse(&cfn::template(&clients.cfn, name).await?).map_err(|message| {
+        DeployError::BadTemplate {
+            path: format!("the deployed template of {name}"),
+            message,
+        }
+    })
+}
+
+/// Why this deploy needs the bootstrap stack, if it does: assets to upload, or a template over CloudFormation's
+/// body limit (sent through the assets bucket). A deploy needing neither does not need a bootstrap stack at all
+/// (CDK's legacy synthesizer does the same), so an app without Lambda code deploys into an account that was
+/// never bootstrapped.
+pub fn bootstrap_needed(stacks: &[&ManifestStack], assets: usize) -> Option<String> {
+    let mut why = Vec::new();
+    if assets > 0 {
+        why.push(format!(
+            "to upload {assets} asset{}",
+            if assets == 1 { "" } else { "s" }
+        ));
+    }
+    for s in stacks
+        .iter()
+        .filter(|s| s.requires_s3_upload || s.bytes > BODY_LIMIT)
+    {
+        why.push(format!(
+            "for the template of {}, {} bytes, over CloudFormation's {BODY_LIMIT} byte limit",
+            s.name, s.bytes
+        ));
+    }
+    (!why.is_empty()).then(|| why.join(" and "))
+}
+
+/// Fails, before anything is uploaded or deployed, when the bootstrap stack is missing, unusable or older than
+/// this cfnkit needs ([`crate::bootstrap::MIN_BOOTSTRAP_VERSION`]). Returns the version found.
+pub async fn require_bootstrap(clients: &Clients, needed_for: &str) -> Result<u32, DeployError> {
+    let missing = |problem: String| DeployError::BootstrapMissing {
+        stack: BOOTSTRAP_STACK.into(),
+        needed_for: needed_for.into(),
+        problem,
+    };
+    let Some(d) = cfn::describe(&clients.cfn, BOOTSTRAP_STACK).await? else {
+        return Err(missing(format!("it does not exist in {}", clients.region)));
+    };
+    // A failed update rolled back leaves the previous bootstrap in place, which is as usable as before.
+    if !events::is_deploy_success(&d.status) && d.status != "UPDATE_ROLLBACK_COMPLETE" {
+        return Err(missing(format!("it is in {}", d.status)));
+    }
+    let template = if d.outputs.is_empty() {
+        Some(deployed_template(clients, BOOTSTRAP_STACK).await?)
+    } else {
+        None
+    };
+    let found = crate::bootstrap::deployed_version(&d.outputs, template.as_ref());
+    crate::bootstrap::check_version(found.as_deref()).map_err(|found| {
+        DeployError::BootstrapOutdated {
+            stack: BOOTSTRAP_STACK.into(),
+            found,
+            required: crate::bootstrap::MIN_BOOTSTRAP_VERSION,
+            needed_for: needed_for.into(),
+        }
+    })
+}
+
+/// Shows the changes that need approval and asks for it once for the whole deploy; without a terminal to
+/// ask, refuses. `stacks`: each stack's deployed template (`None`: not deployed) and new one.
+fn approve(
+    stacks: &BTreeMap<&str, (Option<serde_json::Value>, &serde_json::Value)>,
+    level: RequireApproval,
+) -> Result<(), DeployError> {
+    let mut needing = Vec::new();
+    let mut review = String::new();
+    for (name, (old, new)) in stacks {
+        let sec: SecurityDiff = security::diff(old.as_ref(), new);
+        let needs = match level {
+            RequireApproval::Never => false,
+            RequireApproval::Broadening => sec.is_broadening(),
+            RequireApproval::AnyChange => {
+                let d = diff::diff_templates(old.as_ref(), new);
+                if !d.is_empty() && sec.is_empty() {
+                    review.push_str(&diff::render(name, old.is_some(), &d));
+                }
+                !d.is_empty()
+            }
+        };
+        if needs {
+            if !sec.is_empty() {
+                review.push_str(&security::render_table(name, &sec));
+            }
+            needing.push(*name);
+        }
+    }
+    if needing.is_empty() {
+        return Ok(());
+    }
+    let stacks = needing.join(", ");
+    eprint!("{review}");
+    if level == RequireApproval::Broadening {
+        eprintln!("{}", style("These changes broaden permissions (+ rows above: what is allowed after the deploy that was not before).").yellow());
+    }
+    if !std::io::stdin().is_terminal() {
+        let why = match level {
+            RequireApproval::AnyChange => {
+                "--require-approval any-change asks before any change".to_owned()
+            }
+            _ => "its changes broaden permissions (--require-approval broadening, the default)"
+                .to_owned(),
+        };
+        return Err(DeployError::NeedsApproval { stacks, why });
+    }
+    if ask(&format!("Deploy {stacks} with these changes?"))? {
+        Ok(())
+    } else {
+        Err(DeployError::ApprovalDeclined { stacks })
+    }
 }
 
 fn report(stack: &str, outcome: &Outcome) {
@@ -267,32 +466,44 @@ pub async fn deploy_stack(
         path: name.into(),
         message,
     })?;
+    let previous = existing
+        .as_ref()
+        .filter(|d| holds_resources(d))
+        .map(|d| &d.parameters);
+    let params = parameters::to_send(
+        name,
+        &parameters::declared(&new),
+        &spec.parameters,
+        previous,
+    )?;
     let (stack_id, marker, total) = match options.method {
         Method::ChangeSet => {
             let create = existing
                 .as_ref()
                 .is_none_or(|d| d.status == "REVIEW_IN_PROGRESS");
-            let (id, stack_id, changes) =
-                match cfn::create_change_set(&clients.cfn, name, create, &source, spec.tags).await?
-                {
-                    ChangeSet::NoChanges => {
-                        if let Some(d) = &existing {
-                            sync_termination_protection(
-                                clients,
-                                name,
-                                d,
-                                spec.termination_protection,
-                            )
+            let (id, stack_id, changes) = match cfn::create_change_set(
+                &clients.cfn,
+                name,
+                create,
+                &source,
+                spec.tags,
+                &params,
+            )
+            .await?
+            {
+                ChangeSet::NoChanges => {
+                    if let Some(d) = &existing {
+                        sync_termination_protection(clients, name, d, spec.termination_protection)
                             .await?;
-                        }
-                        return Ok(Outcome::NoChanges);
                     }
-                    ChangeSet::Ready {
-                        id,
-                        stack_id,
-                        changes,
-                    } => (id, stack_id, changes),
-                };
+                    return Ok(Outcome::NoChanges);
+                }
+                ChangeSet::Ready {
+                    id,
+                    stack_id,
+                    changes,
+                } => (id, stack_id, changes),
+            };
             if !options.execute {
                 return Ok(Outcome::ChangeSetCreated { id, changes });
             }
@@ -302,19 +513,16 @@ pub async fn deploy_stack(
         }
         Method::Direct => {
             let deployed = match &existing {
-                Some(_) => Some(
-                    template::parse(&cfn::template(&clients.cfn, name).await?).map_err(
-                        |message| DeployError::BadTemplate {
-                            path: format!("the deployed template of {name}"),
-                            message,
-                        },
-                    )?,
-                ),
+                Some(_) => Some(deployed_template(clients, name).await?),
                 None => None,
             };
             // UpdateStack does not say "no changes" on every endpoint; comparing first makes it certain.
             if let (Some(d), Some(old)) = (&existing, &deployed) {
-                if *old == new && d.tags == *spec.tags {
+                let same_parameters = spec
+                    .parameters
+                    .iter()
+                    .all(|(k, v)| d.parameters.get(k) == Some(v));
+                if *old == new && d.tags == *spec.tags && same_parameters {
                     sync_termination_protection(clients, name, d, spec.termination_protection)
                         .await?;
                     return Ok(Outcome::NoChanges);
@@ -330,6 +538,7 @@ pub async fn deploy_stack(
                 existing.as_ref(),
                 &source,
                 spec.tags,
+                &params,
                 spec.termination_protection,
             )
             .await?
@@ -406,19 +615,21 @@ pub async fn diff(
             .await?
             .filter(|d| d.status != "REVIEW_IN_PROGRESS");
         let old = match &deployed {
-            Some(_) => Some(
-                template::parse(&cfn::template(&clients.cfn, &stack.name).await?).map_err(
-                    |message| DeployError::BadTemplate {
-                        path: format!("the deployed template of {}", stack.name),
-                        message,
-                    },
-                )?,
-            ),
+            Some(_) => Some(deployed_template(clients, &stack.name).await?),
             None => None,
         };
         let mut d = diff::diff_templates(old.as_ref(), &new);
-        if with_change_set && deployed.is_some() && !d.is_empty() {
-            d.add_replacements(&replacements(clients, &stack.name, &body, &stack.tags).await?);
+        if let (true, Some(deployed)) = (with_change_set && !d.is_empty(), &deployed) {
+            // The change set keeps every parameter's deployed value: the diff is of the template alone.
+            let params = parameters::to_send(
+                &stack.name,
+                &parameters::declared(&new),
+                &BTreeMap::new(),
+                Some(&deployed.parameters),
+            )?;
+            d.add_replacements(
+                &replacements(clients, &stack.name, &body, &stack.tags, &params).await?,
+            );
         }
         differs |= !d.is_empty();
         print!("{}", diff::render(&stack.name, deployed.is_some(), &d));
@@ -432,9 +643,10 @@ async fn replacements(
     stack: &str,
     body: &str,
     tags: &BTreeMap<String, String>,
+    params: &[(String, parameters::Send)],
 ) -> Result<BTreeMap<String, Replacement>, DeployError> {
     let source = source_for(clients, stack, body).await?;
-    match cfn::create_change_set(&clients.cfn, stack, false, &source, tags).await? {
+    match cfn::create_change_set(&clients.cfn, stack, false, &source, tags, params).await? {
         ChangeSet::NoChanges => Ok(BTreeMap::new()),
         ChangeSet::Ready { id, changes, .. } => {
             cfn::delete_change_set(&clients.cfn, stack, &id).await?;
@@ -485,7 +697,12 @@ fn confirm(stacks: &str) -> Result<bool, DeployError> {
             stacks: stacks.into(),
         });
     }
-    eprint!("Destroy {stacks} (in this order)? [y/N] ");
+    ask(&format!("Destroy {stacks} (in this order)?"))
+}
+
+/// Asks a yes/no question on the terminal; anything but yes is no.
+fn ask(question: &str) -> Result<bool, DeployError> {
+    eprint!("{question} [y/N] ");
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
@@ -497,13 +714,7 @@ async fn destroy_stack(clients: &Clients, name: &str, d: &Deployed) -> Result<()
         return Err(DeployError::TerminationProtected { stack: name.into() });
     }
     eprintln!("{}", style(format!("{name}: destroying")).bold());
-    let deployed =
-        template::parse(&cfn::template(&clients.cfn, name).await?).map_err(|message| {
-            DeployError::BadTemplate {
-                path: format!("the deployed template of {name}"),
-                message,
-            }
-        })?;
+    let deployed = deployed_template(clients, name).await?;
     let marker = cfn::latest_event(&clients.cfn, &d.id).await?;
     cfn::delete_stack(&clients.cfn, name, &d.id).await?;
     let (status, evts) = cfn::watch(

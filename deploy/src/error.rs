@@ -57,6 +57,47 @@ pub enum DeployError {
     #[error("the assets bucket {bucket} does not exist ({reason}); run `cargo cfn bootstrap` once for this account and region")]
     NotBootstrapped { bucket: String, reason: String },
 
+    #[error("this deploy needs the bootstrap stack {stack} ({needed_for}), but {problem}; run `cargo cfn bootstrap` once for this account and region")]
+    BootstrapMissing {
+        stack: String,
+        needed_for: String,
+        problem: String,
+    },
+
+    #[error("the bootstrap stack {stack} has version {found}, but this cfnkit needs version {required} or newer ({needed_for}); run `cargo cfn bootstrap` to update it")]
+    BootstrapOutdated {
+        stack: String,
+        found: String,
+        required: u32,
+        needed_for: String,
+    },
+
+    #[error("refusing to deploy {stacks} without approval: {why}, and standard input is not a terminal to ask; review the changes above, then pass --require-approval never to deploy without asking")]
+    NeedsApproval { stacks: String, why: String },
+
+    #[error("deploy of {stacks} declined; nothing was deployed")]
+    ApprovalDeclined { stacks: String },
+
+    #[error("stack {stack} declares no parameter `{parameter}` (--parameters {stack}:{parameter}=...); it declares: {declared}")]
+    UnknownParameter {
+        stack: String,
+        parameter: String,
+        declared: String,
+    },
+
+    #[error("no stack in this deploy declares parameter `{parameter}` (--parameters {parameter}=...); they declare: {declared}")]
+    UndeclaredParameter { parameter: String, declared: String },
+
+    #[error("--parameters {stack}:{parameter}=... is for stack {stack}, which this deploy does not include (it deploys {deploying}); name the stack to deploy it, or drop the value")]
+    ParameterForOtherStack {
+        stack: String,
+        parameter: String,
+        deploying: String,
+    },
+
+    #[error("stack {stack} declares parameter `{parameter}` without a Default and it has no value yet; pass --parameters {stack}:{parameter}=VALUE")]
+    MissingParameter { stack: String, parameter: String },
+
     #[error("stack {stack} is busy ({status}); wait for the running operation to finish, then try again")]
     StackBusy { stack: String, status: String },
 

@@ -11,6 +11,8 @@ pub mod commands;
 pub mod diff;
 pub mod error;
 pub mod events;
+pub mod parameters;
+pub mod security;
 pub mod synth;
 pub mod template;
 
