@@ -4,11 +4,19 @@ mod constructs_support;
 
 use std::time::Duration;
 
+use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
+use cfnkit::constructs::events::{EventBus, EventBusProps};
+use cfnkit::constructs::kinesis::{Stream, StreamEncryption, StreamProps};
 use cfnkit::constructs::kms::{Key, KeyProps};
+use cfnkit::constructs::logs::{LogGroup, LogGroupProps};
+use cfnkit::constructs::s3::{Bucket, BucketEncryption, BucketProps};
+use cfnkit::constructs::secretsmanager::{Secret, SecretProps};
+use cfnkit::constructs::sns::{Topic, TopicProps};
+use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::{Principal, Role, RoleProps};
 use cfnkit::App;
 use constructs_support::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn example() -> App {
     let app = App::new();
@@ -55,7 +63,7 @@ fn a_key_rotates_is_retained_and_lets_the_account_and_services_in() {
         policy[1],
         json!({
             "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
             "Resource": "*",
             "Principal": {"Service": "events.amazonaws.com"},
             "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
@@ -117,4 +125,136 @@ fn example_stack_snapshot_and_cfn_lint() {
         .template
         .to_yaml());
     lint_or_skip(&app);
+}
+
+/// Every grant that reaches a customer-managed key (on the key itself, and on each kind of resource encrypted
+/// with one), and every statement the constructs add to a key policy for a service: the KMS actions are named,
+/// never a wildcard, except `kms:*` for the account root in the key policy.
+#[test]
+fn no_grant_or_service_statement_has_a_kms_wildcard() {
+    let app = App::new();
+    let s = app.stack("Kms");
+    let key = Key::new(&s.scope(), "Key", KeyProps::default()).unwrap();
+    let role = Role::new(
+        &s.scope(),
+        "Everything",
+        Principal::service("lambda.amazonaws.com"),
+        RoleProps::default(),
+    )
+    .unwrap();
+    key.grant_encrypt_decrypt(&role);
+    key.grant_encrypt(&role);
+    key.grant_decrypt(&role);
+    let queue = Queue::new(
+        &s.scope(),
+        "Queue",
+        QueueProps {
+            encryption: QueueEncryption::Kms(&key),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    queue.grant_send_messages(&role);
+    queue.grant_consume_messages(&role);
+    let topic = Topic::new(
+        &s.scope(),
+        "Topic",
+        TopicProps {
+            master_key: Some(&key),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    topic.grant_publish(&role);
+    topic
+        .allow_service_publish("cloudwatch.amazonaws.com", None)
+        .unwrap();
+    let table = Table::new(
+        &s.scope(),
+        "Table",
+        Attribute::string("pk"),
+        TableProps {
+            encryption_key: Some(&key),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    table.grant_read_write_data(&role);
+    let stream = Stream::new(
+        &s.scope(),
+        "Stream",
+        StreamProps {
+            encryption: StreamEncryption::Kms(&key),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    stream.grant_read(&role);
+    stream.grant_write(&role);
+    let bucket = Bucket::new(
+        &s.scope(),
+        "Bucket",
+        BucketProps {
+            encryption: BucketEncryption::Kms(&key),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    bucket.grant_read_write(&role);
+    let secret = Secret::new(
+        &s.scope(),
+        "Secret",
+        SecretProps {
+            encryption_key: Some(&key),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    secret.grant_read(&role);
+    secret.grant_rotate(&role);
+    EventBus::new(
+        &s.scope(),
+        "Bus",
+        EventBusProps {
+            kms_key: Some(&key),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    LogGroup::new(
+        &s.scope(),
+        "Logs",
+        LogGroupProps {
+            encryption_key: Some(&key),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+
+    let t = template(&app, "Kms");
+    let actions = |stmts: &[Value]| -> Vec<String> {
+        stmts
+            .iter()
+            .flat_map(|st| match &st["Action"] {
+                Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_owned()).collect(),
+                a => vec![a.as_str().unwrap().to_owned()],
+            })
+            .filter(|a| a.starts_with("kms:"))
+            .collect()
+    };
+    let granted = actions(&role_statements(&t, "Everything"));
+    assert!(
+        granted.contains(&"kms:GenerateDataKey".to_owned()),
+        "{granted:?}"
+    );
+    assert!(granted.iter().all(|a| !a.contains('*')), "{granted:?}");
+    let key_policy = statements(&resource(&t, "Key")["Properties"]["KeyPolicy"]);
+    // The root, plus the services: SNS-to-queue is not wired here, CloudWatch (topic), EventBridge (bus) and
+    // CloudWatch Logs are.
+    assert_eq!(key_policy.len(), 4, "{key_policy:#?}");
+    for st in &key_policy[1..] {
+        let a = actions(std::slice::from_ref(st));
+        assert!(a.iter().all(|a| !a.contains('*')), "{st:#}");
+    }
+    assert_eq!(actions(&key_policy[..1]), ["kms:*"]);
 }

@@ -56,7 +56,21 @@ fn a_key_given_to_a_log_group_lets_cloudwatch_logs_in_its_policy() {
             s["Principal"]["Service"] == json!({"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"})
         })
         .unwrap_or_else(|| panic!("no statement for CloudWatch Logs: {key_stmts:#?}"));
-    assert!(allows(std::slice::from_ref(logs), "kms:GenerateDataKey*"));
+    // The wildcards of AWS's documented statement, spelled out: no action with a `*`.
+    assert_eq!(
+        logs["Action"],
+        json!([
+            "kms:Encrypt",
+            "kms:Decrypt",
+            "kms:ReEncryptFrom",
+            "kms:ReEncryptTo",
+            "kms:GenerateDataKey",
+            "kms:GenerateDataKeyWithoutPlaintext",
+            "kms:GenerateDataKeyPair",
+            "kms:GenerateDataKeyPairWithoutPlaintext",
+            "kms:DescribeKey"
+        ])
+    );
     assert!(logs["Condition"]["ArnLike"]
         .get("kms:EncryptionContext:aws:logs:arn")
         .is_some());

@@ -133,7 +133,7 @@ fn publishing_to_an_encrypted_topic_also_grants_the_key() {
     let stmts = role_statements(&t, "Publisher");
     assert!(allows(&stmts, "sns:Publish"));
     assert!(stmts.contains(&json!({
-        "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
         "Resource": {"Fn::GetAtt": ["TopicKey", "Arn"]}
     })));
 }

@@ -113,6 +113,36 @@ fn a_grant_on_an_encrypted_queue_also_grants_the_key() {
 }
 
 #[test]
+fn sending_to_an_encrypted_queue_grants_a_data_key_and_decrypt_only() {
+    let app = App::new();
+    let s = app.stack("Sqs");
+    let key = Key::new(&s.scope(), "QueueKey", KeyProps::default()).unwrap();
+    let q = Queue::new(
+        &s.scope(),
+        "Orders",
+        QueueProps {
+            encryption: QueueEncryption::Kms(&key),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    q.grant_send_messages(&worker(&s));
+    let stmts = role_statements(&template(&app, "Sqs"), "Worker");
+    let on_key: Vec<&serde_json::Value> = stmts
+        .iter()
+        .filter(|s| s["Resource"] == json!({"Fn::GetAtt": ["QueueKey", "Arn"]}))
+        .collect();
+    // What the SQS developer guide names for producers; no kms:ReEncrypt* or kms:GenerateDataKey*.
+    assert_eq!(
+        on_key,
+        [&json!({
+            "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+            "Resource": {"Fn::GetAtt": ["QueueKey", "Arn"]}
+        })]
+    );
+}
+
+#[test]
 fn bad_values_are_errors_naming_the_value() {
     let app = App::new();
     let s = app.stack("Sqs");

@@ -1,29 +1,58 @@
-//! The IAM actions every grant uses, in one place, named by intent. They match what AWS CDK grants for the same
-//! intent, so policies read the same as a CDK user expects and reviews of a grant happen here.
+//! The IAM actions every grant uses, in one place, named by intent, so reviews of a grant happen here.
+//!
+//! Most sets match what AWS CDK grants for the same intent, so policies read as a CDK user expects. We are
+//! narrower in three places, each to name exactly what AWS documents instead of a wildcard (so cdk-nag's IAM5
+//! has nothing to report on them and a reviewer sees what is allowed):
+//! - KMS. CDK grants `kms:ReEncrypt*` and `kms:GenerateDataKey*` to every producer of encrypted data and
+//!   `kms:GenerateDataKey*` to services delivering into encrypted resources. Every service here uses envelope
+//!   encryption: it asks KMS for a data key (`kms:GenerateDataKey`, which returns the plaintext key it encrypts
+//!   with) and decrypts stored data keys (`kms:Decrypt`). None of their docs asks a producer or consumer for
+//!   `ReEncrypt*` (which moves ciphertext to another key, a key owner's job), `GenerateDataKeyWithoutPlaintext`
+//!   or the `GenerateDataKeyPair*` actions, so no grant here has them. (DynamoDB's doc lists `kms:ReEncrypt*`
+//!   and `kms:GenerateDataKey*` for the principal that creates a table with the key: the deploying principal,
+//!   allowed through the account root's key policy statement, not a grantee.) The only KMS wildcards AWS
+//!   documents for these uses, in CloudWatch Logs' key policy, are spelled out action by action
+//!   ([`KMS_LOGS_USE`]).
+//! - S3: named object actions where CDK writes `s3:GetObject*`-style wildcards.
+//! - Kinesis: no `kinesis:ListStreams` for readers (it accepts only `Resource: *`, so granted on a stream's ARN
+//!   it never allowed anything, and no consumer needs it).
 
-// KMS
-/// Encrypting with a key: what a producer of encrypted data needs.
-pub const KMS_ENCRYPT: &[&str] = &["kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"];
-/// Decrypting with a key: what a consumer of encrypted data needs.
+// KMS (each set names the AWS page it follows; "the SQS doc" is "Amazon SQS Key management", "the SNS doc"
+// "Amazon SNS Key management", both Configuring AWS KMS permissions)
+/// Encrypting with a key: `kms:Encrypt` for data encrypted by calling KMS directly, `kms:GenerateDataKey` for
+/// envelope encryption (a data key per object, message or record).
+pub const KMS_ENCRYPT: &[&str] = &["kms:Encrypt", "kms:GenerateDataKey"];
+/// Decrypting with a key: what a consumer of encrypted data needs (SQS doc: "the consumer must have the
+/// kms:Decrypt permission"; Kinesis "Example consumer permissions"; S3 GetObject on SSE-KMS objects).
 pub const KMS_DECRYPT: &[&str] = &["kms:Decrypt"];
-/// Both: what a producer needs when the service also reads back what it wrote (SQS senders, SNS publishers).
-pub const KMS_ENCRYPT_DECRYPT: &[&str] = &[
-    "kms:Decrypt",
-    "kms:Encrypt",
-    "kms:ReEncrypt*",
-    "kms:GenerateDataKey*",
-];
-/// What an AWS service that delivers into an encrypted resource needs in the key policy.
-pub const KMS_SERVICE_USE: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey*"];
-/// What CloudWatch Logs needs in a key policy to encrypt a log group's events with the key.
+/// Both [`KMS_ENCRYPT`] and [`KMS_DECRYPT`]: what `Key::grant_encrypt_decrypt` and DynamoDB item writers get.
+pub const KMS_ENCRYPT_DECRYPT: &[&str] = &["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"];
+/// What an AWS service (SNS or EventBridge delivering to an encrypted queue or topic, CloudWatch alarms
+/// publishing to an encrypted topic, EventBridge encrypting a bus's events) needs in the key policy: the SQS doc
+/// (Configure KMS permissions for AWS services) and EventBridge's "Authorizing EventBridge to use a customer
+/// managed key" name exactly `kms:GenerateDataKey` and `kms:Decrypt`. The SNS doc's example for event sources
+/// writes `kms:GenerateDataKey*`, but the same page's publisher (whose requests SNS serves the same way) needs
+/// `kms:GenerateDataKey`, and SNS encrypts with the plaintext data key, which only `GenerateDataKey` returns.
+pub const KMS_SERVICE_USE: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey"];
+/// What CloudWatch Logs needs in a key policy to encrypt a log group's events with the key. AWS documents it
+/// with wildcards only ("Encrypt log data in CloudWatch Logs using AWS KMS", step 2: `kms:Encrypt*`,
+/// `kms:Decrypt*`, `kms:ReEncrypt*`, `kms:GenerateDataKey*`, `kms:Describe*`) and does not say which of the
+/// matched operations Logs calls, so this is that list with each wildcard replaced by the key operations it
+/// matches today: the same permissions, minus any action KMS adds later. The statement is limited to the
+/// account's log groups by the `kms:EncryptionContext:aws:logs:arn` condition.
 pub const KMS_LOGS_USE: &[&str] = &[
-    "kms:Encrypt*",
-    "kms:Decrypt*",
-    "kms:ReEncrypt*",
-    "kms:GenerateDataKey*",
-    "kms:Describe*",
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:DescribeKey",
 ];
-/// Full control, for the account root in a key policy (which delegates access to IAM policies).
+/// Full control, for the account root in a key policy (which delegates access to IAM policies). The only KMS
+/// set with a `*`, and only ever in a key policy.
 pub const KMS_ADMIN: &[&str] = &["kms:*"];
 
 // SQS
@@ -47,6 +76,10 @@ pub const SQS_PURGE: &[&str] = &[
     "sqs:GetQueueAttributes",
     "sqs:GetQueueUrl",
 ];
+/// What a sender to a queue encrypted with a customer-managed key needs of the key: a data key, and decrypting
+/// it to check its integrity (SQS doc, Configure KMS permissions for producers: `kms:GenerateDataKey` and
+/// `kms:Decrypt`).
+pub const SQS_KMS_SEND: &[&str] = &["kms:GenerateDataKey", "kms:Decrypt"];
 /// What an AWS service (SNS, EventBridge) needs in a queue policy to deliver messages.
 pub const SQS_SERVICE_SEND: &[&str] = &["sqs:SendMessage"];
 /// Every SQS action: only ever used in the `Deny` of the TLS-only queue policy.
@@ -55,6 +88,9 @@ pub const SQS_ALL: &[&str] = &["sqs:*"];
 // SNS
 /// Publishing to a topic.
 pub const SNS_PUBLISH: &[&str] = &["sns:Publish"];
+/// What a publisher to a topic encrypted with a customer-managed key needs of the key (SNS doc, Allow a user to
+/// send messages to a topic with SSE: `kms:GenerateDataKey` and `kms:Decrypt`).
+pub const SNS_KMS_PUBLISH: &[&str] = &["kms:GenerateDataKey", "kms:Decrypt"];
 
 // EventBridge
 /// Putting events on a bus.
@@ -71,7 +107,9 @@ pub const KINESIS_WRITE: &[&str] = &[
     "kinesis:PutRecord",
     "kinesis:PutRecords",
 ];
-/// Reading records from a stream.
+/// Reading records from a stream (on the stream's ARN): what a Lambda event source mapping reads with
+/// (`SubscribeToShard` for enhanced fan-out). No `kinesis:ListStreams`: it accepts only `Resource: *`, so on a
+/// stream's ARN it allowed nothing, and a consumer of a known stream never lists streams.
 pub const KINESIS_READ: &[&str] = &[
     "kinesis:DescribeStreamSummary",
     "kinesis:GetRecords",
@@ -79,12 +117,13 @@ pub const KINESIS_READ: &[&str] = &[
     "kinesis:ListShards",
     "kinesis:SubscribeToShard",
     "kinesis:DescribeStream",
-    "kinesis:ListStreams",
     "kinesis:DescribeStreamConsumer",
 ];
-/// What reading a stream encrypted with a customer-managed key needs of the key.
+/// What reading a stream encrypted with a customer-managed key needs of the key (Kinesis "Permissions to use
+/// user-generated KMS keys", Example consumer permissions).
 pub const KINESIS_KMS_READ: &[&str] = &["kms:Decrypt"];
-/// What writing to such a stream needs of the key: a data key for the records.
+/// What writing to such a stream needs of the key: a data key for the records (same page, Example producer
+/// permissions).
 pub const KINESIS_KMS_WRITE: &[&str] = &["kms:GenerateDataKey"];
 
 // DynamoDB
@@ -116,8 +155,7 @@ pub const DYNAMODB_STREAM_READ: &[&str] = &[
 /// Listing streams: AWS allows no narrower resource than `*` for it.
 pub const DYNAMODB_LIST_STREAMS: &[&str] = &["dynamodb:ListStreams"];
 
-// S3 (named actions where AWS CDK writes `s3:GetObject*`-style wildcards, so IAM5 has nothing to report and a
-// reviewer sees exactly what is allowed)
+// S3 (named actions where AWS CDK writes `s3:GetObject*`-style wildcards)
 /// Reading objects, their versions, attributes and tags (on `<bucket ARN>/<pattern>`).
 pub const S3_READ_OBJECTS: &[&str] = &[
     "s3:GetObject",
@@ -204,3 +242,150 @@ pub const EXECUTE_API_INVOKE: &[&str] = &["execute-api:Invoke"];
 // X-Ray
 /// Sending traces: AWS allows no narrower resource than `*` for these.
 pub const XRAY_WRITE: &[&str] = &["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `pub const` of this file with a `kms:` action, read from the source so a set added later is
+    /// covered without being listed here.
+    fn kms_sets_in_source() -> Vec<(String, Vec<String>)> {
+        let source = include_str!("actions.rs");
+        let mut sets = Vec::new();
+        for chunk in source.split("pub const ").skip(1) {
+            let name = chunk.split(':').next().unwrap().trim().to_owned();
+            let body = &chunk[..chunk.find(';').unwrap()];
+            let actions: Vec<String> = body
+                .split('"')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect();
+            if actions.iter().any(|a| a.starts_with("kms:")) {
+                sets.push((name, actions));
+            }
+        }
+        sets
+    }
+
+    #[test]
+    fn no_kms_set_but_the_key_policy_admin_has_a_wildcard() {
+        let sets = kms_sets_in_source();
+        // The parse found the sets (a broken parse must not pass by finding nothing).
+        for expected in [
+            "KMS_ENCRYPT",
+            "KMS_SERVICE_USE",
+            "KMS_LOGS_USE",
+            "SQS_KMS_SEND",
+            "S3_KMS_WRITE",
+        ] {
+            assert!(
+                sets.iter().any(|(n, _)| n == expected),
+                "{expected} not found in {sets:?}"
+            );
+        }
+        for (name, actions) in &sets {
+            if name == "KMS_ADMIN" {
+                assert_eq!(actions, &["kms:*"]);
+                continue;
+            }
+            for a in actions {
+                assert!(!a.contains('*'), "{name} has the wildcard action {a}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_grant_sets_are_what_the_aws_docs_name() {
+        // SQS and SNS producers, and services delivering into encrypted queues, topics and buses.
+        assert_eq!(SQS_KMS_SEND, ["kms:GenerateDataKey", "kms:Decrypt"]);
+        assert_eq!(SNS_KMS_PUBLISH, ["kms:GenerateDataKey", "kms:Decrypt"]);
+        assert_eq!(KMS_SERVICE_USE, ["kms:Decrypt", "kms:GenerateDataKey"]);
+        // Consumers decrypt, and nothing else.
+        for consumer in [KMS_DECRYPT, KINESIS_KMS_READ, S3_KMS_READ, SECRETS_KMS_READ] {
+            assert_eq!(consumer, ["kms:Decrypt"]);
+        }
+        // No producer re-encrypts.
+        for producer in [
+            KMS_ENCRYPT,
+            KMS_ENCRYPT_DECRYPT,
+            SQS_KMS_SEND,
+            SNS_KMS_PUBLISH,
+            S3_KMS_WRITE,
+        ] {
+            assert!(
+                !producer.iter().any(|a| a.starts_with("kms:ReEncrypt")),
+                "{producer:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_logs_key_policy_spells_out_exactly_the_documented_wildcards() {
+        // "Encrypt log data in CloudWatch Logs using AWS KMS" and the KMS operations acting on a key.
+        const DOCUMENTED: &[&str] = &[
+            "kms:Encrypt*",
+            "kms:Decrypt*",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+            "kms:Describe*",
+        ];
+        const KEY_OPERATIONS: &[&str] = &[
+            "kms:CancelKeyDeletion",
+            "kms:CreateAlias",
+            "kms:CreateGrant",
+            "kms:Decrypt",
+            "kms:DeleteAlias",
+            "kms:DeleteImportedKeyMaterial",
+            "kms:DeriveSharedSecret",
+            "kms:DescribeKey",
+            "kms:DisableKey",
+            "kms:DisableKeyRotation",
+            "kms:EnableKey",
+            "kms:EnableKeyRotation",
+            "kms:Encrypt",
+            "kms:GenerateDataKey",
+            "kms:GenerateDataKeyPair",
+            "kms:GenerateDataKeyPairWithoutPlaintext",
+            "kms:GenerateDataKeyWithoutPlaintext",
+            "kms:GenerateMac",
+            "kms:GetKeyPolicy",
+            "kms:GetKeyRotationStatus",
+            "kms:GetParametersForImport",
+            "kms:GetPublicKey",
+            "kms:ImportKeyMaterial",
+            "kms:ListGrants",
+            "kms:ListKeyPolicies",
+            "kms:ListKeyRotations",
+            "kms:ListResourceTags",
+            "kms:PutKeyPolicy",
+            "kms:ReEncryptFrom",
+            "kms:ReEncryptTo",
+            "kms:ReplicateKey",
+            "kms:RetireGrant",
+            "kms:RevokeGrant",
+            "kms:RotateKeyOnDemand",
+            "kms:ScheduleKeyDeletion",
+            "kms:Sign",
+            "kms:TagResource",
+            "kms:UntagResource",
+            "kms:UpdateAlias",
+            "kms:UpdateKeyDescription",
+            "kms:UpdatePrimaryRegion",
+            "kms:Verify",
+            "kms:VerifyMac",
+        ];
+        let matched: Vec<&str> = KEY_OPERATIONS
+            .iter()
+            .copied()
+            .filter(|op| {
+                DOCUMENTED
+                    .iter()
+                    .any(|w| op.starts_with(w.trim_end_matches('*')))
+            })
+            .collect();
+        let mut ours = KMS_LOGS_USE.to_vec();
+        ours.sort_unstable();
+        assert_eq!(ours, matched);
+    }
+}

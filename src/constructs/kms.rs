@@ -109,7 +109,8 @@ impl Key {
     }
 
     /// Lets an AWS service (`events.amazonaws.com`, `sns.amazonaws.com`) use the key to deliver into resources
-    /// encrypted with it: `kms:Decrypt` and `kms:GenerateDataKey*`, only for requests on behalf of this account.
+    /// encrypted with it: `kms:Decrypt` and `kms:GenerateDataKey` (see [`actions::KMS_SERVICE_USE`] for the AWS
+    /// pages this follows), only for requests on behalf of this account.
     /// Calling it twice for one service adds one statement.
     pub fn allow_service(&self, service: &str) {
         self.add_to_resource_policy(
@@ -126,15 +127,16 @@ impl Key {
         self.allow_service("cloudwatch.amazonaws.com");
     }
 
-    /// Lets the grantee encrypt and decrypt with the key.
+    /// Lets the grantee encrypt and decrypt with the key: `kms:Decrypt`, `kms:Encrypt`, `kms:GenerateDataKey`
+    /// (no `kms:ReEncrypt*` or `kms:GenerateDataKey*` as AWS CDK grants: see [`actions`]).
     pub fn grant_encrypt_decrypt(&self, grantee: &(impl Grantable + ?Sized)) {
         self.grant(grantee, actions::KMS_ENCRYPT_DECRYPT);
     }
-    /// Lets the grantee decrypt with the key.
+    /// Lets the grantee decrypt with the key: `kms:Decrypt`.
     pub fn grant_decrypt(&self, grantee: &(impl Grantable + ?Sized)) {
         self.grant(grantee, actions::KMS_DECRYPT);
     }
-    /// Lets the grantee encrypt with the key.
+    /// Lets the grantee encrypt with the key: `kms:Encrypt` and `kms:GenerateDataKey`.
     pub fn grant_encrypt(&self, grantee: &(impl Grantable + ?Sized)) {
         self.grant(grantee, actions::KMS_ENCRYPT);
     }

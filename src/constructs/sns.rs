@@ -243,7 +243,7 @@ impl Topic {
             .grant_role()
             .grant(actions::SNS_PUBLISH, [self.topic_arn()]);
         if let Some(key) = &self.key {
-            key.grant(grantee, actions::KMS_SERVICE_USE);
+            key.grant(grantee, actions::SNS_KMS_PUBLISH);
         }
     }
 

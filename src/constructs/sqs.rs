@@ -303,11 +303,12 @@ impl Queue {
             key.grant_decrypt(grantee);
         }
     }
-    /// Lets the grantee send messages (and encrypt them when the queue uses a customer-managed key).
+    /// Lets the grantee send messages (and, when the queue uses a customer-managed key, get and check data keys
+    /// with it: [`actions::SQS_KMS_SEND`]).
     pub fn grant_send_messages(&self, grantee: &(impl Grantable + ?Sized)) {
         self.grant(grantee, actions::SQS_SEND);
         if let Some(key) = &self.key {
-            key.grant_encrypt_decrypt(grantee);
+            key.grant(grantee, actions::SQS_KMS_SEND);
         }
     }
     /// Lets the grantee purge the queue.

@@ -69,12 +69,13 @@ pub const SYNC_INVOKED_REASON: &str = "the function is invoked synchronously (SQ
 /// check that no other wildcard hides behind this suppression):
 /// - `Resource::*` for `xray:PutTraceSegments` and `xray:PutTelemetryRecords`, which have no resource-level
 ///   permissions (tracing is on for every function);
-/// - `Action::kms:GenerateDataKey*` and `Action::kms:ReEncrypt*`, from the grants on resources encrypted with the
-///   platform key, on that key's ARN only;
 /// - `Resource::<table ARN>/index/*`, from the table grants: the indexes of the function's own table.
-pub const ROLE_WILDCARDS_REASON: &str = "X-Ray tracing accepts only Resource `*`; kms:GenerateDataKey* and \
-     kms:ReEncrypt* come from grants on resources encrypted with the platform key and apply to that key only; \
-     <table>/index/* names the indexes of the function's own table";
+///
+/// The grants on resources encrypted with the platform key name their KMS actions (`kms:Decrypt`,
+/// `kms:GenerateDataKey`...), so no KMS action has a wildcard.
+pub const ROLE_WILDCARDS_REASON: &str =
+    "X-Ray tracing accepts only Resource `*`; <table>/index/* names the \
+     indexes of the function's own table";
 
 /// A function running `handler`'s binary of the runtime crate, with the platform's defaults: the key of the
 /// platform for its environment and its logs, active tracing, one year of logs, [`FUNCTION_TIMEOUT`].

@@ -173,3 +173,57 @@ fn every_domain_event_source_flows_to_the_encrypted_stream() {
     let stream = props(&t, "AWS::Kinesis::Stream");
     assert_eq!(stream["StreamEncryption"]["EncryptionType"], "KMS");
 }
+
+/// Across every stack of the platform: no IAM role or policy allows a KMS action with a `*` (the grants name
+/// `kms:Decrypt`, `kms:GenerateDataKey`...), and in key policies only the account root has `kms:*`.
+#[test]
+fn no_kms_action_in_the_platform_has_a_wildcard_beyond_the_key_admin() {
+    let assembly = cfnkit::synth::synth(&order_platform::app().unwrap()).unwrap();
+    let mut checked_roles = 0;
+    let mut checked_keys = 0;
+    for stack in &assembly.stacks {
+        let t: Value = serde_json::from_str(&stack.template.to_json()).unwrap();
+        let name = &stack.name;
+        let mut documents: Vec<(String, bool, &Value)> = Vec::new();
+        for (id, role) in of_type(&t, "AWS::IAM::Role") {
+            checked_roles += 1;
+            for p in role["Properties"]["Policies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                documents.push((id.clone(), false, &p["PolicyDocument"]));
+            }
+        }
+        for (id, policy) in of_type(&t, "AWS::IAM::Policy") {
+            documents.push((id.clone(), false, &policy["Properties"]["PolicyDocument"]));
+        }
+        for (id, key) in of_type(&t, "AWS::KMS::Key") {
+            checked_keys += 1;
+            documents.push((id.clone(), true, &key["Properties"]["KeyPolicy"]));
+        }
+        for (id, is_key_policy, doc) in documents {
+            for st in doc["Statement"].as_array().unwrap() {
+                let actions: Vec<&str> = match &st["Action"] {
+                    Value::String(a) => vec![a.as_str()],
+                    Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+                    other => panic!("{name}/{id}: action {other}"),
+                };
+                for a in actions
+                    .iter()
+                    .filter(|a| a.starts_with("kms:") && a.contains('*'))
+                {
+                    let root_admin = is_key_policy
+                        && *a == "kms:*"
+                        && st["Principal"]["AWS"]["Fn::Sub"]
+                            .as_str()
+                            .is_some_and(|p| p.ends_with(":root"));
+                    assert!(root_admin, "{name}/{id}: {a} in {st:#}");
+                }
+            }
+        }
+    }
+    // The check ran over the platform's roles and keys (not a vacuous pass).
+    assert!(checked_roles >= 30, "only {checked_roles} roles");
+    assert!(checked_keys >= 5, "only {checked_keys} keys");
+}

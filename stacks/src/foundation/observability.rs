@@ -70,11 +70,15 @@ pub fn stack(
         .policy()
         .expect("a TLS-only bucket has a bucket policy");
 
-    // CloudTrail encrypts log files with the environment key, for trails of this account only.
+    // CloudTrail encrypts log files with the environment key, for trails of this account only. "How AWS
+    // CloudTrail uses AWS KMS" names the one operation: GenerateDataKey, once when the trail is set up and then
+    // once per log file (S3 calls it for CloudTrail). The key-policy example on "Configure AWS KMS key policies
+    // for CloudTrail" writes `kms:GenerateDataKey*`; the other actions it matches return no plaintext key or a
+    // key pair, which SSE-KMS never uses.
     net.key.add_to_resource_policy(
         PolicyStatement::allow()
             .sid("CloudTrailEncrypt")
-            .actions(["kms:GenerateDataKey*", "kms:DescribeKey"])
+            .actions(["kms:GenerateDataKey", "kms:DescribeKey"])
             .principal(Principal::service("cloudtrail.amazonaws.com"))
             .resource("*")
             .condition(

@@ -59,12 +59,11 @@ pub const SYNC_INVOKED_REASON: &str = "the function is invoked synchronously (AP
 
 /// Why the functions' roles have wildcards (cdk-nag IAM5): actions AWS accepts only on `*` (X-Ray's trace
 /// writes, DynamoDB's ListStreams for a stream event source, Secrets Manager's GetRandomPassword for the rotation
-/// function); KMS actions with `*` in their names from grants on resources encrypted with the platform key, on
-/// that key only; a table's `index/*` from table grants; object grants on one key prefix of one bucket.
+/// function); a table's `index/*` from table grants; object grants on one key prefix of one bucket. (The KMS
+/// grants name their actions, so none has a wildcard.)
 pub const ROLE_WILDCARDS_REASON: &str = "xray:PutTraceSegments/PutTelemetryRecords, dynamodb:ListStreams and \
-     secretsmanager:GetRandomPassword accept only Resource `*`; kms:GenerateDataKey* and kms:ReEncrypt* come from \
-     grants on resources encrypted with the platform key and apply to that key only; <table>/index/* names the \
-     indexes of the function's own table; <bucket ARN>/<prefix>* names one key prefix of the stack's own bucket";
+     secretsmanager:GetRandomPassword accept only Resource `*`; <table>/index/* names the indexes of the \
+     function's own table; <bucket ARN>/<prefix>* names one key prefix of the stack's own bucket";
 
 /// An HTTP API (API Gateway v2) at `<scope>/<id>` with one IAM-authorized route `route` (`"POST /orders"`) to
 /// `function`: payload format 2.0 (`ApiGatewayV2httpRequest`), access logs encrypted with the platform key,
