@@ -19,29 +19,28 @@ pub const MIN_BOOTSTRAP_VERSION: u32 = 1;
 /// The bootstrap stack's output holding [`BOOTSTRAP_VERSION`].
 pub const VERSION_OUTPUT: &str = "BootstrapVersion";
 
-/// The version a deployed bootstrap stack reports: its `BootstrapVersion` output; failing that (an endpoint
-/// that reports no outputs for stacks created through change sets, as moto), the output's value in the
-/// deployed template, which this tool writes as a literal. `None`: neither has one (not a cfnkit bootstrap
-/// stack, or one from before versions).
+/// The version a deployed bootstrap stack has: the `BootstrapVersion` output's value in its deployed template,
+/// which this tool writes as a literal, so the template says exactly what was deployed; failing that (a
+/// bootstrap template whose output is computed), the stack's reported output. The template comes first because
+/// reported outputs can lag: moto keeps a stack's outputs from before an update made through a change set,
+/// where AWS reports the new ones (they are equal there). `None`: neither has one (not a cfnkit bootstrap stack).
 pub fn deployed_version(
-    outputs: &[(String, String)],
     template: Option<&serde_json::Value>,
+    outputs: &[(String, String)],
 ) -> Option<String> {
-    outputs
-        .iter()
-        .find(|(k, _)| k == VERSION_OUTPUT)
-        .map(|(_, v)| v.clone())
-        .or_else(|| {
-            template?
-                .get("Outputs")?
-                .get(VERSION_OUTPUT)?
-                .get("Value")
-                .and_then(|v| match v {
-                    serde_json::Value::String(s) => Some(s.clone()),
-                    serde_json::Value::Number(n) => Some(n.to_string()),
-                    _ => None,
-                })
-        })
+    let literal = template
+        .and_then(|t| t.get("Outputs")?.get(VERSION_OUTPUT)?.get("Value"))
+        .and_then(|v| match v {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+    literal.or_else(|| {
+        outputs
+            .iter()
+            .find(|(k, _)| k == VERSION_OUTPUT)
+            .map(|(_, v)| v.clone())
+    })
 }
 
 /// Whether a deployed bootstrap version is recent enough; the error names what was found.
@@ -189,15 +188,20 @@ mod tests {
     }
 
     #[test]
-    fn the_version_is_read_from_the_outputs_or_else_the_template() {
+    fn the_version_is_read_from_the_template_or_else_the_outputs() {
         let t: serde_json::Value = serde_json::from_str(&template().unwrap()).unwrap();
+        let stale = [("BootstrapVersion".to_owned(), "0".to_owned())];
         assert_eq!(
-            deployed_version(&[], Some(&t)),
+            deployed_version(Some(&t), &stale),
             Some(BOOTSTRAP_VERSION.to_string())
         );
+        let computed = json!({"Outputs": {"BootstrapVersion": {"Value": {"Ref": "Version"}}}});
         let outputs = [("BootstrapVersion".to_owned(), "7".to_owned())];
-        assert_eq!(deployed_version(&outputs, Some(&t)), Some("7".into()));
-        assert_eq!(deployed_version(&[], Some(&json!({"Resources": {}}))), None);
+        assert_eq!(
+            deployed_version(Some(&computed), &outputs),
+            Some("7".into())
+        );
+        assert_eq!(deployed_version(Some(&json!({"Resources": {}})), &[]), None);
     }
 
     #[test]

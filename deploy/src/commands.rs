@@ -240,12 +240,8 @@ pub async fn require_bootstrap(clients: &Clients, needed_for: &str) -> Result<u3
     if !events::is_deploy_success(&d.status) && d.status != "UPDATE_ROLLBACK_COMPLETE" {
         return Err(missing(format!("it is in {}", d.status)));
     }
-    let template = if d.outputs.is_empty() {
-        Some(deployed_template(clients, BOOTSTRAP_STACK).await?)
-    } else {
-        None
-    };
-    let found = crate::bootstrap::deployed_version(&d.outputs, template.as_ref());
+    let template = deployed_template(clients, BOOTSTRAP_STACK).await?;
+    let found = crate::bootstrap::deployed_version(Some(&template), &d.outputs);
     crate::bootstrap::check_version(found.as_deref()).map_err(|found| {
         DeployError::BootstrapOutdated {
             stack: BOOTSTRAP_STACK.into(),
@@ -271,7 +267,7 @@ fn approve(
             RequireApproval::Broadening => sec.is_broadening(),
             RequireApproval::AnyChange => {
                 let d = diff::diff_templates(old.as_ref(), new);
-                if !d.is_empty() && sec.is_empty() {
+                if !d.is_empty() {
                     review.push_str(&diff::render(name, old.is_some(), &d));
                 }
                 !d.is_empty()

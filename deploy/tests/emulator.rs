@@ -234,6 +234,17 @@ fn add_asset(dir: &Path) -> String {
     key
 }
 
+/// The stacks that exist (not deleted), by name.
+async fn stack_names(aws: &cfnkit_deploy::aws::Clients) -> Vec<String> {
+    let listed = aws.cfn.describe_stacks().send().await.unwrap();
+    listed
+        .stacks()
+        .iter()
+        .filter(|s| s.stack_status().map(|s| s.as_str()) != Some("DELETE_COMPLETE"))
+        .filter_map(|s| s.stack_name().map(str::to_owned))
+        .collect()
+}
+
 fn position(haystack: &str, needle: &str) -> usize {
     haystack
         .find(needle)
@@ -257,16 +268,27 @@ async fn bootstrap_deploy_no_change_update_diff_destroy() {
         &["--method", "direct"]
     };
 
-    // Before bootstrap, assets have nowhere to go: the error says what to run.
+    // Before bootstrap, assets and Big's template have nowhere to go: the error names the bootstrap stack, why
+    // it is needed and what to run, and nothing is deployed (not even Producer and Consumer, which need no
+    // bucket themselves).
     let r = run(&moto, &[&["deploy", "--assembly", asm], first].concat());
     assert_eq!(r.code, 1);
     assert!(
-        r.stderr
-            .contains(&format!("the assets bucket {bucket} does not exist"))
-            && r.stderr.contains("cargo cfn bootstrap"),
+        r.stderr.contains(&format!(
+            "error: this deploy needs the bootstrap stack CfnkitBootstrap (to upload 1 asset and for the template \
+             of Big, {} bytes, over CloudFormation's 51200 byte limit), but it does not exist in {REGION}; run \
+             `cargo cfn bootstrap` once for this account and region",
+            cfnkit_deploy::assembly::Assembly::load(&dir)
+                .unwrap()
+                .manifest
+                .stack("Big")
+                .unwrap()
+                .bytes
+        )),
         "{}",
         r.stderr
     );
+    assert_eq!(stack_names(&aws).await, Vec::<String>::new());
 
     // Bootstrap, twice: the second is no change.
     let r = run(&moto, &["bootstrap"]);
@@ -497,14 +519,7 @@ async fn bootstrap_deploy_no_change_update_diff_destroy() {
         r.stdout,
         "= Consumer: not deployed\n= Producer: not deployed\n✓ Big: destroyed\n"
     );
-    let left = aws.cfn.describe_stacks().send().await.unwrap();
-    let names: Vec<_> = left
-        .stacks()
-        .iter()
-        .filter(|s| s.stack_status().map(|s| s.as_str()) != Some("DELETE_COMPLETE"))
-        .filter_map(|s| s.stack_name())
-        .collect();
-    assert_eq!(names, ["CfnkitBootstrap"]);
+    assert_eq!(stack_names(&aws).await, ["CfnkitBootstrap"]);
     if moto.faithful() {
         remove_bootstrap(&aws, &bucket).await;
     }
@@ -602,4 +617,375 @@ async fn a_failing_resource_is_reported_with_its_reason() {
         "{}",
         r.stderr
     );
+}
+
+/// Runs the tool, expecting success and `line` in its output.
+fn deploys(moto: &Moto, args: &[&str], line: &str) -> Run {
+    let r = run(moto, args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains(line), "`{line}` not in:\n{}", r.stdout);
+    r
+}
+
+/// Waits until a stack created or updated through the SDK settles (moto settles at once; LocalStack does not).
+async fn settled(aws: &cfnkit_deploy::aws::Clients, stack: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let d = cfnkit_deploy::cfn::describe(&aws.cfn, stack)
+            .await
+            .unwrap()
+            .expect("the stack exists");
+        if cfnkit_deploy::events::is_settled(&d.status) {
+            return d.status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{stack} did not settle"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// A bootstrap stack older than this cfnkit needs (made by hand here: version 0 and no bucket) is refused
+/// before anything is deployed, with the versions and the fix; `cargo cfn bootstrap` updates it, and then the
+/// deploy goes through.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outdated_bootstrap_is_refused_until_bootstrap_updates_it() {
+    let Some(moto) = start_moto() else { return };
+    let aws = clients(&moto).await;
+    let old = json!({
+        "Resources": {"Marker": {"Type": "AWS::SSM::Parameter", "Properties": {
+            "Name": "/cfnkit-test/old-bootstrap", "Type": "String", "Value": "0"}}},
+        "Outputs": {"BootstrapVersion": {"Value": "0"}},
+    });
+    aws.cfn
+        .create_stack()
+        .stack_name("CfnkitBootstrap")
+        .template_body(old.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settled(&aws, "CfnkitBootstrap").await, "CREATE_COMPLETE");
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("cfnkit.out");
+    let asm = dir.to_str().unwrap();
+    synth(app("v1"), &dir);
+    let bytes = cfnkit_deploy::assembly::Assembly::load(&dir)
+        .unwrap()
+        .manifest
+        .stack("Big")
+        .unwrap()
+        .bytes;
+
+    let r = run(&moto, &["deploy", "--assembly", asm, "Big"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains(&format!(
+            "error: the bootstrap stack CfnkitBootstrap has version 0, but this cfnkit needs version 1 or newer (for \
+             the template of Big, {bytes} bytes, over CloudFormation's 51200 byte limit); run `cargo cfn bootstrap` \
+             to update it"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(stack_names(&aws).await, ["CfnkitBootstrap"]);
+    let r = run(&moto, &["bootstrap"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with("✓ CfnkitBootstrap: UPDATE_COMPLETE\n"),
+        "{}",
+        r.stdout
+    );
+    deploys(
+        &moto,
+        &["deploy", "--assembly", asm, "Big"],
+        "✓ Big: CREATE_COMPLETE\n",
+    );
+
+    // A deploy that needs no bucket (no assets, small templates) does not look at the bootstrap stack at all.
+    aws.cfn
+        .delete_stack()
+        .stack_name("CfnkitBootstrap")
+        .send()
+        .await
+        .unwrap();
+    deploys(
+        &moto,
+        &[
+            "deploy",
+            "--assembly",
+            asm,
+            "--method",
+            "direct",
+            "Producer",
+        ],
+        "✓ Producer: CREATE_COMPLETE\n",
+    );
+    if moto.faithful() {
+        for stack in ["Producer", "Big"] {
+            aws.cfn
+                .delete_stack()
+                .stack_name(stack)
+                .send()
+                .await
+                .unwrap();
+        }
+        let bucket = aws.assets_bucket().await.unwrap();
+        remove_bootstrap(&aws, &bucket).await;
+    }
+}
+
+/// An app whose second version adds an IAM role (a security change that broadens permissions) and whose
+/// `setting` is a change that does not.
+fn access_app(setting: &str, role: bool) -> App {
+    let app = App::new();
+    let stack = app.stack("Access");
+    stack.add_raw(
+        "Setting",
+        RawResource::new("AWS::SSM::Parameter")
+            .prop("Name", "/cfnkit-test/access")
+            .prop("Type", "String")
+            .prop("Value", setting),
+    );
+    if role {
+        stack.add_raw(
+            "Runner",
+            RawResource::new("AWS::IAM::Role").prop(
+                "AssumeRolePolicyDocument",
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+            ),
+        );
+    }
+    app
+}
+
+/// `--require-approval`: a deploy adding a role is shown as a security change and, without a terminal to ask,
+/// refused before any change set is made; `--require-approval never` deploys it; a change that broadens
+/// nothing needs no approval, except with `any-change`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_that_broadens_permissions_needs_approval() {
+    let Some(moto) = start_moto() else { return };
+    let aws = clients(&moto).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("cfnkit.out");
+    let asm = dir.to_str().unwrap();
+
+    synth(access_app("v1", false), &dir);
+    let r = run(&moto, &["deploy", "--assembly", asm]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    synth(access_app("v1", true), &dir);
+    let r = run(&moto, &["deploy", "--assembly", asm]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("Security changes in Access\n")
+            && r.stderr.contains(
+                "│ + │ Runner (AWS::IAM::Role) │ Allow  │ sts:AssumeRole │ Service:lambda.amazonaws.com │ \
+                 ${Runner} │"
+            ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(
+            "error: refusing to deploy Access without approval: its changes broaden permissions (--require-approval \
+             broadening, the default), and standard input is not a terminal to ask; review the changes above, then \
+             pass --require-approval never to deploy without asking"
+        ),
+        "{}",
+        r.stderr
+    );
+    // Nothing executed, nor even a change set made: the deployed template has no role.
+    let deployed = cfnkit_deploy::cfn::template(&aws.cfn, "Access")
+        .await
+        .unwrap();
+    assert!(!deployed.contains("Runner"), "{deployed}");
+    let sets = aws
+        .cfn
+        .list_change_sets()
+        .stack_name("Access")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        sets.summaries().len(),
+        1,
+        "only the first deploy's change set: {sets:?}"
+    );
+    let r = deploys(
+        &moto,
+        &["deploy", "--assembly", asm, "--require-approval", "never"],
+        "✓ Access: UPDATE_COMPLETE\n",
+    );
+    assert!(!r.stderr.contains("Security changes"), "{}", r.stderr);
+
+    // Changing a value broadens nothing: deployed without asking. With any-change, every change is asked about.
+    synth(access_app("v2", true), &dir);
+    let r = run(
+        &moto,
+        &[
+            "deploy",
+            "--assembly",
+            asm,
+            "--require-approval",
+            "any-change",
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("      ~ Properties.Value \"v1\" -> \"v2\"\n")
+            && r.stderr.contains(
+                "error: refusing to deploy Access without approval: --require-approval any-change asks before any \
+                 change"
+            ),
+        "{}",
+        r.stderr
+    );
+    deploys(
+        &moto,
+        &["deploy", "--assembly", asm],
+        "✓ Access: UPDATE_COMPLETE\n",
+    );
+    if moto.faithful() {
+        aws.cfn
+            .delete_stack()
+            .stack_name("Access")
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// `--parameters`: a parameter without a default and without a value stops the deploy before it starts; an
+/// unknown one is named with the parameters the stack declares; `STACK:KEY=VALUE` and `KEY=VALUE` set values;
+/// a later deploy without values keeps the deployed ones.
+#[tokio::test(flavor = "multi_thread")]
+async fn parameters_are_checked_passed_and_kept() {
+    let Some(moto) = start_moto() else { return };
+    let aws = clients(&moto).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("cfnkit.out");
+    let asm = dir.to_str().unwrap();
+    let app = App::new();
+    let stack = app.stack("Params");
+    let setting = stack.add_parameter("Setting", cfnkit::Parameter::string());
+    let size = stack.add_parameter("Size", cfnkit::Parameter::string().default_value("small"));
+    stack.add_raw(
+        "SettingValue",
+        RawResource::new("AWS::SSM::Parameter")
+            .prop("Name", "/cfnkit-test/setting")
+            .prop("Type", "String")
+            .prop("Value", setting.ref_()),
+    );
+    stack.add_raw(
+        "SizeValue",
+        RawResource::new("AWS::SSM::Parameter")
+            .prop("Name", "/cfnkit-test/size")
+            .prop("Type", "String")
+            .prop("Value", size.ref_()),
+    );
+    synth(app, &dir);
+    let parameters = || async {
+        cfnkit_deploy::cfn::describe(&aws.cfn, "Params")
+            .await
+            .unwrap()
+            .expect("Params is deployed")
+            .parameters
+    };
+
+    let r = run(&moto, &["deploy", "--assembly", asm]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains(
+            "error: stack Params declares parameter `Setting` without a Default and it has no value yet; pass \
+             --parameters Params:Setting=VALUE"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(stack_names(&aws).await, Vec::<String>::new());
+    let r = run(
+        &moto,
+        &[
+            "deploy",
+            "--assembly",
+            asm,
+            "--parameters",
+            "Params:Settings=v1",
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains(
+            "error: stack Params declares no parameter `Settings` (--parameters Params:Settings=...); it declares: \
+             Setting, Size"
+        ),
+        "{}",
+        r.stderr
+    );
+    deploys(
+        &moto,
+        &[
+            "deploy",
+            "--assembly",
+            asm,
+            "--parameters",
+            "Params:Setting=v1",
+        ],
+        "✓ Params: CREATE_COMPLETE\n",
+    );
+    assert_eq!(
+        parameters().await.get("Setting").map(String::as_str),
+        Some("v1")
+    );
+
+    deploys(
+        &moto,
+        &[
+            "deploy",
+            "--assembly",
+            asm,
+            "--parameters",
+            "Setting=v2",
+            "--parameters",
+            "Size=large",
+        ],
+        "✓ Params: UPDATE_COMPLETE\n",
+    );
+    let p = parameters().await;
+    assert_eq!(
+        (
+            p.get("Setting").map(String::as_str),
+            p.get("Size").map(String::as_str)
+        ),
+        (Some("v2"), Some("large"))
+    );
+
+    // No values: the deployed ones stay (UsePreviousValue), so nothing changes.
+    let r = run(&moto, &["deploy", "--assembly", asm]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "= Params: no changes\n"),
+        "{}",
+        r.stderr
+    );
+    let p = parameters().await;
+    assert_eq!(
+        (
+            p.get("Setting").map(String::as_str),
+            p.get("Size").map(String::as_str)
+        ),
+        (Some("v2"), Some("large")),
+        "{}",
+        r.stdout
+    );
+    if moto.faithful() {
+        aws.cfn
+            .delete_stack()
+            .stack_name("Params")
+            .send()
+            .await
+            .unwrap();
+    }
 }
