@@ -12,6 +12,8 @@ use crate::error::DeployError;
 pub const BOOTSTRAP_STACK: &str = "CfnkitBootstrap";
 pub const BUCKET_PREFIX: &str = "cfnkit-assets";
 
+/// Cheap to clone (the SDK clients share their connections), so each stack deploying at once has its own.
+#[derive(Clone)]
 pub struct Clients {
     pub cfn: aws_sdk_cloudformation::Client,
     pub s3: aws_sdk_s3::Client,

@@ -449,15 +449,17 @@ async fn new_events(
 
 /// Shows an operation's events as they happen, with a bar of resources done out of `total`, until the stack
 /// settles. Returns the final status and the operation's events. The bar is drawn only on a terminal; events
-/// go to stderr either way.
+/// go to stderr either way, each line starting with `<stack> | ` when `prefixed`.
 pub async fn watch(
     cfn: &Client,
     stack: &str,
     stack_id: &str,
     marker: Option<&str>,
     total: usize,
+    prefixed: bool,
 ) -> Result<(String, Vec<Event>), DeployError> {
-    let bar = if console::Term::stderr().is_term() {
+    // Bars of stacks deploying at once would overwrite each other: prefixed lines only, then.
+    let bar = if console::Term::stderr().is_term() && !prefixed {
         let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template(
@@ -481,7 +483,11 @@ pub async fn watch(
             .await?
             .map_or_else(|| "DELETE_COMPLETE".to_owned(), |d| d.status);
         for e in new_events(cfn, stack_id, marker, &mut seen).await? {
-            let line = events::render(&e);
+            let line = if prefixed {
+                format!("{stack} | {}", events::render(&e))
+            } else {
+                events::render(&e)
+            };
             if bar.is_hidden() {
                 eprintln!("{line}");
             } else {

@@ -75,6 +75,10 @@ pub enum Command {
         /// or take their Default when the stack is created.
         #[arg(long = "parameters", value_name = "[STACK:]KEY=VALUE")]
         parameters: Vec<ParameterArg>,
+        /// How many stacks deploy at once. A stack starts once the stacks it depends on are done; with more
+        /// than one, each event line starts with its stack's name and no progress bar is drawn.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+        concurrency: u16,
     },
     /// Compare the synthesized templates with the deployed ones (all stacks when none are named).
     ///
@@ -164,6 +168,7 @@ pub async fn run(cli: Cli) -> Result<bool, DeployError> {
             method,
             require_approval,
             parameters,
+            concurrency,
         } => {
             commands::deploy(
                 &clients,
@@ -174,6 +179,7 @@ pub async fn run(cli: Cli) -> Result<bool, DeployError> {
                     method,
                     execute: !no_execute,
                     approval: require_approval,
+                    concurrency: usize::from(concurrency),
                 },
             )
             .await?;
@@ -259,5 +265,6 @@ mod tests {
         assert!(
             Cli::try_parse_from(["cfnkit", "deploy", "--require-approval", "sometimes"]).is_err()
         );
+        assert!(Cli::try_parse_from(["cfnkit", "deploy", "--concurrency", "0"]).is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! The four commands. Results go to stdout; progress (events, the bar) to stderr.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal, Write};
 
 use cfnkit::synth::manifest::ManifestStack;
@@ -46,6 +46,8 @@ pub struct DeployOptions {
     /// false: create the change set and stop, for review (`--no-execute`).
     pub execute: bool,
     pub approval: RequireApproval,
+    /// How many stacks deploy at once (`--concurrency`); 1 deploys them one by one in the manifest's order.
+    pub concurrency: usize,
 }
 
 /// What deploying one stack did.
@@ -63,25 +65,27 @@ pub enum Outcome {
 }
 
 /// A stack to deploy: its name, template and stack-level settings.
-pub struct StackSpec<'a> {
-    pub name: &'a str,
+pub struct StackSpec {
+    pub name: String,
     pub body: String,
-    pub tags: &'a BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
     pub termination_protection: bool,
     /// Values given with `--parameters`; the others keep their previous value or take their default.
     pub parameters: BTreeMap<String, String>,
+    /// The stacks of this deploy it waits for.
+    pub dependencies: Vec<String>,
 }
 
 /// Creates the bootstrap stack, or updates it when this tool's template is newer; idempotent.
 pub async fn bootstrap(clients: &Clients) -> Result<(), DeployError> {
     let body = crate::bootstrap::template()?;
-    let no_tags = BTreeMap::new();
     let spec = StackSpec {
-        name: BOOTSTRAP_STACK,
+        name: BOOTSTRAP_STACK.into(),
         body,
-        tags: &no_tags,
+        tags: BTreeMap::new(),
         termination_protection: false,
         parameters: BTreeMap::new(),
+        dependencies: Vec::new(),
     };
     let outcome = deploy_stack(
         clients,
@@ -90,6 +94,7 @@ pub async fn bootstrap(clients: &Clients) -> Result<(), DeployError> {
             method: Method::ChangeSet,
             execute: true,
             approval: RequireApproval::Never,
+            concurrency: 1,
         },
     )
     .await?;
@@ -166,18 +171,63 @@ pub async fn deploy(
             up.present.len()
         );
     }
-    for (stack, body, _) in stacks {
-        let spec = StackSpec {
-            name: &stack.name,
+    let specs = stacks
+        .into_iter()
+        .map(|(stack, body, _)| StackSpec {
+            name: stack.name.clone(),
             body,
-            tags: &stack.tags,
+            tags: stack.tags.clone(),
             termination_protection: stack.termination_protection,
             parameters: given.remove(&stack.name).unwrap_or_default(),
+            dependencies: stack.dependencies.clone(),
+        })
+        .collect();
+    deploy_in_order(clients, specs, options).await
+}
+
+/// Deploys the stacks, each once the stacks it depends on are done, up to `options.concurrency` at a time (as
+/// CDK's `--concurrency`: a stack starts as soon as its dependencies finish, not when a whole wave does). Ready
+/// stacks start in the manifest's order, so one at a time is the manifest's order. After a failure no stack
+/// starts; those already running are waited for (CloudFormation cannot be stopped halfway), and the first error
+/// is returned, any others printed.
+async fn deploy_in_order(
+    clients: &Clients,
+    mut pending: Vec<StackSpec>,
+    options: DeployOptions,
+) -> Result<(), DeployError> {
+    let limit = options.concurrency.max(1);
+    let mut unfinished: BTreeSet<String> = pending.iter().map(|s| s.name.clone()).collect();
+    let mut running = tokio::task::JoinSet::new();
+    let mut failure = None;
+    loop {
+        while failure.is_none() && running.len() < limit {
+            let Some(next) = pending
+                .iter()
+                .position(|s| s.dependencies.iter().all(|d| !unfinished.contains(d)))
+            else {
+                break;
+            };
+            let spec = pending.remove(next);
+            let clients = clients.clone();
+            running.spawn(async move {
+                let outcome = deploy_stack(&clients, &spec, options).await;
+                (spec.name, outcome)
+            });
+        }
+        let Some(joined) = running.join_next().await else {
+            break;
         };
-        let outcome = deploy_stack(clients, &spec, options).await?;
-        report(&stack.name, &outcome);
+        let (name, outcome) = joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+        match outcome {
+            Ok(outcome) => {
+                report(&name, &outcome);
+                unfinished.remove(&name);
+            }
+            Err(e) if failure.is_none() => failure = Some(e),
+            Err(e) => eprintln!("{} {e}", style("error:").red().bold()),
+        }
     }
-    Ok(())
+    failure.map_or(Ok(()), Err)
 }
 
 /// A stack whose creation failed holds nothing (the deploy deletes it first), and one made by a change set
@@ -388,7 +438,11 @@ async fn source_for(
 
 /// Makes sure the stack can take a deployment: a stack whose creation failed holds nothing and is deleted
 /// first (as CDK does); a stack in a state only a person can resolve is an error saying how.
-async fn prepare(clients: &Clients, name: &str) -> Result<Option<Deployed>, DeployError> {
+async fn prepare(
+    clients: &Clients,
+    name: &str,
+    prefixed: bool,
+) -> Result<Option<Deployed>, DeployError> {
     let Some(d) = cfn::describe(&clients.cfn, name).await? else {
         return Ok(None);
     };
@@ -398,7 +452,7 @@ async fn prepare(clients: &Clients, name: &str) -> Result<Option<Deployed>, Depl
             eprintln!("{name}: its creation failed earlier ({}), so it holds nothing; deleting it before creating it again", d.status);
             let marker = cfn::latest_event(&clients.cfn, &d.id).await?;
             cfn::delete_stack(&clients.cfn, name, &d.id).await?;
-            let (status, events) = cfn::watch(&clients.cfn, name, &d.id, marker.as_deref(), 0).await?;
+            let (status, events) = cfn::watch(&clients.cfn, name, &d.id, marker.as_deref(), 0, prefixed).await?;
             if status != "DELETE_COMPLETE" {
                 return Err(failed(name, &status, &events));
             }
@@ -451,12 +505,14 @@ fn failed(stack: &str, status: &str, evts: &[events::Event]) -> DeployError {
 /// Deploys one stack and waits for it. Success is reported only for CREATE_COMPLETE or UPDATE_COMPLETE.
 pub async fn deploy_stack(
     clients: &Clients,
-    spec: &StackSpec<'_>,
+    spec: &StackSpec,
     options: DeployOptions,
 ) -> Result<Outcome, DeployError> {
-    let name = spec.name;
+    let name = spec.name.as_str();
+    // Stacks deploying at once interleave their event lines: each line then starts with its stack's name.
+    let prefixed = options.concurrency > 1;
     eprintln!("{}", style(format!("{name}: deploying")).bold());
-    let existing = prepare(clients, name).await?;
+    let existing = prepare(clients, name, prefixed).await?;
     let source = source_for(clients, name, &spec.body).await?;
     let new = template::parse(&spec.body).map_err(|message| DeployError::BadTemplate {
         path: name.into(),
@@ -482,7 +538,7 @@ pub async fn deploy_stack(
                 name,
                 create,
                 &source,
-                spec.tags,
+                &spec.tags,
                 &params,
             )
             .await?
@@ -518,7 +574,7 @@ pub async fn deploy_stack(
                     .parameters
                     .iter()
                     .all(|(k, v)| d.parameters.get(k) == Some(v));
-                if *old == new && d.tags == *spec.tags && same_parameters {
+                if *old == new && d.tags == spec.tags && same_parameters {
                     sync_termination_protection(clients, name, d, spec.termination_protection)
                         .await?;
                     return Ok(Outcome::NoChanges);
@@ -533,7 +589,7 @@ pub async fn deploy_stack(
                 name,
                 existing.as_ref(),
                 &source,
-                spec.tags,
+                &spec.tags,
                 &params,
                 spec.termination_protection,
             )
@@ -549,8 +605,15 @@ pub async fn deploy_stack(
             (stack_id, marker, total)
         }
     };
-    let (status, evts) =
-        cfn::watch(&clients.cfn, name, &stack_id, marker.as_deref(), total).await?;
+    let (status, evts) = cfn::watch(
+        &clients.cfn,
+        name,
+        &stack_id,
+        marker.as_deref(),
+        total,
+        prefixed,
+    )
+    .await?;
     if !events::is_deploy_success(&status) {
         return Err(failed(name, &status, &evts));
     }
@@ -719,6 +782,7 @@ async fn destroy_stack(clients: &Clients, name: &str, d: &Deployed) -> Result<()
         &d.id,
         marker.as_deref(),
         template::resource_count(&deployed),
+        false,
     )
     .await?;
     if status != "DELETE_COMPLETE" {

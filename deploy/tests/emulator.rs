@@ -989,3 +989,93 @@ async fn parameters_are_checked_passed_and_kept() {
             .unwrap();
     }
 }
+
+/// `--concurrency 2`: the independent stacks A and B start together (both report "deploying" before any event of
+/// either), each event line starts with its stack's name, and C, which depends on A, starts only after A is done.
+/// moto completes a stack at once, so overlap shows in the order of the lines rather than in time.
+#[tokio::test(flavor = "multi_thread")]
+async fn independent_stacks_deploy_at_once_and_dependents_after() {
+    let Some(moto) = start_moto() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("cfnkit.out");
+    let app = App::new();
+    let mut stacks = Vec::new();
+    for name in ["A", "B", "C"] {
+        let stack = app.stack(name);
+        stack.add_raw(
+            "Value",
+            RawResource::new("AWS::SSM::Parameter")
+                .prop("Name", format!("/cfnkit-test/concurrency-{name}"))
+                .prop("Type", "String")
+                .prop("Value", name),
+        );
+        stacks.push(stack);
+    }
+    stacks[2].add_dependency(&stacks[0]);
+    synth(app, &dir);
+    let asm = dir.to_str().unwrap();
+
+    let r = run(&moto, &["deploy", "--assembly", asm, "--concurrency", "2"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut done: Vec<&str> = r.stdout.lines().collect();
+    done.sort_unstable();
+    assert_eq!(
+        done,
+        [
+            "✓ A: CREATE_COMPLETE",
+            "✓ B: CREATE_COMPLETE",
+            "✓ C: CREATE_COMPLETE"
+        ]
+    );
+    assert!(
+        r.stderr.starts_with("A: deploying\nB: deploying\n"),
+        "{}",
+        r.stderr
+    );
+    let event_lines: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| !l.ends_with(": deploying"))
+        .collect();
+    assert!(!event_lines.is_empty());
+    for line in &event_lines {
+        assert!(
+            ["A | ", "B | ", "C | "].iter().any(|p| line.starts_with(p)),
+            "an event line without its stack: {line}"
+        );
+    }
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    let a_done = lines
+        .iter()
+        .position(|l| l.starts_with("A | ") && l.contains("CREATE_COMPLETE"))
+        .expect("A's CREATE_COMPLETE event");
+    let c_starts = lines.iter().position(|l| *l == "C: deploying").unwrap();
+    assert!(
+        a_done < c_starts,
+        "C started before A was done:\n{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout.find("✓ A").unwrap() < r.stdout.find("✓ C").unwrap(),
+        "{}",
+        r.stdout
+    );
+
+    // One at a time (the default) is the manifest's order, without prefixes.
+    let r = run(&moto, &["deploy", "--assembly", asm]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "= A: no changes\n= B: no changes\n= C: no changes\n")
+    );
+    if moto.faithful() {
+        let aws = clients(&moto).await;
+        for stack in ["C", "B", "A"] {
+            aws.cfn
+                .delete_stack()
+                .stack_name(stack)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+}
