@@ -137,11 +137,22 @@ fn a_rule_with_an_sqs_target_adds_the_queue_policy_and_key_statement() {
     let dlqp = statements(&resource(&t, "RuleDlqPolicy")["Properties"]["PolicyDocument"]);
     assert!(allows(&dlqp, "sqs:SendMessage"));
     let kp = statements(&resource(&t, "EventsKey")["Properties"]["KeyPolicy"]);
+    let for_events: Vec<&serde_json::Value> = kp
+        .iter()
+        .filter(|s| s["Principal"] == json!({"Service": "events.amazonaws.com"}))
+        .collect();
+    // One statement for the data keys, however many queues, topics and buses use the key, and the bus's
+    // kms:DescribeKey ("Authorizing EventBridge to use a customer managed key").
     assert_eq!(
-        kp.iter()
-            .filter(|s| s["Principal"] == json!({"Service": "events.amazonaws.com"}))
-            .count(),
-        1
+        for_events
+            .iter()
+            .map(|s| s["Action"].clone())
+            .collect::<Vec<_>>(),
+        [
+            json!(["kms:Decrypt", "kms:GenerateDataKey"]),
+            json!("kms:DescribeKey")
+        ],
+        "{for_events:#?}"
     );
 }
 

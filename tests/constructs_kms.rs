@@ -249,9 +249,9 @@ fn no_grant_or_service_statement_has_a_kms_wildcard() {
     );
     assert!(granted.iter().all(|a| !a.contains('*')), "{granted:?}");
     let key_policy = statements(&resource(&t, "Key")["Properties"]["KeyPolicy"]);
-    // The root, plus the services: SNS-to-queue is not wired here, CloudWatch (topic), EventBridge (bus) and
-    // CloudWatch Logs are.
-    assert_eq!(key_policy.len(), 4, "{key_policy:#?}");
+    // The root, plus the services: CloudWatch (topic), EventBridge (bus: data keys, and DescribeKey) and
+    // CloudWatch Logs.
+    assert_eq!(key_policy.len(), 5, "{key_policy:#?}");
     for st in &key_policy[1..] {
         let a = actions(std::slice::from_ref(st));
         assert!(a.iter().all(|a| !a.contains('*')), "{st:#}");

@@ -34,6 +34,10 @@ pub const KMS_ENCRYPT_DECRYPT: &[&str] = &["kms:Decrypt", "kms:Encrypt", "kms:Ge
 /// writes `kms:GenerateDataKey*`, but the same page's publisher (whose requests SNS serves the same way) needs
 /// `kms:GenerateDataKey`, and SNS encrypts with the plaintext data key, which only `GenerateDataKey` returns.
 pub const KMS_SERVICE_USE: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey"];
+/// What EventBridge needs beyond [`KMS_SERVICE_USE`] to encrypt a bus's events with the key: "Authorizing
+/// EventBridge to use a customer managed key" lists `kms:DescribeKey` (to resolve the key id to its ARN and check
+/// the key is symmetric) with `kms:GenerateDataKey` and `kms:Decrypt`.
+pub const KMS_EVENT_BUS_DESCRIBE: &[&str] = &["kms:DescribeKey"];
 /// What CloudWatch Logs needs in a key policy to encrypt a log group's events with the key. AWS documents it
 /// with wildcards only ("Encrypt log data in CloudWatch Logs using AWS KMS", step 2: `kms:Encrypt*`,
 /// `kms:Decrypt*`, `kms:ReEncrypt*`, `kms:GenerateDataKey*`, `kms:Describe*`) and does not say which of the

@@ -66,7 +66,7 @@ impl EventBus {
             .event_bus_name
             .unwrap_or_else(|| fns::sub(format!("${{AWS::StackName}}-{id}")));
         if let Some(key) = props.kms_key {
-            key.allow_service(EVENTS_SERVICE);
+            key.allow_event_bus_encryption();
         }
         let bus = l1::EventBus {
             name: Some(name),

@@ -122,6 +122,19 @@ impl Key {
         );
     }
 
+    /// Lets EventBridge encrypt the events of a bus with this key: what [`Key::allow_service`] gives any service,
+    /// plus `kms:DescribeKey` ([`actions::KMS_EVENT_BUS_DESCRIBE`]), only for requests on behalf of this account.
+    pub fn allow_event_bus_encryption(&self) {
+        self.allow_service("events.amazonaws.com");
+        self.add_to_resource_policy(
+            PolicyStatement::allow()
+                .actions(actions::KMS_EVENT_BUS_DESCRIBE)
+                .principal(Principal::service("events.amazonaws.com"))
+                .resource("*")
+                .from_this_account(),
+        );
+    }
+
     /// Lets CloudWatch alarms publish to an SNS topic encrypted with this key.
     pub fn allow_cloudwatch_alarms_to_sns(&self) {
         self.allow_service("cloudwatch.amazonaws.com");
