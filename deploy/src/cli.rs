@@ -82,7 +82,9 @@ pub enum Command {
     },
     /// Compare the synthesized templates with the deployed ones (all stacks when none are named).
     ///
-    /// Lists added, removed and modified resources, outputs and parameters with the property paths that differ.
+    /// Lists added, removed and modified resources, outputs and parameters with the property paths that differ,
+    /// then the security changes (IAM statements, resource policies, Lambda permissions, security group rules)
+    /// as a table.
     /// Exit code 0: no differences; 1: differences; 2: an error.
     Diff {
         #[arg(value_name = "STACK")]

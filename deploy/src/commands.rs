@@ -692,6 +692,11 @@ pub async fn diff(
         }
         differs |= !d.is_empty();
         print!("{}", diff::render(&stack.name, deployed.is_some(), &d));
+        // As `cdk diff`: who may do what, before and after, in one table (what deploy asks approval for).
+        let sec = security::diff(old.as_ref(), &new);
+        if !sec.is_empty() {
+            print!("{}", security::render_table(&stack.name, &sec));
+        }
     }
     Ok(differs)
 }

@@ -109,8 +109,14 @@ fn start_moto() -> Option<Moto> {
 
 /// Runs the deploy tool against moto, with nothing read from this machine's AWS configuration.
 fn cfnkit(moto: &Moto, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cfnkit"))
-        .args(args)
+    with_moto_env(Command::new(env!("CARGO_BIN_EXE_cfnkit")).args(args), moto)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn with_moto_env<'c>(command: &'c mut Command, moto: &Moto) -> &'c mut Command {
+    command
         .env("AWS_ENDPOINT_URL", &moto.url)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -120,9 +126,45 @@ fn cfnkit(moto: &Moto, args: &[&str]) -> Output {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env_remove("AWS_PROFILE")
         .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
+}
+
+/// Runs the tool on a terminal (a pseudo-terminal from Python's `pty`, which CI has), typing `input`. The
+/// terminal merges stdout and stderr (and echoes the input) into `stdout`.
+fn run_on_terminal(moto: &Moto, args: &[&str], input: &str) -> Run {
+    use std::io::Write as _;
+    const SPAWN: &str =
+        "import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))";
+    let mut child = with_moto_env(
+        Command::new("python3")
+            .args(["-c", SPAWN, env!("CARGO_BIN_EXE_cfnkit")])
+            .args(args),
+        moto,
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("python3 runs");
+    child
+        .stdin
+        .take()
         .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let r = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    eprintln!(
+        "$ cfnkit {} (on a terminal)\n[exit {}]\n{}{}",
+        args.join(" "),
+        r.code,
+        r.stdout,
+        r.stderr
+    );
+    r
 }
 
 struct Run {
@@ -813,6 +855,18 @@ async fn a_deploy_that_broadens_permissions_needs_approval() {
         1,
         "only the first deploy's change set: {sets:?}"
     );
+    // diff shows the same table after the resource changes.
+    let r = run(&moto, &["diff", "--assembly", asm]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.starts_with(
+            "Stack Access\n  Resources\n  [+] AWS::IAM::Role Runner\nSecurity changes in Access\n┌"
+        ) && r
+            .stdout
+            .contains("│ + │ Runner (AWS::IAM::Role) │ Allow  │ sts:AssumeRole"),
+        "{}",
+        r.stdout
+    );
     let r = deploys(
         &moto,
         &["deploy", "--assembly", asm, "--require-approval", "never"],
@@ -1077,5 +1131,59 @@ async fn independent_stacks_deploy_at_once_and_dependents_after() {
                 .await
                 .unwrap();
         }
+    }
+}
+
+/// On a terminal the security changes are shown and a yes is asked for: no deploys nothing, yes deploys.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_terminal_broadening_changes_are_asked_about() {
+    let Some(moto) = start_moto() else { return };
+    let aws = clients(&moto).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("cfnkit.out");
+    let asm = dir.to_str().unwrap();
+    synth(access_app("v1", false), &dir);
+    deploys(
+        &moto,
+        &["deploy", "--assembly", asm],
+        "✓ Access: CREATE_COMPLETE\n",
+    );
+    synth(access_app("v1", true), &dir);
+
+    let r = run_on_terminal(&moto, &["deploy", "--assembly", asm], "n\n");
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let asked = "Deploy Access with these changes? [y/N] ";
+    assert!(
+        r.stdout
+            .contains("│ + │ Runner (AWS::IAM::Role) │ Allow  │ sts:AssumeRole")
+            && r.stdout.contains(asked)
+            && r.stdout
+                .contains("error: deploy of Access declined; nothing was deployed"),
+        "{}",
+        r.stdout
+    );
+    let deployed = cfnkit_deploy::cfn::template(&aws.cfn, "Access")
+        .await
+        .unwrap();
+    assert!(!deployed.contains("Runner"), "{deployed}");
+
+    let r = run_on_terminal(&moto, &["deploy", "--assembly", asm], "y\n");
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(
+        position(&r.stdout, asked) < position(&r.stdout, "✓ Access: UPDATE_COMPLETE"),
+        "{}",
+        r.stdout
+    );
+    let deployed = cfnkit_deploy::cfn::template(&aws.cfn, "Access")
+        .await
+        .unwrap();
+    assert!(deployed.contains("Runner"), "{deployed}");
+    if moto.faithful() {
+        aws.cfn
+            .delete_stack()
+            .stack_name("Access")
+            .send()
+            .await
+            .unwrap();
     }
 }
