@@ -825,6 +825,29 @@ mod tests {
         }
     }
 
+    fn stack(name: &str, bytes: usize) -> ManifestStack {
+        serde_json::from_value(serde_json::json!({
+            "name": name, "template": format!("{name}.template.json"), "sha256": "", "bytes": bytes,
+            "requiresS3Upload": bytes > BODY_LIMIT, "dependencies": [], "environment": {},
+            "terminationProtection": false, "tags": {}, "exports": [], "imports": [],
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_bootstrap_stack_is_needed_only_for_assets_and_large_templates() {
+        let (small, large) = (stack("Small", 51_200), stack("Large", 51_201));
+        assert_eq!(bootstrap_needed(&[&small], 0), None);
+        assert_eq!(
+            bootstrap_needed(&[&small], 2).as_deref(),
+            Some("to upload 2 assets")
+        );
+        assert_eq!(
+            bootstrap_needed(&[&small, &large], 1).as_deref(),
+            Some("to upload 1 asset and for the template of Large, 51201 bytes, over CloudFormation's 51200 byte limit")
+        );
+    }
+
     #[test]
     fn a_failed_update_names_the_resource_its_reason_and_the_rollback() {
         let events = [
