@@ -14,6 +14,10 @@
 //!   DeletionPolicy, which is also what AWS acts on.
 //! - It skips resource types it does not know (the bucket policy of the bootstrap stack, for one), so only
 //!   the bucket's own settings are checked here.
+//! - After an update through a change set it still reports the outputs from before; the deploy tool reads the
+//!   bootstrap version from the deployed template first (see `bootstrap::deployed_version`), which is exact on
+//!   AWS too, so the outdated-bootstrap test passes on moto without bending anything.
+//! - It completes a stack at once, so `--concurrency` shows in the order of the output lines, not in time.
 //!
 //! Skipped, loudly, only when moto_server is not found and CFNKIT_REQUIRE_EMULATOR is unset; CI sets it.
 //!
@@ -38,7 +42,12 @@ struct Moto {
     /// None for an endpoint started elsewhere (CFNKIT_TEST_ENDPOINT).
     child: Option<Child>,
     url: String,
+    /// An endpoint started elsewhere is one account shared by all tests, and they use the same stacks
+    /// (CfnkitBootstrap, Producer...): one test at a time there. Each test has a moto of its own.
+    _exclusive: Option<std::sync::MutexGuard<'static, ()>>,
 }
+
+static SHARED_ENDPOINT: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Moto {
     /// An endpoint with a faithful CloudFormation engine (LocalStack), rather than moto.
@@ -72,7 +81,13 @@ fn moto_server() -> Option<PathBuf> {
 /// A fresh moto server, or `None` (after a loud message) when there is none and none is required.
 fn start_moto() -> Option<Moto> {
     if let Ok(url) = std::env::var("CFNKIT_TEST_ENDPOINT") {
-        return Some(Moto { child: None, url });
+        // A test that failed poisoned the lock; the next one still runs.
+        let exclusive = SHARED_ENDPOINT.lock().unwrap_or_else(|e| e.into_inner());
+        return Some(Moto {
+            child: None,
+            url,
+            _exclusive: Some(exclusive),
+        });
     }
     let Some(bin) = moto_server() else {
         if std::env::var_os("CFNKIT_REQUIRE_EMULATOR").is_some() {
@@ -95,6 +110,7 @@ fn start_moto() -> Option<Moto> {
     let moto = Moto {
         child: Some(child),
         url: format!("http://127.0.0.1:{port}"),
+        _exclusive: None,
     };
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
