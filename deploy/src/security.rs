@@ -3,8 +3,11 @@
 //!
 //! Every permission-bearing piece of a template becomes a [`Grant`] row: an IAM statement (inline role, user
 //! and group policies, `AWS::IAM::Policy`/`ManagedPolicy`/`RolePolicy`, a role's trust policy), a managed policy
-//! attached to a role, user or group, a resource policy (SQS queue, SNS topic, S3 bucket, KMS key), a Lambda
-//! permission, and a security group rule (inline or as its own resource). Rows are compared as rendered values,
+//! attached to a role, user or group, a resource policy statement, a Lambda permission or public function URL,
+//! and a security group rule (inline or as its own resource). [`SOURCES`] is the table of every type read and
+//! where its permissions live. A policy that cannot be read (not JSON, or computed by an intrinsic function)
+//! is one row that needs approval when it changes. Added rows open to anyone are flagged under the table
+//! ([`warning`]). Rows are compared as rendered values,
 //! so a modified statement shows as the old row removed and the new one added, as in CDK. Lists are sorted and a
 //! single value reads as a one-element list, so reordering or re-spelling a statement is no change.
 //!
@@ -15,7 +18,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use console::{measure_text_width, style};
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 /// One permission as a table row. Field order is the comparison order.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -50,11 +53,13 @@ impl SecurityDiff {
         self.changes.is_empty()
     }
 
-    /// More is allowed than before: an added Allow, or a removed Deny.
+    /// More is allowed than before: an added Allow, or a removed Deny; an added or removed policy that cannot
+    /// be read counts too.
     pub fn is_broadening(&self) -> bool {
         self.changes.iter().any(|(c, g)| match c {
             Change::Added => g.effect != "Deny",
-            Change::Removed => g.effect == "Deny",
+            // A removed policy that could not be read may have held a Deny.
+            Change::Removed => g.effect == "Deny" || g.effect == UNREADABLE,
         })
     }
 }
@@ -76,6 +81,289 @@ pub fn diff(old: Option<&Value>, new: &Value) -> SecurityDiff {
     SecurityDiff { changes }
 }
 
+/// Where one resource type keeps its permissions: a row of [`SOURCES`].
+#[derive(Clone, Copy, Debug)]
+pub struct Source {
+    pub resource_type: &'static str,
+    pub policy: Policy,
+}
+
+/// How a resource type's permissions are written; the property names are the type's own.
+#[derive(Clone, Copy, Debug)]
+pub enum Policy {
+    /// A role, user or group: inline `Policies[].PolicyDocument` and `ManagedPolicyArns` (AWS managed policies
+    /// such as AdministratorAccess included), and for a role its trust policy in `trust`.
+    Identity { trust: Option<&'static str> },
+    /// An identity policy document in `doc`, attached to the roles, users or groups named by the `to` properties.
+    Attached {
+        doc: &'static str,
+        to: &'static [&'static str],
+    },
+    /// A resource policy document in `doc` (an object, or JSON in a string), on the resources named by the `on`
+    /// properties, or on the resource itself when `on` is empty; used for statements that name no Resource.
+    Resource {
+        doc: &'static str,
+        on: &'static [&'static str],
+    },
+    /// `AWS::Events::EventBusPolicy`: one statement in `Statement`, or the older `Action`, `Principal` and
+    /// `Condition` properties; on `EventBusName` (the default bus when unset).
+    EventBus,
+    /// A permission written as properties: `Action` for `Principal` on the resource named by `target`, with
+    /// the `conditions` properties that narrow it.
+    Permission {
+        target: &'static str,
+        conditions: &'static [&'static str],
+    },
+    /// `AWS::Lambda::Url`: `AuthType: NONE` lets anyone on the internet invoke the function (`AWS_IAM` adds no
+    /// row: who may call it is then written in identity policies, which have rows of their own).
+    FunctionUrl,
+    /// `AWS::EC2::SecurityGroup`: inline `SecurityGroupIngress` and `SecurityGroupEgress` rules.
+    SecurityGroup,
+    /// One security group rule as a resource of its own, on the group the first of `group` names.
+    SecurityGroupRule {
+        direction: &'static str,
+        group: &'static [&'static str],
+    },
+}
+
+impl Policy {
+    /// The properties this reads, to check against the CloudFormation schemas.
+    pub fn properties(&self) -> Vec<&'static str> {
+        match *self {
+            Policy::Identity { trust } => {
+                let mut p = vec!["Policies", "ManagedPolicyArns"];
+                p.extend(trust);
+                p
+            }
+            Policy::Attached { doc, to } => [doc].iter().chain(to).copied().collect(),
+            Policy::Resource { doc, on } => [doc].iter().chain(on).copied().collect(),
+            Policy::EventBus => vec![
+                "Statement",
+                "Action",
+                "Principal",
+                "Condition",
+                "EventBusName",
+            ],
+            Policy::Permission { target, conditions } => ["Action", "Principal", target]
+                .iter()
+                .chain(conditions)
+                .copied()
+                .collect(),
+            Policy::FunctionUrl => vec!["AuthType", "TargetFunctionArn", "Qualifier"],
+            Policy::SecurityGroup => vec!["SecurityGroupIngress", "SecurityGroupEgress"],
+            Policy::SecurityGroupRule { group, .. } => group.to_vec(),
+        }
+    }
+}
+
+/// Every resource type whose permissions the security diff reads, and where in it they live: the one place to
+/// look, and to add a type (the unit tests check each property against the CloudFormation schemas). Types
+/// not listed are not security changes.
+pub const SOURCES: &[Source] = &[
+    // IAM identities and identity policies.
+    Source {
+        resource_type: "AWS::IAM::Role",
+        policy: Policy::Identity {
+            trust: Some("AssumeRolePolicyDocument"),
+        },
+    },
+    Source {
+        resource_type: "AWS::IAM::User",
+        policy: Policy::Identity { trust: None },
+    },
+    Source {
+        resource_type: "AWS::IAM::Group",
+        policy: Policy::Identity { trust: None },
+    },
+    Source {
+        resource_type: "AWS::IAM::Policy",
+        policy: Policy::Attached {
+            doc: "PolicyDocument",
+            to: &["Roles", "Users", "Groups"],
+        },
+    },
+    Source {
+        resource_type: "AWS::IAM::ManagedPolicy",
+        policy: Policy::Attached {
+            doc: "PolicyDocument",
+            to: &["Roles", "Users", "Groups"],
+        },
+    },
+    Source {
+        resource_type: "AWS::IAM::RolePolicy",
+        policy: Policy::Attached {
+            doc: "PolicyDocument",
+            to: &["RoleName"],
+        },
+    },
+    Source {
+        resource_type: "AWS::IAM::UserPolicy",
+        policy: Policy::Attached {
+            doc: "PolicyDocument",
+            to: &["UserName"],
+        },
+    },
+    Source {
+        resource_type: "AWS::IAM::GroupPolicy",
+        policy: Policy::Attached {
+            doc: "PolicyDocument",
+            to: &["GroupName"],
+        },
+    },
+    // Resource policies.
+    Source {
+        resource_type: "AWS::SQS::QueuePolicy",
+        policy: Policy::Resource {
+            doc: "PolicyDocument",
+            on: &["Queues"],
+        },
+    },
+    Source {
+        resource_type: "AWS::SQS::QueueInlinePolicy",
+        policy: Policy::Resource {
+            doc: "PolicyDocument",
+            on: &["Queue"],
+        },
+    },
+    Source {
+        resource_type: "AWS::SNS::TopicPolicy",
+        policy: Policy::Resource {
+            doc: "PolicyDocument",
+            on: &["Topics"],
+        },
+    },
+    Source {
+        resource_type: "AWS::SNS::TopicInlinePolicy",
+        policy: Policy::Resource {
+            doc: "PolicyDocument",
+            on: &["TopicArn"],
+        },
+    },
+    Source {
+        resource_type: "AWS::S3::BucketPolicy",
+        policy: Policy::Resource {
+            doc: "PolicyDocument",
+            on: &["Bucket"],
+        },
+    },
+    Source {
+        resource_type: "AWS::S3::AccessPoint",
+        policy: Policy::Resource {
+            doc: "Policy",
+            on: &[],
+        },
+    },
+    Source {
+        resource_type: "AWS::KMS::Key",
+        policy: Policy::Resource {
+            doc: "KeyPolicy",
+            on: &[],
+        },
+    },
+    Source {
+        resource_type: "AWS::KMS::ReplicaKey",
+        policy: Policy::Resource {
+            doc: "KeyPolicy",
+            on: &[],
+        },
+    },
+    Source {
+        resource_type: "AWS::SecretsManager::ResourcePolicy",
+        policy: Policy::Resource {
+            doc: "ResourcePolicy",
+            on: &["SecretId"],
+        },
+    },
+    Source {
+        resource_type: "AWS::ECR::Repository",
+        policy: Policy::Resource {
+            doc: "RepositoryPolicyText",
+            on: &[],
+        },
+    },
+    Source {
+        resource_type: "AWS::ApiGateway::RestApi",
+        policy: Policy::Resource {
+            doc: "Policy",
+            on: &[],
+        },
+    },
+    Source {
+        resource_type: "AWS::Logs::ResourcePolicy",
+        policy: Policy::Resource {
+            doc: "PolicyDocument",
+            on: &[],
+        },
+    },
+    Source {
+        resource_type: "AWS::OpenSearchService::Domain",
+        policy: Policy::Resource {
+            doc: "AccessPolicies",
+            on: &[],
+        },
+    },
+    Source {
+        resource_type: "AWS::Elasticsearch::Domain",
+        policy: Policy::Resource {
+            doc: "AccessPolicies",
+            on: &[],
+        },
+    },
+    Source {
+        resource_type: "AWS::Events::EventBusPolicy",
+        policy: Policy::EventBus,
+    },
+    // Permissions written as properties.
+    Source {
+        resource_type: "AWS::Lambda::Permission",
+        policy: Policy::Permission {
+            target: "FunctionName",
+            conditions: &[
+                "SourceArn",
+                "SourceAccount",
+                "PrincipalOrgID",
+                "FunctionUrlAuthType",
+                "EventSourceToken",
+            ],
+        },
+    },
+    Source {
+        resource_type: "AWS::Lambda::LayerVersionPermission",
+        policy: Policy::Permission {
+            target: "LayerVersionArn",
+            conditions: &["OrganizationId"],
+        },
+    },
+    Source {
+        resource_type: "AWS::Lambda::Url",
+        policy: Policy::FunctionUrl,
+    },
+    // Network access.
+    Source {
+        resource_type: "AWS::EC2::SecurityGroup",
+        policy: Policy::SecurityGroup,
+    },
+    Source {
+        resource_type: "AWS::EC2::SecurityGroupIngress",
+        policy: Policy::SecurityGroupRule {
+            direction: "ingress",
+            // GroupName: a security group of the default VPC.
+            group: &["GroupId", "GroupName"],
+        },
+    },
+    Source {
+        resource_type: "AWS::EC2::SecurityGroupEgress",
+        policy: Policy::SecurityGroupRule {
+            direction: "egress",
+            group: &["GroupId"],
+        },
+    },
+];
+
+/// The effect of a row for a policy that cannot be read (not JSON, or computed by an intrinsic function): it
+/// may allow anything, so adding, changing or removing it needs approval.
+pub const UNREADABLE: &str = "Unknown";
+
 /// Every security row of a template.
 pub fn grants(template: &Value) -> Vec<Grant> {
     let Some(resources) = template.get("Resources").and_then(Value::as_object) else {
@@ -84,6 +372,9 @@ pub fn grants(template: &Value) -> Vec<Grant> {
     let mut out = Vec::new();
     for (id, r) in resources {
         let ty = r.get("Type").and_then(Value::as_str).unwrap_or_default();
+        let Some(source) = SOURCES.iter().find(|s| s.resource_type == ty) else {
+            continue;
+        };
         let empty = Map::new();
         let props = r
             .get("Properties")
@@ -95,58 +386,71 @@ pub fn grants(template: &Value) -> Vec<Grant> {
             out: &mut out,
         };
         let prop = |k: &str| props.get(k);
-        match ty {
-            "AWS::IAM::Role" => {
-                let me = format!("AWS:{}", reference(id));
+        let me = reference(id);
+        match source.policy {
+            Policy::Identity { trust } => {
                 // The trust policy: who may assume this role.
-                if let Some(doc) = prop("AssumeRolePolicyDocument") {
-                    rows.statements(doc, None, &reference(id));
+                if let Some((key, doc)) = trust.and_then(|k| Some((k, prop(k)?))) {
+                    rows.document(key, doc, None, &me);
                 }
-                rows.identity(prop("Policies"), prop("ManagedPolicyArns"), &me);
+                rows.identity(
+                    prop("Policies"),
+                    prop("ManagedPolicyArns"),
+                    &format!("AWS:{me}"),
+                );
             }
-            "AWS::IAM::User" | "AWS::IAM::Group" => {
-                let me = format!("AWS:{}", reference(id));
-                rows.identity(prop("Policies"), prop("ManagedPolicyArns"), &me);
-            }
-            "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {
-                let attached = ["Roles", "Users", "Groups"]
+            Policy::Attached { doc, to } => {
+                let attached = to
                     .iter()
                     .filter_map(|k| prop(k))
                     .flat_map(list)
                     .map(|v| format!("AWS:{}", render(v)))
                     .collect::<Vec<_>>();
-                if let Some(doc) = prop("PolicyDocument") {
-                    rows.statements(doc, Some(&join(attached)), "");
+                if let Some(d) = prop(doc) {
+                    rows.document(doc, d, Some(&join(attached)), "");
                 }
             }
-            "AWS::IAM::RolePolicy" | "AWS::IAM::UserPolicy" | "AWS::IAM::GroupPolicy" => {
-                let attached = ["RoleName", "UserName", "GroupName"]
-                    .iter()
-                    .filter_map(|k| prop(k))
-                    .map(|v| format!("AWS:{}", render(v)))
-                    .collect::<Vec<_>>();
-                if let Some(doc) = prop("PolicyDocument") {
-                    rows.statements(doc, Some(&join(attached)), "");
-                }
-            }
-            "AWS::SQS::QueuePolicy" | "AWS::SNS::TopicPolicy" | "AWS::S3::BucketPolicy" => {
-                let on = ["Queues", "Topics", "Bucket"]
+            Policy::Resource { doc, on } => {
+                let on = match on
                     .iter()
                     .filter_map(|k| prop(k))
                     .flat_map(list)
                     .map(render)
-                    .collect::<Vec<_>>();
-                if let Some(doc) = prop("PolicyDocument") {
-                    rows.statements(doc, None, &join(on));
+                    .collect::<Vec<_>>()
+                {
+                    named if named.is_empty() => me,
+                    named => join(named),
+                };
+                if let Some(d) = prop(doc) {
+                    rows.document(doc, d, None, &on);
                 }
             }
-            "AWS::KMS::Key" => {
-                if let Some(doc) = prop("KeyPolicy") {
-                    rows.statements(doc, None, &reference(id));
+            Policy::EventBus => {
+                let bus = prop("EventBusName").map_or_else(|| "default".to_owned(), render);
+                if let Some(statement) = prop("Statement") {
+                    // One statement, not a document: read as a document of that statement.
+                    let doc = match statement {
+                        Value::String(text) => match serde_json::from_str::<Value>(text) {
+                            Ok(parsed) => json!({ "Statement": parsed }),
+                            Err(_) => statement.clone(),
+                        },
+                        Value::Object(m) if !is_intrinsic(m) => json!({ "Statement": statement }),
+                        other => other.clone(),
+                    };
+                    rows.document("Statement", &doc, None, &bus);
+                } else {
+                    rows.push(Grant {
+                        effect: "Allow".into(),
+                        action: prop("Action").map(render).unwrap_or_default(),
+                        principal: prop("Principal").map(render).unwrap_or_default(),
+                        target: bus,
+                        condition: prop("Condition").map(render).unwrap_or_default(),
+                        ..rows.base()
+                    });
                 }
             }
-            "AWS::Lambda::Permission" => {
-                let condition = ["SourceArn", "SourceAccount", "PrincipalOrgID"]
+            Policy::Permission { target, conditions } => {
+                let condition = conditions
                     .iter()
                     .filter_map(|k| prop(k).map(|v| format!("{k}: {}", render(v))))
                     .collect::<Vec<_>>();
@@ -154,36 +458,48 @@ pub fn grants(template: &Value) -> Vec<Grant> {
                     effect: "Allow".into(),
                     action: prop("Action").map(render).unwrap_or_default(),
                     principal: prop("Principal").map(render).unwrap_or_default(),
-                    target: prop("FunctionName").map(render).unwrap_or_default(),
+                    target: prop(target).map(render).unwrap_or_default(),
                     condition: join(condition),
                     ..rows.base()
                 });
             }
-            "AWS::EC2::SecurityGroup" => {
+            Policy::FunctionUrl => {
+                // Anything but AWS_IAM (the only other value) is read as public, so a computed AuthType counts.
+                let auth = prop("AuthType").map(render).unwrap_or_default();
+                if auth != "AWS_IAM" {
+                    let function = prop("TargetFunctionArn").map(render).unwrap_or_default();
+                    rows.push(Grant {
+                        effect: "Allow".into(),
+                        action: format!("lambda:InvokeFunctionUrl (AuthType {auth})"),
+                        principal: "*".into(),
+                        target: match prop("Qualifier") {
+                            Some(q) => format!("{function}:{}", render(q)),
+                            None => function,
+                        },
+                        ..rows.base()
+                    });
+                }
+            }
+            Policy::SecurityGroup => {
                 for (key, dir) in [
                     ("SecurityGroupIngress", "ingress"),
                     ("SecurityGroupEgress", "egress"),
                 ] {
                     for rule in prop(key).map(list).unwrap_or_default() {
                         if let Some(rule) = rule.as_object() {
-                            rows.rule(dir, rule, &reference(id));
+                            rows.rule(dir, rule, &me);
                         }
                     }
                 }
             }
-            "AWS::EC2::SecurityGroupIngress" | "AWS::EC2::SecurityGroupEgress" => {
-                let dir = if ty.ends_with("Ingress") {
-                    "ingress"
-                } else {
-                    "egress"
-                };
-                let group = prop("GroupId")
-                    .or_else(|| prop("GroupName"))
+            Policy::SecurityGroupRule { direction, group } => {
+                let group = group
+                    .iter()
+                    .find_map(|k| prop(k))
                     .map(render)
                     .unwrap_or_default();
-                rows.rule(dir, props, &group);
+                rows.rule(direction, props, &group);
             }
-            _ => {}
         }
     }
     out
@@ -216,7 +532,7 @@ impl Rows<'_> {
     fn identity(&mut self, policies: Option<&Value>, managed: Option<&Value>, me: &str) {
         for p in policies.map(list).unwrap_or_default() {
             if let Some(doc) = p.get("PolicyDocument") {
-                self.statements(doc, Some(me), "");
+                self.document("Policies", doc, Some(me), "");
             }
         }
         for arn in managed.map(list).unwrap_or_default() {
@@ -230,12 +546,47 @@ impl Rows<'_> {
         }
     }
 
+    /// A policy document (`key`: the property it is in) as an object, or as JSON in a string (which
+    /// CloudFormation takes for every policy property, and `AWS::Logs::ResourcePolicy` requires). A document
+    /// that cannot be read (not JSON, or computed by an intrinsic function such as `Fn::Join`) is one
+    /// [`UNREADABLE`] row identified by its content's hash, so that changing it is a change needing approval
+    /// rather than nothing.
+    fn document(&mut self, key: &str, doc: &Value, principal: Option<&str>, target: &str) {
+        match doc {
+            Value::Object(m) if !is_intrinsic(m) => self.statements(key, doc, principal, target),
+            Value::String(text) => match serde_json::from_str::<Value>(text) {
+                Ok(parsed @ Value::Object(_)) => self.statements(key, &parsed, principal, target),
+                Ok(_) => self.unreadable(key, doc, "JSON but not an object"),
+                Err(e) => self.unreadable(key, doc, &format!("not JSON: {e}")),
+            },
+            _ => self.unreadable(key, doc, "computed by an intrinsic function"),
+        }
+    }
+
+    fn unreadable(&mut self, key: &str, doc: &Value, why: &str) {
+        let text = serde_json::to_string(doc).unwrap_or_default();
+        let hash = crate::assembly::sha256_hex(text.as_bytes());
+        self.push(Grant {
+            effect: UNREADABLE.into(),
+            action: format!("{key} cannot be read ({why})"),
+            target: format!("{key} sha256:{}", &hash[..12]),
+            ..self.base()
+        });
+    }
+
     /// The statements of a policy document. `principal`: the identities an identity policy is attached to
     /// (its statements name none); `target`: what a resource policy is on, when its statements name no
     /// resource (trust and key policies).
-    fn statements(&mut self, doc: &Value, principal: Option<&str>, target: &str) {
-        for s in doc.get("Statement").map(list).unwrap_or_default() {
-            let Some(s) = s.as_object() else { continue };
+    fn statements(&mut self, key: &str, doc: &Value, principal: Option<&str>, target: &str) {
+        for statement in doc.get("Statement").map(list).unwrap_or_default() {
+            let s = match statement {
+                Value::Object(m) if !is_intrinsic(m) => m,
+                // `Fn::If` choosing a statement, or a statement that is not an object: it may allow anything.
+                other => {
+                    self.unreadable(key, other, "a statement computed by an intrinsic function");
+                    continue;
+                }
+            };
             let pick = |plain: &str, not: &str| match (s.get(plain), s.get(not)) {
                 (Some(v), _) => Some(sorted_list(v)),
                 (None, Some(v)) => Some(format!("NOT {}", sorted_list(v))),
@@ -365,6 +716,42 @@ pub fn render(v: &Value) -> String {
     }
 }
 
+/// Managed policies that grant (nearly) everything, flagged when attached.
+const POWERFUL_MANAGED_POLICIES: &[&str] =
+    &["AdministratorAccess", "PowerUserAccess", "IAMFullAccess"];
+
+/// Why an added row deserves more than a line in the table, if it does: a security group open to the whole
+/// internet, a permission for anyone (`*`) without a condition, a public function URL, an administrator
+/// managed policy, or a policy that cannot be read.
+pub fn warning(g: &Grant) -> Option<String> {
+    let peers: Vec<&str> = g.principal.split(", ").collect();
+    if g.action.starts_with("ingress ") {
+        if let Some(open) = peers.iter().find(|p| matches!(**p, "0.0.0.0/0" | "::/0")) {
+            return Some(format!("open to the whole internet ({open})"));
+        }
+        return None;
+    }
+    if g.effect == UNREADABLE {
+        return Some("a policy cfnkit cannot read; review it in the template".into());
+    }
+    if g.effect != "Allow" {
+        return None;
+    }
+    if g.action.starts_with("lambda:InvokeFunctionUrl (AuthType")
+        || g.condition.contains("FunctionUrlAuthType: NONE")
+    {
+        return Some("a public function URL: anyone on the internet can invoke it".into());
+    }
+    if g.action == "managed policy" {
+        let name = g.target.rsplit('/').next().unwrap_or_default();
+        return POWERFUL_MANAGED_POLICIES
+            .contains(&name)
+            .then(|| format!("{name}: (nearly) every action on every resource"));
+    }
+    let anyone = peers.iter().any(|p| matches!(*p, "*" | "AWS:*"));
+    (anyone && g.condition.is_empty()).then(|| "anyone (Principal *), with no condition".into())
+}
+
 /// The changes as a table, CDK style: `+`/`-`, resource, effect, action, principal, target, condition.
 pub fn render_table(stack: &str, diff: &SecurityDiff) -> String {
     let header = [
@@ -431,6 +818,15 @@ pub fn render_table(stack: &str, diff: &SecurityDiff) -> String {
         };
     }
     let _ = writeln!(out, "{}", rule("└", "┴", "┘"));
+    for (_, g) in diff.changes.iter().filter(|(c, _)| *c == Change::Added) {
+        if let Some(why) = warning(g) {
+            let line = format!(
+                "(!) {} ({}): {} {}: {why}",
+                g.resource, g.resource_type, g.action, g.principal
+            );
+            let _ = writeln!(out, "{}", style(line).red().bold());
+        }
+    }
     out
 }
 
@@ -656,5 +1052,488 @@ mod tests {
             lines.iter().skip(1).all(|l| measure_text_width(l) == width),
             "{table}"
         );
+    }
+
+    /// A template of one resource `R`.
+    fn one(ty: &str, props: Value) -> Value {
+        with(json!({"R": {"Type": ty, "Properties": props}}))
+    }
+
+    fn doc(statements: Value) -> Value {
+        json!({"Version": "2012-10-17", "Statement": statements})
+    }
+
+    fn allow(principal: Value, action: &str, resource: &str) -> Value {
+        json!({"Effect": "Allow", "Principal": principal, "Action": action, "Resource": resource})
+    }
+
+    /// The rows `after` adds to `before`, as (effect, action, principal, target, condition).
+    fn added(before: &Value, after: &Value) -> Vec<[String; 5]> {
+        diff(Some(before), after)
+            .changes
+            .into_iter()
+            .filter(|(c, _)| *c == Change::Added)
+            .map(|(_, g)| [g.effect, g.action, g.principal, g.target, g.condition])
+            .collect()
+    }
+
+    const ACCOUNT_A: &str = "arn:aws:iam::111111111111:root";
+
+    /// For each type the table gained: a pair of templates where the second allows more. Going forward is
+    /// broadening with exactly the expected new row; going back is not.
+    #[test]
+    fn each_resource_policy_and_permission_type_broadens_when_it_allows_more() {
+        let a = json!({"AWS": ACCOUNT_A});
+        let anyone = json!({"AWS": "*"});
+        let resource_policy =
+            |ty: &str, key: &str, extra: Value, principal: &Value, action: &str| {
+                let mut props = extra;
+                props[key] = doc(json!([allow(principal.clone(), action, "*")]));
+                one(ty, props)
+            };
+        let row = |effect: &str, action: &str, principal: &str, target: &str, condition: &str| {
+            [effect, action, principal, target, condition].map(str::to_owned)
+        };
+        let cases: Vec<(&str, Value, Value, [String; 5])> = vec![
+            (
+                "secret resource policy, to anyone",
+                resource_policy(
+                    "AWS::SecretsManager::ResourcePolicy",
+                    "ResourcePolicy",
+                    json!({"SecretId": {"Ref": "S"}}),
+                    &a,
+                    "secretsmanager:GetSecretValue",
+                ),
+                resource_policy(
+                    "AWS::SecretsManager::ResourcePolicy",
+                    "ResourcePolicy",
+                    json!({"SecretId": {"Ref": "S"}}),
+                    &anyone,
+                    "secretsmanager:GetSecretValue",
+                ),
+                row("Allow", "secretsmanager:GetSecretValue", "AWS:*", "*", ""),
+            ),
+            (
+                "event bus policy, Statement",
+                one(
+                    "AWS::Events::EventBusPolicy",
+                    json!({"StatementId": "s", "EventBusName": "orders",
+                    "Statement": {"Effect": "Allow", "Principal": {"AWS": ACCOUNT_A}, "Action": "events:PutEvents"}}),
+                ),
+                one(
+                    "AWS::Events::EventBusPolicy",
+                    json!({"StatementId": "s", "EventBusName": "orders",
+                    "Statement": {"Effect": "Allow", "Principal": "*", "Action": "events:PutEvents"}}),
+                ),
+                row("Allow", "events:PutEvents", "*", "orders", ""),
+            ),
+            (
+                "event bus policy, Action and Principal",
+                one(
+                    "AWS::Events::EventBusPolicy",
+                    json!({"StatementId": "s", "Action": "events:PutEvents",
+                    "Principal": "111111111111"}),
+                ),
+                one(
+                    "AWS::Events::EventBusPolicy",
+                    json!({"StatementId": "s", "Action": "events:PutEvents",
+                    "Principal": "222222222222"}),
+                ),
+                row("Allow", "events:PutEvents", "222222222222", "default", ""),
+            ),
+            (
+                "ECR repository policy, push added",
+                resource_policy(
+                    "AWS::ECR::Repository",
+                    "RepositoryPolicyText",
+                    json!({}),
+                    &a,
+                    "ecr:BatchGetImage",
+                ),
+                resource_policy(
+                    "AWS::ECR::Repository",
+                    "RepositoryPolicyText",
+                    json!({}),
+                    &a,
+                    "ecr:PutImage",
+                ),
+                row(
+                    "Allow",
+                    "ecr:PutImage",
+                    &format!("AWS:{ACCOUNT_A}"),
+                    "*",
+                    "",
+                ),
+            ),
+            (
+                "REST API policy, IP condition dropped",
+                one(
+                    "AWS::ApiGateway::RestApi",
+                    json!({"Name": "api", "Policy": doc(json!([{"Effect": "Allow",
+                    "Principal": "*", "Action": "execute-api:Invoke", "Resource": "*",
+                    "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]))}),
+                ),
+                one(
+                    "AWS::ApiGateway::RestApi",
+                    json!({"Name": "api", "Policy": doc(json!([{"Effect": "Allow",
+                    "Principal": "*", "Action": "execute-api:Invoke", "Resource": "*"}]))}),
+                ),
+                row("Allow", "execute-api:Invoke", "*", "*", ""),
+            ),
+            (
+                "logs resource policy, JSON in a string",
+                one(
+                    "AWS::Logs::ResourcePolicy",
+                    json!({"PolicyName": "p", "PolicyDocument":
+                    doc(json!([allow(json!({"Service": "es.amazonaws.com"}), "logs:PutLogEvents", "*")])).to_string()}),
+                ),
+                one(
+                    "AWS::Logs::ResourcePolicy",
+                    json!({"PolicyName": "p", "PolicyDocument":
+                    doc(json!([allow(json!({"Service": ["es.amazonaws.com", "delivery.logs.amazonaws.com"]}),
+                        "logs:PutLogEvents", "*")])).to_string()}),
+                ),
+                row(
+                    "Allow",
+                    "logs:PutLogEvents",
+                    "Service:delivery.logs.amazonaws.com, Service:es.amazonaws.com",
+                    "*",
+                    "",
+                ),
+            ),
+            (
+                "layer permission, to everyone",
+                one(
+                    "AWS::Lambda::LayerVersionPermission",
+                    json!({"LayerVersionArn": {"Ref": "L"},
+                    "Action": "lambda:GetLayerVersion", "Principal": "111111111111"}),
+                ),
+                one(
+                    "AWS::Lambda::LayerVersionPermission",
+                    json!({"LayerVersionArn": {"Ref": "L"},
+                    "Action": "lambda:GetLayerVersion", "Principal": "*"}),
+                ),
+                row("Allow", "lambda:GetLayerVersion", "*", "${L}", ""),
+            ),
+            (
+                "function URL, IAM to public",
+                one(
+                    "AWS::Lambda::Url",
+                    json!({"TargetFunctionArn": {"Fn::GetAtt": ["Fn", "Arn"]}, "AuthType": "AWS_IAM"}),
+                ),
+                one(
+                    "AWS::Lambda::Url",
+                    json!({"TargetFunctionArn": {"Fn::GetAtt": ["Fn", "Arn"]}, "AuthType": "NONE"}),
+                ),
+                row(
+                    "Allow",
+                    "lambda:InvokeFunctionUrl (AuthType NONE)",
+                    "*",
+                    "${Fn.Arn}",
+                    "",
+                ),
+            ),
+            (
+                "S3 access point policy",
+                one("AWS::S3::AccessPoint", json!({"Bucket": {"Ref": "B"}})),
+                resource_policy(
+                    "AWS::S3::AccessPoint",
+                    "Policy",
+                    json!({"Bucket": {"Ref": "B"}}),
+                    &a,
+                    "s3:GetObject",
+                ),
+                row(
+                    "Allow",
+                    "s3:GetObject",
+                    &format!("AWS:{ACCOUNT_A}"),
+                    "*",
+                    "",
+                ),
+            ),
+            (
+                "OpenSearch domain access policy",
+                one("AWS::OpenSearchService::Domain", json!({})),
+                resource_policy(
+                    "AWS::OpenSearchService::Domain",
+                    "AccessPolicies",
+                    json!({}),
+                    &anyone,
+                    "es:ESHttp*",
+                ),
+                row("Allow", "es:ESHttp*", "AWS:*", "*", ""),
+            ),
+            (
+                "SNS topic inline policy, statement without Resource reads as on the topic",
+                one(
+                    "AWS::SNS::TopicInlinePolicy",
+                    json!({"TopicArn": {"Ref": "T"}, "PolicyDocument": doc(json!([]))}),
+                ),
+                one(
+                    "AWS::SNS::TopicInlinePolicy",
+                    json!({"TopicArn": {"Ref": "T"}, "PolicyDocument": doc(json!([
+                    {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish"}]))}),
+                ),
+                row(
+                    "Allow",
+                    "sns:Publish",
+                    "Service:events.amazonaws.com",
+                    "${T}",
+                    "",
+                ),
+            ),
+            (
+                "SQS queue inline policy",
+                one(
+                    "AWS::SQS::QueueInlinePolicy",
+                    json!({"Queue": {"Ref": "Q"}, "PolicyDocument": doc(json!([]))}),
+                ),
+                one(
+                    "AWS::SQS::QueueInlinePolicy",
+                    json!({"Queue": {"Ref": "Q"}, "PolicyDocument": doc(json!([
+                    {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage"}]))}),
+                ),
+                row(
+                    "Allow",
+                    "sqs:SendMessage",
+                    "Service:sns.amazonaws.com",
+                    "${Q}",
+                    "",
+                ),
+            ),
+            (
+                "AdministratorAccess attached to a role",
+                one(
+                    "AWS::IAM::Role",
+                    json!({"ManagedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}),
+                ),
+                one(
+                    "AWS::IAM::Role",
+                    json!({"ManagedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess",
+                    {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess"}]}),
+                ),
+                row(
+                    "Allow",
+                    "managed policy",
+                    "AWS:${R}",
+                    "arn:${AWS::Partition}:iam::aws:policy/AdministratorAccess",
+                    "",
+                ),
+            ),
+            (
+                "security group ingress from anywhere over IPv6",
+                one(
+                    "AWS::EC2::SecurityGroup",
+                    json!({"GroupDescription": "d", "SecurityGroupIngress": [
+                    {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/8"}]}),
+                ),
+                one(
+                    "AWS::EC2::SecurityGroup",
+                    json!({"GroupDescription": "d", "SecurityGroupIngress": [
+                    {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/8"},
+                    {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIpv6": "::/0"}]}),
+                ),
+                row("Allow", "ingress tcp 443", "::/0", "${R}", ""),
+            ),
+        ];
+        for (name, before, after, expected) in cases {
+            let d = diff(Some(&before), &after);
+            assert!(d.is_broadening(), "{name}: {d:?}");
+            assert_eq!(
+                added(&before, &after),
+                std::slice::from_ref(&expected),
+                "{name}"
+            );
+            // Going back removes exactly that row.
+            let back = diff(Some(&after), &before);
+            assert!(
+                back.changes.iter().any(|(c, g)| *c == Change::Removed
+                    && [&g.effect, &g.action, &g.principal, &g.target, &g.condition]
+                        .map(String::as_str)
+                        == expected.each_ref().map(String::as_str)),
+                "{name}: {back:?}"
+            );
+            assert!(
+                diff(Some(&after), &after).is_empty(),
+                "{name}: no change is no change"
+            );
+        }
+    }
+
+    #[test]
+    fn a_policy_that_cannot_be_read_needs_approval_when_it_changes() {
+        let logs = |document: Value| {
+            one(
+                "AWS::Logs::ResourcePolicy",
+                json!({"PolicyName": "p", "PolicyDocument": document}),
+            )
+        };
+        let computed = |account: &str| {
+            logs(
+                json!({"Fn::Join": ["", ["{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"", account,
+                "\"},\"Action\":\"logs:*\",\"Resource\":\"*\"}]}"]]}),
+            )
+        };
+        let readable = logs(json!(doc(json!([allow(
+            json!({"Service": "es.amazonaws.com"}),
+            "logs:PutLogEvents",
+            "*"
+        )]))
+        .to_string()));
+        // Unchanged: nothing to approve, even though it cannot be read.
+        assert!(diff(Some(&computed("1")), &computed("1")).is_empty());
+        for (name, before, after) in [
+            ("intrinsic, changed", computed("1"), computed("2")),
+            ("readable to intrinsic", readable.clone(), computed("1")),
+            (
+                "readable to not JSON",
+                readable.clone(),
+                logs(json!("{\"Statement\": [oops")),
+            ),
+            ("intrinsic removed", computed("1"), with(json!({}))),
+        ] {
+            let d = diff(Some(&before), &after);
+            assert!(d.is_broadening(), "{name}: {d:?}");
+            assert!(
+                d.changes.iter().any(|(_, g)| g.effect == UNREADABLE
+                    && g.target.starts_with("PolicyDocument sha256:")),
+                "{name}: {d:?}"
+            );
+        }
+        let row = &grants(&logs(json!("not json")))[0];
+        assert!(
+            row.action
+                .starts_with("PolicyDocument cannot be read (not JSON: "),
+            "{row:?}"
+        );
+        // A statement chosen by Fn::If in an ordinary document is unreadable too, not skipped.
+        let conditional = one(
+            "AWS::SQS::QueuePolicy",
+            json!({"Queues": [{"Ref": "Q"}], "PolicyDocument": {"Statement": [
+            {"Fn::If": ["Public", allow(json!("*"), "sqs:SendMessage", "*"), {"Ref": "AWS::NoValue"}]}]}}),
+        );
+        assert_eq!(
+            grants(&conditional)
+                .iter()
+                .map(|g| (g.effect.as_str(), g.action.as_str()))
+                .collect::<Vec<_>>(),
+            [(
+                UNREADABLE,
+                "PolicyDocument cannot be read (a statement computed by an intrinsic function)"
+            )]
+        );
+    }
+
+    #[test]
+    fn open_ingress_public_principals_public_urls_and_admin_policies_are_flagged_under_the_table() {
+        console::set_colors_enabled(false);
+        let before = with(json!({}));
+        let after = with(json!({
+            "SG": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "d",
+                "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"},
+                                         {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "CidrIp": "10.0.0.0/8"}],
+                "SecurityGroupEgress": [{"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}]}},
+            "Url": {"Type": "AWS::Lambda::Url", "Properties": {"TargetFunctionArn": {"Ref": "Fn"}, "AuthType": "NONE"}},
+            "Admin": {"Type": "AWS::IAM::Role", "Properties": {"ManagedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"]}},
+            "Scoped": {"Type": "AWS::SQS::QueuePolicy", "Properties": {"Queues": [{"Ref": "Q"}], "PolicyDocument": {"Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sqs:SendMessage", "Resource": "*",
+                 "Condition": {"ArnEquals": {"aws:SourceArn": "arn:x"}}}]}}},
+            "Public": {"Type": "AWS::SNS::TopicPolicy", "Properties": {"Topics": [{"Ref": "T"}], "PolicyDocument": {"Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "sns:Subscribe", "Resource": "*"}]}}},
+        }));
+        let table = render_table("Api", &diff(Some(&before), &after));
+        let flagged: Vec<&str> = table.lines().filter(|l| l.starts_with("(!) ")).collect();
+        assert_eq!(
+            flagged,
+            [
+                "(!) Admin (AWS::IAM::Role): managed policy AWS:${Admin}: AdministratorAccess: (nearly) every action on every resource",
+                "(!) Public (AWS::SNS::TopicPolicy): sns:Subscribe *: anyone (Principal *), with no condition",
+                "(!) SG (AWS::EC2::SecurityGroup): ingress tcp 22 0.0.0.0/0: open to the whole internet (0.0.0.0/0)",
+                "(!) Url (AWS::Lambda::Url): lambda:InvokeFunctionUrl (AuthType NONE) *: a public function URL: anyone on the internet can invoke it",
+            ],
+            "{table}"
+        );
+        // Removed rows are not flagged: removing an open rule narrows.
+        let back = render_table("Api", &diff(Some(&after), &before));
+        assert!(!back.contains("(!)"), "{back}");
+    }
+
+    /// Every type in [`SOURCES`], listed here so that adding or dropping one is a visible test change; each
+    /// property the table names exists in the type's CloudFormation schema (a misspelt property would never
+    /// be read), and a resource of each type that allows something is found as broadening.
+    #[test]
+    fn every_type_in_the_table_is_read_and_its_properties_are_in_its_schema() {
+        let expected = [
+            "AWS::IAM::Role",
+            "AWS::IAM::User",
+            "AWS::IAM::Group",
+            "AWS::IAM::Policy",
+            "AWS::IAM::ManagedPolicy",
+            "AWS::IAM::RolePolicy",
+            "AWS::IAM::UserPolicy",
+            "AWS::IAM::GroupPolicy",
+            "AWS::SQS::QueuePolicy",
+            "AWS::SQS::QueueInlinePolicy",
+            "AWS::SNS::TopicPolicy",
+            "AWS::SNS::TopicInlinePolicy",
+            "AWS::S3::BucketPolicy",
+            "AWS::S3::AccessPoint",
+            "AWS::KMS::Key",
+            "AWS::KMS::ReplicaKey",
+            "AWS::SecretsManager::ResourcePolicy",
+            "AWS::ECR::Repository",
+            "AWS::ApiGateway::RestApi",
+            "AWS::Logs::ResourcePolicy",
+            "AWS::OpenSearchService::Domain",
+            "AWS::Elasticsearch::Domain",
+            "AWS::Events::EventBusPolicy",
+            "AWS::Lambda::Permission",
+            "AWS::Lambda::LayerVersionPermission",
+            "AWS::Lambda::Url",
+            "AWS::EC2::SecurityGroup",
+            "AWS::EC2::SecurityGroupIngress",
+            "AWS::EC2::SecurityGroupEgress",
+        ];
+        assert_eq!(
+            SOURCES.iter().map(|s| s.resource_type).collect::<Vec<_>>(),
+            expected
+        );
+        let schemas = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/us-east-1");
+        let statement = doc(json!([allow(json!({"AWS": "*"}), "x:Y", "*")]));
+        for source in SOURCES {
+            let ty = source.resource_type;
+            let file = schemas.join(format!("{}.json", ty.to_lowercase().replace("::", "-")));
+            let schema: Value =
+                serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            for p in source.policy.properties() {
+                assert!(
+                    schema["properties"].get(p).is_some(),
+                    "{ty} has no property {p} ({})",
+                    file.display()
+                );
+            }
+            let props = match source.policy {
+                Policy::Identity { .. } => {
+                    json!({"Policies": [{"PolicyName": "p", "PolicyDocument": statement}]})
+                }
+                Policy::Attached { doc, .. } | Policy::Resource { doc, .. } => {
+                    json!({ doc: statement })
+                }
+                Policy::EventBus => json!({"Action": "events:PutEvents", "Principal": "*"}),
+                Policy::Permission { .. } => json!({"Action": "x:Y", "Principal": "*"}),
+                Policy::FunctionUrl => json!({"AuthType": "NONE"}),
+                Policy::SecurityGroup => {
+                    json!({"SecurityGroupIngress": [{"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}]})
+                }
+                Policy::SecurityGroupRule { .. } => {
+                    json!({"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"})
+                }
+            };
+            let d = diff(None, &one(ty, props));
+            assert!(
+                d.is_broadening() && d.changes.iter().all(|(_, g)| g.resource_type == ty),
+                "{ty}: {d:?}"
+            );
+        }
     }
 }
