@@ -36,7 +36,8 @@ pub enum RequireApproval {
     /// statement, Lambda permission or security group rule, or a removed Deny.
     #[default]
     Broadening,
-    /// Ask before any change to a template.
+    /// Ask before any change: to a template, or to the value of a parameter (`--parameters` values that differ
+    /// from the deployed ones, with the same template).
     AnyChange,
 }
 
@@ -157,7 +158,11 @@ pub async fn deploy(
                 Some(_) => Some(deployed_template(clients, &stack.name).await?),
                 None => None,
             };
-            deployed.insert(stack.name.as_str(), (old, new));
+            let changed = d
+                .as_ref()
+                .map(|d| parameter_changes(new, given.get(&stack.name), &d.parameters))
+                .unwrap_or_default();
+            deployed.insert(stack.name.as_str(), (old, new, changed));
         }
     }
     if !deployed.is_empty() {
@@ -302,15 +307,77 @@ pub async fn require_bootstrap(clients: &Clients, needed_for: &str) -> Result<u3
     })
 }
 
+/// A parameter whose value a deploy changes on a deployed stack.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParameterChange {
+    pub key: String,
+    /// `None`: the deployed stack has no value for it (the template adds the parameter).
+    pub deployed: Option<String>,
+    pub new: String,
+    /// `NoEcho`: the values are not shown (CloudFormation reports the deployed one as `****`, so any given
+    /// value counts as a change).
+    pub hidden: bool,
+}
+
+/// The given `--parameters` values of a stack that differ from its deployed ones. Parameters without a given
+/// value keep theirs (UsePreviousValue) and so change nothing.
+pub fn parameter_changes(
+    template: &serde_json::Value,
+    given: Option<&BTreeMap<String, String>>,
+    deployed: &BTreeMap<String, String>,
+) -> Vec<ParameterChange> {
+    given
+        .into_iter()
+        .flatten()
+        .filter(|(k, v)| deployed.get(*k) != Some(*v))
+        .map(|(k, v)| ParameterChange {
+            key: k.clone(),
+            deployed: deployed.get(k).cloned(),
+            new: v.clone(),
+            hidden: template["Parameters"][k]["NoEcho"]
+                .as_str()
+                .map_or(template["Parameters"][k]["NoEcho"] == true, |s| {
+                    s.eq_ignore_ascii_case("true")
+                }),
+        })
+        .collect()
+}
+
+/// The parameter changes of a stack, as the template diff prints its changes.
+pub fn render_parameter_changes(stack: &str, changes: &[ParameterChange]) -> String {
+    let mut out = format!("Stack {stack}\n  Parameter values\n");
+    for c in changes {
+        let line = if c.hidden {
+            format!("  [~] {} (NoEcho: values not shown)", c.key)
+        } else {
+            let before = c
+                .deployed
+                .as_deref()
+                .map_or_else(|| "(none)".to_owned(), |v| format!("{v:?}"));
+            format!("  [~] {} {before} -> {:?}", c.key, c.new)
+        };
+        out.push_str(&format!("{}\n", style(line).yellow()));
+    }
+    out
+}
+
+/// What approval looks at for one stack: its deployed template (`None`: not deployed), the new one, and the
+/// parameter values the deploy changes.
+type ForApproval<'a> = (
+    Option<serde_json::Value>,
+    &'a serde_json::Value,
+    Vec<ParameterChange>,
+);
+
 /// Shows the changes that need approval and asks for it once for the whole deploy; without a terminal to
-/// ask, refuses. `stacks`: each stack's deployed template (`None`: not deployed) and new one.
+/// ask, refuses. With `any-change`, a change of parameter values alone (the same template) counts.
 fn approve(
-    stacks: &BTreeMap<&str, (Option<serde_json::Value>, &serde_json::Value)>,
+    stacks: &BTreeMap<&str, ForApproval<'_>>,
     level: RequireApproval,
 ) -> Result<(), DeployError> {
     let mut needing = Vec::new();
     let mut review = String::new();
-    for (name, (old, new)) in stacks {
+    for (name, (old, new, parameters)) in stacks {
         let sec: SecurityDiff = security::diff(old.as_ref(), new);
         let needs = match level {
             RequireApproval::Never => false,
@@ -320,7 +387,10 @@ fn approve(
                 if !d.is_empty() {
                     review.push_str(&diff::render(name, old.is_some(), &d));
                 }
-                !d.is_empty()
+                if !parameters.is_empty() {
+                    review.push_str(&render_parameter_changes(name, parameters));
+                }
+                !d.is_empty() || !parameters.is_empty()
             }
         };
         if needs {
@@ -904,5 +974,47 @@ mod tests {
             "{message}"
         );
         assert!(message.ends_with("Api (AWS::CloudFormation::Stack) ROLLBACK_COMPLETE: No export named Base:Key:Arn found"), "{message}");
+    }
+
+    #[test]
+    fn given_parameter_values_that_differ_from_the_deployed_ones_are_changes() {
+        console::set_colors_enabled(false);
+        let template = serde_json::json!({"Parameters": {
+            "Setting": {"Type": "String"}, "Token": {"Type": "String", "NoEcho": true}, "Size": {"Type": "String"}}});
+        let deployed: BTreeMap<String, String> =
+            [("Setting", "v1"), ("Token", "****"), ("Size", "small")]
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .into();
+        let given = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        // No values given, or the deployed ones: no change.
+        assert_eq!(parameter_changes(&template, None, &deployed), []);
+        assert_eq!(
+            parameter_changes(
+                &template,
+                Some(&given(&[("Setting", "v1"), ("Size", "small")])),
+                &deployed
+            ),
+            []
+        );
+        let changes = parameter_changes(
+            &template,
+            Some(&given(&[
+                ("Setting", "v2"),
+                ("Size", "small"),
+                ("Token", "secret"),
+                ("New", "x"),
+            ])),
+            &deployed,
+        );
+        assert_eq!(
+            render_parameter_changes("Params", &changes),
+            "Stack Params\n  Parameter values\n  [~] New (none) -> \"x\"\n  [~] Setting \"v1\" -> \"v2\"\n  \
+             [~] Token (NoEcho: values not shown)\n"
+        );
     }
 }

@@ -1048,6 +1048,45 @@ async fn parameters_are_checked_passed_and_kept() {
         "{}",
         r.stdout
     );
+
+    // With any-change, a new parameter value is a change to ask about even though the template is the same;
+    // without a terminal it is refused and the deployed value stays. The deployed value again is no change.
+    let any_change = [
+        "deploy",
+        "--assembly",
+        asm,
+        "--require-approval",
+        "any-change",
+    ];
+    let r = run(
+        &moto,
+        &[&any_change[..], &["--parameters", "Setting=v3"]].concat(),
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("Stack Params\n  Parameter values\n  [~] Setting \"v2\" -> \"v3\"\n")
+            && !r.stderr.contains("Resources")
+            && r.stderr.contains(
+                "error: refusing to deploy Params without approval: --require-approval any-change asks before any \
+                 change"
+            ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        parameters().await.get("Setting").map(String::as_str),
+        Some("v2")
+    );
+    let r = run(
+        &moto,
+        &[&any_change[..], &["--parameters", "Setting=v2"]].concat(),
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "= Params: no changes\n"),
+        "{}",
+        r.stderr
+    );
     if moto.faithful() {
         delete_stacks(&aws, &["Params"]).await;
     }
