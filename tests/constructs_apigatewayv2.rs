@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use cfnkit::constructs::apigateway::AccessLogFormat;
 use cfnkit::constructs::apigatewayv2::{
-    CorsPreflight, HttpApi, HttpApiProps, HttpAuthorization, HttpLambdaIntegration, RouteOptions,
+    Cors, HttpApi, HttpApiProps, HttpAuthorization, HttpLambdaIntegration, RouteOptions,
 };
 use cfnkit::constructs::kms::{Key, KeyProps};
 use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
@@ -40,12 +40,11 @@ fn example(app: &App) -> HttpApi {
         "Orders",
         HttpApiProps {
             description: Some("Order intake".into()),
-            cors: Some(CorsPreflight {
-                allow_origins: vec!["https://shop.example.com".into()],
+            cors: Some(Cors {
                 allow_methods: vec!["GET".into(), "POST".into()],
                 allow_headers: vec!["authorization".into(), "content-type".into()],
                 max_age: Some(Duration::from_secs(600)),
-                ..Default::default()
+                ..Cors::new(["https://shop.example.com"])
             }),
             access_log_encryption_key: Some(&key),
             ..Default::default()
@@ -329,15 +328,23 @@ fn bad_input_is_refused_with_the_value_and_the_fix() {
     };
     assert_eq!(
         new(HttpApiProps {
-            cors: Some(CorsPreflight {
-                allow_origins: vec!["*".into()],
+            cors: Some(Cors {
                 allow_credentials: true,
-                ..Default::default()
+                ..Cors::new(["*"])
             }),
             ..Default::default()
         }),
-        "Other/Bad: cors.allow_credentials cannot be used with the `*` origin (browsers refuse it): list the \
-         origins"
+        "Other/Bad: cors.allow_credentials cannot be used with the `*` origin in cors.allow_origins (browsers \
+         refuse credentials for a wildcard origin): list the origins allowed instead of `*`, or turn \
+         allow_credentials off"
+    );
+    assert_eq!(
+        new(HttpApiProps {
+            cors: Some(Cors::new(Vec::<String>::new())),
+            ..Default::default()
+        }),
+        "Other/Bad: cors.allow_origins needs at least one origin: list the origins of the web pages that call \
+         the API (`https://shop.example.com`), or `*` to let every origin call"
     );
     assert!(new(HttpApiProps {
         access_log_format: AccessLogFormat::Custom("$context.status".into()),

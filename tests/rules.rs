@@ -533,7 +533,8 @@ fn apigateway_logging_validation_and_authorization() {
     assert_eq!(fired(&app, "APIG2"), ["Api/Unvalidated"]);
     assert_eq!(
         fired(&app, "APIG4"),
-        ["Api/DefaultMethod", "Api/OpenMethod", "Api/OpenRoute"]
+        // An open OPTIONS method needs a reason like any other (cfnkit's CORS preflights carry one).
+        ["Api/DefaultMethod", "Api/OpenMethod", "Api/OpenRoute", "Api/Preflight"]
     );
     assert_eq!(fired(&app, "APIG6"), ["Api/SilentStage"]);
 }

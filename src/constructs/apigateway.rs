@@ -51,6 +51,7 @@
 //!   the API, so none is made: [`Stage::associate_web_acl`] attaches one.
 
 mod json_schema;
+mod preflight;
 
 use std::cell::{RefCell, RefMut};
 use std::collections::{BTreeMap, BTreeSet};
@@ -63,6 +64,9 @@ use cfnkit_l1::lambda as l1_lambda;
 use sha2::{Digest, Sha256};
 
 pub use json_schema::{model_schema_of, to_draft04, DRAFT_04};
+pub use preflight::PREFLIGHT_OPEN_REASON;
+
+pub use super::cors::Cors;
 
 use super::cloudwatch::{Metric, Statistic};
 use super::iam::{Grantable, Principal, Role, RoleProps};
@@ -395,6 +399,11 @@ pub struct RestApiProps<'a> {
     pub cache: Option<StageCache>,
     /// Where the account's CloudWatch role comes from. Without it the API makes one.
     pub cloud_watch_role: CloudWatchRole<'a>,
+    /// CORS on every resource of the API, the root and each one added later (CDK's
+    /// `defaultCorsPreflightOptions`; see [`ApiResource::add_cors_preflight`] for what is made). Without it no
+    /// resource answers preflights unless given its own ([`ApiResource::add_cors_preflight`]), and browsers on
+    /// other origins cannot call the API.
+    pub default_cors: Option<Cors>,
 }
 
 impl Default for RestApiProps<'_> {
@@ -414,6 +423,7 @@ impl Default for RestApiProps<'_> {
             access_log_encryption_key: None,
             cache: None,
             cloud_watch_role: CloudWatchRole::Create,
+            default_cors: None,
         }
     }
 }
@@ -433,6 +443,10 @@ struct ApiState {
     /// Authorizer ids.
     authorizers: BTreeSet<String>,
     validator: Option<l1::RequestValidatorHandle>,
+    /// CORS for every resource ([`RestApiProps::default_cors`]).
+    default_cors: Option<Cors>,
+    /// The CORS headers of the gateway responses, once the first preflight made them.
+    gateway_cors: Option<BTreeMap<String, String>>,
     /// Every resource whose properties make up what gets deployed, for the deployment's hash.
     deployed: Vec<ResourceHandle>,
 }
@@ -490,6 +504,9 @@ impl RestApi {
             ));
         }
         props.throttling.check(&path)?;
+        if let Some(c) = &props.default_cors {
+            c.check(&path)?;
+        }
         let access_format = props.access_log_format.render(&path, REST_LOG_FIELDS)?;
         let cache = props
             .cache
@@ -627,10 +644,15 @@ impl RestApi {
                 models: BTreeSet::new(),
                 authorizers: BTreeSet::new(),
                 validator: None,
+                default_cors: props.default_cors.clone(),
+                gateway_cors: None,
                 deployed: Vec::new(),
             })),
         };
         api.redeploy();
+        if let Some(c) = props.default_cors {
+            api.root().add_cors_preflight(c)?;
+        }
         Ok(api)
     }
 
@@ -782,9 +804,10 @@ impl RestApi {
         })
     }
 
-    /// A Lambda token authorizer (`<id>/<authorizer id>`): `function` gets the token of `identity_header` and
-    /// answers with a policy, cached for `results_cache_ttl` (0 to 1 hour; without it 5 minutes). The function
-    /// may be invoked by this API's authorizers only (`<id>/<authorizer id>Permission`).
+    /// A Lambda token authorizer (`<id>/<authorizer id>`, type TOKEN): `function` gets the token of
+    /// `identity_header` and answers with a policy, cached per token for `results_cache_ttl` (0 to 1 hour; 0 turns
+    /// caching off; without it 5 minutes, as in CDK). The function may be invoked by this API's authorizers only
+    /// (`<id>/<authorizer id>Permission`). Methods use it with `Authorization::Authorizer(&authorizer)`.
     pub fn add_token_authorizer(
         &self,
         id: &str,
@@ -792,32 +815,90 @@ impl RestApi {
         identity_header: &str,
         results_cache_ttl: Option<Duration>,
     ) -> Result<Authorizer, ConstructError> {
-        let header_ok = !identity_header.is_empty()
-            && identity_header
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-');
-        if !header_ok {
+        let source = IdentitySource::Header(identity_header.to_owned())
+            .render()
+            .map_err(|m| ConstructError::invalid(self.path(), format!("identity_header: {m}")))?;
+        let ttl = self.authorizer_ttl(results_cache_ttl)?;
+        self.lambda_authorizer(id, function, AuthorizerKind::Token, source, ttl)
+    }
+
+    /// A Lambda request authorizer (`<id>/<authorizer id>`, type REQUEST): `function` gets the whole request's
+    /// headers, query string, stage variables and context and answers with a policy, cached for
+    /// `results_cache_ttl` (0 to 1 hour; 0 turns caching off; without it 5 minutes, as in CDK) per combination of
+    /// the `identity_sources`, which API Gateway also requires to be present before it calls the function (a
+    /// request without them gets 401). With caching on at least one identity source is needed (the cache key).
+    /// The function may be invoked by this API's authorizers only (`<id>/<authorizer id>Permission`).
+    pub fn add_request_authorizer(
+        &self,
+        id: &str,
+        function: &(impl LambdaTarget + ?Sized),
+        identity_sources: &[IdentitySource],
+        results_cache_ttl: Option<Duration>,
+    ) -> Result<Authorizer, ConstructError> {
+        let sources = identity_sources
+            .iter()
+            .map(IdentitySource::render)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|m| {
+                ConstructError::invalid(self.path(), format!("identity_sources of {id}: {m}"))
+            })?;
+        let ttl = self.authorizer_ttl(results_cache_ttl)?;
+        if ttl > 0 && sources.is_empty() {
             return Err(ConstructError::invalid(
                 self.path(),
-                format!("identity_header must be an HTTP header name (`Authorization`), got {identity_header:?}"),
+                format!(
+                    "request authorizer {id} caches results for {} but has no identity_sources: API Gateway keys \
+                     the cache on them, so give at least one (IdentitySource::Header(\"Authorization\".into())) or \
+                     set results_cache_ttl to Some(Duration::ZERO)",
+                    human(Duration::from_secs(ttl as u64))
+                ),
             ));
         }
-        let ttl = seconds_in(
+        self.lambda_authorizer(
+            id,
+            function,
+            AuthorizerKind::Request,
+            sources.join(","),
+            ttl,
+        )
+    }
+
+    /// The result cache time of a Lambda authorizer in seconds: 5 minutes unless given, at most an hour.
+    fn authorizer_ttl(&self, ttl: Option<Duration>) -> Result<i64, ConstructError> {
+        seconds_in(
             self.path(),
             "results_cache_ttl",
-            results_cache_ttl.unwrap_or(Duration::from_secs(300)),
+            ttl.unwrap_or(DEFAULT_AUTHORIZER_TTL),
             Duration::ZERO,
             Duration::from_secs(3_600),
-        )?;
+        )
+    }
+
+    /// A TOKEN or REQUEST authorizer backed by `function`, with the permission for this API's authorizers to
+    /// invoke it.
+    fn lambda_authorizer(
+        &self,
+        id: &str,
+        function: &(impl LambdaTarget + ?Sized),
+        kind: AuthorizerKind,
+        identity_source: String,
+        ttl: i64,
+    ) -> Result<Authorizer, ConstructError> {
         self.new_authorizer(id)?;
         let handle: l1::AuthorizerHandle = self.scope.add(
             id,
             l1::Authorizer {
                 rest_api_id: Some(self.rest_api_id()),
                 name: Some(id.into()),
-                type_: Some("TOKEN".into()),
+                type_: Some(
+                    match kind {
+                        AuthorizerKind::Request => "REQUEST",
+                        _ => "TOKEN",
+                    }
+                    .into(),
+                ),
                 authorizer_uri: Some(lambda_invocation_uri(function.function_arn())),
-                identity_source: Some(format!("method.request.header.{identity_header}").into()),
+                identity_source: (!identity_source.is_empty()).then(|| identity_source.into()),
                 authorizer_result_ttl_in_seconds: Some(ttl.into()),
                 ..Default::default()
             },
@@ -832,10 +913,7 @@ impl RestApi {
             ),
         );
         self.track(&handle);
-        Ok(Authorizer {
-            handle,
-            kind: AuthorizerKind::Token,
-        })
+        Ok(Authorizer { handle, kind })
     }
 
     fn new_authorizer(&self, id: &str) -> Result<(), ConstructError> {
@@ -1135,10 +1213,15 @@ impl ApiResource {
             .resources
             .insert(child.clone(), handle.ref_());
         self.api.track(&handle);
-        Ok(ApiResource {
+        let resource = ApiResource {
             api: self.api.clone(),
             path: child,
-        })
+        };
+        let default_cors = self.api.state.borrow().default_cors.clone();
+        if let Some(c) = default_cors {
+            resource.add_cors_preflight(c)?;
+        }
+        Ok(resource)
     }
 
     /// Adds the method `http_method` (`GET`, `POST`... or `ANY`) to this resource, integrated with `integration`.
@@ -1190,7 +1273,7 @@ impl ApiResource {
             Authorization::Authorizer(a) => (
                 match a.kind {
                     AuthorizerKind::Cognito => "COGNITO_USER_POOLS",
-                    AuthorizerKind::Token => "CUSTOM",
+                    AuthorizerKind::Token | AuthorizerKind::Request => "CUSTOM",
                 },
                 Some(a.authorizer_id()),
             ),
@@ -1334,7 +1417,7 @@ pub enum Authorization<'a> {
     /// ([`RestApi::grant_invoke`]).
     #[default]
     Iam,
-    /// A Cognito user pool or Lambda token authorizer of the API.
+    /// A Cognito user pool, Lambda token or Lambda request authorizer of the API.
     Authorizer(&'a Authorizer),
 }
 
@@ -1435,9 +1518,62 @@ impl Model {
 enum AuthorizerKind {
     Cognito,
     Token,
+    Request,
 }
 
-/// An authorizer of a [`RestApi`] ([`RestApi::add_cognito_authorizer`], [`RestApi::add_token_authorizer`]).
+/// How long a Lambda authorizer's answer is cached when no `results_cache_ttl` is given (CDK's default).
+pub const DEFAULT_AUTHORIZER_TTL: Duration = Duration::from_secs(300);
+
+/// Where a request authorizer takes the values it is called with (and its cache is keyed on).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdentitySource {
+    /// A request header (`Authorization`): `method.request.header.<name>`.
+    Header(String),
+    /// A query string parameter: `method.request.querystring.<name>`.
+    QueryString(String),
+    /// A stage variable: `stageVariables.<name>`.
+    StageVariable(String),
+    /// A `$context` variable (`identity.sourceIp`): `context.<name>`.
+    Context(String),
+}
+
+impl IdentitySource {
+    /// The identity source expression, or why the name cannot be one.
+    fn render(&self) -> Result<String, String> {
+        let (prefix, name, extra) = match self {
+            IdentitySource::Header(n) => ("method.request.header.", n, "-"),
+            IdentitySource::QueryString(n) => ("method.request.querystring.", n, "-_."),
+            IdentitySource::StageVariable(n) => ("stageVariables.", n, "_"),
+            IdentitySource::Context(n) => ("context.", n, "._"),
+        };
+        let ok = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || extra.contains(c));
+        if ok {
+            Ok(format!("{prefix}{name}"))
+        } else {
+            Err(format!(
+                "{self:?} must name a {} of letters, digits and `{extra}` (`{}`), got {name:?}",
+                match self {
+                    IdentitySource::Header(_) => "header",
+                    IdentitySource::QueryString(_) => "query string parameter",
+                    IdentitySource::StageVariable(_) => "stage variable",
+                    IdentitySource::Context(_) => "context variable",
+                },
+                match self {
+                    IdentitySource::Header(_) => "Authorization",
+                    IdentitySource::QueryString(_) => "token",
+                    IdentitySource::StageVariable(_) => "authStage",
+                    IdentitySource::Context(_) => "identity.sourceIp",
+                }
+            ))
+        }
+    }
+}
+
+/// An authorizer of a [`RestApi`] ([`RestApi::add_cognito_authorizer`], [`RestApi::add_token_authorizer`],
+/// [`RestApi::add_request_authorizer`]).
 #[derive(Clone, Debug)]
 pub struct Authorizer {
     handle: l1::AuthorizerHandle,

@@ -63,23 +63,7 @@ const HTTP_LOG_FIELDS: &[(&str, &str)] = &[
 /// The HTTP API's stage: the one stage, deployed on every change.
 pub const DEFAULT_STAGE: &str = "$default";
 
-/// Cross-origin resource sharing: API Gateway answers preflight `OPTIONS` requests itself and adds the CORS
-/// headers to responses.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct CorsPreflight {
-    /// Origins allowed to call (`https://shop.example.com`, or `*`).
-    pub allow_origins: Vec<String>,
-    /// Methods allowed (`GET`, `POST`..., or `*`). Without any, every method.
-    pub allow_methods: Vec<String>,
-    /// Request headers allowed (`content-type`, `authorization`). Without any, none beyond the simple ones.
-    pub allow_headers: Vec<String>,
-    /// Response headers the browser may read. Without any, only the simple ones.
-    pub expose_headers: Vec<String>,
-    /// Whether cookies and credentials are sent (not with the `*` origin). Off unless turned on.
-    pub allow_credentials: bool,
-    /// How long browsers cache a preflight answer (up to 24 hours). Without it browsers decide.
-    pub max_age: Option<Duration>,
-}
+pub use super::cors::Cors;
 
 /// Props of an [`HttpApi`].
 #[derive(Clone, Debug)]
@@ -88,8 +72,10 @@ pub struct HttpApiProps<'a> {
     pub api_name: Option<Val<String>>,
     /// What the API is for. Without it the API has no description.
     pub description: Option<String>,
-    /// CORS. Without it API Gateway adds no CORS headers and browsers on other origins cannot call.
-    pub cors: Option<CorsPreflight>,
+    /// CORS (the API's `CorsConfiguration`): API Gateway answers preflight `OPTIONS` requests itself, before
+    /// routes and authorizers, and adds the CORS headers to every response. Without it API Gateway adds no CORS
+    /// headers and scripts on other origins cannot read the answers.
+    pub cors: Option<Cors>,
     /// Throttling of every route. Without it 100 requests per second with bursts of 200
     /// ([`Throttling::default`]).
     pub throttling: Throttling,
@@ -435,31 +421,9 @@ impl HttpApi {
     }
 }
 
-fn cors(path: &str, c: CorsPreflight) -> Result<l1::api::Cors, ConstructError> {
-    if c.allow_origins.is_empty() {
-        return Err(ConstructError::invalid(
-            path,
-            "cors.allow_origins needs at least one origin (`https://shop.example.com`, or `*`)",
-        ));
-    }
-    if c.allow_credentials && c.allow_origins.iter().any(|o| o == "*") {
-        return Err(ConstructError::conflict(
-            path,
-            "cors.allow_credentials cannot be used with the `*` origin (browsers refuse it): list the origins",
-        ));
-    }
-    let max_age = c
-        .max_age
-        .map(|d| {
-            super::seconds_in(
-                path,
-                "cors.max_age",
-                d,
-                Duration::ZERO,
-                Duration::from_secs(86_400),
-            )
-        })
-        .transpose()?;
+/// The API's `CorsConfiguration` from checked [`Cors`] options.
+fn cors(path: &str, c: Cors) -> Result<l1::api::Cors, ConstructError> {
+    let max_age = c.check(path)?;
     let list = |v: Vec<String>| (!v.is_empty()).then(|| Val::from(v));
     Ok(l1::api::Cors {
         allow_origins: list(c.allow_origins),

@@ -32,6 +32,7 @@ pub mod actions;
 pub mod apigateway;
 pub mod apigatewayv2;
 pub mod cloudwatch;
+pub mod cors;
 pub mod dynamodb;
 pub mod events;
 pub mod iam;

@@ -43,17 +43,23 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                          ValidateRequestBody: true and ValidateRequestParameters: true.",
                 ));
             }
-            "AWS::ApiGateway::Method" => {
-                // A CORS preflight cannot carry credentials, so OPTIONS methods stay open.
+            // An OPTIONS method is not let through for its verb: one that answers CORS preflights (which carry no
+            // credentials) says so in a suppression with its reason, as cfnkit's generated preflights do; any other
+            // open OPTIONS method (a Lambda behind it, say) is as open as a GET would be.
+            "AWS::ApiGateway::Method" if !authorized(&r) => {
                 let preflight = r.prop("HttpMethod").and_then(as_str) == Some("OPTIONS");
-                if !preflight && !authorized(&r) {
-                    found.push((
-                        "APIG4",
-                        r,
-                        "the method has no authorization (AuthorizationType is NONE).".to_owned(),
-                        "set AuthorizationType to AWS_IAM, COGNITO_USER_POOLS or CUSTOM (with AuthorizerId).",
-                    ));
-                }
+                found.push((
+                    "APIG4",
+                    r,
+                    "the method has no authorization (AuthorizationType is NONE).".to_owned(),
+                    if preflight {
+                        "set AuthorizationType to AWS_IAM, COGNITO_USER_POOLS or CUSTOM (with AuthorizerId); for a \
+                         CORS preflight use cfnkit's ApiResource::add_cors_preflight (or RestApiProps.default_cors), \
+                         which records why it is open, or suppress APIG4 with that reason."
+                    } else {
+                        "set AuthorizationType to AWS_IAM, COGNITO_USER_POOLS or CUSTOM (with AuthorizerId)."
+                    },
+                ));
             }
             "AWS::ApiGatewayV2::Route" if !authorized(&r) => {
                 found.push((
