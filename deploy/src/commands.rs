@@ -139,7 +139,7 @@ pub async fn deploy(
     let chosen: Vec<&str> = selection.iter().map(|s| s.name.as_str()).collect();
     let used = assets::assets_for(assembly, &chosen);
     if let Some(needed_for) = bootstrap_needed(&selection, used.len()) {
-        require_bootstrap(clients, &needed_for).await?;
+        require_bootstrap(clients, "deploy", &needed_for).await?;
     }
     let mut deployed = BTreeMap::new();
     for ((stack, _, new), (_, decl)) in stacks.iter().zip(&declared) {
@@ -281,9 +281,15 @@ pub fn bootstrap_needed(stacks: &[&ManifestStack], assets: usize) -> Option<Stri
 }
 
 /// Fails, before anything is uploaded or deployed, when the bootstrap stack is missing, unusable or older than
-/// this cfnkit needs ([`crate::bootstrap::MIN_BOOTSTRAP_VERSION`]). Returns the version found.
-pub async fn require_bootstrap(clients: &Clients, needed_for: &str) -> Result<u32, DeployError> {
+/// this cfnkit needs ([`crate::bootstrap::MIN_BOOTSTRAP_VERSION`]). Returns the version found. `command`: what
+/// needs it (`deploy`, `diff --change-set`), for the error.
+pub async fn require_bootstrap(
+    clients: &Clients,
+    command: &'static str,
+    needed_for: &str,
+) -> Result<u32, DeployError> {
     let missing = |problem: String| DeployError::BootstrapMissing {
+        command,
         stack: BOOTSTRAP_STACK.into(),
         needed_for: needed_for.into(),
         problem,
@@ -734,6 +740,8 @@ pub async fn diff(
             .collect()
     };
     let mut differs = false;
+    // Checked once, before the first change set that sends its template through the assets bucket.
+    let mut bootstrap_checked = false;
     for stack in selection {
         let body = assembly.template(stack)?;
         let new = template::parse(&body).map_err(|message| DeployError::BadTemplate {
@@ -749,6 +757,12 @@ pub async fn diff(
         };
         let mut d = diff::diff_templates(old.as_ref(), &new);
         if let (true, Some(deployed)) = (with_change_set && !d.is_empty(), &deployed) {
+            // A template over the body limit reaches the change set through the assets bucket: the bootstrap
+            // stack must be there and recent enough, as for a deploy.
+            if let (false, Some(needed_for)) = (bootstrap_checked, bootstrap_needed(&[stack], 0)) {
+                require_bootstrap(clients, "diff --change-set", &needed_for).await?;
+                bootstrap_checked = true;
+            }
             // The change set keeps every parameter's deployed value: the diff is of the template alone.
             let params = parameters::to_send(
                 &stack.name,

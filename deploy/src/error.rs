@@ -57,8 +57,9 @@ pub enum DeployError {
     #[error("the assets bucket {bucket} does not exist ({reason}); run `cargo cfn bootstrap` once for this account and region")]
     NotBootstrapped { bucket: String, reason: String },
 
-    #[error("this deploy needs the bootstrap stack {stack} ({needed_for}), but {problem}; run `cargo cfn bootstrap` once for this account and region")]
+    #[error("this {command} needs the bootstrap stack {stack} ({needed_for}), but {problem}; run `cargo cfn bootstrap` once for this account and region")]
     BootstrapMissing {
+        command: &'static str,
         stack: String,
         needed_for: String,
         problem: String,

@@ -254,6 +254,12 @@ fn app(setting: &str) -> App {
             .prop("Value", logs.ref_()),
     );
     consumer.add_output("Region", CfnOutput::new(fns::region()));
+    add_big(&app, "x");
+    app
+}
+
+/// Big, a stack over CloudFormation's 51,200 byte body limit; `value` is the first parameter's.
+fn add_big(app: &App, value: &str) {
     let big = app.stack("Big");
     for i in 0..40 {
         big.add_raw(
@@ -261,7 +267,7 @@ fn app(setting: &str) -> App {
             RawResource::new("AWS::SSM::Parameter")
                 .prop("Name", format!("/cfnkit-test/padding-{i}"))
                 .prop("Type", "String")
-                .prop("Value", "x")
+                .prop("Value", if i == 0 { value } else { "x" })
                 .prop(
                     "Description",
                     "cfnkit deploys templates over 51,200 bytes through S3; this one pads it. "
@@ -269,7 +275,6 @@ fn app(setting: &str) -> App {
                 ),
         );
     }
-    app
 }
 
 /// Adds a packaged asset to the manifest, as `package` writes it, with its zip.
@@ -789,6 +794,98 @@ async fn an_outdated_bootstrap_is_refused_until_bootstrap_updates_it() {
     );
     if moto.faithful() {
         delete_stacks(&aws, &["Producer", "Big"]).await;
+        let bucket = aws.assets_bucket().await.unwrap();
+        remove_bootstrap(&aws, &bucket).await;
+    }
+}
+
+/// `diff --change-set` of a template over the body limit sends it through the assets bucket, so it checks the
+/// bootstrap stack first, as a deploy does: with an outdated bootstrap stack (its bucket still there) it is
+/// refused with the fix before any change set is made, while a plain diff needs no bucket and still works.
+#[tokio::test(flavor = "multi_thread")]
+async fn diff_with_a_change_set_of_a_large_template_checks_the_bootstrap_stack() {
+    let Some(moto) = start_moto() else { return };
+    let aws = clients(&moto).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("cfnkit.out");
+    let asm = dir.to_str().unwrap();
+    let big = |value: &str| {
+        let app = App::new();
+        add_big(&app, value);
+        synth(app, &dir);
+    };
+    assert_eq!(run(&moto, &["bootstrap"]).code, 0);
+    big("v1");
+    deploys(
+        &moto,
+        &["deploy", "--assembly", asm, "Big"],
+        "✓ Big: CREATE_COMPLETE\n",
+    );
+    // The bootstrap stack as an older cfnkit left it: the same bucket, version 0.
+    let mut outdated: serde_json::Value =
+        serde_json::from_str(&cfnkit_deploy::bootstrap::template().unwrap()).unwrap();
+    outdated["Outputs"]["BootstrapVersion"]["Value"] = json!("0");
+    aws.cfn
+        .update_stack()
+        .stack_name("CfnkitBootstrap")
+        .template_body(outdated.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settled(&aws, "CfnkitBootstrap").await, "UPDATE_COMPLETE");
+    big("v2");
+    let bytes = cfnkit_deploy::assembly::Assembly::load(&dir)
+        .unwrap()
+        .manifest
+        .stack("Big")
+        .unwrap()
+        .bytes;
+
+    let r = run(&moto, &["diff", "--assembly", asm, "--change-set", "Big"]);
+    // 2: an error, not "differs" (1).
+    assert_eq!((r.code, r.stdout.as_str()), (2, ""));
+    assert!(
+        r.stderr.contains(&format!(
+            "error: the bootstrap stack CfnkitBootstrap has version 0, but this cfnkit needs version 1 or newer (for \
+             the template of Big, {bytes} bytes, over CloudFormation's 51200 byte limit); run `cargo cfn bootstrap` \
+             to update it"
+        )),
+        "{}",
+        r.stderr
+    );
+    let sets = aws
+        .cfn
+        .list_change_sets()
+        .stack_name("Big")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        sets.summaries()
+            .iter()
+            .all(|c| c.execution_status().map(|e| e.as_str()) == Some("EXECUTE_COMPLETE")),
+        "a change set was made: {sets:?}"
+    );
+    // Without a change set nothing is uploaded: the diff works as it is.
+    let r = run(&moto, &["diff", "--assembly", asm, "Big"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("~ Properties.Value \"v1\" -> \"v2\""),
+        "{}",
+        r.stdout
+    );
+    // Once bootstrap has updated the stack, the change set is made.
+    assert_eq!(run(&moto, &["bootstrap"]).code, 0);
+    let r = run(&moto, &["diff", "--assembly", asm, "--change-set", "Big"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("~ Properties.Value \"v1\" -> \"v2\"") && !r.stderr.contains("error"),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+    if moto.faithful() {
+        delete_stacks(&aws, &["Big"]).await;
         let bucket = aws.assets_bucket().await.unwrap();
         remove_bootstrap(&aws, &bucket).await;
     }
