@@ -462,26 +462,7 @@ async fn bootstrap_deploy_no_change_update_diff_destroy() {
         "assets: 0 uploaded, 1 already in the bucket\n= Producer: no changes\n= Consumer: no changes\n= Big: no changes\n"
     );
     for stack in ["Producer", "Consumer", "Big"] {
-        // moto lists every stack's change sets, executed ones included; AWS lists only the stack's pending ones.
-        let sets = aws
-            .cfn
-            .list_change_sets()
-            .stack_name(stack)
-            .send()
-            .await
-            .unwrap();
-        let pending: Vec<_> = sets
-            .summaries()
-            .iter()
-            .filter(|c| {
-                c.stack_name() == Some(stack)
-                    && c.execution_status().map(|e| e.as_str()) != Some("EXECUTE_COMPLETE")
-            })
-            .collect();
-        assert!(
-            pending.is_empty(),
-            "{stack} has change sets left: {pending:?}"
-        );
+        assert_no_pending_change_set(&aws, stack).await;
     }
     let r = run(&moto, &["diff", "--assembly", asm]);
     assert_eq!(r.code, 0);
@@ -703,6 +684,30 @@ fn deploys(moto: &Moto, args: &[&str], line: &str) -> Run {
     r
 }
 
+/// No change set of `stack` is left waiting to be executed. moto lists every stack's change sets, executed
+/// ones included; AWS lists only the stack's pending ones.
+async fn assert_no_pending_change_set(aws: &cfnkit_deploy::aws::Clients, stack: &str) {
+    let sets = aws
+        .cfn
+        .list_change_sets()
+        .stack_name(stack)
+        .send()
+        .await
+        .unwrap();
+    let pending: Vec<_> = sets
+        .summaries()
+        .iter()
+        .filter(|c| {
+            c.stack_name() == Some(stack)
+                && c.execution_status().map(|e| e.as_str()) != Some("EXECUTE_COMPLETE")
+        })
+        .collect();
+    assert!(
+        pending.is_empty(),
+        "{stack} has change sets left: {pending:?}"
+    );
+}
+
 /// Waits until a stack created or updated through the SDK settles (moto settles at once; LocalStack does not).
 async fn settled(aws: &cfnkit_deploy::aws::Clients, stack: &str) -> String {
     let started = Instant::now();
@@ -853,19 +858,7 @@ async fn diff_with_a_change_set_of_a_large_template_checks_the_bootstrap_stack()
         "{}",
         r.stderr
     );
-    let sets = aws
-        .cfn
-        .list_change_sets()
-        .stack_name("Big")
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        sets.summaries()
-            .iter()
-            .all(|c| c.execution_status().map(|e| e.as_str()) == Some("EXECUTE_COMPLETE")),
-        "a change set was made: {sets:?}"
-    );
+    assert_no_pending_change_set(&aws, "Big").await;
     // Without a change set nothing is uploaded: the diff works as it is.
     let r = run(&moto, &["diff", "--assembly", asm, "Big"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
@@ -957,20 +950,7 @@ async fn a_deploy_that_broadens_permissions_needs_approval() {
         .await
         .unwrap();
     assert!(!deployed.contains("Runner"), "{deployed}");
-    let sets = aws
-        .cfn
-        .list_change_sets()
-        .stack_name("Access")
-        .send()
-        .await
-        .unwrap();
-    // moto lists executed change sets too, AWS only pending ones: none may be pending.
-    assert!(
-        sets.summaries()
-            .iter()
-            .all(|c| c.execution_status().map(|e| e.as_str()) == Some("EXECUTE_COMPLETE")),
-        "a change set was made: {sets:?}"
-    );
+    assert_no_pending_change_set(&aws, "Access").await;
     // diff shows the same table after the resource changes.
     let r = run(&moto, &["diff", "--assembly", asm]);
     assert_eq!(r.code, 1);
