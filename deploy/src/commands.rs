@@ -336,15 +336,18 @@ pub fn parameter_changes(
         .into_iter()
         .flatten()
         .filter(|(k, v)| deployed.get(*k) != Some(*v))
-        .map(|(k, v)| ParameterChange {
-            key: k.clone(),
-            deployed: deployed.get(k).cloned(),
-            new: v.clone(),
-            hidden: template["Parameters"][k]["NoEcho"]
-                .as_str()
-                .map_or(template["Parameters"][k]["NoEcho"] == true, |s| {
-                    s.eq_ignore_ascii_case("true")
-                }),
+        .map(|(k, v)| {
+            // CloudFormation takes NoEcho as a boolean or the string "true".
+            let no_echo = &template["Parameters"][k]["NoEcho"];
+            ParameterChange {
+                key: k.clone(),
+                deployed: deployed.get(k).cloned(),
+                new: v.clone(),
+                hidden: *no_echo == true
+                    || no_echo
+                        .as_str()
+                        .is_some_and(|s| s.eq_ignore_ascii_case("true")),
+            }
         })
         .collect()
 }
@@ -994,11 +997,15 @@ mod tests {
     fn given_parameter_values_that_differ_from_the_deployed_ones_are_changes() {
         console::set_colors_enabled(false);
         let template = serde_json::json!({"Parameters": {
-            "Setting": {"Type": "String"}, "Token": {"Type": "String", "NoEcho": true}, "Size": {"Type": "String"}}});
-        let deployed: BTreeMap<String, String> =
-            [("Setting", "v1"), ("Token", "****"), ("Size", "small")]
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .into();
+            "Setting": {"Type": "String"}, "Token": {"Type": "String", "NoEcho": "true"}, "Pin": {"Type": "String", "NoEcho": true}, "Size": {"Type": "String"}}});
+        let deployed: BTreeMap<String, String> = [
+            ("Setting", "v1"),
+            ("Token", "****"),
+            ("Pin", "****"),
+            ("Size", "small"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .into();
         let given = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
             pairs
                 .iter()
@@ -1022,13 +1029,14 @@ mod tests {
                 ("Size", "small"),
                 ("Token", "secret"),
                 ("New", "x"),
+                ("Pin", "1234"),
             ])),
             &deployed,
         );
         assert_eq!(
             render_parameter_changes("Params", &changes),
-            "Stack Params\n  Parameter values\n  [~] New (none) -> \"x\"\n  [~] Setting \"v1\" -> \"v2\"\n  \
-             [~] Token (NoEcho: values not shown)\n"
+            "Stack Params\n  Parameter values\n  [~] New (none) -> \"x\"\n  [~] Pin (NoEcho: values not shown)\n  \
+             [~] Setting \"v1\" -> \"v2\"\n  [~] Token (NoEcho: values not shown)\n"
         );
     }
 }
