@@ -22,6 +22,54 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # CORS
+//!
+//! [`RestApiProps::default_cors`] answers browser preflights on every resource, and
+//! [`ApiResource::add_cors_preflight`] on one: an `OPTIONS` method with a MOCK integration returning the
+//! `Access-Control-*` headers of a [`Cors`] (the type the HTTP API's `cors` takes too), plus DEFAULT_4XX and
+//! DEFAULT_5XX gateway responses with the origin headers, so that a page can read the API's own errors. The
+//! origins have no default: `Cors::new(["https://shop.example.com"])`. Those `OPTIONS` methods are the one
+//! deliberate exception to "every method is authorized": a preflight carries no credentials, so they carry the
+//! rule pack's APIG4 suppression and checkov's CKV_AWS_59 skip with [`PREFLIGHT_OPEN_REASON`]. (checkov 3.x
+//! passes every `OPTIONS` method anyway; the rule pack does not, so an open `OPTIONS` method made with
+//! [`RestApi::add_method`] needs its own reason.)
+//!
+//! ```
+//! use cfnkit::constructs::apigateway::{
+//!     Authorization, Cors, IdentitySource, LambdaIntegration, MethodOptions, RestApi, RestApiProps,
+//! };
+//! use cfnkit::constructs::FunctionArn;
+//! # fn main() -> Result<(), cfnkit::constructs::ConstructError> {
+//! let app = cfnkit::App::new();
+//! let stack = app.stack("Order");
+//! let api = RestApi::new(&stack.scope(), "Api", RestApiProps {
+//!     default_cors: Some(Cors { allow_credentials: true, ..Cors::new(["https://shop.example.com"]) }),
+//!     ..Default::default()
+//! })?;
+//! let auth = FunctionArn::new("Auth", "arn:aws:lambda:eu-west-1:111122223333:function:auth");
+//! let handler = FunctionArn::new("OrderApi", "arn:aws:lambda:eu-west-1:111122223333:function:orders");
+//! let tenants = api.add_request_authorizer(
+//!     "Tenant",
+//!     &auth,
+//!     &[IdentitySource::Header("Authorization".into()), IdentitySource::QueryString("tenant".into())],
+//!     None,
+//! )?;
+//! api.add_method("GET", "/orders", LambdaIntegration::new(&handler), MethodOptions {
+//!     authorization: Authorization::Authorizer(&tenants),
+//!     ..Default::default()
+//! })?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Lambda authorizers
+//!
+//! [`RestApi::add_token_authorizer`] (TOKEN: one header's token) and [`RestApi::add_request_authorizer`]
+//! (REQUEST: headers, query string, stage variables and context, [`IdentitySource`]) are backed by a Lambda
+//! function (a [`super::lambda::Function`] or any [`LambdaTarget`]); results are cached 5 minutes
+//! ([`DEFAULT_AUTHORIZER_TTL`], as in CDK) unless told otherwise, and the function's permission names this API's
+//! authorizers only. A method uses one with `Authorization::Authorizer(&authorizer)`, as with the Cognito
+//! authorizer.
+//!
 //! # Deployment
 //!
 //! A REST API serves what was last *deployed*, and CloudFormation only makes a new `AWS::ApiGateway::Deployment`
