@@ -534,7 +534,12 @@ fn apigateway_logging_validation_and_authorization() {
     assert_eq!(
         fired(&app, "APIG4"),
         // An open OPTIONS method needs a reason like any other (cfnkit's CORS preflights carry one).
-        ["Api/DefaultMethod", "Api/OpenMethod", "Api/OpenRoute", "Api/Preflight"]
+        [
+            "Api/DefaultMethod",
+            "Api/OpenMethod",
+            "Api/OpenRoute",
+            "Api/Preflight"
+        ]
     );
     assert_eq!(fired(&app, "APIG6"), ["Api/SilentStage"]);
 }
