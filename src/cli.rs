@@ -36,7 +36,7 @@ pub enum Command {
     /// The whole app is synthesized (cross-stack references need every stack); only the named stacks are
     /// written. The output directory is replaced atomically: if synth fails, the previous output stays as it was.
     Synth {
-        /// Directory to write to; replaced as a whole.
+        /// Directory to write to; replaced as a whole, so it must be new, empty or an earlier output.
         #[arg(long, default_value = "cfnkit.out")]
         out: PathBuf,
         /// Template format. YAML uses CloudFormation's short-form tags (!Ref, !GetAtt, !Sub).
@@ -57,7 +57,7 @@ pub enum Command {
     /// templates name in the bucket cfnkit-assets-<account>-<region>. Upload with
     /// `aws s3 sync <OUT>/assets s3://cfnkit-assets-<account>-<region>/assets`, then deploy the templates.
     Package {
-        /// Directory to write to; replaced as a whole.
+        /// Directory to write to; replaced as a whole, so it must be new, empty or an earlier output.
         #[arg(long, default_value = "cfnkit.out")]
         out: PathBuf,
         /// Template format. YAML uses CloudFormation's short-form tags (!Ref, !GetAtt, !Sub).

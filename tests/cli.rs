@@ -221,3 +221,64 @@ fn list_prints_deploy_order_with_dependencies() {
     let out = run(cli(&["list"]), two_stacks).unwrap();
     assert_eq!(out, "Base\nConsumer  after Base\n");
 }
+
+#[test]
+fn out_must_be_new_empty_or_an_earlier_output() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory with other files (a source tree given by mistake) is refused, and left as it was.
+    let src = dir.path().join("src");
+    fs::create_dir(&src).unwrap();
+    fs::write(src.join("main.rs"), "fn main() {}").unwrap();
+    let err = run(cli(&["synth", "--out", src.to_str().unwrap()]), two_stacks).unwrap_err();
+    assert!(
+        err.contains("is a directory that is not a synth output")
+            && err.contains("choose a new or empty directory"),
+        "{err}"
+    );
+    let left: Vec<_> = fs::read_dir(&src)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["main.rs"]);
+    // An empty directory is taken, and then, holding a manifest, replaced again.
+    let empty = dir.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    for _ in 0..2 {
+        run(
+            cli(&["synth", "--out", empty.to_str().unwrap()]),
+            two_stacks,
+        )
+        .unwrap();
+    }
+    assert!(empty.join("manifest.json").is_file());
+    // A file, and a path with no name of its own, are refused with the fix.
+    let file = empty.join("manifest.json");
+    let err = run(cli(&["synth", "--out", file.to_str().unwrap()]), two_stacks).unwrap_err();
+    assert!(
+        err.contains("exists and is not a directory: choose another --out"),
+        "{err}"
+    );
+    let err = run(cli(&["synth", "--out", "."]), two_stacks).unwrap_err();
+    assert_eq!(
+        err,
+        "could not write .: names no directory of its own: choose a new one, e.g. --out cfnkit.out"
+    );
+    // Where the staging directory cannot be made, the error names --out and the fix, not only our staging path.
+    // (/proc takes no new directories, even from root.)
+    #[cfg(target_os = "linux")]
+    {
+        let err = run(cli(&["synth", "--out", "/proc/cfnkit-out"]), two_stacks).unwrap_err();
+        assert!(
+            err.starts_with(
+                "could not write /proc/cfnkit-out: cannot create /proc/.cfnkit-out.staging-"
+            ) && err.ends_with("choose an --out in a writable directory"),
+            "{err}"
+        );
+    }
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

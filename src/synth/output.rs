@@ -155,17 +155,33 @@ pub fn write_atomically<B: AsRef<[u8]>>(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    // `.`, `..` and `/` have no name to stage beside, and replacing them would replace the working directory.
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".to_owned());
+        .ok_or_else(|| {
+            refused(
+                out,
+                "names no directory of its own: choose a new one, e.g. --out cfnkit.out",
+            )
+        })?;
+    check_replaceable(out)?;
     fs::create_dir_all(&parent).map_err(io(&parent))?;
     let staging = parent.join(format!(".{name}.staging-{}", std::process::id()));
     let result = (|| {
         if staging.exists() {
             fs::remove_dir_all(&staging).map_err(io(&staging))?;
         }
-        fs::create_dir(&staging).map_err(io(&staging))?;
+        // The staging directory is ours, not the user's: an error here names --out and why it failed.
+        fs::create_dir(&staging).map_err(|e| {
+            refused(
+                out,
+                &format!(
+                    "cannot create {} beside it ({e}): choose an --out in a writable directory",
+                    staging.display()
+                ),
+            )
+        })?;
         for (file, body) in files {
             let path = staging.join(file);
             if let Some(dir) = path.parent() {
@@ -185,16 +201,38 @@ pub fn write_atomically<B: AsRef<[u8]>>(
     result
 }
 
+fn refused(out: &Path, why: &str) -> SynthError {
+    SynthError::Io {
+        path: out.display().to_string(),
+        source: std::io::Error::other(why.to_owned()),
+    }
+}
+
+/// `out` is replaced as a whole, so it must be new, empty, or the output of an earlier synth (it has a
+/// `manifest.json`): `--out src` must not delete a source tree. Checked before anything is written.
+fn check_replaceable(out: &Path) -> Result<(), SynthError> {
+    if !out.exists() {
+        return Ok(());
+    }
+    if !out.is_dir() {
+        return Err(refused(
+            out,
+            "exists and is not a directory: choose another --out",
+        ));
+    }
+    let empty = fs::read_dir(out).map_err(io(out))?.next().is_none();
+    if empty || out.join("manifest.json").is_file() {
+        return Ok(());
+    }
+    Err(refused(
+        out,
+        "is a directory that is not a synth output (it has files but no manifest.json), and synth replaces its \
+         --out as a whole: choose a new or empty directory, e.g. --out cfnkit.out",
+    ))
+}
+
 fn swap_in(staging: &Path, out: &Path, previous: &Path) -> Result<(), SynthError> {
     if out.exists() {
-        if !out.is_dir() {
-            return Err(SynthError::Io {
-                path: out.display().to_string(),
-                source: std::io::Error::other(
-                    "exists and is not a directory: choose another --out",
-                ),
-            });
-        }
         if previous.exists() {
             fs::remove_dir_all(previous).map_err(io(previous))?;
         }
