@@ -174,6 +174,36 @@ fn bad_values_are_errors_naming_the_value() {
         e.to_string(),
         "Sqs/Q2: max_receive_count must be from 1 to 1000, got 0"
     );
+    // SQS's naming rule, checked at synth rather than at deploy.
+    let named = |id: &str, name: String, fifo: bool| {
+        Queue::new(
+            &s.scope(),
+            id,
+            QueueProps {
+                queue_name: Some(name.into()),
+                fifo,
+                ..Default::default()
+            },
+        )
+    };
+    let e = named("Q3", "x".repeat(81), false).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "Sqs/Q3: queue_name must be 1 to 80 characters (`.fifo` included) of letters, digits, `-` and `_`, \
+             got \"{}\" (81 characters); or leave it out and CloudFormation names the queue",
+            "x".repeat(81)
+        )
+    );
+    let e = named("Q4", "orders queue".into(), false).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("got \"orders queue\" (12 characters)"),
+        "{e}"
+    );
+    assert!(named("Q5", ".fifo".into(), true).is_err());
+    named("Q6", "x".repeat(80), false).unwrap();
+    named("Q7", format!("{}.fifo", "a-_9".repeat(18)), true).unwrap();
 }
 
 #[test]

@@ -184,6 +184,23 @@ impl Queue {
                     ),
                 ));
             }
+            // SQS's naming rule; CloudFormation would only say so at deploy time, after the stacks before it.
+            let stem = name.strip_suffix(".fifo").unwrap_or(&name);
+            if name.len() > 80
+                || stem.is_empty()
+                || !stem
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(ConstructError::invalid(
+                    &path,
+                    format!(
+                        "queue_name must be 1 to 80 characters (`.fifo` included) of letters, digits, `-` and \
+                         `_`, got {name:?} ({} characters); or leave it out and CloudFormation names the queue",
+                        name.chars().count()
+                    ),
+                ));
+            }
         }
 
         let dead_letter = match props.dead_letter {
