@@ -372,6 +372,10 @@ fn bad_ids_and_paths_are_errors() {
         "{msg}"
     );
     assert!(
+        !msg.contains("claimed by both S/Twice and S/Twice"),
+        "the duplicate path is one problem, not two: {msg}"
+    );
+    assert!(
         msg.contains("resource logical ID \"Not-Valid\" contains '-'"),
         "{msg}"
     );

@@ -44,6 +44,10 @@ impl IdTable {
                 ));
             }
             if let Some(other) = t.by_id.get(&id) {
+                // The same path twice is reported once, as a duplicate path (stack.rs), not again as a clash.
+                if *other == path {
+                    continue;
+                }
                 problems.push(Problem::new(
                     &stack.name,
                     Some(&id),
