@@ -56,6 +56,7 @@ pub enum Command {
     /// upload or a template over 51,200 bytes; and, per --require-approval, that a person approved changes that
     /// broaden permissions.
     Deploy {
+        /// Stacks to deploy, with the stacks they depend on (all when none are named).
         #[arg(value_name = "STACK")]
         stacks: Vec<String>,
         /// Create the change sets and print their changes, without executing them.
@@ -87,6 +88,7 @@ pub enum Command {
     /// as a table.
     /// Exit code 0: no differences; 1: differences; 2: an error.
     Diff {
+        /// Stacks to compare (all when none are named).
         #[arg(value_name = "STACK")]
         stacks: Vec<String>,
         /// Also create (and delete) a change set per changed stack, to show which changes replace a resource.
@@ -98,6 +100,7 @@ pub enum Command {
     /// Asks for confirmation unless --force; refuses without it when standard input is not a terminal.
     /// Resources with DeletionPolicy Retain are kept and listed.
     Destroy {
+        /// Stacks to delete, with the stacks that depend on them (all when none are named).
         #[arg(value_name = "STACK")]
         stacks: Vec<String>,
         /// Do not ask for confirmation.
@@ -205,6 +208,27 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// `cargo cfn deploy --help` once listed `[STACK]...` with no text: every argument of every command says
+    /// what it is.
+    #[test]
+    fn every_argument_has_help() {
+        let cmd = Cli::command();
+        for sub in cmd.get_subcommands() {
+            for arg in sub.get_arguments() {
+                if ["help", "version"].contains(&arg.get_id().as_str()) {
+                    continue;
+                }
+                assert!(
+                    arg.get_help()
+                        .is_some_and(|h| !h.to_string().trim().is_empty()),
+                    "`cargo cfn {} --help`: argument {} has no help text",
+                    sub.get_name(),
+                    arg.get_id()
+                );
+            }
+        }
     }
 
     #[test]
