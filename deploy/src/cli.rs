@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::assembly::Assembly;
 use crate::aws::Clients;
@@ -40,6 +40,8 @@ pub struct Cli {
 pub enum Command {
     /// Create or update the CfnkitBootstrap stack: the assets bucket cfnkit-assets-<account>-<region>
     /// (KMS-encrypted, versioned, public access blocked, TLS only). Safe to run again.
+    ///
+    /// It deploys its own template and runs no app, so --app, --assembly, --out and --package are refused here.
     Bootstrap {
         /// Print the bootstrap template and stop, without contacting AWS.
         #[arg(long)]
@@ -120,6 +122,17 @@ fn configure_colours() {
 /// Parses the arguments, runs the command, and maps the outcome to the documented exit codes.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(flags) = bootstrap_app_flags(&cli) {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "bootstrap deploys its own template and runs no app, so {flags} would be ignored: drop it, \
+                     or use it with deploy, diff or destroy"
+                ),
+            )
+            .exit();
+    }
     configure_colours();
     let is_diff = matches!(cli.command, Command::Diff { .. });
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -140,6 +153,24 @@ pub fn main() -> ExitCode {
             ExitCode::from(if is_diff { 2 } else { 1 })
         }
     }
+}
+
+/// The app options (global, so clap shows them under bootstrap too) that a bootstrap was given: silently ignoring
+/// them would let `cargo cfn bootstrap --app ./other` look as if it had bootstrapped for that app.
+fn bootstrap_app_flags(cli: &Cli) -> Option<String> {
+    if !matches!(cli.command, Command::Bootstrap { .. }) {
+        return None;
+    }
+    let given: Vec<&str> = [
+        ("--app", cli.app != synth::DEFAULT_APP),
+        ("--assembly", cli.assembly.is_some()),
+        ("--out", cli.out != std::path::Path::new("cfnkit.out")),
+        ("--package", cli.package),
+    ]
+    .into_iter()
+    .filter_map(|(flag, set)| set.then_some(flag))
+    .collect();
+    (!given.is_empty()).then(|| given.join(", "))
 }
 
 /// Runs a command. `Ok(true)` only from diff: there are differences.
@@ -203,7 +234,6 @@ pub async fn run(cli: Cli) -> Result<bool, DeployError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn the_command_line_is_consistent() {
@@ -229,6 +259,33 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn bootstrap_refuses_the_app_options_it_would_ignore() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args.iter().copied()).unwrap();
+        assert_eq!(
+            bootstrap_app_flags(&parse(&["cfnkit", "bootstrap", "--show-template"])),
+            None
+        );
+        assert_eq!(
+            bootstrap_app_flags(&parse(&[
+                "cfnkit",
+                "bootstrap",
+                "--app",
+                "./x",
+                "--package"
+            ])),
+            Some("--app, --package".to_owned())
+        );
+        assert_eq!(
+            bootstrap_app_flags(&parse(&["cfnkit", "--assembly", "out", "bootstrap"])),
+            Some("--assembly".to_owned())
+        );
+        assert_eq!(
+            bootstrap_app_flags(&parse(&["cfnkit", "deploy", "--app", "./x"])),
+            None
+        );
     }
 
     #[test]
