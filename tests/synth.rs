@@ -446,6 +446,16 @@ fn cloudformation_limits_are_enforced() {
         "{msg}"
     );
 
+    // A stack with outputs but no resource: CloudFormation (and cfn-lint, E1001) refuse its template.
+    let app = App::new();
+    app.stack("Empty")
+        .add_output("Region", Output::new(fns::region()));
+    assert_eq!(
+        problems(&app),
+        "synth found 1 problem(s):\n  - stack Empty: has no resources, and CloudFormation refuses a template \
+         without any: add a resource to the stack, or leave the stack out of the app"
+    );
+
     let app = App::new();
     let s = app.stack("Huge");
     s.add_raw("Q", queue().prop("Blob", "x".repeat(1_000_001)));

@@ -49,6 +49,16 @@ pub(crate) fn limits(a: &StackArtifact, problems: &mut Vec<Problem>) {
             ));
         }
     }
+    // CloudFormation refuses such a template ("At least one Resources member must be defined"), as does cfn-lint.
+    if count("Resources") == 0 {
+        problems.push(Problem::new(
+            &a.name,
+            None,
+            "has no resources, and CloudFormation refuses a template without any: add a resource to the \
+             stack, or leave the stack out of the app"
+                .to_owned(),
+        ));
+    }
     if let Some(Node::String(d)) = a.template.get("Description") {
         if d.len() > MAX_DESCRIPTION_BYTES {
             problems.push(Problem::new(
