@@ -85,9 +85,9 @@ pub enum Command {
     },
     /// Compare the synthesized templates with the deployed ones (all stacks when none are named).
     ///
-    /// Lists added, removed and modified resources, outputs and parameters with the property paths that differ,
-    /// then the security changes (IAM statements, resource policies, Lambda permissions, security group rules)
-    /// as a table.
+    /// Lists added, removed and modified parameters, mappings, conditions, rules, resources and outputs with the
+    /// property paths that differ, then the security changes (IAM statements, resource policies, Lambda
+    /// permissions, security group rules) as a table.
     /// Exit code 0: no differences; 1: differences; 2: an error.
     Diff {
         /// Stacks to compare (all when none are named).
@@ -286,6 +286,23 @@ mod tests {
             bootstrap_app_flags(&parse(&["cfnkit", "deploy", "--app", "./x"])),
             None
         );
+    }
+
+    /// The diff's help once named three of the six sections it compares.
+    #[test]
+    fn diff_help_names_every_section_it_compares() {
+        let mut cmd = Cli::command();
+        let help = cmd
+            .find_subcommand_mut("diff")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        for section in crate::diff::SECTIONS {
+            assert!(
+                help.contains(&section.to_lowercase()),
+                "`cargo cfn diff --help` does not name {section}: {help}"
+            );
+        }
     }
 
     #[test]

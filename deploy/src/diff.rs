@@ -8,7 +8,7 @@ use console::style;
 use serde_json::{Map, Value};
 
 /// The sections compared entry by entry; anything else at the top level is compared as one value.
-const SECTIONS: [&str; 6] = [
+pub(crate) const SECTIONS: [&str; 6] = [
     "Parameters",
     "Mappings",
     "Conditions",
