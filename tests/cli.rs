@@ -151,6 +151,12 @@ fn unknown_stack_and_bad_format_are_clear_errors() {
         err,
         "no stack named \"Nope\" in this app; its stacks are: Base, Consumer"
     );
+    let err = run(cli(&["synth", "consumer"]), two_stacks).unwrap_err();
+    assert_eq!(
+        err,
+        "no stack named \"consumer\" in this app (did you mean Consumer? stack names are case-sensitive); its \
+         stacks are: Base, Consumer"
+    );
     let err = Cli::try_parse_from(["cfnkit", "synth", "--format", "xml"])
         .unwrap_err()
         .to_string();

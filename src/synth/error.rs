@@ -38,8 +38,13 @@ pub enum SynthError {
     Invalid(Vec<Problem>),
     #[error("stacks depend on each other in a cycle:\n{0}")]
     Cycle(String),
-    #[error("no stack named {name:?} in this app; its stacks are: {available}")]
-    UnknownStack { name: String, available: String },
+    #[error("no stack named {name:?} in this app{hint}; its stacks are: {available}")]
+    UnknownStack {
+        name: String,
+        /// ` (did you mean X? ...)` when a stack's name differs only in case, else empty.
+        hint: String,
+        available: String,
+    },
     #[error("could not write {path}: {source}")]
     Io {
         path: String,

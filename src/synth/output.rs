@@ -64,8 +64,16 @@ pub fn render_with_assets(
                 .map(|s| s.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", ");
+            // Stack names are CloudFormation's, which are case-sensitive: `synth base` is a near miss worth naming.
+            let hint = assembly
+                .stacks
+                .iter()
+                .find(|s| s.name.eq_ignore_ascii_case(name))
+                .map(|s| format!(" (did you mean {}? stack names are case-sensitive)", s.name))
+                .unwrap_or_default();
             return Err(SynthError::UnknownStack {
                 name: name.clone(),
+                hint,
                 available,
             });
         }
