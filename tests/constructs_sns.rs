@@ -150,6 +150,32 @@ fn services_cannot_publish_to_a_topic_with_the_aws_managed_key() {
 }
 
 #[test]
+fn a_topic_name_sns_would_refuse_is_an_error_at_synth() {
+    let app = App::new();
+    let s = app.stack("Sns");
+    let named = |id: &str, name: String, fifo: bool| {
+        Topic::new(
+            &s.scope(),
+            id,
+            TopicProps {
+                topic_name: Some(name.into()),
+                fifo,
+                ..Default::default()
+            },
+        )
+    };
+    let e = named("T1", "order events".into(), false).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Sns/T1: topic_name must be 1 to 256 characters (`.fifo` included) of letters, digits, `-` and `_`, got \
+         \"order events\" (12 characters); or leave it out and CloudFormation names the topic"
+    );
+    assert!(named("T2", "x".repeat(257), false).is_err());
+    named("T3", "x".repeat(256), false).unwrap();
+    named("T4", "Order_events-1.fifo".into(), true).unwrap();
+}
+
+#[test]
 fn example_stack_snapshot_and_cfn_lint() {
     let app = example();
     insta::assert_snapshot!(cfnkit::synth::synth(&app)

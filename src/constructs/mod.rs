@@ -72,6 +72,35 @@ pub enum ConstructError {
     },
 }
 
+/// SQS queue and SNS topic names share one rule: letters, digits, `-` and `_`, then `.fifo` for a FIFO one, at
+/// most `max` characters in all. Checked at synth: CloudFormation would refuse the name only midway through a
+/// deploy, after the stacks before it.
+pub(crate) fn check_name(
+    path: &str,
+    prop: &str,
+    name: &str,
+    max: usize,
+    what: &str,
+) -> Result<(), ConstructError> {
+    let stem = name.strip_suffix(".fifo").unwrap_or(name);
+    let valid = name.len() <= max
+        && !stem.is_empty()
+        && stem
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        return Ok(());
+    }
+    Err(ConstructError::invalid(
+        path,
+        format!(
+            "{prop} must be 1 to {max} characters (`.fifo` included) of letters, digits, `-` and `_`, got \
+             {name:?} ({} characters); or leave it out and CloudFormation names the {what}",
+            name.chars().count()
+        ),
+    ))
+}
+
 impl ConstructError {
     pub(crate) fn invalid(path: &str, message: impl Into<String>) -> Self {
         ConstructError::InvalidProp {

@@ -10,7 +10,7 @@ use cfnkit_l1::sns as l1;
 use super::iam::{Grantable, PolicyStatement, Principal, ResourcePolicy};
 use super::kms::Key;
 use super::sqs::Queue;
-use super::{actions, construct_id, ConstructError, LambdaTarget, OwnScope};
+use super::{actions, check_name, construct_id, ConstructError, LambdaTarget, OwnScope};
 use crate::Scope;
 
 /// The AWS-managed key SNS encrypts with when a topic is given no key of its own.
@@ -80,6 +80,7 @@ impl Topic {
                     ),
                 ));
             }
+            check_name(scope.path(), "topic_name", name, 256, "topic")?;
         }
         let key = props.master_key.cloned();
         let topic = l1::Topic {

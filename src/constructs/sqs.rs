@@ -10,7 +10,7 @@ use cfnkit_l1::sqs as l1;
 use super::cloudwatch::{Metric, Statistic};
 use super::iam::{Grantable, PolicyStatement, Principal, ResourcePolicy};
 use super::kms::Key;
-use super::{actions, seconds_in, ConstructError, OwnScope};
+use super::{actions, check_name, seconds_in, ConstructError, OwnScope};
 use crate::Scope;
 
 /// How a queue's messages are encrypted at rest.
@@ -184,23 +184,7 @@ impl Queue {
                     ),
                 ));
             }
-            // SQS's naming rule; CloudFormation would only say so at deploy time, after the stacks before it.
-            let stem = name.strip_suffix(".fifo").unwrap_or(&name);
-            if name.len() > 80
-                || stem.is_empty()
-                || !stem
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!(
-                        "queue_name must be 1 to 80 characters (`.fifo` included) of letters, digits, `-` and \
-                         `_`, got {name:?} ({} characters); or leave it out and CloudFormation names the queue",
-                        name.chars().count()
-                    ),
-                ));
-            }
+            check_name(&path, "queue_name", &name, 80, "queue")?;
         }
 
         let dead_letter = match props.dead_letter {
