@@ -410,7 +410,10 @@ fn references_to_missing_things_are_errors_naming_stack_and_element() {
     assert!(msg.contains("Fn::Sub refers to ${Missing.Arn}"), "{msg}");
     assert!(!msg.contains("Literal"), "{msg}");
     assert!(
-        msg.contains("refers to Elsewhere/Q in stack Elsewhere, which is not part of this app"),
+        msg.contains(
+            "refers to Elsewhere/Q in stack Elsewhere, which another App made: stacks cannot move between apps, so \
+             make that stack with this app's `app.stack(..)`, or pass the value in as a parameter"
+        ),
         "{msg}"
     );
     assert!(

@@ -583,7 +583,8 @@ impl<'a> Resolver<'a> {
                 }
                 None => {
                     self.problem(format!(
-                        "refers to {} in stack {}, which is not part of this app: add that stack to the app",
+                        "refers to {} in stack {}, which another App made: stacks cannot move between apps, \
+                         so make that stack with this app's `app.stack(..)`, or pass the value in as a parameter",
                         e.path, e.stack
                     ));
                     Node::Null
