@@ -46,6 +46,9 @@ pub enum Command {
         /// synth. Only safe when the importing stacks are already deployed without the import.
         #[arg(long)]
         allow_export_removal: bool,
+        /// List the rule pack's suppressed findings with their reasons (otherwise only counted).
+        #[arg(long)]
+        show_suppressed: bool,
         /// Stacks to write (all when none are named).
         #[arg(value_name = "STACK")]
         stacks: Vec<String>,
@@ -66,6 +69,9 @@ pub enum Command {
         /// As for synth: write the export that a stack no longer has even though another stack imported it.
         #[arg(long)]
         allow_export_removal: bool,
+        /// As for synth: list the rule pack's suppressed findings with their reasons.
+        #[arg(long)]
+        show_suppressed: bool,
         /// The cargo workspace (or a directory in it) whose packages have the binaries.
         #[arg(long, default_value = ".")]
         workspace: PathBuf,
@@ -121,9 +127,10 @@ pub fn run<E: Display>(cli: Cli, build: impl FnOnce() -> Result<App, E>) -> Resu
             out,
             format,
             allow_export_removal,
+            show_suppressed,
             stacks,
         } => {
-            let findings = rules::enforce(&assembly)?;
+            let findings = rules::enforce(&assembly, show_suppressed)?;
             let rendered = output::render(&assembly, format, &stacks).map_err(|e| e.to_string())?;
             if !allow_export_removal {
                 check_export_removal(&out, &assembly)?;
@@ -155,11 +162,12 @@ pub fn run<E: Display>(cli: Cli, build: impl FnOnce() -> Result<App, E>) -> Resu
             out,
             format,
             allow_export_removal,
+            show_suppressed,
             workspace,
             stacks,
         } => {
             let mut assembly = assembly;
-            let findings = rules::enforce(&assembly)?;
+            let findings = rules::enforce(&assembly, show_suppressed)?;
             // Refuse an unknown stack before minutes of building.
             output::render(&assembly, format, &stacks).map_err(|e| e.to_string())?;
             if !allow_export_removal {

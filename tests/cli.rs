@@ -213,8 +213,18 @@ fn rule_pack_errors_fail_synth_and_write_nothing() {
         "{err}"
     );
     assert!(!out.exists());
-    // Suppressed findings are shown, with their reason.
+    // Suppressed findings are counted, and listed with their reason only when asked.
     let report = run(cli(&["synth", "--out", out.to_str().unwrap()]), two_stacks).unwrap();
+    assert!(!report.contains("suppressed[SQS4]"), "{report}");
+    assert!(
+        report.contains("suppressed (--show-suppressed lists them with their reasons)"),
+        "{report}"
+    );
+    let report = run(
+        cli(&["synth", "--show-suppressed", "--out", out.to_str().unwrap()]),
+        two_stacks,
+    )
+    .unwrap();
     assert!(
         report.contains("suppressed[SQS4] stack Base, Base/Queue (Queue)"),
         "{report}"

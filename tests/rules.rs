@@ -158,7 +158,11 @@ fn sqs3_queues_have_a_dead_letter_queue_or_are_one() {
         ),
         "{line}"
     );
-    assert!(line.contains("Fix: set RedrivePolicy"), "{line}");
+    assert!(
+        line.contains("Fix: give the cfnkit Queue `dead_letter: DeadLetter::Create")
+            && line.contains("set RedrivePolicy"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -648,6 +652,14 @@ fn a_suppression_with_a_reason_is_shown_and_does_not_fail() {
         "{template}"
     );
     insta::assert_snapshot!("suppressed", r.to_string());
+    // What synth prints: the suppressed finding counted, its line only with --show-suppressed.
+    let brief = r.summary(false);
+    assert!(!brief.contains("suppressed[IAM5]"), "{brief}");
+    assert!(
+        brief.ends_with("1 suppressed (--show-suppressed lists them with their reasons)\n"),
+        "{brief}"
+    );
+    assert_eq!(r.summary(true), r.to_string());
 }
 
 #[test]
@@ -677,7 +689,7 @@ fn enforce_fails_on_errors_and_lets_warnings_through() {
     let app = App::new();
     app.stack("Ops")
         .add_raw("Forever", raw("AWS::Logs::LogGroup"));
-    let err = rules::enforce(&synth(&app).unwrap()).unwrap_err();
+    let err = rules::enforce(&synth(&app).unwrap(), false).unwrap_err();
     assert!(
         err.contains("error[CFNKIT-LOG1] stack Ops, Ops/Forever (Forever)"),
         "{err}"
@@ -686,6 +698,6 @@ fn enforce_fails_on_errors_and_lets_warnings_through() {
     let app = App::new();
     app.stack("Data")
         .add_raw("Table", raw("AWS::DynamoDB::Table"));
-    let printed = rules::enforce(&synth(&app).unwrap()).unwrap();
+    let printed = rules::enforce(&synth(&app).unwrap(), false).unwrap();
     assert!(printed.starts_with("warning[DDB3]"), "{printed}");
 }

@@ -141,7 +141,7 @@ pub fn app() -> App {
 pub fn template() -> Result<String, DeployError> {
     let app = app();
     let assembly = cfnkit::synth::synth(&app).map_err(|e| DeployError::Bootstrap(e.to_string()))?;
-    cfnkit::rules::enforce(&assembly).map_err(DeployError::Bootstrap)?;
+    cfnkit::rules::enforce(&assembly, false).map_err(DeployError::Bootstrap)?;
     let rendered = output::render(&assembly, Format::Json, &[])
         .map_err(|e| DeployError::Bootstrap(e.to_string()))?;
     rendered

@@ -170,10 +170,62 @@ impl DeployError {
     }
 }
 
-/// The whole chain of an SDK error: the service's code and message when there is one, else the sources (a
-/// connection error says which endpoint could not be reached only in its sources).
+/// The whole chain of an SDK error, as text: each source's message once, joined by `: ` (a connection error says
+/// what went wrong only in its sources). The SDK's own `DisplayErrorContext` also appends the `Debug` dump of the
+/// error, which is noise to a user. When the endpoint could not be reached at all, the message ends with where the
+/// endpoint comes from, since that is what to check.
 pub fn sdk_message(err: &(dyn std::error::Error + 'static)) -> String {
-    aws_smithy_types::error::display::DisplayErrorContext(err).to_string()
+    let mut parts: Vec<String> = Vec::new();
+    let mut unreachable = false;
+    let mut current = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            unreachable |= matches!(
+                io.kind(),
+                ConnectionRefused
+                    | ConnectionReset
+                    | ConnectionAborted
+                    | TimedOut
+                    | NotConnected
+                    | AddrNotAvailable
+            );
+        }
+        // The HTTP client's own wording, for causes that are not an io::Error (DNS, TLS handshakes, timeouts).
+        unreachable |= [
+            "error trying to connect",
+            "dns error",
+            "failed to lookup address",
+            "timeout",
+        ]
+        .iter()
+        .any(|m| text.contains(m));
+        // Wrappers often repeat their source's message; say each thing once.
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    let mut message = parts.join(": ");
+    if unreachable {
+        let endpoint = [
+            "AWS_ENDPOINT_URL_CLOUDFORMATION",
+            "AWS_ENDPOINT_URL_S3",
+            "AWS_ENDPOINT_URL",
+        ]
+        .iter()
+        .find_map(|var| {
+            std::env::var(var)
+                .ok()
+                .map(|url| format!("{url} (from {var})"))
+        })
+        .unwrap_or_else(|| "the AWS endpoint of the configured region".to_owned());
+        message.push_str(&format!(
+            "; could not reach {endpoint}: check the network, AWS_ENDPOINT_URL and AWS_REGION (or the profile's region)"
+        ));
+    }
+    message
 }
 
 fn render_failures(failures: &[Failure]) -> String {
@@ -188,4 +240,71 @@ fn render_failures(failures: &[Failure]) -> String {
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sdk_message;
+    use std::error::Error;
+    use std::fmt;
+
+    /// An error with a message and a source, like the SDK's layers.
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<dyn Error + 'static>>);
+    impl fmt::Display for Layer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl Error for Layer {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            self.1.as_deref()
+        }
+    }
+
+    #[test]
+    fn a_refused_connection_reads_as_one_chain_with_what_to_check() {
+        let refused = std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "Connection refused (os error 111)",
+        );
+        let err = Layer(
+            "dispatch failure",
+            Some(Box::new(Layer(
+                "io error",
+                Some(Box::new(Layer(
+                    "tcp connect error",
+                    Some(Box::new(refused)),
+                ))),
+            ))),
+        );
+        let message = sdk_message(&err);
+        assert!(
+            message.starts_with("dispatch failure: io error: tcp connect error: Connection refused (os error 111); could not reach "),
+            "{message}"
+        );
+        assert!(
+            message.contains("check the network, AWS_ENDPOINT_URL and AWS_REGION"),
+            "{message}"
+        );
+        assert!(!message.contains("Layer("), "no Debug dump: {message}");
+    }
+
+    #[test]
+    fn a_service_side_chain_has_no_reachability_hint_and_says_each_thing_once() {
+        let err = Layer(
+            "service error",
+            Some(Box::new(Layer(
+                "ValidationError: Stack with id Base does not exist",
+                None,
+            ))),
+        );
+        assert_eq!(
+            sdk_message(&Layer(
+                "ValidationError: Stack with id Base does not exist",
+                Some(Box::new(err))
+            )),
+            "ValidationError: Stack with id Base does not exist: service error"
+        );
+    }
 }

@@ -260,16 +260,48 @@ pub fn check(assembly: &Assembly) -> Report {
     Report { findings }
 }
 
-/// What `cfnkit synth` does with the pack: the report to print when nothing fails, else an error message that
-/// lists every finding (the caller then writes nothing).
-pub fn enforce(assembly: &Assembly) -> Result<String, String> {
+impl Report {
+    /// What synth prints when nothing fails: every unsuppressed finding, then the count. Suppressed findings are
+    /// counted, and listed with their reasons only when asked (`synth --show-suppressed`): an app's reviewed
+    /// suppressions would otherwise bury a new warning under the same lines on every run.
+    pub fn summary(&self, show_suppressed: bool) -> String {
+        let shown: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| show_suppressed || f.suppressed.is_none())
+            .collect();
+        let suppressed = self.suppressed().count();
+        if shown.is_empty() && suppressed == 0 {
+            return String::new();
+        }
+        let mut out = String::new();
+        for finding in shown {
+            out.push_str(&format!("{finding}\n"));
+        }
+        out.push_str(&format!(
+            "rules: {} error(s), {} warning(s), {} suppressed",
+            self.errors().count(),
+            self.warnings().count(),
+            suppressed
+        ));
+        if suppressed > 0 && !show_suppressed {
+            out.push_str(" (--show-suppressed lists them with their reasons)");
+        }
+        out.push('\n');
+        out
+    }
+}
+
+/// What `cfnkit synth` does with the pack: the summary to print when nothing fails (see [`Report::summary`]),
+/// else an error message that lists every finding, suppressed ones included (the caller then writes nothing).
+pub fn enforce(assembly: &Assembly, show_suppressed: bool) -> Result<String, String> {
     let report = check(assembly);
     if report.has_errors() {
         Err(format!(
             "the rule pack found errors; nothing was written:\n{report}"
         ))
     } else {
-        Ok(report.to_string())
+        Ok(report.summary(show_suppressed))
     }
 }
 

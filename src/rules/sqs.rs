@@ -32,7 +32,9 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                 q,
                 "the queue has no dead-letter queue, and no queue, subscription, rule target or function uses it \
                  as one.",
-                "set RedrivePolicy: {deadLetterTargetArn: <the DLQ's Arn>, maxReceiveCount: <n>}.",
+                "give the cfnkit Queue `dead_letter: DeadLetter::Create { max_receive_count: 3 }` (or \
+                 DeadLetter::Queue with an existing queue); on a raw resource set RedrivePolicy: \
+                 {deadLetterTargetArn: <the DLQ's Arn>, maxReceiveCount: <n>}.",
             );
         }
         if !has_tls_policy(ctx, q) {
