@@ -701,3 +701,206 @@ fn enforce_fails_on_errors_and_lets_warnings_through() {
     let printed = rules::enforce(&synth(&app).unwrap(), false).unwrap();
     assert!(printed.starts_with("warning[DDB3]"), "{printed}");
 }
+
+/// A policy granting X-Ray's `Resource::*` and the indexes of a table (`Resource::${Table.Arn}/index/*`), plus
+/// `s3:*` when `with_s3`.
+fn wildcard_policy(s: &Stack, with_s3: bool) -> ResourceHandle {
+    let table = s.add_raw(
+        "Table",
+        raw("AWS::DynamoDB::Table").prop(
+            "PointInTimeRecoverySpecification",
+            Value::from(json!({"PointInTimeRecoveryEnabled": true})),
+        ),
+    );
+    let mut statements = vec![
+        Value::from(
+            json!({"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"}),
+        ),
+        Value::map([
+            ("Effect", Value::from("Allow")),
+            ("Action", Value::from("dynamodb:Query")),
+            (
+                "Resource",
+                fns::join("", vec![table.get_att::<String>("Arn"), "/index/*".into()]).into_raw(),
+            ),
+        ]),
+    ];
+    if with_s3 {
+        statements.push(Value::from(
+            json!({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::logs"}),
+        ));
+    }
+    s.add_raw(
+        "FnPolicy",
+        raw("AWS::IAM::Policy")
+            .prop("PolicyName", "p")
+            .prop("PolicyDocument", document(statements)),
+    )
+}
+
+#[test]
+fn iam5_findings_list_their_wildcards_as_items() {
+    let app = App::new();
+    let s = app.stack("Iam");
+    wildcard_policy(&s, true);
+    let r = report(&app);
+    let f = r.of_rule("IAM5").next().unwrap();
+    assert_eq!(
+        f.items,
+        [
+            "Resource::*",
+            "Resource::${Table.Arn}/index/*",
+            "Action::s3:*"
+        ]
+    );
+}
+
+#[test]
+fn applies_to_covering_every_item_suppresses_with_the_reasons_that_cover() {
+    let app = App::new();
+    let s = app.stack("Iam");
+    let p = wildcard_policy(&s, false);
+    rules::suppress_only(&p, "IAM5", &["Resource::*"], "X-Ray accepts only *");
+    rules::suppress_only_matching(
+        &p,
+        "IAM5",
+        &[r"/^Resource::\$\{\w+\.Arn\}\/index\/\*$/"],
+        "own indexes",
+    );
+    let r = report(&app);
+    assert!(!r.has_errors(), "{r}");
+    assert_eq!(r.warnings().count(), 0, "{r}");
+    let f = r.of_rule("IAM5").next().unwrap();
+    assert_eq!(
+        f.suppressed.as_deref(),
+        Some("X-Ray accepts only *; own indexes")
+    );
+}
+
+#[test]
+fn applies_to_covering_some_items_leaves_an_error_naming_the_rest() {
+    let app = App::new();
+    let s = app.stack("Iam");
+    let p = wildcard_policy(&s, true);
+    rules::suppress_only(
+        &p,
+        "IAM5",
+        &["Resource::*", "Resource::${Table.Arn}/index/*"],
+        "X-Ray; own indexes",
+    );
+    let r = report(&app);
+    let errors: Vec<_> = r.errors().collect();
+    assert_eq!(errors.len(), 1, "{r}");
+    assert_eq!(errors[0].items, ["Action::s3:*"]);
+    assert!(!errors[0].message.contains("Resource::*"), "{r}");
+    insta::assert_snapshot!("applies_to_partial", r.to_string());
+}
+
+#[test]
+fn an_applies_to_item_the_resource_lacks_is_a_stale_warning() {
+    let app = App::new();
+    let s = app.stack("Iam");
+    let p = wildcard_policy(&s, false);
+    rules::suppress_only(
+        &p,
+        "IAM5",
+        &[
+            "Resource::*",
+            "Resource::${Table.Arn}/index/*",
+            "Action::s3:*",
+        ],
+        "X-Ray, indexes and a bucket grant that was removed",
+    );
+    let r = report(&app);
+    assert!(!r.has_errors(), "{r}");
+    let stale: Vec<_> = r.of_rule(rules::STALE_SUPPRESSION_RULE).collect();
+    assert_eq!(stale.len(), 1, "{r}");
+    assert!(stale[0].message.contains("applies to Action::s3:*"), "{r}");
+    assert_eq!(r.warnings().count(), 1, "{r}");
+    assert_eq!(r.suppressed().count(), 1, "{r}");
+}
+
+#[test]
+fn iam4_applies_to_names_the_managed_policy() {
+    let app = App::new();
+    let s = app.stack("Iam");
+    let role = s.add_raw(
+        "Managed",
+        raw("AWS::IAM::Role").prop(
+            "ManagedPolicyArns",
+            Value::list([
+                Value::from("arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"),
+                Value::from("arn:aws:iam::aws:policy/AdministratorAccess"),
+            ]),
+        ),
+    );
+    rules::suppress_only(
+        &role,
+        "IAM4",
+        &["Policy::arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"],
+        "EKS requires it",
+    );
+    let r = report(&app);
+    let f = r
+        .errors()
+        .next()
+        .expect("AdministratorAccess is not covered");
+    assert_eq!(
+        f.items,
+        ["Policy::arn:aws:iam::aws:policy/AdministratorAccess"]
+    );
+}
+
+#[test]
+fn malformed_applies_to_is_an_error_and_suppresses_nothing() {
+    let app = App::new();
+    let s = app.stack("Iam");
+    let p = wildcard_policy(&s, false);
+    p.add_metadata(
+        "cfnkit",
+        Value::from(json!({"suppress": [
+            {"id": "IAM5", "reason": "bad regex", "appliesTo": [{"regex": "/(unclosed/"}]},
+            {"id": "IAM5", "reason": "no slashes", "appliesTo": [{"regex": "Resource::*"}]},
+            {"id": "IAM5", "reason": "not a list", "appliesTo": "Resource::*"},
+        ]})),
+    );
+    let r = report(&app);
+    let problems: Vec<&str> = r
+        .of_rule(rules::SUPPRESSION_RULE)
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(problems.len(), 3, "{r}");
+    assert!(r.of_rule("IAM5").next().unwrap().is_error(), "{r}");
+}
+
+#[test]
+fn a_whole_rule_suppression_still_covers_every_item() {
+    let app = App::new();
+    let s = app.stack("Iam");
+    let p = wildcard_policy(&s, true);
+    rules::suppress(&p, "IAM5", "reviewed");
+    let r = report(&app);
+    assert!(!r.has_errors(), "{r}");
+    assert_eq!(
+        r.of_rule("IAM5").next().unwrap().suppressed.as_deref(),
+        Some("reviewed")
+    );
+}
+
+#[test]
+fn cdk_nag_applies_to_metadata_spelling_and_regex_flags_are_read() {
+    let app = App::new();
+    let s = app.stack("Iam");
+    let p = wildcard_policy(&s, false);
+    p.add_metadata(
+        "cfnkit",
+        Value::from(json!({"suppress": [
+            {"id": "AwsSolutions-IAM5", "reason": "x-ray and indexes", "applies_to": [
+                "Resource::*", {"regex": "/^resource::.*\\/INDEX\\/\\*$/gi"}
+            ]},
+        ]})),
+    );
+    let r = report(&app);
+    assert!(!r.has_errors(), "{r}");
+    assert_eq!(r.warnings().count(), 0, "{r}");
+}

@@ -7,7 +7,7 @@ use crate::synth::Node;
 const IDENTITIES: &[&str] = &["AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"];
 
 pub(super) fn check(ctx: &mut Ctx<'_>) {
-    let mut found: Vec<(&str, Res<'_>, String, String)> = Vec::new();
+    let mut found: Vec<(&str, Res<'_>, &str, Vec<String>, &str)> = Vec::new();
     for r in ctx.all() {
         let ty = r.type_name();
         if IDENTITIES.contains(&ty) {
@@ -18,14 +18,15 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                 .into_iter()
                 .map(text)
                 .filter(|arn| arn.contains(":iam::aws:policy/"))
+                .map(|arn| format!("Policy::{arn}"))
                 .collect();
             if !managed.is_empty() {
                 found.push((
                     "IAM4",
                     r,
-                    format!("uses AWS managed policies: {}.", managed.join(", ")),
-                    "replace them with policies scoped to the resources used (a grant, or an AWS::IAM::Policy)."
-                        .to_owned(),
+                    "uses AWS managed policies",
+                    managed,
+                    "replace them with policies scoped to the resources used (a grant, or an AWS::IAM::Policy).",
                 ));
             }
         }
@@ -39,14 +40,15 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
             found.push((
                 "IAM5",
                 r,
-                format!("the policy has wildcard permissions: {}.", wildcards.join(", ")),
-                "name the actions and the resource ARNs, or suppress IAM5 with the reason the wildcard is needed."
-                    .to_owned(),
+                "the policy has wildcard permissions",
+                wildcards,
+                "name the actions and the resource ARNs, or suppress IAM5 with the reason the wildcard is needed \
+                 (`rules::suppress_only` with the wildcards it applies to).",
             ));
         }
     }
-    for (rule, r, message, fix) in found {
-        ctx.report(rule, &r, message, fix);
+    for (rule, r, lead, items, fix) in found {
+        ctx.report_items(rule, &r, lead, items, fix);
     }
 }
 

@@ -21,6 +21,35 @@
 //! From Rust, [`suppress`] adds such an entry to a resource handle (keeping entries already there). The id may
 //! also be written `AwsSolutions-IAM5`. A suppression without a reason, or with an id that is not a rule of this
 //! pack, is itself an error. Suppressed findings are still printed, with their reason.
+//!
+//! # Suppressing some items of a finding (`appliesTo`)
+//!
+//! IAM4 and IAM5 findings list what they found, named as cdk-nag names them ([`Finding::items`]): IAM5's
+//! wildcards are `Action::s3:*`, `Resource::*`, `Resource::arn:${AWS::Partition}:s3:::${Bucket}/*` (references
+//! shown as `${Id}` / `${Id.Attr}`, `Fn::Sub` templates as written); IAM4's managed policies are
+//! `Policy::arn:${AWS::Partition}:iam::aws:policy/<name>` (cdk-nag writes `<AWS::Partition>`; we keep the one
+//! `${...}` notation IAM5 uses). A suppression may list the items it covers, as cdk-nag's `appliesTo` does:
+//!
+//! ```yaml
+//!       - id: IAM5
+//!         reason: X-Ray's PutTraceSegments and PutTelemetryRecords accept only Resource `*`
+//!         appliesTo:
+//!           - Resource::*
+//!           - regex: /^Resource::\$\{Table\.Arn\}\/index\/\*$/
+//! ```
+//!
+//! Each entry is an exact item, or `{regex: "/pattern/flags"}` (cdk-nag's form: the pattern must match the whole
+//! item or part of it, as JavaScript's `test` does; anchor it with `^...$`; flags `g` and `u` are accepted and
+//! change nothing, `i` ignores case, `m` and `s` are the usual ones). cdk-nag's CloudFormation form
+//! `applies_to` is read too. A finding whose items are all covered by the resource's suppressions of its rule
+//! is suppressed, with the reasons of the entries that covered it; otherwise it stays, naming only the items no
+//! suppression covers. An `appliesTo` item that matches nothing the resource has is a warning
+//! ([`STALE_SUPPRESSION_RULE`]): the grant it was written for is gone, so the suppression would silently cover
+//! whatever comes next. [`suppress_only`] writes such an entry.
+//!
+//! A suppression without `appliesTo` still suppresses the whole rule on the resource. For IAM4 and IAM5 the
+//! scoped form is the recommended one: a whole-rule IAM5 suppression written for X-Ray's `*` would also hide a
+//! later `s3:*` on the same role.
 
 mod apigateway;
 mod cloudwatch;
@@ -136,7 +165,15 @@ pub const RULES: &[RuleInfo] = &[
         Error,
         "suppressions name a rule of this pack and give a reason",
     ),
+    rule(
+        STALE_SUPPRESSION_RULE,
+        Warning,
+        "every item a suppression's appliesTo lists is one the resource has",
+    ),
 ];
+
+/// The id of warnings about `appliesTo` items that match nothing on their resource (stale suppressions).
+pub const STALE_SUPPRESSION_RULE: &str = "CFNKIT-SUPPRESS-STALE";
 
 /// The id of findings about malformed suppressions (they cannot themselves be suppressed).
 pub const SUPPRESSION_RULE: &str = "CFNKIT-SUPPRESS";
@@ -154,6 +191,10 @@ pub struct Finding {
     pub message: String,
     /// How to fix it.
     pub fix: String,
+    /// What the rule found, one entry each, for rules that list them (IAM4: `Policy::<managed policy ARN>`,
+    /// IAM5: `Action::<action>` / `Resource::<resource>`); what a suppression's `appliesTo` names. Empty for
+    /// the other rules. When suppressions cover some of them, only the rest are left here.
+    pub items: Vec<String>,
     /// The reason given in the resource's suppression, when suppressed.
     pub suppressed: Option<String>,
 }
@@ -248,10 +289,12 @@ pub fn check(assembly: &Assembly) -> Report {
     apigateway::check(&mut ctx);
     cloudwatch::check(&mut ctx);
     let mut findings = ctx.findings;
+    let stale = stale_applies_to(assembly, &findings);
     for f in &mut findings {
-        f.suppressed = suppression_for(assembly, f);
+        apply_suppressions(assembly, f);
     }
     findings.extend(suppression_problems(assembly));
+    findings.extend(stale);
     let order = |name: &str| assembly.stacks.iter().position(|s| s.name == name);
     findings.sort_by(|a, b| {
         (order(&a.stack), &a.logical_id, a.rule).cmp(&(order(&b.stack), &b.logical_id, b.rule))
@@ -312,6 +355,36 @@ pub fn suppress(handle: &ResourceHandle, rule: &str, reason: &str) {
     append_to_metadata_list(handle, METADATA_KEY, SUPPRESS_KEY, entry);
 }
 
+/// Suppresses only the listed items of `rule`'s findings on a resource (IAM5's `Resource::*`, IAM4's
+/// `Policy::arn:...`; see the module docs), with a reason: the entry's `appliesTo`. Each item is matched
+/// exactly; a regex is written in the metadata as `{regex: "/.../"}` (see [`suppress_only_matching`]).
+pub fn suppress_only(handle: &ResourceHandle, rule: &str, applies_to: &[&str], reason: &str) {
+    let items = applies_to.iter().map(|i| Value::from(*i));
+    add_scoped(handle, rule, items, reason);
+}
+
+/// Like [`suppress_only`], with each item a regex in cdk-nag's form (`/^Resource::.*\/index\/\*$/`).
+pub fn suppress_only_matching(handle: &ResourceHandle, rule: &str, regexes: &[&str], reason: &str) {
+    let items = regexes
+        .iter()
+        .map(|r| Value::map([("regex", Value::from(*r))]));
+    add_scoped(handle, rule, items, reason);
+}
+
+fn add_scoped(
+    handle: &ResourceHandle,
+    rule: &str,
+    applies_to: impl IntoIterator<Item = Value>,
+    reason: &str,
+) {
+    let entry = Value::map([
+        ("id", Value::from(rule)),
+        ("reason", Value::from(reason)),
+        ("appliesTo", Value::list(applies_to)),
+    ]);
+    append_to_metadata_list(handle, METADATA_KEY, SUPPRESS_KEY, entry);
+}
+
 /// Skips checkov's check `id` on a resource with a reason, in `Metadata.checkov.skip: [{id, comment}]`
 /// (checkov's own resource-level suppression for CloudFormation). Skips already on the resource are kept.
 /// checkov is not cfnkit's rule pack, but the same discipline applies: every skip carries its reason, and the
@@ -347,6 +420,11 @@ fn rule_info(id: &str) -> Option<&'static RuleInfo> {
     RULES.iter().find(|r| r.id == id)
 }
 
+/// The rules about suppressions themselves, which cannot be suppressed.
+fn is_suppression_rule(id: &str) -> bool {
+    id == SUPPRESSION_RULE || id == STALE_SUPPRESSION_RULE
+}
+
 /// `AwsSolutions-IAM5` and `IAM5` name the same rule.
 fn normalize_id(id: &str) -> &str {
     id.strip_prefix("AwsSolutions-").unwrap_or(id)
@@ -360,23 +438,195 @@ fn suppress_entries(resource: &Node) -> Option<&Node> {
         .get(SUPPRESS_KEY)
 }
 
-fn suppression_for(assembly: &Assembly, f: &Finding) -> Option<String> {
-    if f.rule == SUPPRESSION_RULE {
-        return None;
+/// One `appliesTo` item: an exact item, or a regex (cdk-nag's `{regex: "/pattern/flags"}`).
+enum Pattern {
+    Exact(String),
+    Regex(regex_lite::Regex),
+}
+
+impl Pattern {
+    fn matches(&self, item: &str) -> bool {
+        match self {
+            Pattern::Exact(s) => s == item,
+            Pattern::Regex(r) => r.is_match(item),
+        }
     }
-    let resource = assembly
-        .stack(&f.stack)?
-        .template
-        .get("Resources")?
-        .get(&f.logical_id)?;
-    let Node::List(entries) = suppress_entries(resource)? else {
-        return None;
+}
+
+/// Parses one `appliesTo` entry; the error says what is wrong with it.
+fn parse_pattern(n: &Node) -> Result<(Pattern, String), String> {
+    if let Some(s) = as_str(n) {
+        return Ok((Pattern::Exact(s.to_owned()), s.to_owned()));
+    }
+    let Some(written) = n.get("regex").and_then(as_str) else {
+        return Err(
+            "an appliesTo entry is neither an item (a string) nor {regex: \"/.../\"}.".to_owned(),
+        );
     };
-    entries.iter().find_map(|e| {
-        let id = as_str(e.get("id")?)?;
-        let reason = as_str(e.get("reason")?)?.trim();
-        (normalize_id(id) == f.rule && !reason.is_empty()).then(|| reason.to_owned())
-    })
+    let body = written.strip_prefix('/').and_then(|r| r.rsplit_once('/'));
+    let Some((pattern, flags)) = body else {
+        return Err(format!(
+            "the appliesTo regex {written:?} is not written /pattern/flags as cdk-nag writes it."
+        ));
+    };
+    let mut inline = String::new();
+    for flag in flags.chars() {
+        match flag {
+            'g' | 'u' => {}
+            'i' | 'm' | 's' => inline.push(flag),
+            other => {
+                return Err(format!(
+                    "the appliesTo regex {written:?} has the flag {other:?}; use g, i, m, s or u."
+                ))
+            }
+        }
+    }
+    let full = if inline.is_empty() {
+        pattern.to_owned()
+    } else {
+        format!("(?{inline}){pattern}")
+    };
+    regex_lite::Regex::new(&full)
+        .map(|r| (Pattern::Regex(r), written.to_owned()))
+        .map_err(|e| format!("the appliesTo regex {written:?} does not parse: {e}."))
+}
+
+/// A resource's well-formed suppressions of one rule: `(reason, appliesTo)`, `None` for the whole rule.
+/// Malformed entries are left to [`suppression_problems`] (and suppress nothing).
+fn suppressions_of<'a>(
+    resource: &'a Node,
+    rule: &str,
+) -> Vec<(&'a str, Option<Vec<(Pattern, String)>>)> {
+    let Some(Node::List(entries)) = suppress_entries(resource) else {
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .filter_map(|e| {
+            let id = as_str(e.get("id")?)?;
+            let reason = as_str(e.get("reason")?)?.trim();
+            if normalize_id(id) != rule || reason.is_empty() {
+                return None;
+            }
+            match applies_to_of(e) {
+                None => Some((reason, None)),
+                Some(Node::List(list)) => {
+                    let patterns: Result<Vec<_>, _> = list.iter().map(parse_pattern).collect();
+                    Some((reason, Some(patterns.ok()?)))
+                }
+                Some(_) => None,
+            }
+        })
+        .collect()
+}
+
+/// `appliesTo` (cdk-nag's API name), or `applies_to` (cdk-nag's CloudFormation metadata name).
+fn applies_to_of(entry: &Node) -> Option<&Node> {
+    entry.get("appliesTo").or_else(|| entry.get("applies_to"))
+}
+
+fn resource_node<'a>(assembly: &'a Assembly, stack: &str, id: &str) -> Option<&'a Node> {
+    assembly.stack(stack)?.template.get("Resources")?.get(id)
+}
+
+/// Marks `f` suppressed when a whole-rule suppression or the `appliesTo` of its rule's suppressions cover it;
+/// when they cover some of its items only, leaves it an error naming the rest.
+fn apply_suppressions(assembly: &Assembly, f: &mut Finding) {
+    if is_suppression_rule(f.rule) {
+        return;
+    }
+    let Some(resource) = resource_node(assembly, &f.stack, &f.logical_id) else {
+        return;
+    };
+    let entries = suppressions_of(resource, f.rule);
+    if let Some((reason, _)) = entries.iter().find(|(_, applies)| applies.is_none()) {
+        f.suppressed = Some((*reason).to_owned());
+        return;
+    }
+    if entries.is_empty() || f.items.is_empty() {
+        return;
+    }
+    let mut reasons: Vec<&str> = Vec::new();
+    let mut uncovered = Vec::new();
+    for item in &f.items {
+        let covering: Vec<&str> = entries
+            .iter()
+            .filter(|(_, applies)| {
+                applies
+                    .iter()
+                    .flatten()
+                    .any(|(pattern, _)| pattern.matches(item))
+            })
+            .map(|(reason, _)| *reason)
+            .collect();
+        if covering.is_empty() {
+            uncovered.push(item.clone());
+        }
+        for r in covering {
+            if !reasons.contains(&r) {
+                reasons.push(r);
+            }
+        }
+    }
+    if uncovered.is_empty() {
+        f.suppressed = Some(reasons.join("; "));
+    } else if uncovered.len() < f.items.len() {
+        let all = format!(": {}.", f.items.join(", "));
+        let lead = f.message.strip_suffix(&all).unwrap_or(&f.message);
+        f.message = format!(
+            "{lead}: {} (not covered by the appliesTo of its {} suppression(s); the others are).",
+            uncovered.join(", "),
+            f.rule
+        );
+        f.items = uncovered;
+    }
+}
+
+/// `appliesTo` items that match none of the items the resource's findings of that rule have.
+fn stale_applies_to(assembly: &Assembly, findings: &[Finding]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for stack in &assembly.stacks {
+        for (id, resource) in resources(stack) {
+            let Some(Node::List(entries)) = suppress_entries(resource) else {
+                continue;
+            };
+            let mut seen: Vec<&str> = Vec::new();
+            for e in entries {
+                let Some(rule) = e.get("id").and_then(as_str).map(normalize_id) else {
+                    continue;
+                };
+                if rule_info(rule).is_none() || is_suppression_rule(rule) || seen.contains(&rule) {
+                    continue;
+                }
+                seen.push(rule);
+                let items: Vec<&str> = findings
+                    .iter()
+                    .filter(|f| f.stack == stack.name && f.logical_id == id && f.rule == rule)
+                    .flat_map(|f| f.items.iter().map(String::as_str))
+                    .collect();
+                for (_, applies) in suppressions_of(resource, rule) {
+                    for (pattern, written) in applies.iter().flatten() {
+                        if !items.iter().any(|i| pattern.matches(i)) {
+                            out.push(finding(
+                                stack,
+                                id,
+                                rule_info(STALE_SUPPRESSION_RULE).unwrap(),
+                                format!(
+                                    "the suppression of {rule} applies to {written}, which the resource does not \
+                                     have."
+                                ),
+                                format!(
+                                    "remove {written} from the suppression's appliesTo (and the suppression when \
+                                     nothing is left), or fix the reason if the item was renamed."
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Malformed suppressions: each is an error of its own.
@@ -411,12 +661,13 @@ fn suppression_problems(assembly: &Assembly) -> Vec<Finding> {
                     );
                     continue;
                 };
-                if rule_info(normalize_id(rule)).is_none() || normalize_id(rule) == SUPPRESSION_RULE
+                if rule_info(normalize_id(rule)).is_none()
+                    || is_suppression_rule(normalize_id(rule))
                 {
                     let known: Vec<&str> = RULES
                         .iter()
                         .map(|r| r.id)
-                        .filter(|id| *id != SUPPRESSION_RULE)
+                        .filter(|id| !is_suppression_rule(id))
                         .collect();
                     problem(
                         format!(
@@ -424,6 +675,23 @@ fn suppression_problems(assembly: &Assembly) -> Vec<Finding> {
                         ),
                         &format!("use one of {}.", known.join(", ")),
                     );
+                }
+                match applies_to_of(e) {
+                    None => {}
+                    Some(Node::List(list)) => {
+                        for item in list {
+                            if let Err(message) = parse_pattern(item) {
+                                problem(
+                                    format!("the suppression of {rule}: {message} It suppresses nothing."),
+                                    "write each appliesTo entry as an item (`Resource::*`) or {regex: \"/^...$/\"}.",
+                                );
+                            }
+                        }
+                    }
+                    Some(_) => problem(
+                        format!("the appliesTo of the suppression of {rule} is not a list, so it suppresses nothing."),
+                        "make appliesTo a list of items (`Resource::*`) or {regex: \"/^...$/\"} entries.",
+                    ),
                 }
                 let reason = e
                     .get("reason")
@@ -523,6 +791,7 @@ fn finding(
         path: stack.paths.get(id).cloned(),
         message,
         fix,
+        items: Vec::new(),
         suppressed: None,
     }
 }
@@ -567,6 +836,22 @@ impl<'a> Ctx<'a> {
         let info = rule_info(rule).unwrap_or_else(|| panic!("rule {rule} is not in RULES"));
         self.findings
             .push(finding(res.stack, res.id, info, message.into(), fix.into()));
+    }
+
+    /// Records a finding of `rule` on `res` that lists what it found (see [`Finding::items`]): its message is
+    /// `<lead>: <items, comma-separated>.`
+    pub fn report_items(
+        &mut self,
+        rule: &str,
+        res: &Res<'_>,
+        lead: &str,
+        items: Vec<String>,
+        fix: impl Into<String>,
+    ) {
+        self.report(rule, res, format!("{lead}: {}.", items.join(", ")), fix);
+        if let Some(f) = self.findings.last_mut() {
+            f.items = items;
+        }
     }
 
     /// The resource a value refers to: `Ref X`, `Fn::GetAtt [X, Attr]`, or `Fn::ImportValue` of an export whose
