@@ -397,7 +397,7 @@ fn iam5_no_wildcards_in_actions_or_resources() {
     let messages: Vec<&str> = r.of_rule("IAM5").map(|f| f.message.as_str()).collect();
     assert!(messages[1].contains("Action::dynamodb:*"), "{messages:?}");
     assert!(
-        messages[2].contains("Resource::${Table.Arn}/index/*"),
+        messages[2].contains("Resource::<Table.Arn>/index/*"),
         "{messages:?}"
     );
 }
@@ -702,7 +702,7 @@ fn enforce_fails_on_errors_and_lets_warnings_through() {
     assert!(printed.starts_with("warning[DDB3]"), "{printed}");
 }
 
-/// A policy granting X-Ray's `Resource::*` and the indexes of a table (`Resource::${Table.Arn}/index/*`), plus
+/// A policy granting X-Ray's `Resource::*` and the indexes of a table (`Resource::<Table.Arn>/index/*`), plus
 /// `s3:*` when `with_s3`.
 fn wildcard_policy(s: &Stack, with_s3: bool) -> ResourceHandle {
     let table = s.add_raw(
@@ -749,7 +749,7 @@ fn iam5_findings_list_their_wildcards_as_items() {
         f.items,
         [
             "Resource::*",
-            "Resource::${Table.Arn}/index/*",
+            "Resource::<Table.Arn>/index/*",
             "Action::s3:*"
         ]
     );
@@ -764,7 +764,7 @@ fn applies_to_covering_every_item_suppresses_with_the_reasons_that_cover() {
     rules::suppress_only_matching(
         &p,
         "IAM5",
-        &[r"/^Resource::\$\{\w+\.Arn\}\/index\/\*$/"],
+        &[r"/^Resource::<\w+\.Arn>\/index\/\*$/"],
         "own indexes",
     );
     let r = report(&app);
@@ -785,7 +785,7 @@ fn applies_to_covering_some_items_leaves_an_error_naming_the_rest() {
     rules::suppress_only(
         &p,
         "IAM5",
-        &["Resource::*", "Resource::${Table.Arn}/index/*"],
+        &["Resource::*", "Resource::<Table.Arn>/index/*"],
         "X-Ray; own indexes",
     );
     let r = report(&app);
@@ -806,7 +806,7 @@ fn an_applies_to_item_the_resource_lacks_is_a_stale_warning() {
         "IAM5",
         &[
             "Resource::*",
-            "Resource::${Table.Arn}/index/*",
+            "Resource::<Table.Arn>/index/*",
             "Action::s3:*",
         ],
         "X-Ray, indexes and a bucket grant that was removed",

@@ -332,7 +332,12 @@ impl ApiGatewayAccount {
                 "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*",
             )],
         );
-        crate::rules::suppress(role.handle(), "IAM5", CLOUDWATCH_ROLE_IAM5);
+        crate::rules::suppress_only(
+            role.handle(),
+            "IAM5",
+            &["Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*"],
+            CLOUDWATCH_ROLE_IAM5,
+        );
         role.apply_removal_policy(RemovalPolicy::Retain);
         let handle: l1::AccountHandle = scope.add(
             "Resource",

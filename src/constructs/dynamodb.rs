@@ -178,6 +178,18 @@ pub struct Table {
     has_stream: bool,
 }
 
+/// The rule pack's name for the index ARN of [`Table::index_arns`] (an `Fn::Sub` template, shown as written).
+const INDEXES_ITEM: &str = "Resource::<Table>/index/*";
+
+/// Why table grants have `<table ARN>/index/*` (cdk-nag IAM5).
+const INDEXES_IAM5: &str =
+    "a table grant covers the table's indexes, <table ARN>/index/*: the indexes of \
+     that one table, which the grantee may already read or write through the table";
+
+/// Why stream readers have `dynamodb:ListStreams` on `*` (cdk-nag IAM5).
+const LIST_STREAMS_IAM5: &str =
+    "dynamodb:ListStreams has no resource-level permissions: IAM accepts only Resource `*` for it";
+
 impl Table {
     /// A table at `<scope>/<id>` (logical ID `<Id>`) whose items are identified by `partition_key` (and the
     /// sort key of the props).
@@ -450,16 +462,19 @@ impl Table {
         };
         let role = grantee.grant_role();
         role.grant(actions::DYNAMODB_LIST_STREAMS, ["*"]);
+        crate::rules::suppress_only(role.handle(), "IAM5", &["Resource::*"], LIST_STREAMS_IAM5);
         role.grant(actions::DYNAMODB_STREAM_READ, [stream]);
         if let Some(key) = &self.key {
             key.grant_decrypt(grantee);
         }
     }
-    /// Lets the grantee perform `actions` on the table and its indexes (no key permissions).
+    /// Lets the grantee perform `actions` on the table and its indexes (no key permissions). The grantee's role
+    /// gets an IAM5 suppression of exactly the indexes' `Resource::<Table>/index/*` with its reason (see
+    /// [`crate::rules`]): the wildcard is this grant's, so the grant says why.
     pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) {
-        grantee
-            .grant_role()
-            .grant(actions, [self.table_arn(), self.index_arns()]);
+        let role = grantee.grant_role();
+        role.grant(actions, [self.table_arn(), self.index_arns()]);
+        crate::rules::suppress_only(role.handle(), "IAM5", &[INDEXES_ITEM], INDEXES_IAM5);
     }
 
     /// The table ARN.

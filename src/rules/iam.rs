@@ -1,6 +1,6 @@
 //! IAM: IAM4 (no AWS managed policies), IAM5 (no wildcard actions or resources).
 
-use super::{as_str, items, statements, text, Ctx, Res};
+use super::{as_str, item_text, items, statements, Ctx, Res};
 use crate::synth::Node;
 
 /// Identities that can have managed policies attached.
@@ -16,7 +16,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                 .map(items)
                 .unwrap_or_default()
                 .into_iter()
-                .map(text)
+                .map(item_text)
                 .filter(|arn| arn.contains(":iam::aws:policy/"))
                 .map(|arn| format!("Policy::{arn}"))
                 .collect();
@@ -35,7 +35,13 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
             .flat_map(|d| statements(Some(d)))
             .filter(|s| s.get("Effect").and_then(as_str) == Some("Allow"))
             .flat_map(wildcards)
-            .collect();
+            .fold(Vec::new(), |mut seen, w| {
+                // X-Ray's and ListStreams' `Resource::*` are one item, as cdk-nag names them: listed once.
+                if !seen.contains(&w) {
+                    seen.push(w);
+                }
+                seen
+            });
         if !wildcards.is_empty() {
             found.push((
                 "IAM5",
@@ -71,12 +77,12 @@ fn documents<'a>(r: &Res<'a>) -> Vec<&'a Node> {
     }
 }
 
-/// `Action::s3:*`, `Resource::arn:aws:s3:::${Bucket}/*`: the wildcards of one statement, named as cdk-nag does.
+/// `Action::s3:*`, `Resource::<Bucket.Arn>/*`: the wildcards of one statement, named as cdk-nag does.
 fn wildcards(statement: &Node) -> Vec<String> {
     let mut out = Vec::new();
     for key in ["Action", "Resource"] {
         for item in statement.get(key).map(items).unwrap_or_default() {
-            let t = text(item);
+            let t = item_text(item);
             if t.contains('*') {
                 out.push(format!("{key}::{t}"));
             }

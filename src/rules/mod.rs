@@ -25,17 +25,20 @@
 //! # Suppressing some items of a finding (`appliesTo`)
 //!
 //! IAM4 and IAM5 findings list what they found, named as cdk-nag names them ([`Finding::items`]): IAM5's
-//! wildcards are `Action::s3:*`, `Resource::*`, `Resource::arn:${AWS::Partition}:s3:::${Bucket}/*` (references
-//! shown as `${Id}` / `${Id.Attr}`, `Fn::Sub` templates as written); IAM4's managed policies are
-//! `Policy::arn:${AWS::Partition}:iam::aws:policy/<name>` (cdk-nag writes `<AWS::Partition>`; we keep the one
-//! `${...}` notation IAM5 uses). A suppression may list the items it covers, as cdk-nag's `appliesTo` does:
+//! wildcards are `Action::s3:*`, `Resource::*`, `Resource::<Bucket.Arn>/uploads/*`; IAM4's managed policies are
+//! `Policy::arn:<AWS::Partition>:iam::aws:policy/<name>`. References, pseudo parameters and `Fn::Sub` variables
+//! are written `<Id>` / `<Id.Attr>` / `<AWS::Partition>` as cdk-nag writes them (a `${AWS::Region}` in metadata
+//! would also be flagged by cfn-lint, E1029). One item may come from several statements: X-Ray's and
+//! ListStreams' `Resource::*` are the same item, so a suppression of `Resource::*` covers every action granted
+//! on `*` (as in cdk-nag); check those actions elsewhere (the platform's tests do). A suppression may list the
+//! items it covers, as cdk-nag's `appliesTo` does:
 //!
 //! ```yaml
 //!       - id: IAM5
 //!         reason: X-Ray's PutTraceSegments and PutTelemetryRecords accept only Resource `*`
 //!         appliesTo:
 //!           - Resource::*
-//!           - regex: /^Resource::\$\{Table\.Arn\}\/index\/\*$/
+//!           - regex: /^Resource::<Table\.Arn>\/index\/\*$/
 //! ```
 //!
 //! Each entry is an exact item, or `{regex: "/pattern/flags"}` (cdk-nag's form: the pattern must match the whole
@@ -371,6 +374,8 @@ pub fn suppress_only_matching(handle: &ResourceHandle, rule: &str, regexes: &[&s
     add_scoped(handle, rule, items, reason);
 }
 
+/// Adds a scoped entry unless the same one is there: a construct's grant adds its suppression each time it is
+/// called, and granting two tables to one role must not list the same entry twice.
 fn add_scoped(
     handle: &ResourceHandle,
     rule: &str,
@@ -382,7 +387,16 @@ fn add_scoped(
         ("reason", Value::from(reason)),
         ("appliesTo", Value::list(applies_to)),
     ]);
-    append_to_metadata_list(handle, METADATA_KEY, SUPPRESS_KEY, entry);
+    let present = matches!(
+        handle.entry().metadata.get(METADATA_KEY).and_then(|m| match m {
+            Value::Map(m) => m.get(SUPPRESS_KEY),
+            _ => None,
+        }),
+        Some(Value::List(entries)) if entries.contains(&entry)
+    );
+    if !present {
+        append_to_metadata_list(handle, METADATA_KEY, SUPPRESS_KEY, entry);
+    }
 }
 
 /// Skips checkov's check `id` on a resource with a reason, in `Metadata.checkov.skip: [{id, comment}]`
@@ -453,6 +467,9 @@ impl Pattern {
     }
 }
 
+/// An `appliesTo` entry parsed, with the text it was written as (for messages).
+type WrittenPattern = (Pattern, String);
+
 /// Parses one `appliesTo` entry; the error says what is wrong with it.
 fn parse_pattern(n: &Node) -> Result<(Pattern, String), String> {
     if let Some(s) = as_str(n) {
@@ -496,7 +513,7 @@ fn parse_pattern(n: &Node) -> Result<(Pattern, String), String> {
 fn suppressions_of<'a>(
     resource: &'a Node,
     rule: &str,
-) -> Vec<(&'a str, Option<Vec<(Pattern, String)>>)> {
+) -> Vec<(&'a str, Option<Vec<WrittenPattern>>)> {
     let Some(Node::List(entries)) = suppress_entries(resource) else {
         return Vec::new();
     };
@@ -978,6 +995,29 @@ pub(crate) fn text(n: &Node) -> String {
         Node::Fn("Fn::ImportValue", arg) => format!("${{Import:{}}}", text(arg)),
         _ => "${?}".to_owned(),
     }
+}
+
+/// A value as an item of a finding ([`Finding::items`]), in cdk-nag's notation: [`text`] with every `${X}`
+/// (a reference, an `Fn::Sub` variable, a pseudo parameter) written `<X>`, so `<Table.Arn>/index/*`,
+/// `arn:<AWS::Partition>:iam::aws:policy/...`. Besides being what a cdk-nag user writes in `appliesTo`, it
+/// keeps suppressions lint-clean: cfn-lint flags a `${AWS::Region}` in a template's metadata (E1029, a
+/// variable outside `Fn::Sub`).
+pub(crate) fn item_text(n: &Node) -> String {
+    let t = text(n);
+    let mut out = String::with_capacity(t.len());
+    let mut rest = t.as_str();
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        out.push('<');
+        out.push_str(&rest[start + 2..start + len]);
+        out.push('>');
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The statements of a policy document.

@@ -65,17 +65,14 @@ pub const SYNC_INVOKED_REASON: &str = "the function is invoked synchronously (SQ
      and a Lambda dead-letter queue only receives failed asynchronous invocations; failed SQS messages move to \
      the source queue's dead-letter queue";
 
-/// Why the functions' roles have wildcards (cdk-nag IAM5), and the only ones they may have (the stacks' tests
-/// check that no other wildcard hides behind this suppression):
-/// - `Resource::*` for `xray:PutTraceSegments` and `xray:PutTelemetryRecords`, which have no resource-level
-///   permissions (tracing is on for every function);
-/// - `Resource::<table ARN>/index/*`, from the table grants: the indexes of the function's own table.
-///
-/// The grants on resources encrypted with the platform key name their KMS actions (`kms:Decrypt`,
-/// `kms:GenerateDataKey`...), so no KMS action has a wildcard.
-pub const ROLE_WILDCARDS_REASON: &str =
-    "X-Ray tracing accepts only Resource `*`; <table>/index/* names the \
-     indexes of the function's own table";
+/// Why every platform function's role has `Resource::*` (cdk-nag IAM5): `xray:PutTraceSegments` and
+/// `xray:PutTelemetryRecords` have no resource-level permissions, and tracing is on for every function.
+/// [`platform_function`] suppresses exactly that item (`appliesTo: [Resource::*]`); each other wildcard a role
+/// has is suppressed, with its own reason, where it is granted (a table grant's `index/*` by the table
+/// construct, an object prefix or an action that accepts only `*` in the stack that grants it). The grants on
+/// resources encrypted with the platform key name their KMS actions, so no KMS action has a wildcard.
+pub const XRAY_REASON: &str = "X-Ray tracing (on for every function): xray:PutTraceSegments and \
+     xray:PutTelemetryRecords have no resource-level permissions, IAM accepts only Resource `*` for them";
 
 /// A function running `handler`'s binary of the runtime crate, with the platform's defaults: the key of the
 /// platform for its environment and its logs, active tracing, one year of logs, [`FUNCTION_TIMEOUT`].
@@ -126,7 +123,6 @@ pub fn function(
             reserved_concurrency: RESERVED_CONCURRENCY,
             no_vpc_reason: NO_VPC_REASON,
             sync_invoked_reason: SYNC_INVOKED_REASON,
-            role_wildcards_reason: ROLE_WILDCARDS_REASON,
         },
         environment,
         dead_letter_queue,
@@ -135,7 +131,7 @@ pub fn function(
 
 /// What differs between the platform's groups of functions (seed 003 here, seeds 000-002 in `seeds`, seed 004's
 /// serverless stacks in `foundation::serverless`): the handler package, the key, the limits, and the reasons
-/// their checkov skips and IAM5 suppression carry.
+/// their checkov skips carry.
 pub struct FunctionDefaults<'a> {
     /// The cargo package whose binary the function runs.
     pub package: &'static str,
@@ -147,13 +143,12 @@ pub struct FunctionDefaults<'a> {
     pub no_vpc_reason: &'static str,
     /// Why a function without a dead-letter queue needs none (checkov CKV_AWS_116).
     pub sync_invoked_reason: &'static str,
-    /// Which wildcards its role has, and why (cdk-nag IAM5).
-    pub role_wildcards_reason: &'static str,
 }
 
 /// The binary `bin` of `defaults.package` with what every platform function has: [`ARCHITECTURE`],
 /// [`MEMORY_MB`], active tracing and a year of logs (the construct's defaults), environment and logs encrypted
-/// with `defaults.key`, and its checkov skips and IAM5 suppression with their reasons.
+/// with `defaults.key`, its checkov skips with their reasons, and the IAM5 suppression of X-Ray's `Resource::*`
+/// only ([`XRAY_REASON`]).
 #[allow(clippy::too_many_arguments)]
 pub fn platform_function(
     scope: &Scope,
@@ -192,12 +187,29 @@ pub fn platform_function(
             defaults.sync_invoked_reason,
         );
     }
-    cfnkit::rules::suppress(
+    cfnkit::rules::suppress_only(
         function.role().handle(),
         "IAM5",
-        defaults.role_wildcards_reason,
+        &["Resource::*"],
+        XRAY_REASON,
     );
     Ok(function)
+}
+
+/// Suppresses the one wildcard an object grant on a key prefix (`bucket.objects(prefix).grant_*(function)`)
+/// gives `function`'s role: exactly `Resource::<bucket_id.Arn>/<prefix>*` (cdk-nag IAM5), with why. Call it
+/// next to the grant. `bucket_id` is the bucket's logical ID, as the rule pack names the item: a wrong one leaves
+/// the grant's wildcard an error and this suppression a stale warning, so synth says so.
+pub fn suppress_object_prefix(function: &Function, bucket_id: &str, prefix: &str) {
+    cfnkit::rules::suppress_only(
+        function.role().handle(),
+        "IAM5",
+        &[&format!("Resource::<{bucket_id}.Arn>/{prefix}*")],
+        &format!(
+            "object ARNs name keys, so a grant on the key prefix {prefix} of the stack's own bucket {bucket_id} \
+             ends in `*`: the objects under that prefix only"
+        ),
+    );
 }
 
 /// Lets `function` consume `queue`: an SQS event source reporting batch item failures, at most

@@ -171,8 +171,8 @@ fn outbox_relay_reaches_every_channel_and_the_secret_rotates_and_is_read_by_its_
         .all(|a| a["Properties"]["AlarmActions"].is_array()));
 }
 
-/// The IAM5 suppression on the seed functions' roles names the only wildcards they may have
-/// (`seeds::ROLE_WILDCARDS_REASON`); any other `*` fails here.
+/// The seed functions' roles have only the wildcards their scoped IAM5 suppressions name; since `Resource::*` is
+/// one item however many actions are granted on `*`, any other action on `*` (or another `*`) fails here.
 #[test]
 fn seed_roles_have_no_wildcards_beyond_the_suppression_reason() {
     const STAR_RESOURCE_ACTIONS: &[&str] = &[

@@ -43,13 +43,30 @@ pub fn stack(app: &App, env: &Env, net: &Network, data: &Data) -> Result<Compute
     })
 }
 
-/// AWS managed policies EKS requires of its roles: there is no narrower equivalent, since the cluster and the
-/// nodes act on resources (ENIs, instances, load balancers) created at run time.
-const EKS_MANAGED_POLICY_REASON: &str = "EKS requires these AWS managed policies on its cluster and node roles: \
-     they cover ENIs, instances and volumes the cluster creates at run time, which no template can name";
+/// Why the EKS cluster role has its AWS managed policy (cdk-nag IAM4): there is no narrower equivalent, since the
+/// control plane acts on resources (ENIs, security groups) created at run time.
+const EKS_CLUSTER_POLICY_REASON: &str =
+    "EKS requires AmazonEKSClusterPolicy on the cluster role: it covers the \
+     ENIs and security groups the control plane creates at run time, which no template can name";
+
+/// Why the EKS node role has its AWS managed policies (cdk-nag IAM4): the nodes' kubelet, the VPC CNI plugin and
+/// image pulls act on instances, ENIs and repositories known only at run time.
+const EKS_NODE_POLICIES_REASON: &str = "EKS requires AmazonEKSWorkerNodePolicy, AmazonEKS_CNI_Policy and \
+     AmazonEC2ContainerRegistryReadOnly on the node role: they cover the instances, ENIs and image pulls the \
+     nodes make at run time, which no template can name";
 
 fn managed_policy(name: &str) -> Val<String> {
     fns::sub(format!("arn:${{AWS::Partition}}:iam::aws:policy/{name}"))
+}
+
+/// Suppresses IAM4 on `role` for exactly the AWS managed policies `names` (as [`managed_policy`] names them).
+fn suppress_managed(role: &Role, names: &[&str], reason: &str) {
+    let items: Vec<String> = names
+        .iter()
+        .map(|n| format!("Policy::arn:<AWS::Partition>:iam::aws:policy/{n}"))
+        .collect();
+    let items: Vec<&str> = items.iter().map(String::as_str).collect();
+    cfnkit::rules::suppress_only(role.handle(), "IAM4", &items, reason);
 }
 
 fn notification_service(
@@ -126,9 +143,10 @@ fn notification_service(
             .actions(["ecr:GetAuthorizationToken"])
             .resource("*"),
     );
-    cfnkit::rules::suppress(
+    cfnkit::rules::suppress_only(
         execution.handle(),
         "IAM5",
+        &["Resource::*"],
         "ecr:GetAuthorizationToken has no resource-level permissions: IAM accepts only `*` for it",
     );
     net.key.grant_decrypt(&execution);
@@ -306,7 +324,11 @@ fn eks_cluster(scope: &Scope, env: &Env, net: &Network) -> Result<Val<String>, C
             ..Default::default()
         },
     )?;
-    cfnkit::rules::suppress(cluster_role.handle(), "IAM4", EKS_MANAGED_POLICY_REASON);
+    suppress_managed(
+        &cluster_role,
+        &["AmazonEKSClusterPolicy"],
+        EKS_CLUSTER_POLICY_REASON,
+    );
     // Envelope encryption of Kubernetes secrets with the environment key.
     net.key.grant(
         &cluster_role,
@@ -396,7 +418,15 @@ fn eks_cluster(scope: &Scope, env: &Env, net: &Network) -> Result<Val<String>, C
             ..Default::default()
         },
     )?;
-    cfnkit::rules::suppress(node_role.handle(), "IAM4", EKS_MANAGED_POLICY_REASON);
+    suppress_managed(
+        &node_role,
+        &[
+            "AmazonEKSWorkerNodePolicy",
+            "AmazonEKS_CNI_Policy",
+            "AmazonEC2ContainerRegistryReadOnly",
+        ],
+        EKS_NODE_POLICIES_REASON,
+    );
     let (min, desired, max) = env.eks_nodes;
     scope.add(
         "EksNodegroup",

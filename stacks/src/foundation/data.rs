@@ -139,9 +139,10 @@ fn postgres(scope: &Scope, env: &Env, net: &Network) -> Result<Server, Construct
                 "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:RDSOSMetrics:log-stream:*",
             )),
     );
-    cfnkit::rules::suppress(
+    cfnkit::rules::suppress_only(
         monitoring.handle(),
         "IAM5",
+        &["Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:RDSOSMetrics:log-stream:*"],
         "RDS names its enhanced-monitoring log streams after the instance's resource id, which is known only \
          after the instance (which needs this role) exists; the streams are limited to the RDSOSMetrics group",
     );

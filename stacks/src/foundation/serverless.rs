@@ -33,10 +33,6 @@ pub const NO_VPC_REASON: &str = "the function only calls AWS APIs (DynamoDB, S3,
 pub const SYNC_INVOKED_REASON: &str = "the function is invoked by an event source mapping (SQS or Kinesis), never \
      asynchronously; failed records stay in the queue until its dead-letter queue, or go to the stream \
      mapping's on-failure queue";
-/// Why their roles have wildcards (cdk-nag IAM5). (The KMS grants name their actions, so none has a wildcard.)
-pub const ROLE_WILDCARDS_REASON: &str =
-    "X-Ray accepts only Resource `*`; object grants name one key prefix of \
-     the stack's own bucket";
 
 /// The stack's own customer-managed key (queues, topic, tables, logs, environment).
 pub fn key(scope: &Scope, what: &str) -> Result<Key, ConstructError> {
@@ -72,7 +68,6 @@ pub fn function(
             reserved_concurrency: RESERVED_CONCURRENCY,
             no_vpc_reason: NO_VPC_REASON,
             sync_invoked_reason: SYNC_INVOKED_REASON,
-            role_wildcards_reason: ROLE_WILDCARDS_REASON,
         },
         environment,
         None,

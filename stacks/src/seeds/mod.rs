@@ -57,14 +57,6 @@ pub const SYNC_INVOKED_REASON: &str = "the function is invoked synchronously (AP
      stream event source, or Secrets Manager rotation), and a Lambda dead-letter queue only receives failed \
      asynchronous invocations; failed records go to the event source's own failure destination";
 
-/// Why the functions' roles have wildcards (cdk-nag IAM5): actions AWS accepts only on `*` (X-Ray's trace
-/// writes, DynamoDB's ListStreams for a stream event source, Secrets Manager's GetRandomPassword for the rotation
-/// function); a table's `index/*` from table grants; object grants on one key prefix of one bucket. (The KMS
-/// grants name their actions, so none has a wildcard.)
-pub const ROLE_WILDCARDS_REASON: &str = "xray:PutTraceSegments/PutTelemetryRecords, dynamodb:ListStreams and \
-     secretsmanager:GetRandomPassword accept only Resource `*`; <table>/index/* names the indexes of the \
-     function's own table; <bucket ARN>/<prefix>* names one key prefix of the stack's own bucket";
-
 /// An HTTP API (API Gateway v2) at `<scope>/<id>` with one IAM-authorized route `route` (`"POST /orders"`) to
 /// `function`: payload format 2.0 (`ApiGatewayV2httpRequest`), access logs encrypted with the platform key,
 /// throttled.
@@ -126,7 +118,6 @@ pub fn function(
             reserved_concurrency: RESERVED_CONCURRENCY,
             no_vpc_reason: NO_VPC_REASON,
             sync_invoked_reason: SYNC_INVOKED_REASON,
-            role_wildcards_reason: ROLE_WILDCARDS_REASON,
         },
         environment,
         dead_letter_queue,
