@@ -335,6 +335,11 @@ fn iam4_no_aws_managed_policies() {
         ),
     );
     assert_eq!(fired(&app, "IAM4"), ["Iam/Managed"]);
+    // Items in cdk-nag's notation: `${AWS::Partition}` of the `Fn::Sub` is written `<AWS::Partition>`.
+    assert_eq!(
+        report(&app).of_rule("IAM4").next().unwrap().items,
+        ["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
+    );
 }
 
 #[test]

@@ -35,14 +35,14 @@
 //!
 //! ```yaml
 //!       - id: IAM5
-//!         reason: X-Ray's PutTraceSegments and PutTelemetryRecords accept only Resource `*`
+//!         reason: X-Ray accepts only Resource `*`; <table>/index/* are the indexes of the table it reads
 //!         appliesTo:
 //!           - Resource::*
 //!           - regex: /^Resource::<Table\.Arn>\/index\/\*$/
 //! ```
 //!
-//! Each entry is an exact item, or `{regex: "/pattern/flags"}` (cdk-nag's form: the pattern must match the whole
-//! item or part of it, as JavaScript's `test` does; anchor it with `^...$`; flags `g` and `u` are accepted and
+//! Each entry is an exact item, or `{regex: "/pattern/flags"}` (cdk-nag's form: it covers an item it matches
+//! anywhere in, as JavaScript's `test` does, so anchor it with `^...$`; flags `g` and `u` are accepted and
 //! change nothing, `i` ignores case, `m` and `s` are the usual ones). cdk-nag's CloudFormation form
 //! `applies_to` is read too. A finding whose items are all covered by the resource's suppressions of its rule
 //! is suppressed, with the reasons of the entries that covered it; otherwise it stays, naming only the items no
