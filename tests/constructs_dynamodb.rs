@@ -10,7 +10,7 @@ use cfnkit::constructs::kms::{Key, KeyProps};
 use cfnkit::constructs::{Principal, Role, RoleProps};
 use cfnkit::App;
 use constructs_support::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn example(app: &App) -> (Table, Table, Role) {
     let s = app.stack("Ddb");
@@ -154,6 +154,40 @@ fn grants_on_a_cmk_encrypted_table_also_grant_the_key() {
         key_stmt["Action"],
         json!(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"])
     );
+}
+
+/// The wildcards the grants write (`<table>/index/*`, ListStreams' `*`) come with a scoped IAM5 suppression of
+/// exactly those items, once per role however many tables are granted, and nothing else is suppressed.
+#[test]
+fn grants_suppress_exactly_their_own_wildcards_once() {
+    let app = App::new();
+    let (plain, orders, role) = example(&app);
+    plain.grant_read_data(&role);
+    orders.grant_read_write_data(&role);
+    orders.grant_stream_read(&role);
+    let t = template(&app, "Ddb");
+    let entries = resource(&t, "Reader")["Metadata"]["cfnkit"]["suppress"].clone();
+    let applies: Vec<&Value> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["appliesTo"])
+        .collect();
+    assert_eq!(
+        applies,
+        [
+            &json!(["Resource::<Table>/index/*"]),
+            &json!(["Resource::*"])
+        ],
+        "{entries}"
+    );
+    assert_rules_clean(&app);
+    // A wildcard the grants did not write is not covered.
+    role.grant(&["dynamodb:*"], [orders.table_arn()]);
+    let report = cfnkit::rules::check(&cfnkit::synth::synth(&app).unwrap());
+    let errors: Vec<_> = report.errors().collect();
+    assert_eq!(errors.len(), 1, "{report}");
+    assert_eq!(errors[0].items, ["Action::dynamodb:*"]);
 }
 
 #[test]

@@ -867,6 +867,7 @@ fn malformed_applies_to_is_an_error_and_suppresses_nothing() {
             {"id": "IAM5", "reason": "bad regex", "appliesTo": [{"regex": "/(unclosed/"}]},
             {"id": "IAM5", "reason": "no slashes", "appliesTo": [{"regex": "Resource::*"}]},
             {"id": "IAM5", "reason": "not a list", "appliesTo": "Resource::*"},
+            {"id": "IAM5", "reason": "empty", "appliesTo": []},
         ]})),
     );
     let r = report(&app);
@@ -874,7 +875,7 @@ fn malformed_applies_to_is_an_error_and_suppresses_nothing() {
         .of_rule(rules::SUPPRESSION_RULE)
         .map(|f| f.message.as_str())
         .collect();
-    assert_eq!(problems.len(), 3, "{r}");
+    assert_eq!(problems.len(), 4, "{r}");
     assert!(r.of_rule("IAM5").next().unwrap().is_error(), "{r}");
 }
 

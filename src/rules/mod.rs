@@ -695,6 +695,10 @@ fn suppression_problems(assembly: &Assembly) -> Vec<Finding> {
                 }
                 match applies_to_of(e) {
                     None => {}
+                    Some(Node::List(list)) if list.is_empty() => problem(
+                        format!("the appliesTo of the suppression of {rule} is empty, so it suppresses nothing."),
+                        "list the items it covers, or remove appliesTo to suppress the whole rule.",
+                    ),
                     Some(Node::List(list)) => {
                         for item in list {
                             if let Err(message) = parse_pattern(item) {
