@@ -59,6 +59,14 @@ fn example(app: &App) -> (Table, Table, Role) {
     (plain, orders, role)
 }
 
+/// [`example`] with the role granted reads of `Sessions` and reads and writes of `Orders`.
+fn granted_example(app: &App) -> (Table, Table, Role) {
+    let (plain, orders, role) = example(app);
+    plain.grant_read_data(&role);
+    orders.grant_read_write_data(&role);
+    (plain, orders, role)
+}
+
 #[test]
 fn defaults_are_on_demand_pitr_deletion_protection_and_retain() {
     let app = App::new();
@@ -161,9 +169,7 @@ fn grants_on_a_cmk_encrypted_table_also_grant_the_key() {
 #[test]
 fn grants_suppress_exactly_their_own_wildcards_once() {
     let app = App::new();
-    let (plain, orders, role) = example(&app);
-    plain.grant_read_data(&role);
-    orders.grant_read_write_data(&role);
+    let (_, orders, role) = granted_example(&app);
     orders.grant_stream_read(&role);
     let t = template(&app, "Ddb");
     let entries = resource(&t, "Reader")["Metadata"]["cfnkit"]["suppress"].clone();
@@ -248,9 +254,7 @@ fn local_indexes_need_a_sort_key_and_attribute_types_must_agree() {
 #[test]
 fn example_stack_snapshot() {
     let app = App::new();
-    let (plain, orders, role) = example(&app);
-    plain.grant_read_data(&role);
-    orders.grant_read_write_data(&role);
+    granted_example(&app);
     let t = template(&app, "Ddb");
     insta::assert_snapshot!(
         "dynamodb_example",
@@ -261,8 +265,6 @@ fn example_stack_snapshot() {
 #[test]
 fn example_stack_passes_cfn_lint() {
     let app = App::new();
-    let (plain, orders, role) = example(&app);
-    plain.grant_read_data(&role);
-    orders.grant_read_write_data(&role);
+    granted_example(&app);
     lint_or_skip(&app);
 }
