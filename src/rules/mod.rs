@@ -293,8 +293,17 @@ pub fn check(assembly: &Assembly) -> Report {
     cloudwatch::check(&mut ctx);
     let mut findings = ctx.findings;
     let stale = stale_applies_to(assembly, &findings);
+    // Looked up once per finding: a linear search of each stack's resources made this quadratic.
+    let nodes: HashMap<(&str, &str), &Node> = assembly
+        .stacks
+        .iter()
+        .flat_map(|stack| resources(stack).map(move |(id, node)| ((stack.name.as_str(), id), node)))
+        .collect();
     for f in &mut findings {
-        apply_suppressions(assembly, f);
+        let resource = nodes
+            .get(&(f.stack.as_str(), f.logical_id.as_str()))
+            .copied();
+        apply_suppressions(resource, f);
     }
     findings.extend(suppression_problems(assembly));
     findings.extend(stale);
@@ -542,17 +551,13 @@ fn applies_to_of(entry: &Node) -> Option<&Node> {
     entry.get("appliesTo").or_else(|| entry.get("applies_to"))
 }
 
-fn resource_node<'a>(assembly: &'a Assembly, stack: &str, id: &str) -> Option<&'a Node> {
-    assembly.stack(stack)?.template.get("Resources")?.get(id)
-}
-
 /// Marks `f` suppressed when a whole-rule suppression or the `appliesTo` of its rule's suppressions cover it;
 /// when they cover some of its items only, leaves it an error naming the rest.
-fn apply_suppressions(assembly: &Assembly, f: &mut Finding) {
+fn apply_suppressions(resource: Option<&Node>, f: &mut Finding) {
     if is_suppression_rule(f.rule) {
         return;
     }
-    let Some(resource) = resource_node(assembly, &f.stack, &f.logical_id) else {
+    let Some(resource) = resource else {
         return;
     };
     let entries = suppressions_of(resource, f.rule);
@@ -602,6 +607,14 @@ fn apply_suppressions(assembly: &Assembly, f: &mut Finding) {
 /// `appliesTo` items that match none of the items the resource's findings of that rule have.
 fn stale_applies_to(assembly: &Assembly, findings: &[Finding]) -> Vec<Finding> {
     let mut out = Vec::new();
+    // The items of each (stack, resource, rule), gathered once rather than by scanning every finding per resource.
+    let mut items_of: HashMap<(&str, &str, &str), Vec<&str>> = HashMap::new();
+    for f in findings {
+        items_of
+            .entry((f.stack.as_str(), f.logical_id.as_str(), f.rule))
+            .or_default()
+            .extend(f.items.iter().map(String::as_str));
+    }
     for stack in &assembly.stacks {
         for (id, resource) in resources(stack) {
             let Some(Node::List(entries)) = suppress_entries(resource) else {
@@ -616,11 +629,10 @@ fn stale_applies_to(assembly: &Assembly, findings: &[Finding]) -> Vec<Finding> {
                     continue;
                 }
                 seen.push(rule);
-                let items: Vec<&str> = findings
-                    .iter()
-                    .filter(|f| f.stack == stack.name && f.logical_id == id && f.rule == rule)
-                    .flat_map(|f| f.items.iter().map(String::as_str))
-                    .collect();
+                let items: &[&str] = items_of
+                    .get(&(stack.name.as_str(), id, rule))
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
                 for (_, applies) in suppressions_of(resource, rule) {
                     for (pattern, written) in applies.iter().flatten() {
                         if !items.iter().any(|i| pattern.matches(i)) {
