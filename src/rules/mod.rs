@@ -383,8 +383,6 @@ pub fn suppress_only_matching(handle: &ResourceHandle, rule: &str, regexes: &[&s
     add_scoped(handle, rule, items, reason);
 }
 
-/// Adds a scoped entry unless the same one is there: a construct's grant adds its suppression each time it is
-/// called, and granting two tables to one role must not list the same entry twice.
 fn add_scoped(
     handle: &ResourceHandle,
     rule: &str,
@@ -396,16 +394,7 @@ fn add_scoped(
         ("reason", Value::from(reason)),
         ("appliesTo", Value::list(applies_to)),
     ]);
-    let present = matches!(
-        handle.entry().metadata.get(METADATA_KEY).and_then(|m| match m {
-            Value::Map(m) => m.get(SUPPRESS_KEY),
-            _ => None,
-        }),
-        Some(Value::List(entries)) if entries.contains(&entry)
-    );
-    if !present {
-        append_to_metadata_list(handle, METADATA_KEY, SUPPRESS_KEY, entry);
-    }
+    append_to_metadata_list(handle, METADATA_KEY, SUPPRESS_KEY, entry);
 }
 
 /// Skips checkov's check `id` on a resource with a reason, in `Metadata.checkov.skip: [{id, comment}]`
@@ -417,7 +406,9 @@ pub fn skip_checkov(handle: &ResourceHandle, id: &str, reason: &str) {
     append_to_metadata_list(handle, "checkov", "skip", entry);
 }
 
-/// Appends `entry` to the list `Metadata.<key>.<list>` of a resource, keeping what is there.
+/// Appends `entry` to the list `Metadata.<key>.<list>` of a resource, keeping what is there. An entry already in
+/// the list is not added again: a construct's grant adds its suppression each time it is called, and granting two
+/// tables to one role must not list the same entry twice.
 fn append_to_metadata_list(handle: &ResourceHandle, key: &str, list: &str, entry: Value) {
     let mut section = handle
         .entry()
@@ -427,6 +418,7 @@ fn append_to_metadata_list(handle: &ResourceHandle, key: &str, list: &str, entry
         .unwrap_or_else(|| Value::map::<String, Value>([]));
     if let Value::Map(m) = &mut section {
         match m.get_mut(list) {
+            Some(Value::List(items)) if items.contains(&entry) => return,
             Some(Value::List(items)) => items.push(entry),
             _ => {
                 m.insert(list.to_owned(), Value::list([entry]));
