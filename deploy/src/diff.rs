@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use crate::template::is_intrinsic;
 use console::style;
 use serde_json::{Map, Value};
 
@@ -170,12 +171,6 @@ pub fn changes_between(old: Option<&Value>, new: Option<&Value>) -> Vec<PathChan
     let mut out = Vec::new();
     walk("", old, new, &mut out);
     out
-}
-
-fn is_intrinsic(m: &Map<String, Value>) -> bool {
-    m.len() == 1
-        && m.keys()
-            .all(|k| k == "Ref" || k == "Condition" || k.starts_with("Fn::"))
 }
 
 fn walk(path: &str, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<PathChange>) {

@@ -17,6 +17,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
+use crate::template::is_intrinsic;
 use console::{measure_text_width, style};
 use serde_json::{json, Map, Value};
 
@@ -678,12 +679,6 @@ fn sorted_list(v: &Value) -> String {
     let mut items: Vec<String> = list(v).into_iter().map(render).collect();
     items.sort();
     join(items)
-}
-
-fn is_intrinsic(m: &Map<String, Value>) -> bool {
-    m.len() == 1
-        && m.keys()
-            .all(|k| k == "Ref" || k == "Condition" || k.starts_with("Fn::"))
 }
 
 fn reference(id: &str) -> String {

@@ -64,6 +64,13 @@ fn yaml_to_json(v: serde_yaml::Value) -> Result<Value, String> {
     })
 }
 
+/// An intrinsic function or a condition reference: an object with one key, `Ref`, `Condition` or `Fn::*`.
+pub fn is_intrinsic(m: &Map<String, Value>) -> bool {
+    m.len() == 1
+        && m.keys()
+            .all(|k| k == "Ref" || k == "Condition" || k.starts_with("Fn::"))
+}
+
 /// The number of resources, for the progress bar of a stack being created.
 pub fn resource_count(template: &Value) -> usize {
     template
