@@ -29,9 +29,9 @@ measure() {
     'BEGIN { printf "%-50s best %7.1f ms  median %7.1f ms  peak RSS %6.1f MB  (%d runs)\n", l, b / 1000, m / 1000, r / 1024, n }'
 }
 
-cargo build --release --quiet -p order-platform
+cargo build --release --quiet -p stacks
 cargo build --release --quiet -p cfnkit --example synthetic
-measure "platform synth (release, whole process)" target/release/order-platform synth --out "$out/platform"
+measure "platform synth (release, whole process)" target/release/stacks synth --out "$out/platform"
 resources=$(grep -c '"Type"' "$out"/platform/*.template.json | awk -F: '{s+=$2} END {print s}')
 echo "  platform: $(ls "$out"/platform/*.template.json | wc -l) stacks, $resources resources"
 measure "synthetic 10 x 500 synth (release, whole process)" target/release/examples/synthetic synth --out "$out/synthetic"
@@ -50,7 +50,7 @@ done
 
 if [ "${1:-}" = "--cold" ]; then
   start=$(date +%s%N)
-  CARGO_TARGET_DIR="$out/cold-target" cargo build --quiet -p order-platform
+  CARGO_TARGET_DIR="$out/cold-target" cargo build --quiet -p stacks
   end=$(date +%s%N)
   echo "cold debug build of the platform (fresh target dir, crates already downloaded): $(( (end - start) / 1000000 )) ms"
 fi

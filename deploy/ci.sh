@@ -23,7 +23,7 @@ cfn-lint -- "$tmp/CfnkitBootstrap.template.json"
 grep -qE 'Passed checks: [1-9][0-9]*, Failed checks: 0' "$tmp/checkov.txt"
 
 echo "deploy: no AWS SDK crate in the stacks' build"
-if cargo tree --locked -p order-platform -e normal,build | grep -E 'aws-(sdk|config|smithy)'; then
+if cargo tree --locked -p stacks -e normal,build | grep -E 'aws-(sdk|config|smithy)'; then
   echo "the stacks' build depends on the AWS SDK (above); keep it in deploy/ and runtime/" >&2
   exit 1
 fi

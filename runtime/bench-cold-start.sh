@@ -83,7 +83,7 @@ env = {
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/bench",
     "AWS_LAMBDA_LOG_STREAM_NAME": "bench", "AWS_REGION": "us-east-1",
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-    # Everything any handler requires (names from order-contracts' env module).
+    # Everything any handler requires (names from contracts' env module).
     "ORDERS_TABLE": "t", "INVENTORY_TABLE": "t", "PAYMENTS_TABLE": "t", "SHIPMENTS_TABLE": "t",
     "EVENT_BUS_NAME": "bus", "CUSTOMER_NOTIFICATION_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:c",
     "OPS_ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:o",

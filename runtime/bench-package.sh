@@ -15,8 +15,8 @@ cold=1
 if [ "${1:-}" = --no-cold ]; then cold=0; shift; fi
 echo "cargo-zigbuild: $(cargo-zigbuild --version)  zig: $(python-zig version 2>/dev/null || zig version)  $(rustc --version)"
 echo "cores: $(nproc)"
-cargo build --locked --quiet -p order-platform
-app=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/order-platform
+cargo build --locked --quiet -p stacks
+app=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/stacks
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export CARGO_TARGET_DIR="${BENCH_TARGET_DIR:-$work/target}"
@@ -34,7 +34,7 @@ if [ "$cold" = 1 ]; then
   timed "package, cold target dir" "$app" package --out "$work/out" "$@"
 fi
 timed "package, warm, nothing changed" "$app" package --out "$work/out" "$@"
-touch runtime/handlers/src/lib.rs
+touch runtime/order-handlers/src/lib.rs
 timed "package, warm, handler touched" "$app" package --out "$work/out" "$@"
 
 python3 - "$work/out/manifest.json" <<'PY'

@@ -113,7 +113,7 @@ if [ "${FULL_REPRO:-}" = 1 ]; then
   mkdir -p "$copy"
   git ls-files -z | xargs -0 cp --parents -t "$copy"
   # The app binary cargo built above packages the copy: only the handlers are built again there.
-  app=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/order-platform
+  app=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/stacks
   # Only the Order stack's assets (two binaries): the dependencies are built again in full, which is the point,
   # and the other binaries would only add link time.
   CARGO_TARGET_DIR="$work/elsewhere/target" "$app" package --workspace "$copy" --out "$work/out2" Order >/dev/null

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::assets;
 use crate::rules;
@@ -21,9 +21,10 @@ use crate::synth::manifest::removed_exports;
 use crate::synth::output::{self, Format};
 use crate::synth::{self, SynthError};
 
+// Named after the app's binary at run time (`app_command`), never `cfnkit`: the app is the user's program.
 /// Synthesize and inspect the CloudFormation templates of this app.
 #[derive(Debug, Parser)]
-#[command(name = "cfnkit", version)]
+#[command(version)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -85,7 +86,10 @@ pub enum Command {
 
 /// Parses the arguments, builds the app and runs the command. Errors go to stderr with exit code 1.
 pub fn main<E: Display>(build: impl FnOnce() -> Result<App, E>) -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = app_command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => match deploy_tool_hint(std::env::args().nth(1).as_deref()) {
             Some(hint) => {
@@ -107,13 +111,27 @@ pub fn main<E: Display>(build: impl FnOnce() -> Result<App, E>) -> ExitCode {
     }
 }
 
+/// The clap command, named after the running binary (`stacks`, `my-app`) rather than the library.
+fn app_command() -> clap::Command {
+    let name = std::env::args_os()
+        .next()
+        .and_then(|p| {
+            Path::new(&p)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "app".to_owned());
+    // Once per process: clap keeps command names as `&'static str`.
+    Cli::command().name(&*name.leak())
+}
+
 /// The deploy tool's commands live in their own crate (`deploy/`, so the AWS SDK stays out of the app's
 /// build); asking the app for one gets pointed there rather than at clap's generic "unrecognized subcommand".
 pub fn deploy_tool_hint(command: Option<&str>) -> Option<String> {
     let command = command.filter(|c| ["deploy", "diff", "destroy", "bootstrap"].contains(c))?;
     Some(format!(
-        "`{command}` is a command of the deploy tool, not of the app: run `cargo cfn {command}` (the alias in \
-         .cargo/config.toml for `cargo run -p cfnkit-deploy --`), which synthesizes the app first"
+        "`{command}` is a command of the deploy tool, not of the app: run `cargo cfn {command}` (the deploy tool, \
+         `cargo install --locked --path <cfnkit>/deploy`), which synthesizes the app first"
     ))
 }
 

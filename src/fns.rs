@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use cfnkit_core::{ConditionHandle, Intrinsic, Json, Pseudo, Target, Val, Value};
+use cfnkit_core::{ConditionHandle, Intrinsic, Json, Pseudo, RefTarget, Val, Value};
 
 /// A condition expression: `Fn::Equals`, `Fn::And`, `Fn::Or`, `Fn::Not` or a named condition.
 #[derive(Clone, Debug, PartialEq)]
@@ -179,19 +179,19 @@ pub fn to_json_string(v: impl Into<Val<Json>>) -> Val<String> {
 
 /// `Ref` to a logical ID written by hand: the untyped escape hatch. Synth checks that the ID exists.
 pub fn ref_logical(logical_id: impl Into<String>) -> Val<String> {
-    func(Intrinsic::Ref(Target::Logical(logical_id.into())))
+    func(Intrinsic::Ref(RefTarget::Logical(logical_id.into())))
 }
 
 /// `Fn::GetAtt` on a logical ID written by hand: the untyped escape hatch.
 pub fn get_att_logical<T>(logical_id: impl Into<String>, attribute: impl Into<String>) -> Val<T> {
     func(Intrinsic::GetAtt(
-        Target::Logical(logical_id.into()),
+        RefTarget::Logical(logical_id.into()),
         attribute.into(),
     ))
 }
 
 fn pseudo<T>(p: Pseudo) -> Val<T> {
-    func(Intrinsic::Ref(Target::Pseudo(p)))
+    func(Intrinsic::Ref(RefTarget::Pseudo(p)))
 }
 
 /// `AWS::AccountId`.

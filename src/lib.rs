@@ -26,7 +26,7 @@ pub use cfnkit_core::{
 };
 pub use cfnkit_l1 as l1;
 pub use stack::{
-    App, Environment, MappingHandle, Output, ParamHandle, Parameter, Rule, Scope, Stack,
+    App, Environment, MappingHandle, Output, ParamHandle, Parameter, Scope, Stack, TemplateRule,
 };
 
 /// The README's examples compile and run as doc tests, so the README cannot drift from the API.

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use crate::fns::Cond;
 use cfnkit_core::{
-    AnyResource, ConditionHandle, ElementId, Intrinsic, RawResource, Resource, ResourceEntry,
-    ResourceHandle, Target, Val, Value,
+    AnyResource, ConditionHandle, ElementId, Intrinsic, RawResource, RefTarget, Resource,
+    ResourceEntry, ResourceHandle, Val, Value,
 };
 
 /// The account and region a stack is meant for. Both optional: an environment-agnostic stack deploys anywhere.
@@ -109,7 +109,7 @@ pub struct ParamHandle<T> {
 impl<T> ParamHandle<T> {
     /// `Ref` to the parameter.
     pub fn ref_(&self) -> Val<T> {
-        Val::from_raw(Value::func(Intrinsic::Ref(Target::Element(
+        Val::from_raw(Value::func(Intrinsic::Ref(RefTarget::Element(
             self.id.clone(),
         ))))
     }
@@ -168,14 +168,14 @@ impl Output {
 
 /// A template rule: assertions on parameter values, checked by CloudFormation before it creates anything.
 #[derive(Clone, Debug, Default)]
-pub struct Rule {
+pub struct TemplateRule {
     pub(crate) condition: Option<Value>,
     pub(crate) assertions: Vec<(Value, Option<String>)>,
 }
 
-impl Rule {
+impl TemplateRule {
     pub fn new() -> Self {
-        Rule::default()
+        TemplateRule::default()
     }
     /// The rule applies only when this holds (`RuleCondition`).
     pub fn when(mut self, c: Cond) -> Self {
@@ -356,7 +356,7 @@ impl Stack {
         ConditionHandle::new(name)
     }
     /// Declares a rule.
-    pub fn add_rule(&self, name: &str, rule: Rule) {
+    pub fn add_template_rule(&self, name: &str, rule: TemplateRule) {
         let mut body = BTreeMap::new();
         if let Some(c) = rule.condition {
             body.insert("RuleCondition".to_owned(), c);

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use cfnkit::fns::{self, Cond};
 use cfnkit::synth::{synth, Node, SynthError};
-use cfnkit::{App, Output, Parameter, RawResource, RemovalPolicy, Rule, TagFormat, Value};
+use cfnkit::{App, Output, Parameter, RawResource, RemovalPolicy, TagFormat, TemplateRule, Value};
 
 fn queue() -> RawResource {
     RawResource::new("AWS::SQS::Queue").taggable(TagFormat::LIST)
@@ -47,12 +47,14 @@ fn every_section_and_resource_attribute_renders_in_a_fixed_order() {
     );
     let is_prod = s.add_condition("IsProd", fns::equals(env.ref_(), "prod"));
     s.add_condition("IsNotProd", fns::not(fns::condition(&is_prod)));
-    s.add_rule(
+    s.add_template_rule(
         "ProdOnlyInUsEast1",
-        Rule::new().when(fns::equals(env.ref_(), "prod")).assert(
-            fns::equals(fns::region(), "us-east-1"),
-            "prod deploys to us-east-1",
-        ),
+        TemplateRule::new()
+            .when(fns::equals(env.ref_(), "prod"))
+            .assert(
+                fns::equals(fns::region(), "us-east-1"),
+                "prod deploys to us-east-1",
+            ),
     );
     let dlq = s.add_raw("Dlq", queue());
     let q = s.add_raw(

@@ -12,5 +12,5 @@ pub use resource::{
     ResourceHandle, TagFormat, TagStyle,
 };
 pub use value::{
-    ElementId, Intrinsic, Json, Literal, Pseudo, StringEnum, Target, ToValue, Val, Value,
+    ElementId, Intrinsic, Json, Literal, Pseudo, RefTarget, StringEnum, ToValue, Val, Value,
 };

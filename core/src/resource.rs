@@ -6,7 +6,7 @@ use std::cell::{Ref, RefCell, RefMut};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use crate::value::{ElementId, Intrinsic, Json, Target, Val, Value};
+use crate::value::{ElementId, Intrinsic, Json, RefTarget, Val, Value};
 
 /// How a resource type carries tags, from the registry schema's `tagging` section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -227,14 +227,14 @@ impl ResourceHandle {
     }
     /// `Ref` to this resource. What it returns depends on the type (documented on each typed handle).
     pub fn ref_(&self) -> Val<String> {
-        Val::from_raw(Value::func(Intrinsic::Ref(Target::Element(
+        Val::from_raw(Value::func(Intrinsic::Ref(RefTarget::Element(
             self.id.clone(),
         ))))
     }
     /// `Fn::GetAtt` by attribute name: the untyped escape hatch. Typed handles offer `attr_*` methods instead.
     pub fn get_att<T>(&self, attribute: &str) -> Val<T> {
         Val::from_raw(Value::func(Intrinsic::GetAtt(
-            Target::Element(self.id.clone()),
+            RefTarget::Element(self.id.clone()),
             attribute.to_owned(),
         )))
     }

@@ -70,7 +70,7 @@ impl Pseudo {
 
 /// What a `Ref` or `Fn::GetAtt` points at.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Target {
+pub enum RefTarget {
     /// A resource or parameter created through cfnkit; resolved to its logical ID at synth, or to an
     /// `Fn::ImportValue` when it lives in another stack.
     Element(ElementId),
@@ -83,8 +83,8 @@ pub enum Target {
 /// An intrinsic function, with untyped arguments.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Intrinsic {
-    Ref(Target),
-    GetAtt(Target, String),
+    Ref(RefTarget),
+    GetAtt(RefTarget, String),
     /// `Fn::Sub`; the variable-map form is used when `vars` is not empty.
     Sub {
         template: String,
@@ -163,7 +163,7 @@ impl Value {
     }
 
     /// The element this value is a plain `Ref`/`Fn::GetAtt` of, if it is one.
-    pub fn as_reference(&self) -> Option<(&Target, Option<&str>)> {
+    pub fn as_reference(&self) -> Option<(&RefTarget, Option<&str>)> {
         match self {
             Value::Fn(i) => match &**i {
                 Intrinsic::Ref(t) => Some((t, None)),
@@ -511,7 +511,7 @@ mod tests {
 
     #[test]
     fn a_string_intrinsic_converts_into_any_string_enum() {
-        let param = Val::<String>::from_raw(Value::func(Intrinsic::Ref(Target::Logical(
+        let param = Val::<String>::from_raw(Value::func(Intrinsic::Ref(RefTarget::Logical(
             "ModeParam".into(),
         ))));
         let mode: Val<Mode> = param.clone().into();

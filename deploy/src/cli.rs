@@ -18,7 +18,7 @@ use crate::synth;
 /// --assembly). AWS access comes from the standard configuration: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL,
 /// credentials files, SSO.
 #[derive(Debug, Parser)]
-#[command(name = "cfnkit", version)]
+#[command(name = "cargo-cfn", bin_name = "cargo cfn", version)]
 pub struct Cli {
     /// The command that runs the app; ` synth --out <OUT>` is appended (` package --out <OUT>` with --package).
     #[arg(long, global = true, default_value = synth::DEFAULT_APP)]
@@ -121,7 +121,7 @@ fn configure_colours() {
 
 /// Parses the arguments, runs the command, and maps the outcome to the documented exit codes.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(subcommand_args(std::env::args_os()));
     if let Some(flags) = bootstrap_app_flags(&cli) {
         Cli::command()
             .error(
@@ -153,6 +153,18 @@ pub fn main() -> ExitCode {
             ExitCode::from(if is_diff { 2 } else { 1 })
         }
     }
+}
+
+/// The arguments without the `cfn` that cargo inserts when it runs `cargo-cfn` as `cargo cfn ...`, so the
+/// binary answers the same whether cargo or a person starts it.
+pub fn subcommand_args(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<_> = args.into_iter().collect();
+    if args.get(1).is_some_and(|a| a == "cfn") {
+        args.remove(1);
+    }
+    args
 }
 
 /// The app options (global, so clap shows them under bootstrap too) that a bootstrap was given: silently ignoring

@@ -125,10 +125,13 @@ fn start_moto() -> Option<Moto> {
 
 /// Runs the deploy tool against moto, with nothing read from this machine's AWS configuration.
 fn cfnkit(moto: &Moto, args: &[&str]) -> Output {
-    with_moto_env(Command::new(env!("CARGO_BIN_EXE_cfnkit")).args(args), moto)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    with_moto_env(
+        Command::new(env!("CARGO_BIN_EXE_cargo-cfn")).args(args),
+        moto,
+    )
+    .stdin(Stdio::null())
+    .output()
+    .unwrap()
 }
 
 fn with_moto_env<'c>(command: &'c mut Command, moto: &Moto) -> &'c mut Command {
@@ -152,7 +155,7 @@ fn run_on_terminal(moto: &Moto, args: &[&str], input: &str) -> Run {
         "import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))";
     let mut child = with_moto_env(
         Command::new("python3")
-            .args(["-c", SPAWN, env!("CARGO_BIN_EXE_cfnkit")])
+            .args(["-c", SPAWN, env!("CARGO_BIN_EXE_cargo-cfn")])
             .args(args),
         moto,
     )

@@ -111,7 +111,7 @@ fn validated(ctx: &Ctx<'_>, api: &Res<'_>) -> bool {
     in_body
         || ctx.of_type("AWS::ApiGateway::RequestValidator").any(|v| {
             v.prop("RestApiId")
-                .and_then(|id| ctx.target(v.stack, id))
+                .and_then(|id| ctx.referent(v.stack, id))
                 .is_some_and(|t| t.res.key() == api.key())
         })
 }

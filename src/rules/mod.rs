@@ -781,7 +781,7 @@ impl<'a> Res<'a> {
 }
 
 /// What a reference points to: stack, logical ID and attribute (`None` for `Ref`).
-pub(crate) struct Target<'a> {
+pub(crate) struct Referent<'a> {
     pub res: Res<'a>,
     pub attribute: Option<&'a str>,
 }
@@ -881,11 +881,11 @@ impl<'a> Ctx<'a> {
 
     /// The resource a value refers to: `Ref X`, `Fn::GetAtt [X, Attr]`, or `Fn::ImportValue` of an export whose
     /// producer's output is one of those.
-    pub fn target(&self, stack: &'a StackArtifact, value: &'a Node) -> Option<Target<'a>> {
+    pub fn referent(&self, stack: &'a StackArtifact, value: &'a Node) -> Option<Referent<'a>> {
         match value {
             Node::Fn("Ref", arg) => {
                 let id = as_str(arg)?;
-                Some(Target {
+                Some(Referent {
                     res: self.resource(stack, id)?,
                     attribute: None,
                 })
@@ -899,7 +899,7 @@ impl<'a> Ctx<'a> {
                     Node::String(s) => s.split_once('.')?,
                     _ => return None,
                 };
-                Some(Target {
+                Some(Referent {
                     res: self.resource(stack, id)?,
                     attribute: Some(attribute),
                 })
@@ -913,7 +913,7 @@ impl<'a> Ctx<'a> {
                     let (_, output) = outputs.iter().find(|(_, o)| {
                         o.get("Export").and_then(|e| e.get("Name")).and_then(as_str) == Some(name)
                     })?;
-                    self.target(producer, output.get("Value")?)
+                    self.referent(producer, output.get("Value")?)
                 })
             }
             _ => None,

@@ -15,7 +15,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
             b.prop_at(&["LoggingConfiguration", "DestinationBucketName"])
                 .map(|d| (b, d))
         })
-        .filter_map(|(b, d)| ctx.target(b.stack, d))
+        .filter_map(|(b, d)| ctx.referent(b.stack, d))
         .map(|t| t.res.key())
         .collect();
     for b in &buckets {
@@ -74,7 +74,7 @@ fn has_tls_policy(ctx: &Ctx<'_>, bucket: &Res<'_>) -> bool {
     ctx.of_type("AWS::S3::BucketPolicy").any(|p| {
         let on_bucket = p
             .prop("Bucket")
-            .and_then(|b| ctx.target(p.stack, b))
+            .and_then(|b| ctx.referent(p.stack, b))
             .is_some_and(|t| t.res.key() == bucket.key());
         on_bucket
             && statements(p.prop("PolicyDocument")).into_iter().any(|s| {

@@ -36,7 +36,7 @@ fn has_tls_policy(ctx: &Ctx<'_>, topic: &Res<'_>) -> bool {
             .unwrap_or_default()
             .into_iter()
             .any(|t| {
-                ctx.target(p.stack, t)
+                ctx.referent(p.stack, t)
                     .is_some_and(|t| t.res.key() == topic.key())
             })
     };

@@ -59,7 +59,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
 fn dead_letter_queues<'a>(ctx: &Ctx<'a>) -> BTreeSet<(&'a str, &'a str)> {
     let mut out = BTreeSet::new();
     let mut add = |stack, node: Option<&'a Node>| {
-        if let Some(t) = node.and_then(|n| ctx.target(stack, n)) {
+        if let Some(t) = node.and_then(|n| ctx.referent(stack, n)) {
             if t.res.type_name() == QUEUE && t.attribute == Some("Arn") {
                 out.insert(t.res.key());
             }
@@ -104,7 +104,7 @@ fn has_tls_policy(ctx: &Ctx<'_>, queue: &Res<'_>) -> bool {
             .unwrap_or_default()
             .into_iter()
             .any(|q| {
-                ctx.target(p.stack, q)
+                ctx.referent(p.stack, q)
                     .is_some_and(|t| t.res.key() == queue.key())
             });
         covers
@@ -119,11 +119,11 @@ fn visibility_timeouts(ctx: &mut Ctx<'_>) {
     for mapping in ctx.of_type("AWS::Lambda::EventSourceMapping") {
         let queue = mapping
             .prop("EventSourceArn")
-            .and_then(|a| ctx.target(mapping.stack, a))
+            .and_then(|a| ctx.referent(mapping.stack, a))
             .filter(|t| t.res.type_name() == QUEUE && t.attribute == Some("Arn"));
         let function = mapping
             .prop("FunctionName")
-            .and_then(|f| ctx.target(mapping.stack, f))
+            .and_then(|f| ctx.referent(mapping.stack, f))
             .filter(|t| t.res.type_name() == "AWS::Lambda::Function");
         let (Some(queue), Some(function)) = (queue, function) else {
             continue;

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use cfnkit_core::{ElementId, Intrinsic, Pseudo, ResourceHandle, TagStyle, Target, Value};
+use cfnkit_core::{ElementId, Intrinsic, Pseudo, RefTarget, ResourceHandle, TagStyle, Value};
 
 use super::logical_id;
 use super::node::Node;
@@ -169,7 +169,7 @@ pub(crate) fn keep_export(
     problems: &mut Vec<Problem>,
 ) {
     let found = match value.as_reference() {
-        Some((Target::Element(e), attr)) if e.stack == stack.name => {
+        Some((RefTarget::Element(e), attr)) if e.stack == stack.name => {
             export_for(e, attr, tables, exports)
                 .map(|name| (e.clone(), attr.map(str::to_owned), name))
         }
@@ -541,16 +541,16 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn reference(&mut self, t: &Target, attribute: Option<&String>) -> Node {
+    fn reference(&mut self, t: &RefTarget, attribute: Option<&String>) -> Node {
         let attribute = attribute.map(String::as_str);
         match t {
-            Target::Pseudo(p) => {
+            RefTarget::Pseudo(p) => {
                 if attribute.is_some() {
                     self.problem(format!("Fn::GetAtt cannot be used on {}", p.name()));
                 }
                 Node::func("Ref", Node::str(p.name()))
             }
-            Target::Logical(id) => {
+            RefTarget::Logical(id) => {
                 if !self.table().has_id(id) {
                     self.problem(format!(
                         "refers to {id}, which is not a resource or parameter of this stack"
@@ -558,7 +558,7 @@ impl<'a> Resolver<'a> {
                 }
                 Self::local(id.clone(), attribute)
             }
-            Target::Element(e) if e.stack == self.stack.name => {
+            RefTarget::Element(e) if e.stack == self.stack.name => {
                 match self.table().id_of(&e.path) {
                     Some(id) => Self::local(id.to_owned(), attribute),
                     None => {
@@ -567,7 +567,7 @@ impl<'a> Resolver<'a> {
                     }
                 }
             }
-            Target::Element(e) => match export_for(e, attribute, self.tables, self.exports) {
+            RefTarget::Element(e) => match export_for(e, attribute, self.tables, self.exports) {
                 Some(name) => {
                     let key = ExportKey {
                         producer: e.stack.to_string(),

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use cfnkit::constructs::events::Target;
 use cfnkit::constructs::ConstructError;
 use cfnkit::App;
-use contracts::env::{self, Function as Handler};
+use contracts::env::{self, Handler};
 use contracts::{tables, EventPattern, OrderPlaced, PaymentFailed};
 
 use crate::service;

@@ -1,5 +1,5 @@
 //! `cargo run -- synth`: the order platform's command line.
 
 fn main() -> std::process::ExitCode {
-    cfnkit::cli::main(order_platform::app)
+    cfnkit::cli::main(stacks::app)
 }

@@ -19,7 +19,7 @@ use cfnkit::constructs::lambda::Function;
 use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::ConstructError;
 use cfnkit::{App, Output, Val};
-use contracts::env::{self, Function as Handler};
+use contracts::env::{self, Handler};
 use contracts::{
     tables, validate, CreateOrderRequest, EventPattern, PaymentConfirmation, PaymentFailed,
     ShipmentCreated, StockConfirmation,

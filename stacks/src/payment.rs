@@ -10,7 +10,7 @@ use cfnkit::constructs::events::Target;
 use cfnkit::constructs::sns::{Topic, TopicProps};
 use cfnkit::constructs::ConstructError;
 use cfnkit::App;
-use contracts::env::{self, Function as Handler};
+use contracts::env::{self, Handler};
 use contracts::{tables, EventPattern, StockConfirmation};
 
 use crate::service;

@@ -1,6 +1,6 @@
 //! What the order-flow stacks (Order, Inventory, Payment, Shipping) share: a function of the runtime crate with
 //! the platform's defaults, a work queue with its dead-letter queue, a table with the contracts' key layout, and
-//! EventBridge rules whose patterns come from the event types of `order-contracts`.
+//! EventBridge rules whose patterns come from the event types of `contracts`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,7 +13,7 @@ use cfnkit::constructs::lambda::{Architecture, Code, Function, FunctionProps, Sq
 use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::ConstructError;
 use cfnkit::{Scope, Val};
-use contracts::env::{self, Function as Handler};
+use contracts::env::{self, Handler};
 use contracts::tables::TableSpec;
 
 use crate::Base;
@@ -49,7 +49,7 @@ pub const MEMORY_MB: u32 = 256;
 pub const ARCHITECTURE: Architecture = Architecture::Arm64;
 
 /// The cargo package whose binaries the functions run (one binary per handler, named by
-/// `contracts::env::Function::binary_name`).
+/// `contracts::env::Handler::binary_name`).
 pub const HANDLERS_PACKAGE: &str = "order-handlers";
 
 /// Why the platform's functions run outside a VPC (checkov CKV_AWS_117): they only call AWS APIs (DynamoDB,

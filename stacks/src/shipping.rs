@@ -13,7 +13,7 @@ use cfnkit::constructs::events::Target;
 use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::ConstructError;
 use cfnkit::App;
-use contracts::env::{self, Function as Handler};
+use contracts::env::{self, Handler};
 use contracts::{tables, EventPattern, PaymentConfirmation};
 
 use crate::service;

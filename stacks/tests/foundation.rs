@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 fn template(name: &str) -> Value {
-    let assembly = cfnkit::synth::synth(&order_platform::app().unwrap()).unwrap();
+    let assembly = cfnkit::synth::synth(&stacks::app().unwrap()).unwrap();
     let stack = assembly
         .stack(name)
         .unwrap_or_else(|| panic!("no stack {name}"));
@@ -178,7 +178,7 @@ fn every_domain_event_source_flows_to_the_encrypted_stream() {
 /// `kms:Decrypt`, `kms:GenerateDataKey`...), and in key policies only the account root has `kms:*`.
 #[test]
 fn no_kms_action_in_the_platform_has_a_wildcard_beyond_the_key_admin() {
-    let assembly = cfnkit::synth::synth(&order_platform::app().unwrap()).unwrap();
+    let assembly = cfnkit::synth::synth(&stacks::app().unwrap()).unwrap();
     let mut checked_roles = 0;
     let mut checked_keys = 0;
     for stack in &assembly.stacks {

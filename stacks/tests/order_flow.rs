@@ -1,13 +1,13 @@
 //! Targeted checks of the order-flow stacks (seed 003) that snapshots would only show, not enforce.
 
 use cfnkit::synth::Node;
-use order_platform::service::XRAY_REASON;
 use serde_json::{json, Value};
+use stacks::service::XRAY_REASON;
 
 const STACKS: [&str; 5] = ["Base", "Order", "Inventory", "Payment", "Shipping"];
 
 fn templates() -> Vec<(String, Value)> {
-    let assembly = cfnkit::synth::synth(&order_platform::app().unwrap()).unwrap();
+    let assembly = cfnkit::synth::synth(&stacks::app().unwrap()).unwrap();
     STACKS
         .iter()
         .map(|name| {

@@ -1,10 +1,10 @@
-//! Targeted checks of the seed stacks (000-002): the wiring the handlers of `runtime/pipelines` rely on, and the
+//! Targeted checks of the seed stacks (000-002): the wiring the handlers of `runtime/pipeline-handlers` rely on, and the
 //! properties the seeds ask for, read from the synthesized templates.
 
 use serde_json::{json, Value};
 
 fn template(stack: &str) -> Value {
-    let app = order_platform::app().expect("the platform app builds");
+    let app = stacks::app().expect("the platform app builds");
     let assembly = cfnkit::synth::synth(&app).expect("the platform synthesizes");
     let s = assembly
         .stacks

@@ -11,7 +11,7 @@ const SNAPSHOTS: &str = "../../snapshots";
 
 #[test]
 fn every_stack_matches_its_snapshot() {
-    let app = order_platform::app().expect("the platform app builds");
+    let app = stacks::app().expect("the platform app builds");
     let assembly = cfnkit::synth::synth(&app).expect("the platform synthesizes");
     let manifest = render(&assembly, Format::Json, &[]).unwrap().manifest;
     let mut settings = insta::Settings::clone_current();
@@ -51,7 +51,7 @@ fn every_stack_matches_its_snapshot() {
 #[test]
 fn synth_is_deterministic() {
     let once = || {
-        let assembly = cfnkit::synth::synth(&order_platform::app().unwrap()).unwrap();
+        let assembly = cfnkit::synth::synth(&stacks::app().unwrap()).unwrap();
         render(&assembly, Format::Json, &[]).unwrap().files
     };
     assert_eq!(once(), once());

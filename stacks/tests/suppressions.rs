@@ -17,7 +17,7 @@ fn entries(resource: &Node) -> Vec<&Node> {
 
 #[test]
 fn every_iam4_and_iam5_suppression_is_scoped_to_items_its_resource_has() {
-    let assembly = synth(&order_platform::app().unwrap()).unwrap();
+    let assembly = synth(&stacks::app().unwrap()).unwrap();
     let mut scoped = 0;
     for stack in &assembly.stacks {
         let Some(Node::Map(resources)) = stack.template.get("Resources") else {
@@ -60,7 +60,7 @@ fn every_iam4_and_iam5_suppression_is_scoped_to_items_its_resource_has() {
 /// `s3:*` to a suppressed function role makes synth fail, naming only the new item.
 #[test]
 fn a_new_wildcard_on_a_suppressed_role_is_an_error() {
-    let app = order_platform::app().unwrap();
+    let app = stacks::app().unwrap();
     let mut assembly = synth(&app).unwrap();
     let stack = assembly
         .stacks

@@ -30,9 +30,9 @@ pub const DEFAULT_PAYMENT_FAILURE_PERCENT: u32 = 10;
 /// SQS message attribute (Number) the DLQ processor counts re-drives in.
 pub const REDRIVE_COUNT_ATTRIBUTE: &str = "redriveCount";
 
-/// The platform's functions, by binary name (`runtime/handlers/src/bin/<name>.rs`).
+/// The platform's functions, by binary name (`runtime/order-handlers/src/bin/<name>.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Function {
+pub enum Handler {
     /// REST API: `POST /orders`, `GET /orders/{id}` (API Gateway proxy integration).
     OrderApi,
     /// Order state machine: EventBridge events (rule targets the function directly).
@@ -49,51 +49,51 @@ pub enum Function {
     DlqProcessor,
 }
 
-impl Function {
-    pub const ALL: [Function; 7] = [
-        Function::OrderApi,
-        Function::OrderEvents,
-        Function::Inventory,
-        Function::InventoryCompensation,
-        Function::Payment,
-        Function::Shipping,
-        Function::DlqProcessor,
+impl Handler {
+    pub const ALL: [Handler; 7] = [
+        Handler::OrderApi,
+        Handler::OrderEvents,
+        Handler::Inventory,
+        Handler::InventoryCompensation,
+        Handler::Payment,
+        Handler::Shipping,
+        Handler::DlqProcessor,
     ];
 
     /// The binary's name, also the asset's name.
     pub fn binary_name(self) -> &'static str {
         match self {
-            Function::OrderApi => "order_api",
-            Function::OrderEvents => "order_events",
-            Function::Inventory => "inventory",
-            Function::InventoryCompensation => "inventory_compensation",
-            Function::Payment => "payment",
-            Function::Shipping => "shipping",
-            Function::DlqProcessor => "dlq_processor",
+            Handler::OrderApi => "order_api",
+            Handler::OrderEvents => "order_events",
+            Handler::Inventory => "inventory",
+            Handler::InventoryCompensation => "inventory_compensation",
+            Handler::Payment => "payment",
+            Handler::Shipping => "shipping",
+            Handler::DlqProcessor => "dlq_processor",
         }
     }
 }
 
 /// The environment variables `f` requires.
-pub fn required_by(f: Function) -> &'static [&'static str] {
+pub fn required_by(f: Handler) -> &'static [&'static str] {
     match f {
-        Function::OrderApi | Function::OrderEvents => &[ORDERS_TABLE, EVENT_BUS_NAME],
-        Function::Inventory | Function::InventoryCompensation => &[INVENTORY_TABLE, EVENT_BUS_NAME],
-        Function::Payment => &[
+        Handler::OrderApi | Handler::OrderEvents => &[ORDERS_TABLE, EVENT_BUS_NAME],
+        Handler::Inventory | Handler::InventoryCompensation => &[INVENTORY_TABLE, EVENT_BUS_NAME],
+        Handler::Payment => &[
             PAYMENTS_TABLE,
             EVENT_BUS_NAME,
             CUSTOMER_NOTIFICATION_TOPIC_ARN,
         ],
-        Function::Shipping => &[SHIPMENTS_TABLE, EVENT_BUS_NAME],
-        Function::DlqProcessor => &[SHIPMENTS_TABLE, REDRIVE_QUEUE_URL, OPS_ALERT_TOPIC_ARN],
+        Handler::Shipping => &[SHIPMENTS_TABLE, EVENT_BUS_NAME],
+        Handler::DlqProcessor => &[SHIPMENTS_TABLE, REDRIVE_QUEUE_URL, OPS_ALERT_TOPIC_ARN],
     }
 }
 
 /// The optional environment variables `f` reads (they have defaults).
-pub fn optional_for(f: Function) -> &'static [&'static str] {
+pub fn optional_for(f: Handler) -> &'static [&'static str] {
     match f {
-        Function::Payment => &[PAYMENT_FAILURE_PERCENT],
-        Function::DlqProcessor => &[MAX_REDRIVES],
+        Handler::Payment => &[PAYMENT_FAILURE_PERCENT],
+        Handler::DlqProcessor => &[MAX_REDRIVES],
         _ => &[],
     }
 }
@@ -104,15 +104,15 @@ mod tests {
 
     #[test]
     fn binary_names_are_unique() {
-        let mut names: Vec<_> = Function::ALL.iter().map(|f| f.binary_name()).collect();
+        let mut names: Vec<_> = Handler::ALL.iter().map(|f| f.binary_name()).collect();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), Function::ALL.len());
+        assert_eq!(names.len(), Handler::ALL.len());
     }
 
     #[test]
     fn every_function_needs_something() {
-        for f in Function::ALL {
+        for f in Handler::ALL {
             assert!(!required_by(f).is_empty());
         }
     }

@@ -3,7 +3,7 @@
 //! DynamoDB and queues it; a worker marks it processed.
 //!
 //! Both the ingest stack (bucket prefixes, lifecycle rules, environment) and the handlers
-//! (`runtime/pipelines`) read these definitions.
+//! (`runtime/pipeline-handlers`) read these definitions.
 
 use serde::{Deserialize, Serialize};
 

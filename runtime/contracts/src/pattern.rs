@@ -1,7 +1,7 @@
 //! EventBridge rule patterns derived from the event types.
 //!
 //! ```
-//! use order_contracts::{EventPattern, StockConfirmation};
+//! use contracts::{EventPattern, StockConfirmation};
 //! let p = EventPattern::of::<StockConfirmation>().detail_equals("stockConfirmed", true);
 //! assert_eq!(
 //!     p.to_value(),

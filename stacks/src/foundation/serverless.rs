@@ -13,7 +13,7 @@ use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::ConstructError;
 use cfnkit::{Scope, Val};
 
-/// The cargo package whose binaries the seed-004 functions run (`runtime/analytics`).
+/// The cargo package whose binaries the seed-004 functions run (`runtime/platform-handlers`).
 pub const PACKAGE: &str = "platform-handlers";
 
 /// Every function's timeout: a few DynamoDB or S3 calls per record, with room for SDK retries.

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cfnkit_core::{
-    ElementId, Intrinsic, Resource, ResourceEntry, ResourceHandle, StringEnum, TagFormat, Target, ToValue, Val, Value,
+    ElementId, Intrinsic, RefTarget, Resource, ResourceEntry, ResourceHandle, StringEnum, TagFormat, ToValue, Val,
+    Value,
 };
 use cfnkit_fake_l1::fake::widget::{Action, Mirror, Origin, Rule, SseSpecification, Target as WidgetTarget, Type};
 use cfnkit_fake_l1::fake::{Widget, WidgetHandle, WidgetResourceHandle};
@@ -69,7 +70,7 @@ fn enums_are_open_and_accept_intrinsics() {
     assert_eq!(Type::from("UNKNOWN"), Type::UnknownValue);
     assert_eq!(Type::from("LIFO"), Type::Unknown("LIFO".into()));
     assert_eq!(Type::Unknown("LIFO".into()).as_str(), "LIFO");
-    let param: Val<String> = Val::from_raw(Value::func(Intrinsic::Ref(Target::Logical("QueueType".into()))));
+    let param: Val<String> = Val::from_raw(Value::func(Intrinsic::Ref(RefTarget::Logical("QueueType".into()))));
     let w = Widget::builder().type_(Type::from_val(param.clone())).build_unchecked();
     assert_eq!(w.type_.unwrap().raw(), param.raw());
 }
@@ -77,7 +78,7 @@ fn enums_are_open_and_accept_intrinsics() {
 #[test]
 fn string_enums_implement_the_core_trait() {
     // Any `Val<String>` converts into any generated enum through `StringEnum`.
-    let param: Val<String> = Val::from_raw(Value::func(Intrinsic::Ref(Target::Logical("QueueType".into()))));
+    let param: Val<String> = Val::from_raw(Value::func(Intrinsic::Ref(RefTarget::Logical("QueueType".into()))));
     let w = Widget::builder().type_(param.clone()).build_unchecked();
     assert_eq!(w.type_.unwrap().raw(), param.raw());
     fn values<E: StringEnum>() -> &'static [&'static str] {
@@ -113,9 +114,9 @@ fn handles_have_typed_attributes_and_the_resource() {
     let id = ElementId { stack: Arc::from("S"), path: Arc::from("S/Widget") };
     let h = WidgetResourceHandle::from(ResourceHandle::new(id.clone(), ResourceEntry::new(Box::new(widget()))));
     let port: Val<i64> = h.attr_endpoint_port();
-    assert_eq!(port.raw(), &Value::func(Intrinsic::GetAtt(Target::Element(id.clone()), "Endpoint.Port".into())));
+    assert_eq!(port.raw(), &Value::func(Intrinsic::GetAtt(RefTarget::Element(id.clone()), "Endpoint.Port".into())));
     let _: Val<String> = h.attr_endpoint_address();
-    assert_eq!(h.ref_().raw(), &Value::func(Intrinsic::Ref(Target::Element(id))));
+    assert_eq!(h.ref_().raw(), &Value::func(Intrinsic::Ref(RefTarget::Element(id))));
     h.resource_mut().count = Some(3.into());
     assert_eq!(h.resource().count, Some(3.into()));
     // `WidgetHandle` is a resource type of its own; its builder wants `WidgetName`.

@@ -1,0 +1,16 @@
+//! Re-drives, then parks, the shipping queue's dead letters.
+use aws_lambda_events::sqs::SqsEvent;
+use handler_support::{clients, Error, ProcessEnv};
+use lambda_runtime::{service_fn, LambdaEvent};
+use order_handlers::dlq;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let svc = dlq::DlqProcessor::from_env(&clients::sdk_config().await, &ProcessEnv)?;
+    let svc = &svc;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, Error>(dlq::handle(svc, event.payload).await)
+    }))
+    .await
+}
