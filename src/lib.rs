@@ -8,6 +8,7 @@
 //! - [`constructs`]: the L2 layer: constructs with secure defaults and least-privilege grants over the
 //!   generated L1 types ([`l1`]).
 //! - [`rules`]: the built-in rule pack (cdk-nag's AwsSolutions checks and more), run on the final templates.
+//! - [`resource_types`]: what cfnkit knows about resource types beyond their schemas (which are stateful).
 //! - [`assets`]: Lambda code zips: reproducible builds, content hashes, the bucket and key scheme.
 //! - [`cli`]: the `synth`, `package` and `list` commands that an app's thin `main` hands over to.
 
@@ -15,6 +16,7 @@ pub mod assets;
 pub mod cli;
 pub mod constructs;
 pub mod fns;
+pub mod resource_types;
 pub mod rules;
 pub mod stack;
 pub mod synth;
