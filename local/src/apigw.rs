@@ -1,0 +1,1 @@
+//! REST and HTTP APIs on localhost (module owned by the local-edge work).
