@@ -1,7 +1,12 @@
 //! The built-in rule pack: for each rule a bad template is caught and a good one passes; suppressions.
 
-use cfnkit::rules::{self, check, Report};
-use cfnkit::synth::synth;
+use cfnkit::rules::{self, check, Report, RuleInfo};
+use cfnkit::rules::{
+    APIG1, APIG2, APIG4, APIG6, CFNKIT_CW1, CFNKIT_LOG1, CFNKIT_SQS_VIS, CFNKIT_SUPPRESS,
+    CFNKIT_SUPPRESS_STALE, DDB3, EVB1, IAM4, IAM5, KMS5, L1, S1, S10, S2, SNS2, SNS3, SQS2, SQS3,
+    SQS4,
+};
+use cfnkit::synth::{synth, synth_checked, SynthError};
 use cfnkit::{fns, App, RawResource, ResourceHandle, Stack, Value};
 use serde_json::json;
 
@@ -10,7 +15,7 @@ fn report(app: &App) -> Report {
 }
 
 /// The logical IDs on which `rule` fires, suppressed or not.
-fn fired(app: &App, rule: &str) -> Vec<String> {
+fn fired(app: &App, rule: &RuleInfo) -> Vec<String> {
     report(app)
         .of_rule(rule)
         .map(|f| format!("{}/{}", f.stack, f.logical_id))
@@ -108,7 +113,7 @@ fn kms5_symmetric_keys_rotate() {
     );
     s.add_raw("Static", raw("AWS::KMS::Key"));
     s.add_raw("Signing", raw("AWS::KMS::Key").prop("KeySpec", "RSA_2048"));
-    assert_eq!(fired(&app, "KMS5"), ["Keys/Static"]);
+    assert_eq!(fired(&app, &KMS5), ["Keys/Static"]);
 }
 
 #[test]
@@ -126,7 +131,7 @@ fn sqs2_queues_are_encrypted() {
         "Plain",
         raw("AWS::SQS::Queue").prop("SqsManagedSseEnabled", false),
     );
-    assert_eq!(fired(&app, "SQS2"), ["Queues/Plain"]);
+    assert_eq!(fired(&app, &SQS2), ["Queues/Plain"]);
 }
 
 #[test]
@@ -148,10 +153,10 @@ fn sqs3_queues_have_a_dead_letter_queue_or_are_one() {
             ])]),
         ),
     );
-    assert_eq!(fired(&app, "SQS3"), ["Inventory/InventoryQueue"]);
+    assert_eq!(fired(&app, &SQS3), ["Inventory/InventoryQueue"]);
 
     let r = report(&app);
-    let line = r.of_rule("SQS3").next().unwrap().to_string();
+    let line = r.of_rule(&SQS3).next().unwrap().to_string();
     assert!(
         line.starts_with(
             "error[SQS3] stack Inventory, Inventory/InventoryQueue (InventoryQueue): the queue has no dead-letter queue"
@@ -185,7 +190,7 @@ fn sqs3_a_dead_letter_queue_in_another_stack_counts() {
     let assembly = synth(&app).unwrap();
     let template = assembly.stack("Consumer").unwrap().template.to_json();
     assert!(template.contains("Fn::ImportValue"), "{template}");
-    assert!(check(&assembly).of_rule("SQS3").next().is_none());
+    assert!(check(&assembly).of_rule(&SQS3).next().is_none());
 }
 
 #[test]
@@ -208,7 +213,7 @@ fn sqs4_queue_policy_requires_tls() {
             ),
     );
     s.add_raw("NoPolicy", raw("AWS::SQS::Queue"));
-    assert_eq!(fired(&app, "SQS4"), ["Queues/NoPolicy", "Queues/Open"]);
+    assert_eq!(fired(&app, &SQS4), ["Queues/NoPolicy", "Queues/Open"]);
 }
 
 #[test]
@@ -235,9 +240,9 @@ fn sqs_visibility_timeout_covers_six_function_timeouts() {
                 .prop("FunctionName", f.ref_().into_raw()),
         );
     }
-    assert_eq!(fired(&app, "CFNKIT-SQS-VIS"), ["Workers/SlowQueue"]);
+    assert_eq!(fired(&app, &CFNKIT_SQS_VIS), ["Workers/SlowQueue"]);
     let r = report(&app);
-    let f = r.of_rule("CFNKIT-SQS-VIS").next().unwrap();
+    let f = r.of_rule(&CFNKIT_SQS_VIS).next().unwrap();
     assert!(
         f.message
             .contains("(30 s) is less than 6x the 10 s timeout of function Workers/Slow"),
@@ -264,8 +269,8 @@ fn sns2_and_sns3_topics_are_encrypted_and_require_tls() {
             ),
     );
     s.add_raw("Bare", raw("AWS::SNS::Topic"));
-    assert_eq!(fired(&app, "SNS2"), ["Topics/Bare"]);
-    assert_eq!(fired(&app, "SNS3"), ["Topics/Bare"]);
+    assert_eq!(fired(&app, &SNS2), ["Topics/Bare"]);
+    assert_eq!(fired(&app, &SNS3), ["Topics/Bare"]);
 }
 
 #[test]
@@ -280,7 +285,7 @@ fn ddb3_tables_have_point_in_time_recovery_and_it_is_a_warning() {
         ),
     );
     s.add_raw("Unrecoverable", raw("AWS::DynamoDB::Table"));
-    assert_eq!(fired(&app, "DDB3"), ["Data/Unrecoverable"]);
+    assert_eq!(fired(&app, &DDB3), ["Data/Unrecoverable"]);
     let r = report(&app);
     assert!(!r.has_errors(), "{r}");
     assert!(
@@ -306,10 +311,7 @@ fn l1_functions_use_the_latest_runtime() {
         "Container",
         raw("AWS::Lambda::Function").prop("PackageType", "Image"),
     );
-    assert_eq!(
-        fired(&app, "L1"),
-        ["Functions/OldOs", "Functions/OldPython"]
-    );
+    assert_eq!(fired(&app, &L1), ["Functions/OldOs", "Functions/OldPython"]);
 }
 
 #[test]
@@ -334,10 +336,10 @@ fn iam4_no_aws_managed_policies() {
             Value::list(["arn:aws:iam::111111111111:policy/Mine"]),
         ),
     );
-    assert_eq!(fired(&app, "IAM4"), ["Iam/Managed"]);
+    assert_eq!(fired(&app, &IAM4), ["Iam/Managed"]);
     // Items in cdk-nag's notation: `${AWS::Partition}` of the `Fn::Sub` is written `<AWS::Partition>`.
     assert_eq!(
-        report(&app).of_rule("IAM4").next().unwrap().items,
+        report(&app).of_rule(&IAM4).next().unwrap().items,
         ["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
     );
 }
@@ -395,11 +397,11 @@ fn iam5_no_wildcards_in_actions_or_resources() {
         ),
     );
     assert_eq!(
-        fired(&app, "IAM5"),
+        fired(&app, &IAM5),
         ["Iam/Inline", "Iam/StarAction", "Iam/StarResource"]
     );
     let r = report(&app);
-    let messages: Vec<&str> = r.of_rule("IAM5").map(|f| f.message.as_str()).collect();
+    let messages: Vec<&str> = r.of_rule(&IAM5).map(|f| f.message.as_str()).collect();
     assert!(messages[1].contains("Action::dynamodb:*"), "{messages:?}");
     assert!(
         messages[2].contains("Resource::<Table.Arn>/index/*"),
@@ -464,9 +466,9 @@ fn s1_s2_s10_buckets_log_block_public_access_and_require_tls() {
     // The deny covers the bucket but not its objects.
     bucket_policy(&s, "PartialPolicy", &partial, Value::list([arn(&partial)]));
     // The log destination (Logs) needs no access logs of its own.
-    assert_eq!(fired(&app, "S1"), ["Storage/Partial"]);
-    assert_eq!(fired(&app, "S2"), ["Storage/Partial"]);
-    assert_eq!(fired(&app, "S10"), ["Storage/Partial"]);
+    assert_eq!(fired(&app, &S1), ["Storage/Partial"]);
+    assert_eq!(fired(&app, &S2), ["Storage/Partial"]);
+    assert_eq!(fired(&app, &S10), ["Storage/Partial"]);
 }
 
 #[test]
@@ -538,10 +540,10 @@ fn apigateway_logging_validation_and_authorization() {
         raw("AWS::ApiGatewayV2::Route").prop("AuthorizationType", "JWT"),
     );
     s.add_raw("OpenRoute", raw("AWS::ApiGatewayV2::Route"));
-    assert_eq!(fired(&app, "APIG1"), ["Api/HttpStage", "Api/SilentStage"]);
-    assert_eq!(fired(&app, "APIG2"), ["Api/Unvalidated"]);
+    assert_eq!(fired(&app, &APIG1), ["Api/HttpStage", "Api/SilentStage"]);
+    assert_eq!(fired(&app, &APIG2), ["Api/Unvalidated"]);
     assert_eq!(
-        fired(&app, "APIG4"),
+        fired(&app, &APIG4),
         // An open OPTIONS method needs a reason like any other (cfnkit's CORS preflights carry one).
         [
             "Api/DefaultMethod",
@@ -550,7 +552,7 @@ fn apigateway_logging_validation_and_authorization() {
             "Api/Preflight"
         ]
     );
-    assert_eq!(fired(&app, "APIG6"), ["Api/SilentStage"]);
+    assert_eq!(fired(&app, &APIG6), ["Api/SilentStage"]);
 }
 
 #[test]
@@ -588,7 +590,7 @@ fn evb1_event_bus_policies_do_not_allow_anyone() {
             .prop("Principal", "111111111111"),
     );
     assert_eq!(
-        fired(&app, "EVB1"),
+        fired(&app, &EVB1),
         ["Events/OpenPrincipal", "Events/OpenStatement"]
     );
 }
@@ -616,8 +618,8 @@ fn log_groups_have_retention_and_alarms_have_actions() {
         "Unwired",
         raw("AWS::CloudWatch::Alarm").prop("MetricName", "Errors"),
     );
-    assert_eq!(fired(&app, "CFNKIT-LOG1"), ["Ops/Forever"]);
-    assert_eq!(fired(&app, "CFNKIT-CW1"), ["Ops/Silent", "Ops/Unwired"]);
+    assert_eq!(fired(&app, &CFNKIT_LOG1), ["Ops/Forever"]);
+    assert_eq!(fired(&app, &CFNKIT_CW1), ["Ops/Silent", "Ops/Unwired"]);
 }
 
 #[test]
@@ -633,15 +635,17 @@ fn a_suppression_with_a_reason_is_shown_and_does_not_fail() {
             )]),
         ),
     );
-    // An entry added earlier (here: by hand, as a construct would) is kept.
-    rules::suppress(
-        &p,
-        "AwsSolutions-IAM4",
-        "not an identity, kept to show entries merge",
+    // An entry already in the metadata (here in cdk-nag's spelling of the id, as a template ported from CDK has
+    // it) is kept.
+    p.add_metadata(
+        "cfnkit",
+        Value::from(json!({"suppress": [
+            {"id": "AwsSolutions-IAM4", "reason": "not an identity, kept to show entries merge"}
+        ]})),
     );
     rules::suppress(
         &p,
-        "IAM5",
+        &IAM5,
         "ListBucket on every bucket is what the audit job needs",
     );
     let r = report(&app);
@@ -690,20 +694,29 @@ fn a_suppression_without_a_reason_is_an_error_and_suppresses_nothing() {
 }
 
 #[test]
-fn enforce_fails_on_errors_and_lets_warnings_through() {
+fn synth_checked_fails_on_errors_and_lets_warnings_through() {
     let app = App::new();
     app.stack("Ops")
         .add_raw("Forever", raw("AWS::Logs::LogGroup"));
-    let err = rules::enforce(&synth(&app).unwrap(), false).unwrap_err();
+    let err = synth_checked(&app).unwrap_err();
+    let message = err.to_string();
     assert!(
-        err.contains("error[CFNKIT-LOG1] stack Ops, Ops/Forever (Forever)"),
-        "{err}"
+        message.starts_with(
+            "the rule pack found 1 error(s):\nerror[CFNKIT-LOG1] stack Ops, Ops/Forever (Forever)"
+        ),
+        "{message}"
     );
+    let SynthError::Rules(report) = err else {
+        panic!("a rule pack error: {message}")
+    };
+    assert_eq!(report.errors().count(), 1);
 
     let app = App::new();
     app.stack("Data")
         .add_raw("Table", raw("AWS::DynamoDB::Table"));
-    let printed = rules::enforce(&synth(&app).unwrap(), false).unwrap();
+    let checked = synth_checked(&app).unwrap();
+    assert!(checked.assembly().stack("Data").is_some());
+    let printed = checked.report().summary(false);
     assert!(printed.starts_with("warning[DDB3]"), "{printed}");
 }
 
@@ -749,7 +762,7 @@ fn iam5_findings_list_their_wildcards_as_items() {
     let s = app.stack("Iam");
     wildcard_policy(&s, true);
     let r = report(&app);
-    let f = r.of_rule("IAM5").next().unwrap();
+    let f = r.of_rule(&IAM5).next().unwrap();
     assert_eq!(
         f.items,
         [
@@ -765,17 +778,17 @@ fn applies_to_covering_every_item_suppresses_with_the_reasons_that_cover() {
     let app = App::new();
     let s = app.stack("Iam");
     let p = wildcard_policy(&s, false);
-    rules::suppress_only(&p, "IAM5", &["Resource::*"], "X-Ray accepts only *");
+    rules::suppress_only(&p, &IAM5, &["Resource::*"], "X-Ray accepts only *");
     rules::suppress_only_matching(
         &p,
-        "IAM5",
+        &IAM5,
         &[r"/^Resource::<\w+\.Arn>\/index\/\*$/"],
         "own indexes",
     );
     let r = report(&app);
     assert!(!r.has_errors(), "{r}");
     assert_eq!(r.warnings().count(), 0, "{r}");
-    let f = r.of_rule("IAM5").next().unwrap();
+    let f = r.of_rule(&IAM5).next().unwrap();
     assert_eq!(
         f.suppressed.as_deref(),
         Some("X-Ray accepts only *; own indexes")
@@ -789,7 +802,7 @@ fn applies_to_covering_some_items_leaves_an_error_naming_the_rest() {
     let p = wildcard_policy(&s, true);
     rules::suppress_only(
         &p,
-        "IAM5",
+        &IAM5,
         &["Resource::*", "Resource::<Table.Arn>/index/*"],
         "X-Ray; own indexes",
     );
@@ -808,7 +821,7 @@ fn an_applies_to_item_the_resource_lacks_is_a_stale_warning() {
     let p = wildcard_policy(&s, false);
     rules::suppress_only(
         &p,
-        "IAM5",
+        &IAM5,
         &[
             "Resource::*",
             "Resource::<Table.Arn>/index/*",
@@ -818,7 +831,7 @@ fn an_applies_to_item_the_resource_lacks_is_a_stale_warning() {
     );
     let r = report(&app);
     assert!(!r.has_errors(), "{r}");
-    let stale: Vec<_> = r.of_rule(rules::STALE_SUPPRESSION_RULE).collect();
+    let stale: Vec<_> = r.of_rule(&CFNKIT_SUPPRESS_STALE).collect();
     assert_eq!(stale.len(), 1, "{r}");
     assert!(stale[0].message.contains("applies to Action::s3:*"), "{r}");
     assert_eq!(r.warnings().count(), 1, "{r}");
@@ -841,7 +854,7 @@ fn iam4_applies_to_names_the_managed_policy() {
     );
     rules::suppress_only(
         &role,
-        "IAM4",
+        &IAM4,
         &["Policy::arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"],
         "EKS requires it",
     );
@@ -872,11 +885,11 @@ fn malformed_applies_to_is_an_error_and_suppresses_nothing() {
     );
     let r = report(&app);
     let problems: Vec<&str> = r
-        .of_rule(rules::SUPPRESSION_RULE)
+        .of_rule(&CFNKIT_SUPPRESS)
         .map(|f| f.message.as_str())
         .collect();
     assert_eq!(problems.len(), 4, "{r}");
-    assert!(r.of_rule("IAM5").next().unwrap().is_error(), "{r}");
+    assert!(r.of_rule(&IAM5).next().unwrap().is_error(), "{r}");
 }
 
 #[test]
@@ -884,11 +897,11 @@ fn a_whole_rule_suppression_still_covers_every_item() {
     let app = App::new();
     let s = app.stack("Iam");
     let p = wildcard_policy(&s, true);
-    rules::suppress(&p, "IAM5", "reviewed");
+    rules::suppress(&p, &IAM5, "reviewed");
     let r = report(&app);
     assert!(!r.has_errors(), "{r}");
     assert_eq!(
-        r.of_rule("IAM5").next().unwrap().suppressed.as_deref(),
+        r.of_rule(&IAM5).next().unwrap().suppressed.as_deref(),
         Some("reviewed")
     );
 }

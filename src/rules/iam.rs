@@ -1,18 +1,23 @@
 //! IAM: IAM4 (no AWS managed policies), IAM5 (no wildcard actions or resources).
+//!
+//! Which types are identities and where their policies live is [`crate::resource_types::PERMISSION_SOURCES`]'s
+//! knowledge, shared with the deploy tool's security diff.
 
-use super::{as_str, item_text, items, statements, Ctx, Res};
+use super::context::{Ctx, Res};
+use super::read::{as_str, item_text, items, statements};
+use super::registry::{RuleInfo, IAM4, IAM5};
+use crate::resource_types::{
+    permission_source, PermissionLayout, INLINE_POLICIES, MANAGED_POLICY_ARNS, POLICY_DOCUMENT,
+};
 use crate::synth::Node;
 
-/// Identities that can have managed policies attached.
-const IDENTITIES: &[&str] = &["AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"];
-
 pub(super) fn check(ctx: &mut Ctx<'_>) {
-    let mut found: Vec<(&str, Res<'_>, &str, Vec<String>, &str)> = Vec::new();
+    let mut found: Vec<(&RuleInfo, Res<'_>, &str, Vec<String>, &str)> = Vec::new();
     for r in ctx.all() {
-        let ty = r.type_name();
-        if IDENTITIES.contains(&ty) {
+        let layout = permission_source(r.type_name()).map(|s| s.layout);
+        if let Some(PermissionLayout::Identity { .. }) = layout {
             let managed: Vec<String> = r
-                .prop("ManagedPolicyArns")
+                .prop(MANAGED_POLICY_ARNS)
                 .map(items)
                 .unwrap_or_default()
                 .into_iter()
@@ -22,7 +27,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                 .collect();
             if !managed.is_empty() {
                 found.push((
-                    "IAM4",
+                    &IAM4,
                     r,
                     "uses AWS managed policies",
                     managed,
@@ -30,7 +35,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                 ));
             }
         }
-        let wildcards: Vec<String> = documents(&r)
+        let wildcards: Vec<String> = documents(&r, layout)
             .into_iter()
             .flat_map(|d| statements(Some(d)))
             .filter(|s| s.get("Effect").and_then(as_str) == Some("Allow"))
@@ -44,7 +49,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
             });
         if !wildcards.is_empty() {
             found.push((
-                "IAM5",
+                &IAM5,
                 r,
                 "the policy has wildcard permissions",
                 wildcards,
@@ -54,24 +59,22 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
         }
     }
     for (rule, r, lead, items, fix) in found {
+        let items = items.into_iter().map(|i| (i, None)).collect();
         ctx.report_items(rule, &r, lead, items, fix);
     }
 }
 
-/// The policy documents of an IAM resource: its own, or its inline `Policies`.
-fn documents<'a>(r: &Res<'a>) -> Vec<&'a Node> {
-    match r.type_name() {
-        "AWS::IAM::Policy"
-        | "AWS::IAM::ManagedPolicy"
-        | "AWS::IAM::RolePolicy"
-        | "AWS::IAM::UserPolicy"
-        | "AWS::IAM::GroupPolicy" => r.prop("PolicyDocument").into_iter().collect(),
-        t if IDENTITIES.contains(&t) => r
-            .prop("Policies")
+/// The identity policy documents of a resource: an identity's inline policies, or an identity policy's own
+/// document. Resource policies are not IAM5's (cdk-nag's IAM5 reads identity policies only).
+fn documents<'a>(r: &Res<'a>, layout: Option<PermissionLayout>) -> Vec<&'a Node> {
+    match layout {
+        Some(PermissionLayout::Attached { doc, .. }) => r.prop(doc).into_iter().collect(),
+        Some(PermissionLayout::Identity { .. }) => r
+            .prop(INLINE_POLICIES)
             .map(items)
             .unwrap_or_default()
             .into_iter()
-            .filter_map(|p| p.get("PolicyDocument"))
+            .filter_map(|p| p.get(POLICY_DOCUMENT))
             .collect(),
         _ => Vec::new(),
     }

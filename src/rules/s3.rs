@@ -2,12 +2,14 @@
 
 use std::collections::BTreeSet;
 
-use super::{is_tls_deny, items, statements, text, Ctx, Res, TLS_STATEMENT};
+use cfnkit_l1::s3;
 
-const BUCKET: &str = "AWS::S3::Bucket";
+use super::context::{Ctx, Res};
+use super::read::{is_tls_deny, is_true, items, statements, text, TLS_STATEMENT};
+use super::registry::{S1, S10, S2};
 
 pub(super) fn check(ctx: &mut Ctx<'_>) {
-    let buckets: Vec<Res<'_>> = ctx.of_type(BUCKET).collect();
+    let buckets: Vec<Res<'_>> = ctx.of::<s3::Bucket>().collect();
     // A bucket that receives another bucket's access logs cannot log to itself; cdk-nag users suppress S1 there.
     let log_targets: BTreeSet<(&str, &str)> = buckets
         .iter()
@@ -20,8 +22,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
         .collect();
     for b in &buckets {
         if b.prop("LoggingConfiguration").is_none() && !log_targets.contains(&b.key()) {
-            ctx.report(
-                "S1",
+            ctx.report(&S1,
                 b,
                 "the bucket has no server access logs.",
                 "set LoggingConfiguration: {DestinationBucketName: <a log bucket>, LogFilePrefix: <prefix>}.",
@@ -35,11 +36,10 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
         ];
         let open: Vec<&str> = block
             .into_iter()
-            .filter(|k| !super::is_true(b.prop_at(&["PublicAccessBlockConfiguration", k])))
+            .filter(|k| !is_true(b.prop_at(&["PublicAccessBlockConfiguration", k])))
             .collect();
         if !open.is_empty() {
-            ctx.report(
-                "S2",
+            ctx.report(&S2,
                 b,
                 format!("the bucket does not block public access ({} not true).", open.join(", ")),
                 "set PublicAccessBlockConfiguration with BlockPublicAcls, BlockPublicPolicy, IgnorePublicAcls and \
@@ -48,7 +48,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
         }
         if !has_tls_policy(ctx, b) {
             ctx.report(
-                "S10",
+                &S10,
                 b,
                 "no bucket policy denies requests that do not use TLS.",
                 format!(
@@ -71,7 +71,7 @@ fn has_tls_policy(ctx: &Ctx<'_>, bucket: &Res<'_>) -> bool {
         format!("${{{}.Arn}}", bucket.id),
     ];
     let refers = |t: &str| names.iter().any(|n| t.contains(n.as_str()));
-    ctx.of_type("AWS::S3::BucketPolicy").any(|p| {
+    ctx.of::<s3::BucketPolicy>().any(|p| {
         let on_bucket = p
             .prop("Bucket")
             .and_then(|b| ctx.referent(p.stack, b))

@@ -4,7 +4,11 @@
 //! the producer and `Fn::ImportValue` in the consumer, orders the stacks by those dependencies, applies tags, and
 //! validates what CloudFormation would reject (unknown references, limits, duplicate exports) before anything is
 //! written. All problems are reported together, each naming its stack, element and fix.
+//!
+//! [`synth()`] stops there; [`synth_checked`] also runs the rule pack ([`crate::rules`]), as the CLI's `synth`
+//! does before writing: use it where an app must be one `synth` accepts (tests of an app, tools that deploy).
 
+mod checked;
 mod error;
 pub mod logical_id;
 pub mod manifest;
@@ -17,6 +21,7 @@ use std::cell::Ref;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+pub use checked::{synth_checked, CheckedAssembly};
 pub use error::{Problem, SynthError};
 pub use node::Node;
 
