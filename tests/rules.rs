@@ -1,5 +1,6 @@
 //! The built-in rule pack: for each rule a bad template is caught and a good one passes; suppressions.
 
+use cfnkit::constructs::lambda::{Code, Function, FunctionProps};
 use cfnkit::rules::{self, check, Report, RuleInfo};
 use cfnkit::rules::{
     APIG1, APIG2, APIG4, APIG6, CFNKIT_CW1, CFNKIT_LOG1, CFNKIT_SQS_VIS, CFNKIT_SUPPRESS,
@@ -406,6 +407,98 @@ fn iam5_no_wildcards_in_actions_or_resources() {
     assert!(
         messages[2].contains("Resource::<Table.Arn>/index/*"),
         "{messages:?}"
+    );
+}
+
+/// Issue #13: a default Function's role fails IAM5 for X-Ray's `Resource::*`; the finding names the actions and
+/// the fix names the construct's way out, and a `Resource::*` for other actions gets the general fix.
+#[test]
+fn iam5_names_what_a_resource_wildcard_is_for_and_the_construct_fix() {
+    let app = App::new();
+    let s = app.stack("Fns");
+    Function::new(
+        &s.scope(),
+        "Worker",
+        Code::asset("order-worker"),
+        FunctionProps::default(),
+    )
+    .unwrap();
+    let r = report(&app);
+    let iam5: Vec<_> = r.of_rule(&IAM5).collect();
+    assert_eq!(iam5.len(), 1, "{r}");
+    let finding = iam5[0];
+    assert_eq!(finding.logical_id, "WorkerServiceRole", "{finding}");
+    assert_eq!(
+        finding.message,
+        "the policy has wildcard permissions: Resource::* (for xray:PutTraceSegments, xray:PutTelemetryRecords)."
+    );
+    assert!(
+        finding
+            .fix
+            .starts_with("X-Ray's xray:PutTraceSegments and xray:PutTelemetryRecords accept only")
+            && finding.fix.contains("FunctionProps.tracing")
+            && finding
+                .fix
+                .contains("rules::suppress_only(function.role().handle(), &rules::IAM5"),
+        "{finding}"
+    );
+
+    // The same item granted for another action too: the note lists every action, and the fix is the general one.
+    let app = App::new();
+    let s = app.stack("Iam");
+    s.add_raw(
+        "Mixed",
+        raw("AWS::IAM::Policy").prop("PolicyName", "p").prop(
+            "PolicyDocument",
+            document([
+                Value::from(json!({"Effect": "Allow", "Action": ["xray:PutTraceSegments"], "Resource": "*"})),
+                Value::from(json!({"Effect": "Allow", "Action": "dynamodb:ListStreams", "Resource": "*"})),
+            ]),
+        ),
+    );
+    let r = report(&app);
+    let finding = r.of_rule(&IAM5).next().unwrap();
+    assert!(
+        finding
+            .message
+            .ends_with("Resource::* (for xray:PutTraceSegments, dynamodb:ListStreams)."),
+        "{finding}"
+    );
+    assert!(
+        finding
+            .fix
+            .starts_with("name the actions and resource ARNs"),
+        "{finding}"
+    );
+}
+
+#[test]
+fn a_partly_covered_finding_gives_the_fix_of_the_items_left() {
+    let app = App::new();
+    let s = app.stack("Iam");
+    let p = wildcard_policy(&s, true);
+    // X-Ray's `Resource::*` has advice of its own; once it is covered, the fix is about what is left.
+    let r = report(&app);
+    let all = r.of_rule(&IAM5).next().unwrap();
+    assert!(
+        all.fix.starts_with("X-Ray's ")
+            && all.fix.contains(" For the other items: name the actions"),
+        "{all}"
+    );
+    rules::suppress_only(&p, &IAM5, &["Resource::*"], "X-Ray accepts only *");
+    let r = report(&app);
+    let left = r.of_rule(&IAM5).next().unwrap();
+    assert_eq!(
+        left.items,
+        ["Resource::<Table.Arn>/index/*", "Action::s3:*"]
+    );
+    assert!(!left.fix.contains("X-Ray"), "{left}");
+    assert!(
+        left.message.starts_with(
+            "the policy has wildcard permissions: Resource::<Table.Arn>/index/* (for dynamodb:Query), Action::s3:* \
+             (not covered"
+        ),
+        "{left}"
     );
 }
 

@@ -29,6 +29,26 @@ pub(crate) struct Ctx<'a> {
     by_id: HashMap<(&'a str, &'a str), Res<'a>>,
 }
 
+/// One item of a finding that lists them ([`Ctx::report_items`]).
+pub(crate) struct Item {
+    /// As cdk-nag names it (`Resource::*`): what a suppression's `appliesTo` lists.
+    pub name: String,
+    /// Printed after the item, in parentheses.
+    pub note: Option<String>,
+    /// How to fix this item in particular.
+    pub advice: Option<String>,
+}
+
+impl Item {
+    pub fn new(name: String) -> Item {
+        Item {
+            name,
+            note: None,
+            advice: None,
+        }
+    }
+}
+
 /// A resource of a stack's final template.
 #[derive(Clone, Copy)]
 pub(crate) struct Res<'a> {
@@ -150,27 +170,36 @@ impl<'a> Ctx<'a> {
             .push(finding(res.stack, res.id, rule, message.into(), fix.into()));
     }
 
-    /// Records a finding of `rule` on `res` that lists what it found (see [`Finding::items`]), each item with
-    /// an optional note: its message is `<lead>: <item> (<note>), <item>.`
+    /// Records a finding of `rule` on `res` that lists what it found (see [`Finding::items`]): its message is
+    /// `<lead>: <item> (<note>), <item>.`, its fix the items' advice, then `fix` for the others.
     pub fn report_items(
         &mut self,
         rule: &'static RuleInfo,
         res: &Res<'_>,
         lead: &str,
-        items: Vec<(String, Option<String>)>,
+        items: Vec<Item>,
         fix: impl Into<String>,
     ) {
-        let itemized = Itemized {
+        let mut itemized = Itemized {
             lead: lead.to_owned(),
-            notes: items
-                .iter()
-                .filter_map(|(item, note)| Some((item.clone(), note.clone()?)))
-                .collect(),
+            notes: Vec::new(),
+            advice: Vec::new(),
+            fix: fix.into(),
         };
-        let items: Vec<String> = items.into_iter().map(|(item, _)| item).collect();
-        let message = format!("{}.", itemized.message(&items));
-        let mut f = finding(res.stack, res.id, rule, message, fix.into());
-        f.items = items;
+        let mut names = Vec::new();
+        for item in items {
+            if let Some(note) = item.note {
+                itemized.notes.push((item.name.clone(), note));
+            }
+            if let Some(advice) = item.advice {
+                itemized.advice.push((item.name.clone(), advice));
+            }
+            names.push(item.name);
+        }
+        let message = format!("{}.", itemized.message(&names));
+        let fix = itemized.fix(&names);
+        let mut f = finding(res.stack, res.id, rule, message, fix);
+        f.items = names;
         f.itemized = Some(itemized);
         self.findings.push(f);
     }

@@ -22,17 +22,23 @@ pub struct Finding {
     pub items: Vec<String>,
     /// The reason given in the resource's suppression, when suppressed.
     pub suppressed: Option<String>,
-    /// For a finding with items, its message before the items, and a note on each item (IAM5: the actions a
-    /// `Resource::*` is for), so that the message can be written again naming only the uncovered items.
+    /// For a finding with items, how its message and fix are written from them, so that when suppressions cover
+    /// some items both can be written again naming only the rest.
     pub(super) itemized: Option<Itemized>,
 }
 
 /// How a finding with items words them (see [`Finding::itemized`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Itemized {
+    /// The message before the items.
     pub lead: String,
-    /// `(item, note)`: the note follows the item in parentheses.
+    /// `(item, note)`: the note follows the item in parentheses (IAM5: the actions a `Resource::*` is for).
     pub notes: Vec<(String, String)>,
+    /// `(item, advice)`: how to fix that item in particular (IAM5: X-Ray's `Resource::*`), said before the fix
+    /// while the item is listed.
+    pub advice: Vec<(String, String)>,
+    /// The fix for the items without advice of their own.
+    pub fix: String,
 }
 
 impl Itemized {
@@ -46,6 +52,24 @@ impl Itemized {
             })
             .collect();
         format!("{}: {}", self.lead, described.join(", "))
+    }
+
+    /// The advice for the given items that have some, then the fix for the others.
+    pub fn fix(&self, items: &[String]) -> String {
+        let mut advice: Vec<&str> = Vec::new();
+        for (_, a) in self.advice.iter().filter(|(i, _)| items.contains(i)) {
+            if !advice.contains(&a.as_str()) {
+                advice.push(a);
+            }
+        }
+        let advised = |item: &String| self.advice.iter().any(|(i, _)| i == item);
+        if advice.is_empty() {
+            self.fix.clone()
+        } else if items.iter().all(advised) {
+            advice.join(" ")
+        } else {
+            format!("{} For the other items: {}", advice.join(" "), self.fix)
+        }
     }
 }
 

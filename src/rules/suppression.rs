@@ -323,7 +323,10 @@ fn apply_to(resource: Option<&Node>, f: &mut Finding) {
         f.suppressed = Some(reasons.join("; "));
     } else if uncovered.len() < f.items.len() {
         let listed = match &f.itemized {
-            Some(itemized) => itemized.message(&uncovered),
+            Some(itemized) => {
+                f.fix = itemized.fix(&uncovered);
+                itemized.message(&uncovered)
+            }
             None => uncovered.join(", "),
         };
         f.message = format!(
