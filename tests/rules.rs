@@ -165,7 +165,7 @@ fn sqs3_queues_have_a_dead_letter_queue_or_are_one() {
         "{line}"
     );
     assert!(
-        line.contains("Fix: give the cfnkit Queue `dead_letter: DeadLetter::Create")
+        line.contains("Fix: set QueueProps.dead_letter: DeadLetter::Create")
             && line.contains("set RedrivePolicy"),
         "{line}"
     );
@@ -249,7 +249,12 @@ fn sqs_visibility_timeout_covers_six_function_timeouts() {
             .contains("(30 s) is less than 6x the 10 s timeout of function Workers/Slow"),
         "{f}"
     );
-    assert!(f.fix.contains("at least 60"), "{f}");
+    assert!(
+        f.fix.contains(
+            "QueueProps.visibility_timeout (VisibilityTimeout on a raw queue) to at least 60 s"
+        ),
+        "{f}"
+    );
 }
 
 #[test]
@@ -713,6 +718,107 @@ fn log_groups_have_retention_and_alarms_have_actions() {
     );
     assert_eq!(fired(&app, &CFNKIT_LOG1), ["Ops/Forever"]);
     assert_eq!(fired(&app, &CFNKIT_CW1), ["Ops/Silent", "Ops/Unwired"]);
+}
+
+/// Issue #13: a fix names the construct option or method that fixes the finding, not only the template property
+/// (the rule pack cannot tell a construct's resource from a raw one, so it says both).
+#[test]
+fn every_fix_names_the_construct_api_that_fixes_it() {
+    let app = App::new();
+    let s = app.stack("All");
+    s.add_raw("Key", raw("AWS::KMS::Key"));
+    s.add_raw(
+        "Queue",
+        raw("AWS::SQS::Queue").prop("SqsManagedSseEnabled", false),
+    );
+    s.add_raw("Topic", raw("AWS::SNS::Topic"));
+    s.add_raw("Table", raw("AWS::DynamoDB::Table"));
+    s.add_raw(
+        "Fn",
+        raw("AWS::Lambda::Function").prop("Runtime", "python3.9"),
+    );
+    s.add_raw("Bucket", raw("AWS::S3::Bucket"));
+    s.add_raw("Api", raw("AWS::ApiGateway::RestApi").prop("Name", "a"));
+    s.add_raw(
+        "Stage",
+        raw("AWS::ApiGateway::Stage").prop("RestApiId", "x"),
+    );
+    s.add_raw(
+        "HttpStage",
+        raw("AWS::ApiGatewayV2::Stage").prop("ApiId", "x"),
+    );
+    s.add_raw(
+        "Method",
+        raw("AWS::ApiGateway::Method")
+            .prop("HttpMethod", "GET")
+            .prop("AuthorizationType", "NONE"),
+    );
+    s.add_raw("Route", raw("AWS::ApiGatewayV2::Route"));
+    s.add_raw("Logs", raw("AWS::Logs::LogGroup"));
+    s.add_raw(
+        "Alarm",
+        raw("AWS::CloudWatch::Alarm").prop("MetricName", "Errors"),
+    );
+    s.add_raw(
+        "OpenBus",
+        raw("AWS::Events::EventBusPolicy")
+            .prop("StatementId", "p")
+            .prop("Action", "events:PutEvents")
+            .prop("Principal", "*"),
+    );
+    s.add_raw(
+        "Role",
+        raw("AWS::IAM::Role").prop(
+            "ManagedPolicyArns",
+            Value::list(["arn:aws:iam::aws:policy/AdministratorAccess"]),
+        ),
+    );
+    let expected: &[(&RuleInfo, &str, &str)] = &[
+        (&KMS5, "Key", "KeyProps.enable_key_rotation"),
+        (&SQS2, "Queue", "QueueProps.encryption"),
+        (&SQS3, "Queue", "QueueProps.dead_letter"),
+        (&SQS4, "Queue", "QueueProps.enforce_ssl"),
+        (&SNS2, "Topic", "TopicProps.master_key"),
+        (&SNS3, "Topic", "TopicProps.enforce_ssl"),
+        (&DDB3, "Table", "TableProps.point_in_time_recovery"),
+        (&L1, "Fn", "FunctionProps.runtime"),
+        (&S1, "Bucket", "BucketProps.server_access_logs"),
+        (&S2, "Bucket", "cfnkit's Bucket blocks all public access"),
+        (&S10, "Bucket", "BucketProps.enforce_ssl"),
+        (&APIG2, "Api", "MethodOptions.validate_request"),
+        (&APIG1, "Stage", "RestApiProps.access_log_format"),
+        (&APIG6, "Stage", "RestApiProps.logging_level"),
+        (&APIG1, "HttpStage", "HttpApiProps.access_log_format"),
+        (&APIG4, "Method", "`method.allow_unauthenticated(reason)`"),
+        (&APIG4, "Route", "`route.allow_unauthenticated(reason)`"),
+        (&CFNKIT_LOG1, "Logs", "LogGroupProps.retention"),
+        (&CFNKIT_CW1, "Alarm", "`alarm.add_alarm_action(&topic)`"),
+        (&EVB1, "OpenBus", "`bus.grant_put_events(&role)`"),
+        (&IAM4, "Role", "RoleProps.managed_policy_arns"),
+    ];
+    let r = report(&app);
+    for (rule, id, api) in expected {
+        let f = r
+            .of_rule(rule)
+            .find(|f| f.logical_id == *id)
+            .unwrap_or_else(|| panic!("{rule} does not fire on {id}: {r}"));
+        assert!(f.fix.contains(api), "{rule} on {id} should name {api}: {f}");
+    }
+    // Every rule of the pack is covered here, or by a test of its own (IAM5, the visibility timeout) or is about
+    // suppressions.
+    let covered: Vec<&RuleInfo> = expected.iter().map(|(rule, _, _)| *rule).collect();
+    for rule in rules::RULES {
+        let elsewhere = [
+            &IAM5,
+            &CFNKIT_SQS_VIS,
+            &CFNKIT_SUPPRESS,
+            &CFNKIT_SUPPRESS_STALE,
+        ];
+        assert!(
+            covered.contains(&rule) || elsewhere.contains(&rule),
+            "{rule}: add its construct fix here"
+        );
+    }
 }
 
 #[test]

@@ -23,7 +23,9 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                         &APIG1,
                         r,
                         "the stage has no access logging.".to_owned(),
-                        "set AccessLogSetting: {DestinationArn: <a log group's Arn>, Format: <format>}.",
+                        "cfnkit's RestApi logs access to its `<id>/AccessLogs` group (RestApiProps.access_log_format \
+                         sets the line); on a raw stage set AccessLogSetting: {DestinationArn: <a log group's Arn>, \
+                         Format: <format>}.",
                     ));
                 }
                 if !logs_every_method(&r) {
@@ -31,8 +33,9 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                         &APIG6,
                         r,
                         "the stage does not log every method to CloudWatch.".to_owned(),
-                        "add to MethodSettings {HttpMethod: \"*\", ResourcePath: \"/*\", LoggingLevel: ERROR} \
-                         (or INFO).",
+                        "cfnkit's RestApi logs every method at RestApiProps.logging_level (INFO unless set); on a raw \
+                         stage add to MethodSettings {HttpMethod: \"*\", ResourcePath: \"/*\", LoggingLevel: \
+                         ERROR} (or INFO).",
                     ));
                 }
             }
@@ -41,7 +44,9 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                     &APIG1,
                     r,
                     "the stage has no access logging.".to_owned(),
-                    "set AccessLogSettings: {DestinationArn: <a log group's Arn>, Format: <format>}.",
+                    "cfnkit's HttpApi logs access to its `<id>/AccessLogs` group (HttpApiProps.access_log_format \
+                     sets the line); on a raw stage set AccessLogSettings: {DestinationArn: <a log group's Arn>, \
+                     Format: <format>}.",
                 ));
             }
             REST_API if !validated(ctx, &r) => {
@@ -49,8 +54,9 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                     &APIG2,
                     r,
                     "the REST API has no request validator.".to_owned(),
-                    "add an AWS::ApiGateway::RequestValidator with RestApiId: Ref <the API>, \
-                         ValidateRequestBody: true and ValidateRequestParameters: true.",
+                    "cfnkit's RestApi validates every method's request (MethodOptions.validate_request, on unless \
+                     turned off); on a raw API add an AWS::ApiGateway::RequestValidator with RestApiId: Ref <the \
+                     API>, ValidateRequestBody: true and ValidateRequestParameters: true.",
                 ));
             }
             // An OPTIONS method is not let through for its verb: one that answers CORS preflights (which carry no
@@ -63,11 +69,16 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                     r,
                     "the method has no authorization (AuthorizationType is NONE).".to_owned(),
                     if preflight {
-                        "set AuthorizationType to AWS_IAM, COGNITO_USER_POOLS or CUSTOM (with AuthorizerId); for a \
-                         CORS preflight use cfnkit's ApiResource::add_cors_preflight (or RestApiProps.default_cors), \
-                         which records why it is open, or suppress APIG4 with that reason."
+                        "for a CORS preflight use cfnkit's ApiResource::add_cors_preflight (or \
+                         RestApiProps.default_cors), which records why it is open; any other OPTIONS method takes \
+                         MethodOptions.authorization, or records why it is public with \
+                         `method.allow_unauthenticated(reason)`. On a raw method set AuthorizationType to AWS_IAM, \
+                         COGNITO_USER_POOLS or CUSTOM (with AuthorizerId), or suppress APIG4 with the reason."
                     } else {
-                        "set AuthorizationType to AWS_IAM, COGNITO_USER_POOLS or CUSTOM (with AuthorizerId)."
+                        "cfnkit's methods take MethodOptions.authorization (Authorization::Iam unless set, or \
+                         Authorization::Authorizer); a method meant to be public records why with \
+                         `method.allow_unauthenticated(reason)`. On a raw method set AuthorizationType to AWS_IAM, \
+                         COGNITO_USER_POOLS or CUSTOM (with AuthorizerId)."
                     },
                 ));
             }
@@ -76,7 +87,10 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                     &APIG4,
                     r,
                     "the route has no authorization (AuthorizationType is NONE).".to_owned(),
-                    "set AuthorizationType to AWS_IAM, JWT or CUSTOM (with AuthorizerId).",
+                    "cfnkit's routes take RouteOptions.authorization (HttpAuthorization::Iam unless set, or \
+                     HttpAuthorization::Jwt); a route meant to be public records why with \
+                     `route.allow_unauthenticated(reason)`. On a raw route set AuthorizationType to AWS_IAM, JWT or \
+                     CUSTOM (with AuthorizerId).",
                 ));
             }
             _ => {}

@@ -13,7 +13,9 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
             ctx.report(&CFNKIT_LOG1,
                 &group,
                 "the log group keeps its logs forever (no RetentionInDays), and they are billed forever.",
-                "set RetentionInDays (1, 3, 5, 7, 14, 30, 60, 90, ... days).",
+                "give cfnkit's LogGroup a LogGroupProps.retention other than Retention::Forever (a Function's \
+                 log group: FunctionProps.log_retention), or suppress CFNKIT-LOG1 with why the logs are kept \
+                 forever; on a raw log group set RetentionInDays (1, 3, 5, 7, 14, 30, 60, 90, ... days).",
             );
         }
     }
@@ -30,7 +32,8 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                     &CFNKIT_CW1,
                     &alarm,
                     "the alarm has no AlarmActions, so nobody hears when it fires.",
-                    "add an action to AlarmActions (e.g. the ARN of an SNS topic).",
+                    "call `alarm.add_alarm_action(&topic)` on cfnkit's Alarm; on a raw alarm add an action to \
+                     AlarmActions (e.g. the ARN of an SNS topic).",
                 );
             } else if is_false(alarm.prop("ActionsEnabled")) {
                 ctx.report(

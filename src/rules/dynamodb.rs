@@ -17,7 +17,8 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                 &DDB3,
                 &table,
                 "the table does not have point-in-time recovery.",
-                "set PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}.",
+                "cfnkit's Table has it unless TableProps.point_in_time_recovery is turned off; on a raw table set \
+                 PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}.",
             );
         }
     }

@@ -7,9 +7,9 @@ use super::read::{as_str, principal_is_anyone, statements};
 use super::registry::EVB1;
 use crate::synth::Node;
 
-const FIX: &str =
-    "name the accounts or organization allowed (Principal: <account id>), or add a Condition \
-                   (e.g. aws:PrincipalOrgID).";
+const FIX: &str = "for a role of this account, grant it instead of opening the bus: \
+    `bus.grant_put_events(&role)` on cfnkit's EventBus; for other accounts, name them or their organization \
+    (Principal: <account id>), or add a Condition (e.g. aws:PrincipalOrgID).";
 
 pub(super) fn check(ctx: &mut Ctx<'_>) {
     let mut open: Vec<Res<'_>> = Vec::new();

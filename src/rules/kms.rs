@@ -18,7 +18,8 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                 &KMS5,
                 &key,
                 "the symmetric KMS key does not rotate automatically.",
-                "set EnableKeyRotation: true.",
+                "cfnkit's Key rotates unless KeyProps.enable_key_rotation is turned off; on a raw key set \
+                 EnableKeyRotation: true.",
             );
         }
     }

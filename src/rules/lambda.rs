@@ -27,7 +27,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
             ctx.report(&L1,
                 &f,
                 format!("the function uses runtime {runtime}, and the latest of its language is {latest}."),
-                format!("set Runtime: {latest}."),
+                format!("set FunctionProps.runtime (Runtime on a raw function) to {latest}."),
             );
         }
     }

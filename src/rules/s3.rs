@@ -25,7 +25,9 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
             ctx.report(&S1,
                 b,
                 "the bucket has no server access logs.",
-                "set LoggingConfiguration: {DestinationBucketName: <a log bucket>, LogFilePrefix: <prefix>}.",
+                "cfnkit's Bucket logs to a bucket it makes (BucketProps.server_access_logs: \
+                 ServerAccessLogs::CreateBucket unless set, or ToBucket to share one); on a raw bucket set \
+                 LoggingConfiguration: {DestinationBucketName: <a log bucket>, LogFilePrefix: <prefix>}.",
             );
         }
         let block = [
@@ -42,8 +44,8 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
             ctx.report(&S2,
                 b,
                 format!("the bucket does not block public access ({} not true).", open.join(", ")),
-                "set PublicAccessBlockConfiguration with BlockPublicAcls, BlockPublicPolicy, IgnorePublicAcls and \
-                 RestrictPublicBuckets all true.",
+                "cfnkit's Bucket blocks all public access; on a raw bucket set PublicAccessBlockConfiguration \
+                 with BlockPublicAcls, BlockPublicPolicy, IgnorePublicAcls and RestrictPublicBuckets all true.",
             );
         }
         if !has_tls_policy(ctx, b) {
@@ -52,7 +54,8 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                 b,
                 "no bucket policy denies requests that do not use TLS.",
                 format!(
-                    "add an AWS::S3::BucketPolicy with Bucket: Ref {id} and the statement {}.",
+                    "cfnkit's Bucket has it unless BucketProps.enforce_ssl is turned off; on a raw bucket add an \
+                     AWS::S3::BucketPolicy with Bucket: Ref {id} and the statement {}.",
                     TLS_STATEMENT.replace("<service>", "s3").replace(
                         "<the resource>",
                         &format!("[<{id}.Arn>, <{id}.Arn>/*]", id = b.id)

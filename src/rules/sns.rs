@@ -13,7 +13,8 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                 &SNS2,
                 &topic,
                 "the topic is not encrypted (no KmsMasterKeyId).",
-                "set KmsMasterKeyId to a KMS key.",
+                "cfnkit's Topic is encrypted (with TopicProps.master_key, or alias/aws/sns without one); on a raw \
+                 topic set KmsMasterKeyId to a KMS key.",
             );
         }
         if !has_tls_policy(ctx, &topic) {
@@ -22,7 +23,8 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                 &topic,
                 "no topic policy denies publishing without TLS.",
                 format!(
-                    "add an AWS::SNS::TopicPolicy with Topics: [Ref {}] and the statement {}.",
+                    "cfnkit's Topic has it unless TopicProps.enforce_ssl is turned off; on a raw topic add an \
+                     AWS::SNS::TopicPolicy with Topics: [Ref {}] and the statement {}.",
                     topic.id,
                     TLS_STATEMENT
                         .replace("<service>:*", "sns:Publish")

@@ -34,7 +34,8 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
             ctx.report(&SQS2,
                 q,
                 "the queue is not encrypted (SqsManagedSseEnabled is false and there is no KmsMasterKeyId).",
-                "set KmsMasterKeyId to a KMS key, or remove SqsManagedSseEnabled: false.",
+                "cfnkit's Queue is encrypted (QueueProps.encryption: QueueEncryption::SqsManaged unless set, or \
+                 Kms); on a raw queue set KmsMasterKeyId to a KMS key, or remove SqsManagedSseEnabled: false.",
             );
         }
         if q.prop("RedrivePolicy").is_none() && !dlqs.contains(&q.key()) {
@@ -42,8 +43,8 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                 q,
                 "the queue has no dead-letter queue, and no queue, subscription, rule target or function uses it \
                  as one.",
-                "give the cfnkit Queue `dead_letter: DeadLetter::Create { max_receive_count: 3 }` (or \
-                 DeadLetter::Queue with an existing queue); on a raw resource set RedrivePolicy: \
+                "set QueueProps.dead_letter: DeadLetter::Create { max_receive_count: 3 } on cfnkit's Queue (or \
+                 DeadLetter::Queue with an existing queue); on a raw queue set RedrivePolicy: \
                  {deadLetterTargetArn: <the DLQ's Arn>, maxReceiveCount: <n>}.",
             );
         }
@@ -53,7 +54,8 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
                 q,
                 "no queue policy denies requests that do not use TLS.",
                 format!(
-                    "add an AWS::SQS::QueuePolicy with Queues: [Ref {}] and the statement {}.",
+                    "cfnkit's Queue has it unless QueueProps.enforce_ssl is turned off; on a raw queue add an \
+                     AWS::SQS::QueuePolicy with Queues: [Ref {}] and the statement {}.",
                     q.id,
                     TLS_STATEMENT
                         .replace("<service>", "sqs")
@@ -159,7 +161,8 @@ fn visibility_timeouts(ctx: &mut Ctx<'_>) {
                     f.stack.name, mapping.id
                 ),
                 format!(
-                    "set VisibilityTimeout to at least {} (or lower the function's Timeout).",
+                    "set QueueProps.visibility_timeout (VisibilityTimeout on a raw queue) to at least {} s, or \
+                     lower the function's FunctionProps.timeout (Timeout).",
                     6.0 * timeout
                 ),
             ));
