@@ -90,8 +90,8 @@ pub enum Command {
     /// Build the Lambda assets into reproducible zips, then synth with the zips' hashes in the keys.
     ///
     /// Each function's binary is built with cargo-zigbuild for its architecture against glibc 2.34
-    /// (provided.al2023) and zipped as `bootstrap`; the zip goes to <OUT>/assets/<bin>/<sha256>.zip, the key the
-    /// templates name in the bucket cfnkit-assets-<account>-<region>. Upload with
+    /// (provided.al2023) and zipped as `bootstrap`; the zip goes to `<OUT>/assets/<bin>/<sha256>.zip`, the key
+    /// the templates name in the bucket `cfnkit-assets-<account>-<region>`. Upload with
     /// `aws s3 sync <OUT>/assets s3://cfnkit-assets-<account>-<region>/assets`, then deploy the templates.
     Package {
         /// Directory to write to; replaced as a whole, so it must be new, empty or an earlier output.
