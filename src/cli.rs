@@ -1,11 +1,18 @@
 //! The command line of a cfnkit app. An app's `main` is one line:
 //!
 //! ```no_run
-//! # fn app() -> Result<cfnkit::App, String> { Ok(cfnkit::App::new()) }
+//! # #[derive(Debug)] struct AppError;
+//! # impl std::fmt::Display for AppError {
+//! #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("x") }
+//! # }
+//! # fn app() -> Result<cfnkit::App, AppError> { Ok(cfnkit::App::new()) }
 //! fn main() -> std::process::ExitCode {
 //!     cfnkit::cli::main(app)
 //! }
 //! ```
+//!
+//! `app` returns the app, or any error that displays (`ConstructError`, an app's own error enum): [`main`]
+//! prints it and exits with code 1.
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
@@ -14,12 +21,38 @@ use std::time::Instant;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::assets;
-use crate::rules;
+use crate::assets::{self, AssetError};
+use crate::rules::Report;
 use crate::stack::App;
 use crate::synth::manifest::removed_exports;
 use crate::synth::output::{self, Format};
 use crate::synth::{self, SynthError};
+
+/// Why a command failed; printed after `error: `.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The app's own function returned an error (its message, as it displays).
+    #[error("building the app failed: {0}")]
+    App(String),
+    /// The rule pack found an error that is not suppressed; the report lists every finding.
+    #[error("the rule pack found errors; nothing was written:\n{0}")]
+    Rules(Report),
+    /// Synth, rendering or writing the output failed, or an import of an earlier output would be removed.
+    #[error(transparent)]
+    Synth(SynthError),
+    /// Building or zipping a Lambda asset failed (`package`).
+    #[error(transparent)]
+    Asset(#[from] AssetError),
+}
+
+impl From<SynthError> for CliError {
+    fn from(e: SynthError) -> Self {
+        match e {
+            SynthError::Rules(report) => CliError::Rules(report),
+            other => CliError::Synth(other),
+        }
+    }
+}
 
 // Named after the app's binary at run time (`app_command`), never `cfnkit`: the app is the user's program.
 /// Synthesize and inspect the CloudFormation templates of this app.
@@ -57,8 +90,8 @@ pub enum Command {
     /// Build the Lambda assets into reproducible zips, then synth with the zips' hashes in the keys.
     ///
     /// Each function's binary is built with cargo-zigbuild for its architecture against glibc 2.34
-    /// (provided.al2023) and zipped as `bootstrap`; the zip goes to <OUT>/assets/<bin>/<sha256>.zip, the key the
-    /// templates name in the bucket cfnkit-assets-<account>-<region>. Upload with
+    /// (provided.al2023) and zipped as `bootstrap`; the zip goes to `<OUT>/assets/<bin>/<sha256>.zip`, the key
+    /// the templates name in the bucket `cfnkit-assets-<account>-<region>`. Upload with
     /// `aws s3 sync <OUT>/assets s3://cfnkit-assets-<account>-<region>/assets`, then deploy the templates.
     Package {
         /// Directory to write to; replaced as a whole, so it must be new, empty or an earlier output.
@@ -84,7 +117,8 @@ pub enum Command {
     List,
 }
 
-/// Parses the arguments, builds the app and runs the command. Errors go to stderr with exit code 1.
+/// Parses the arguments, builds the app and runs the command. Errors go to stderr with exit code 1; `build`'s
+/// error is anything that displays (every `std::error::Error` does).
 pub fn main<E: Display>(build: impl FnOnce() -> Result<App, E>) -> ExitCode {
     let parsed = app_command()
         .try_get_matches()
@@ -136,10 +170,12 @@ pub fn deploy_tool_hint(command: Option<&str>) -> Option<String> {
 }
 
 /// Runs a parsed command and returns what it prints.
-pub fn run<E: Display>(cli: Cli, build: impl FnOnce() -> Result<App, E>) -> Result<String, String> {
+pub fn run<E: Display>(
+    cli: Cli,
+    build: impl FnOnce() -> Result<App, E>,
+) -> Result<String, CliError> {
     let started = Instant::now();
-    let app = build().map_err(|e| format!("building the app failed: {e}"))?;
-    let assembly = synth::synth(&app).map_err(|e| e.to_string())?;
+    let app = build().map_err(|e| CliError::App(e.to_string()))?;
     match cli.command {
         Command::Synth {
             out,
@@ -148,13 +184,14 @@ pub fn run<E: Display>(cli: Cli, build: impl FnOnce() -> Result<App, E>) -> Resu
             show_suppressed,
             stacks,
         } => {
-            let findings = rules::enforce(&assembly, show_suppressed)?;
-            let rendered = output::render(&assembly, format, &stacks).map_err(|e| e.to_string())?;
+            let checked = synth::synth_checked(&app)?;
+            let assembly = checked.assembly();
+            let rendered = output::render(assembly, format, &stacks)?;
             if !allow_export_removal {
-                check_export_removal(&out, &assembly)?;
+                check_export_removal(&out, assembly)?;
             }
-            output::write_atomically(&out, &rendered.files).map_err(|e| e.to_string())?;
-            let mut report = findings;
+            output::write_atomically(&out, &rendered.files)?;
+            let mut report = checked.report().summary(show_suppressed);
             for s in &rendered.manifest.stacks {
                 let s3 = if s.requires_s3_upload {
                     " (over 51,200 bytes: deploys through S3)"
@@ -184,23 +221,23 @@ pub fn run<E: Display>(cli: Cli, build: impl FnOnce() -> Result<App, E>) -> Resu
             workspace,
             stacks,
         } => {
-            let mut assembly = assembly;
-            let findings = rules::enforce(&assembly, show_suppressed)?;
+            let checked = synth::synth_checked(&app)?;
+            let findings = checked.report().summary(show_suppressed);
+            let mut assembly = checked.into_assembly();
             // Refuse an unknown stack before minutes of building.
-            output::render(&assembly, format, &stacks).map_err(|e| e.to_string())?;
+            output::render(&assembly, format, &stacks)?;
             if !allow_export_removal {
                 check_export_removal(&out, &assembly)?;
             }
             let packaged = package_assets(&mut assembly, &stacks, &workspace)?;
-            let rendered = output::render_with_assets(&assembly, format, &stacks, &packaged)
-                .map_err(|e| e.to_string())?;
+            let rendered = output::render_with_assets(&assembly, format, &stacks, &packaged)?;
             let mut files: Vec<(String, Vec<u8>)> = rendered
                 .files
                 .into_iter()
                 .map(|(name, body)| (name, body.into_bytes()))
                 .collect();
             files.extend(assets::package::files(&packaged));
-            output::write_atomically(&out, &files).map_err(|e| e.to_string())?;
+            output::write_atomically(&out, &files)?;
             let mut report = findings;
             for p in &packaged {
                 report.push_str(&assets::package::describe(p, &out));
@@ -215,6 +252,8 @@ pub fn run<E: Display>(cli: Cli, build: impl FnOnce() -> Result<App, E>) -> Resu
             Ok(report)
         }
         Command::List => {
+            // Listing writes nothing, so the rule pack's findings do not stop it.
+            let assembly = synth::synth(&app)?;
             let width = assembly
                 .stacks
                 .iter()
@@ -241,12 +280,11 @@ fn package_assets(
     assembly: &mut synth::Assembly,
     stacks: &[String],
     workspace: &Path,
-) -> Result<Vec<assets::package::Packaged>, String> {
+) -> Result<Vec<assets::package::Packaged>, AssetError> {
     assets::package::check_targets(assembly, stacks, |a| {
         assets::build::std_installed(workspace, a)
-    })
-    .map_err(|e| e.to_string())?;
-    let ws = assets::build::Workspace::load(workspace).map_err(|e| e.to_string())?;
+    })?;
+    let ws = assets::build::Workspace::load(workspace)?;
     let builder = assets::build::Zigbuild::new(ws.clone());
     assets::package::package(
         assembly,
@@ -260,10 +298,9 @@ fn package_assets(
         },
         &builder,
     )
-    .map_err(|e| e.to_string())
 }
 
-fn check_export_removal(out: &Path, assembly: &synth::Assembly) -> Result<(), String> {
+fn check_export_removal(out: &Path, assembly: &synth::Assembly) -> Result<(), SynthError> {
     let Some(previous) = output::previous_manifest(out) else {
         return Ok(());
     };
@@ -271,6 +308,6 @@ fn check_export_removal(out: &Path, assembly: &synth::Assembly) -> Result<(), St
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(SynthError::Invalid(problems).to_string())
+        Err(SynthError::Invalid(problems))
     }
 }

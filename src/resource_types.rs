@@ -4,6 +4,11 @@
 //! [`STATEFUL`]: the types whose replacement or removal loses data. Constructs write an explicit `DeletionPolicy`
 //! and `UpdateReplacePolicy` on them, the rule pack requires one on every such resource whoever wrote it, and
 //! `cargo cfn deploy` refuses a change set that replaces or removes one unless told which.
+//!
+//! [`PERMISSION_SOURCES`]: the types that carry permissions (IAM identity and resource policies, Lambda
+//! permissions, security group rules) and where in their properties. The rule pack's IAM4 and IAM5 read the
+//! identities and identity policies from it, and `cargo cfn diff`/`deploy` read every row for the security
+//! changes they show before a deploy.
 
 /// What a stateful resource holds, which decides its default removal policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,9 +94,309 @@ pub fn stateful(type_name: &str) -> Option<&'static StatefulType> {
     STATEFUL.iter().find(|t| t.type_name == type_name)
 }
 
+/// The property of an IAM role, user or group holding its inline policies (`[{PolicyName, PolicyDocument}]`).
+pub const INLINE_POLICIES: &str = "Policies";
+/// The property of an IAM role, user or group listing the managed policies attached to it.
+pub const MANAGED_POLICY_ARNS: &str = "ManagedPolicyArns";
+/// The property of an inline policy (an item of [`INLINE_POLICIES`]) holding its document.
+pub const POLICY_DOCUMENT: &str = "PolicyDocument";
+
+/// How a resource type writes its permissions; the property names are the type's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PermissionLayout {
+    /// A role, user or group: inline policies in [`INLINE_POLICIES`] and attached managed policies in
+    /// [`MANAGED_POLICY_ARNS`] (AWS managed policies such as AdministratorAccess included), and for a role its
+    /// trust policy in `trust`.
+    Identity { trust: Option<&'static str> },
+    /// An identity policy document in `doc`, attached to the roles, users or groups named by the `to` properties.
+    Attached {
+        doc: &'static str,
+        to: &'static [&'static str],
+    },
+    /// A resource policy document in `doc` (an object, or JSON in a string), on the resources named by the `on`
+    /// properties, or on the resource itself when `on` is empty; used for statements that name no Resource.
+    ResourcePolicy {
+        doc: &'static str,
+        on: &'static [&'static str],
+    },
+    /// `AWS::Events::EventBusPolicy`: one statement in `Statement`, or the older `Action`, `Principal` and
+    /// `Condition` properties; on `EventBusName` (the default bus when unset).
+    EventBus,
+    /// A permission written as properties: `Action` for `Principal` on the resource named by `target`, with
+    /// the `conditions` properties that narrow it.
+    Properties {
+        target: &'static str,
+        conditions: &'static [&'static str],
+    },
+    /// `AWS::Lambda::Url`: `AuthType: NONE` lets anyone on the internet invoke the function (with `AWS_IAM`, who
+    /// may call it is written in identity policies).
+    FunctionUrl,
+    /// `AWS::EC2::SecurityGroup`: inline `SecurityGroupIngress` and `SecurityGroupEgress` rules.
+    SecurityGroup,
+    /// One security group rule as a resource of its own, on the group the first of `group` names.
+    SecurityGroupRule {
+        direction: &'static str,
+        group: &'static [&'static str],
+    },
+}
+
+impl PermissionLayout {
+    /// The properties this layout reads (checked against the CloudFormation schemas by a test).
+    pub fn properties(&self) -> Vec<&'static str> {
+        match *self {
+            PermissionLayout::Identity { trust } => {
+                let mut p = vec![INLINE_POLICIES, MANAGED_POLICY_ARNS];
+                p.extend(trust);
+                p
+            }
+            PermissionLayout::Attached { doc, to } => [doc].iter().chain(to).copied().collect(),
+            PermissionLayout::ResourcePolicy { doc, on } => {
+                [doc].iter().chain(on).copied().collect()
+            }
+            PermissionLayout::EventBus => vec![
+                "Statement",
+                "Action",
+                "Principal",
+                "Condition",
+                "EventBusName",
+            ],
+            PermissionLayout::Properties { target, conditions } => ["Action", "Principal", target]
+                .iter()
+                .chain(conditions)
+                .copied()
+                .collect(),
+            PermissionLayout::FunctionUrl => vec!["AuthType", "TargetFunctionArn", "Qualifier"],
+            PermissionLayout::SecurityGroup => vec!["SecurityGroupIngress", "SecurityGroupEgress"],
+            PermissionLayout::SecurityGroupRule { group, .. } => group.to_vec(),
+        }
+    }
+}
+
+/// A resource type that carries permissions, and where: a row of [`PERMISSION_SOURCES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PermissionSource {
+    /// The CloudFormation type name (`AWS::IAM::Role`).
+    pub type_name: &'static str,
+    pub layout: PermissionLayout,
+}
+
+const fn source(type_name: &'static str, layout: PermissionLayout) -> PermissionSource {
+    PermissionSource { type_name, layout }
+}
+
+use PermissionLayout::{
+    Attached, EventBus, FunctionUrl, Identity, Properties, ResourcePolicy, SecurityGroup,
+    SecurityGroupRule,
+};
+
+/// Every resource type that carries permissions, and where in it they live: the one place to look, and to add a
+/// type. Types not listed carry none that cfnkit reads.
+///
+/// Type names are literals, as in [`STATEFUL`]: EC2, ECR and the search domains are not among `cfnkit-l1`'s
+/// default features. A test checks each name and property against the vendored schemas.
+pub const PERMISSION_SOURCES: &[PermissionSource] = &[
+    // IAM identities and identity policies.
+    source(
+        "AWS::IAM::Role",
+        Identity {
+            trust: Some("AssumeRolePolicyDocument"),
+        },
+    ),
+    source("AWS::IAM::User", Identity { trust: None }),
+    source("AWS::IAM::Group", Identity { trust: None }),
+    source(
+        "AWS::IAM::Policy",
+        Attached {
+            doc: POLICY_DOCUMENT,
+            to: &["Roles", "Users", "Groups"],
+        },
+    ),
+    source(
+        "AWS::IAM::ManagedPolicy",
+        Attached {
+            doc: POLICY_DOCUMENT,
+            to: &["Roles", "Users", "Groups"],
+        },
+    ),
+    source(
+        "AWS::IAM::RolePolicy",
+        Attached {
+            doc: POLICY_DOCUMENT,
+            to: &["RoleName"],
+        },
+    ),
+    source(
+        "AWS::IAM::UserPolicy",
+        Attached {
+            doc: POLICY_DOCUMENT,
+            to: &["UserName"],
+        },
+    ),
+    source(
+        "AWS::IAM::GroupPolicy",
+        Attached {
+            doc: POLICY_DOCUMENT,
+            to: &["GroupName"],
+        },
+    ),
+    // Resource policies.
+    source(
+        "AWS::SQS::QueuePolicy",
+        ResourcePolicy {
+            doc: "PolicyDocument",
+            on: &["Queues"],
+        },
+    ),
+    source(
+        "AWS::SQS::QueueInlinePolicy",
+        ResourcePolicy {
+            doc: "PolicyDocument",
+            on: &["Queue"],
+        },
+    ),
+    source(
+        "AWS::SNS::TopicPolicy",
+        ResourcePolicy {
+            doc: "PolicyDocument",
+            on: &["Topics"],
+        },
+    ),
+    source(
+        "AWS::SNS::TopicInlinePolicy",
+        ResourcePolicy {
+            doc: "PolicyDocument",
+            on: &["TopicArn"],
+        },
+    ),
+    source(
+        "AWS::S3::BucketPolicy",
+        ResourcePolicy {
+            doc: "PolicyDocument",
+            on: &["Bucket"],
+        },
+    ),
+    source(
+        "AWS::S3::AccessPoint",
+        ResourcePolicy {
+            doc: "Policy",
+            on: &[],
+        },
+    ),
+    source(
+        "AWS::KMS::Key",
+        ResourcePolicy {
+            doc: "KeyPolicy",
+            on: &[],
+        },
+    ),
+    source(
+        "AWS::KMS::ReplicaKey",
+        ResourcePolicy {
+            doc: "KeyPolicy",
+            on: &[],
+        },
+    ),
+    source(
+        "AWS::SecretsManager::ResourcePolicy",
+        ResourcePolicy {
+            doc: "ResourcePolicy",
+            on: &["SecretId"],
+        },
+    ),
+    source(
+        "AWS::ECR::Repository",
+        ResourcePolicy {
+            doc: "RepositoryPolicyText",
+            on: &[],
+        },
+    ),
+    source(
+        "AWS::ApiGateway::RestApi",
+        ResourcePolicy {
+            doc: "Policy",
+            on: &[],
+        },
+    ),
+    source(
+        "AWS::Logs::ResourcePolicy",
+        ResourcePolicy {
+            doc: "PolicyDocument",
+            on: &[],
+        },
+    ),
+    source(
+        "AWS::OpenSearchService::Domain",
+        ResourcePolicy {
+            doc: "AccessPolicies",
+            on: &[],
+        },
+    ),
+    source(
+        "AWS::Elasticsearch::Domain",
+        ResourcePolicy {
+            doc: "AccessPolicies",
+            on: &[],
+        },
+    ),
+    source("AWS::Events::EventBusPolicy", EventBus),
+    // Permissions written as properties.
+    source(
+        "AWS::Lambda::Permission",
+        Properties {
+            target: "FunctionName",
+            conditions: &[
+                "SourceArn",
+                "SourceAccount",
+                "PrincipalOrgID",
+                "FunctionUrlAuthType",
+                "EventSourceToken",
+            ],
+        },
+    ),
+    source(
+        "AWS::Lambda::LayerVersionPermission",
+        Properties {
+            target: "LayerVersionArn",
+            conditions: &["OrganizationId"],
+        },
+    ),
+    source("AWS::Lambda::Url", FunctionUrl),
+    // Network access.
+    source("AWS::EC2::SecurityGroup", SecurityGroup),
+    source(
+        "AWS::EC2::SecurityGroupIngress",
+        SecurityGroupRule {
+            direction: "ingress",
+            // GroupName: a security group of the default VPC.
+            group: &["GroupId", "GroupName"],
+        },
+    ),
+    source(
+        "AWS::EC2::SecurityGroupEgress",
+        SecurityGroupRule {
+            direction: "egress",
+            group: &["GroupId"],
+        },
+    ),
+];
+
+/// Where the resource type of this name carries permissions, if it does.
+pub fn permission_source(type_name: &str) -> Option<&'static PermissionSource> {
+    PERMISSION_SOURCES.iter().find(|s| s.type_name == type_name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn schema_file(type_name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("schemas/us-east-1")
+            .join(format!(
+                "{}.json",
+                type_name.to_lowercase().replace("::", "-")
+            ))
+    }
 
     /// cfn-lint 1.51.0's `data/AdditionalSpecs/StatefulResources.json`: its I3011 asks for explicit policies on
     /// these, so ours must name every one.
@@ -140,9 +445,8 @@ mod tests {
         let mut sorted = names.clone();
         sorted.sort_unstable();
         assert_eq!(names, sorted, "keep STATEFUL sorted, so a duplicate shows");
-        let schemas = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/us-east-1");
         for ty in names {
-            let file = schemas.join(format!("{}.json", ty.to_lowercase().replace("::", "-")));
+            let file = schema_file(ty);
             assert!(
                 file.is_file(),
                 "{ty}: no registry schema at {}",
@@ -159,5 +463,69 @@ mod tests {
             .map(|t| t.type_name)
             .collect();
         assert_eq!(transit, ["AWS::SQS::Queue"]);
+    }
+
+    /// Every type in [`PERMISSION_SOURCES`], listed here so that adding or dropping one is a visible test change;
+    /// each property the table names exists in the type's registry schema (a misspelt property would never be
+    /// read).
+    #[test]
+    fn every_permission_source_and_property_is_in_the_registry_schemas() {
+        let expected = [
+            "AWS::IAM::Role",
+            "AWS::IAM::User",
+            "AWS::IAM::Group",
+            "AWS::IAM::Policy",
+            "AWS::IAM::ManagedPolicy",
+            "AWS::IAM::RolePolicy",
+            "AWS::IAM::UserPolicy",
+            "AWS::IAM::GroupPolicy",
+            "AWS::SQS::QueuePolicy",
+            "AWS::SQS::QueueInlinePolicy",
+            "AWS::SNS::TopicPolicy",
+            "AWS::SNS::TopicInlinePolicy",
+            "AWS::S3::BucketPolicy",
+            "AWS::S3::AccessPoint",
+            "AWS::KMS::Key",
+            "AWS::KMS::ReplicaKey",
+            "AWS::SecretsManager::ResourcePolicy",
+            "AWS::ECR::Repository",
+            "AWS::ApiGateway::RestApi",
+            "AWS::Logs::ResourcePolicy",
+            "AWS::OpenSearchService::Domain",
+            "AWS::Elasticsearch::Domain",
+            "AWS::Events::EventBusPolicy",
+            "AWS::Lambda::Permission",
+            "AWS::Lambda::LayerVersionPermission",
+            "AWS::Lambda::Url",
+            "AWS::EC2::SecurityGroup",
+            "AWS::EC2::SecurityGroupIngress",
+            "AWS::EC2::SecurityGroupEgress",
+        ];
+        let names: Vec<_> = PERMISSION_SOURCES.iter().map(|s| s.type_name).collect();
+        assert_eq!(names, expected);
+        for source in PERMISSION_SOURCES {
+            let file = schema_file(source.type_name);
+            let schema: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            for p in source.layout.properties() {
+                assert!(
+                    schema["properties"].get(p).is_some(),
+                    "{} has no property {p} ({})",
+                    source.type_name,
+                    file.display()
+                );
+            }
+        }
+        // An inline policy's document property is PolicyDocument in every identity's schema.
+        for ty in ["AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"] {
+            let schema: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(schema_file(ty)).unwrap()).unwrap();
+            assert!(
+                schema["definitions"]["Policy"]["properties"]
+                    .get(POLICY_DOCUMENT)
+                    .is_some(),
+                "{ty}: inline policies have no {POLICY_DOCUMENT}"
+            );
+        }
     }
 }

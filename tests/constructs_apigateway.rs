@@ -413,13 +413,13 @@ fn an_open_method_fails_apig4_until_suppressed_with_a_reason() {
     let (report, _) = open(None);
     let errors: Vec<_> = report
         .errors()
-        .map(|f| (f.rule, f.logical_id.clone()))
+        .map(|f| (f.rule.id(), f.logical_id.clone()))
         .collect();
     assert_eq!(errors, vec![("APIG4", "OrdersHealthGET".to_owned())]);
 
     let (report, t) = open(Some("load balancer health checks carry no credentials"));
     assert!(!report.has_errors(), "{report}");
-    let suppressed: Vec<_> = report.suppressed().map(|f| f.rule).collect();
+    let suppressed: Vec<_> = report.suppressed().map(|f| f.rule.id()).collect();
     assert!(suppressed.contains(&"APIG4"), "{report}");
     assert_eq!(
         resource(&t, "OrdersHealthGET")["Metadata"]["checkov"]["skip"],
@@ -713,7 +713,7 @@ fn the_example_passes_the_rule_pack() {
     // The one suppression is the CloudWatch role's log-group wildcard, with its reason.
     let suppressed: Vec<_> = report
         .suppressed()
-        .map(|f| (f.rule, f.logical_id.as_str()))
+        .map(|f| (f.rule.id(), f.logical_id.as_str()))
         .collect();
     assert_eq!(suppressed, [("IAM5", "OrdersCloudWatchAccountRole")]);
 }

@@ -49,7 +49,7 @@ fn function(scope: &Scope, id: &str) -> Function {
     );
     rules::suppress(
         f.role().handle(),
-        "IAM5",
+        &rules::IAM5,
         "X-Ray's PutTraceSegments and PutTelemetryRecords accept only `*`",
     );
     f
@@ -307,7 +307,7 @@ fn the_example_passes_the_rule_pack_with_the_preflights_suppressed_by_reason() {
     let report = rules::check(&synth(&app).unwrap());
     let mut apig4: Vec<_> = report
         .suppressed()
-        .filter(|f| f.rule == "APIG4")
+        .filter(|f| f.rule == &rules::APIG4)
         .map(|f| f.logical_id.clone())
         .collect();
     apig4.sort();
@@ -339,7 +339,7 @@ fn an_options_method_made_by_hand_still_fails_apig4() {
     let report = rules::check(&synth(&app).unwrap());
     let errors: Vec<_> = report
         .errors()
-        .map(|f| (f.rule, f.logical_id.clone(), f.to_string()))
+        .map(|f| (f.rule.id(), f.logical_id.clone(), f.to_string()))
         .collect();
     assert_eq!(errors.len(), 1, "{report}");
     assert_eq!(errors[0].0, "APIG4");

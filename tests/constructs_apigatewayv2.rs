@@ -213,7 +213,7 @@ fn an_open_route_fails_apig4_until_suppressed_with_a_reason() {
     let (report, _) = open(None);
     let errors: Vec<_> = report
         .errors()
-        .map(|f| (f.rule, f.logical_id.clone()))
+        .map(|f| (f.rule.id(), f.logical_id.clone()))
         .collect();
     assert_eq!(errors, vec![("APIG4", "OrdersPOSTEvents".to_owned())]);
     let (report, t) = open(Some(

@@ -120,7 +120,7 @@ fn example() -> App {
     // Object grants name `<bucket ARN>/*`: S3 has no narrower ARN for "the objects of this bucket".
     cfnkit::rules::suppress(
         worker.handle(),
-        "IAM5",
+        &cfnkit::rules::IAM5,
         "object actions are granted on <bucket ARN>/<prefix>*, the only ARN S3 has for the objects of a bucket",
     );
     app
@@ -636,12 +636,12 @@ fn the_rule_pack_passes_the_example_with_only_the_reasoned_iam5_suppression() {
     let app = example();
     assert_rules_clean(&app);
     let report = cfnkit::rules::check(&cfnkit::synth::synth(&app).unwrap());
-    for rule in ["S1", "S2", "S10"] {
+    for rule in [&cfnkit::rules::S1, &cfnkit::rules::S2, &cfnkit::rules::S10] {
         assert_eq!(report.of_rule(rule).count(), 0, "{rule}: {report}");
     }
     let suppressed: Vec<_> = report
         .suppressed()
-        .map(|f| (f.rule, f.logical_id.as_str()))
+        .map(|f| (f.rule.id(), f.logical_id.as_str()))
         .collect();
     assert_eq!(suppressed, vec![("IAM5", "Worker")]);
 }

@@ -387,6 +387,31 @@ fn bad_ids_and_paths_are_errors() {
     );
 }
 
+/// Issue #13: two stacks of one name are one problem. Everything after the name check is keyed by stack name, so
+/// checking on reported that the second stack "has no resources" (its resources went to the first).
+#[test]
+fn a_duplicate_stack_name_is_reported_once_and_alone() {
+    let app = App::new();
+    app.stack("Orders").add_raw("Q", queue());
+    app.stack("Orders").add_raw("Other", queue());
+    app.stack("Orders").add_raw("Third", queue());
+    assert_eq!(
+        problems(&app),
+        "synth found 1 problem(s):\n  - stack Orders: two stacks have this name: stack names must be unique in an \
+         app; rename one"
+    );
+
+    // Problems recorded while building the stacks are still reported with it.
+    let app = App::new();
+    let s = app.stack("Orders");
+    s.add_raw("a/b", queue());
+    app.stack("Orders").add_raw("Q", queue());
+    let msg = problems(&app);
+    assert!(msg.starts_with("synth found 2 problem(s):"), "{msg}");
+    assert!(msg.contains("construct id \"a/b\""), "{msg}");
+    assert!(!msg.contains("has no resources"), "{msg}");
+}
+
 #[test]
 fn references_to_missing_things_are_errors_naming_stack_and_element() {
     let app = App::new();

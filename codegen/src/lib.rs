@@ -290,6 +290,10 @@ mod erased {
 
 /// Formats the generated Rust files with rustfmt (so `cargo fmt` leaves them alone), in a scratch directory.
 /// `scratch` must be a directory no one else uses; it is removed afterwards.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "scratch is a directory no one else uses"
+)]
 pub fn format(files: &mut BTreeMap<PathBuf, String>, scratch: &Path) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(scratch);
     for (path, text) in files.iter() {

@@ -89,7 +89,7 @@ pub fn app() -> App {
             ),
     );
     bucket.apply_removal_policy(RemovalPolicy::Retain);
-    cfnkit::rules::suppress(&bucket, "S1", NO_ACCESS_LOGS);
+    cfnkit::rules::suppress(&bucket, &cfnkit::rules::S1, NO_ACCESS_LOGS);
     cfnkit::rules::skip_checkov(&bucket, "CKV_AWS_18", NO_ACCESS_LOGS);
     let arn = bucket.get_att::<String>("Arn");
     stack.add_raw(
@@ -140,9 +140,9 @@ pub fn app() -> App {
 /// The bootstrap template, checked by the rule pack.
 pub fn template() -> Result<String, DeployError> {
     let app = app();
-    let assembly = cfnkit::synth::synth(&app).map_err(|e| DeployError::Bootstrap(e.to_string()))?;
-    cfnkit::rules::enforce(&assembly, false).map_err(DeployError::Bootstrap)?;
-    let rendered = output::render(&assembly, Format::Json, &[])
+    let checked =
+        cfnkit::synth::synth_checked(&app).map_err(|e| DeployError::Bootstrap(e.to_string()))?;
+    let rendered = output::render(checked.assembly(), Format::Json, &[])
         .map_err(|e| DeployError::Bootstrap(e.to_string()))?;
     rendered
         .files

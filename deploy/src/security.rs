@@ -4,8 +4,9 @@
 //! Every permission-bearing piece of a template becomes a [`Grant`] row: an IAM statement (inline role, user
 //! and group policies, `AWS::IAM::Policy`/`ManagedPolicy`/`RolePolicy`, a role's trust policy), a managed policy
 //! attached to a role, user or group, a resource policy statement, a Lambda permission or public function URL,
-//! and a security group rule (inline or as its own resource). [`SOURCES`] is the table of every type read and
-//! where its permissions live. A policy that cannot be read (not JSON, or computed by an intrinsic function)
+//! and a security group rule (inline or as its own resource). Which types are read, and where their permissions
+//! live, is cfnkit's [`PERMISSION_SOURCES`](cfnkit::resource_types::PERMISSION_SOURCES) table, which the rule
+//! pack's IAM checks read too. A policy that cannot be read (not JSON, or computed by an intrinsic function)
 //! is one row that needs approval when it changes. Added rows open to anyone are flagged under the table
 //! ([`warning`]). Rows are compared as rendered values,
 //! so a modified statement shows as the old row removed and the new one added, as in CDK. Lists are sorted and a
@@ -18,6 +19,9 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use crate::template::is_intrinsic;
+use cfnkit::resource_types::{
+    permission_source, PermissionLayout, INLINE_POLICIES, MANAGED_POLICY_ARNS, POLICY_DOCUMENT,
+};
 use console::{measure_text_width, style};
 use serde_json::{json, Map, Value};
 
@@ -82,285 +86,6 @@ pub fn diff(old: Option<&Value>, new: &Value) -> SecurityDiff {
     SecurityDiff { changes }
 }
 
-/// Where one resource type keeps its permissions: a row of [`SOURCES`].
-#[derive(Clone, Copy, Debug)]
-pub struct Source {
-    pub resource_type: &'static str,
-    pub policy: Policy,
-}
-
-/// How a resource type's permissions are written; the property names are the type's own.
-#[derive(Clone, Copy, Debug)]
-pub enum Policy {
-    /// A role, user or group: inline `Policies[].PolicyDocument` and `ManagedPolicyArns` (AWS managed policies
-    /// such as AdministratorAccess included), and for a role its trust policy in `trust`.
-    Identity { trust: Option<&'static str> },
-    /// An identity policy document in `doc`, attached to the roles, users or groups named by the `to` properties.
-    Attached {
-        doc: &'static str,
-        to: &'static [&'static str],
-    },
-    /// A resource policy document in `doc` (an object, or JSON in a string), on the resources named by the `on`
-    /// properties, or on the resource itself when `on` is empty; used for statements that name no Resource.
-    Resource {
-        doc: &'static str,
-        on: &'static [&'static str],
-    },
-    /// `AWS::Events::EventBusPolicy`: one statement in `Statement`, or the older `Action`, `Principal` and
-    /// `Condition` properties; on `EventBusName` (the default bus when unset).
-    EventBus,
-    /// A permission written as properties: `Action` for `Principal` on the resource named by `target`, with
-    /// the `conditions` properties that narrow it.
-    Permission {
-        target: &'static str,
-        conditions: &'static [&'static str],
-    },
-    /// `AWS::Lambda::Url`: `AuthType: NONE` lets anyone on the internet invoke the function (`AWS_IAM` adds no
-    /// row: who may call it is then written in identity policies, which have rows of their own).
-    FunctionUrl,
-    /// `AWS::EC2::SecurityGroup`: inline `SecurityGroupIngress` and `SecurityGroupEgress` rules.
-    SecurityGroup,
-    /// One security group rule as a resource of its own, on the group the first of `group` names.
-    SecurityGroupRule {
-        direction: &'static str,
-        group: &'static [&'static str],
-    },
-}
-
-impl Policy {
-    /// The properties this reads, to check against the CloudFormation schemas.
-    pub fn properties(&self) -> Vec<&'static str> {
-        match *self {
-            Policy::Identity { trust } => {
-                let mut p = vec!["Policies", "ManagedPolicyArns"];
-                p.extend(trust);
-                p
-            }
-            Policy::Attached { doc, to } => [doc].iter().chain(to).copied().collect(),
-            Policy::Resource { doc, on } => [doc].iter().chain(on).copied().collect(),
-            Policy::EventBus => vec![
-                "Statement",
-                "Action",
-                "Principal",
-                "Condition",
-                "EventBusName",
-            ],
-            Policy::Permission { target, conditions } => ["Action", "Principal", target]
-                .iter()
-                .chain(conditions)
-                .copied()
-                .collect(),
-            Policy::FunctionUrl => vec!["AuthType", "TargetFunctionArn", "Qualifier"],
-            Policy::SecurityGroup => vec!["SecurityGroupIngress", "SecurityGroupEgress"],
-            Policy::SecurityGroupRule { group, .. } => group.to_vec(),
-        }
-    }
-}
-
-/// Every resource type whose permissions the security diff reads, and where in it they live: the one place to
-/// look, and to add a type (the unit tests check each property against the CloudFormation schemas). Types
-/// not listed are not security changes.
-pub const SOURCES: &[Source] = &[
-    // IAM identities and identity policies.
-    Source {
-        resource_type: "AWS::IAM::Role",
-        policy: Policy::Identity {
-            trust: Some("AssumeRolePolicyDocument"),
-        },
-    },
-    Source {
-        resource_type: "AWS::IAM::User",
-        policy: Policy::Identity { trust: None },
-    },
-    Source {
-        resource_type: "AWS::IAM::Group",
-        policy: Policy::Identity { trust: None },
-    },
-    Source {
-        resource_type: "AWS::IAM::Policy",
-        policy: Policy::Attached {
-            doc: "PolicyDocument",
-            to: &["Roles", "Users", "Groups"],
-        },
-    },
-    Source {
-        resource_type: "AWS::IAM::ManagedPolicy",
-        policy: Policy::Attached {
-            doc: "PolicyDocument",
-            to: &["Roles", "Users", "Groups"],
-        },
-    },
-    Source {
-        resource_type: "AWS::IAM::RolePolicy",
-        policy: Policy::Attached {
-            doc: "PolicyDocument",
-            to: &["RoleName"],
-        },
-    },
-    Source {
-        resource_type: "AWS::IAM::UserPolicy",
-        policy: Policy::Attached {
-            doc: "PolicyDocument",
-            to: &["UserName"],
-        },
-    },
-    Source {
-        resource_type: "AWS::IAM::GroupPolicy",
-        policy: Policy::Attached {
-            doc: "PolicyDocument",
-            to: &["GroupName"],
-        },
-    },
-    // Resource policies.
-    Source {
-        resource_type: "AWS::SQS::QueuePolicy",
-        policy: Policy::Resource {
-            doc: "PolicyDocument",
-            on: &["Queues"],
-        },
-    },
-    Source {
-        resource_type: "AWS::SQS::QueueInlinePolicy",
-        policy: Policy::Resource {
-            doc: "PolicyDocument",
-            on: &["Queue"],
-        },
-    },
-    Source {
-        resource_type: "AWS::SNS::TopicPolicy",
-        policy: Policy::Resource {
-            doc: "PolicyDocument",
-            on: &["Topics"],
-        },
-    },
-    Source {
-        resource_type: "AWS::SNS::TopicInlinePolicy",
-        policy: Policy::Resource {
-            doc: "PolicyDocument",
-            on: &["TopicArn"],
-        },
-    },
-    Source {
-        resource_type: "AWS::S3::BucketPolicy",
-        policy: Policy::Resource {
-            doc: "PolicyDocument",
-            on: &["Bucket"],
-        },
-    },
-    Source {
-        resource_type: "AWS::S3::AccessPoint",
-        policy: Policy::Resource {
-            doc: "Policy",
-            on: &[],
-        },
-    },
-    Source {
-        resource_type: "AWS::KMS::Key",
-        policy: Policy::Resource {
-            doc: "KeyPolicy",
-            on: &[],
-        },
-    },
-    Source {
-        resource_type: "AWS::KMS::ReplicaKey",
-        policy: Policy::Resource {
-            doc: "KeyPolicy",
-            on: &[],
-        },
-    },
-    Source {
-        resource_type: "AWS::SecretsManager::ResourcePolicy",
-        policy: Policy::Resource {
-            doc: "ResourcePolicy",
-            on: &["SecretId"],
-        },
-    },
-    Source {
-        resource_type: "AWS::ECR::Repository",
-        policy: Policy::Resource {
-            doc: "RepositoryPolicyText",
-            on: &[],
-        },
-    },
-    Source {
-        resource_type: "AWS::ApiGateway::RestApi",
-        policy: Policy::Resource {
-            doc: "Policy",
-            on: &[],
-        },
-    },
-    Source {
-        resource_type: "AWS::Logs::ResourcePolicy",
-        policy: Policy::Resource {
-            doc: "PolicyDocument",
-            on: &[],
-        },
-    },
-    Source {
-        resource_type: "AWS::OpenSearchService::Domain",
-        policy: Policy::Resource {
-            doc: "AccessPolicies",
-            on: &[],
-        },
-    },
-    Source {
-        resource_type: "AWS::Elasticsearch::Domain",
-        policy: Policy::Resource {
-            doc: "AccessPolicies",
-            on: &[],
-        },
-    },
-    Source {
-        resource_type: "AWS::Events::EventBusPolicy",
-        policy: Policy::EventBus,
-    },
-    // Permissions written as properties.
-    Source {
-        resource_type: "AWS::Lambda::Permission",
-        policy: Policy::Permission {
-            target: "FunctionName",
-            conditions: &[
-                "SourceArn",
-                "SourceAccount",
-                "PrincipalOrgID",
-                "FunctionUrlAuthType",
-                "EventSourceToken",
-            ],
-        },
-    },
-    Source {
-        resource_type: "AWS::Lambda::LayerVersionPermission",
-        policy: Policy::Permission {
-            target: "LayerVersionArn",
-            conditions: &["OrganizationId"],
-        },
-    },
-    Source {
-        resource_type: "AWS::Lambda::Url",
-        policy: Policy::FunctionUrl,
-    },
-    // Network access.
-    Source {
-        resource_type: "AWS::EC2::SecurityGroup",
-        policy: Policy::SecurityGroup,
-    },
-    Source {
-        resource_type: "AWS::EC2::SecurityGroupIngress",
-        policy: Policy::SecurityGroupRule {
-            direction: "ingress",
-            // GroupName: a security group of the default VPC.
-            group: &["GroupId", "GroupName"],
-        },
-    },
-    Source {
-        resource_type: "AWS::EC2::SecurityGroupEgress",
-        policy: Policy::SecurityGroupRule {
-            direction: "egress",
-            group: &["GroupId"],
-        },
-    },
-];
-
 /// The effect of a row for a policy that cannot be read (not JSON, or computed by an intrinsic function): it
 /// may allow anything, so adding, changing or removing it needs approval.
 pub const UNREADABLE: &str = "Unknown";
@@ -373,7 +98,7 @@ pub fn grants(template: &Value) -> Vec<Grant> {
     let mut out = Vec::new();
     for (id, r) in resources {
         let ty = r.get("Type").and_then(Value::as_str).unwrap_or_default();
-        let Some(source) = SOURCES.iter().find(|s| s.resource_type == ty) else {
+        let Some(source) = permission_source(ty) else {
             continue;
         };
         let empty = Map::new();
@@ -388,19 +113,19 @@ pub fn grants(template: &Value) -> Vec<Grant> {
         };
         let prop = |k: &str| props.get(k);
         let me = reference(id);
-        match source.policy {
-            Policy::Identity { trust } => {
+        match source.layout {
+            PermissionLayout::Identity { trust } => {
                 // The trust policy: who may assume this role.
                 if let Some((key, doc)) = trust.and_then(|k| Some((k, prop(k)?))) {
                     rows.document(key, doc, None, &me);
                 }
                 rows.identity(
-                    prop("Policies"),
-                    prop("ManagedPolicyArns"),
+                    prop(INLINE_POLICIES),
+                    prop(MANAGED_POLICY_ARNS),
                     &format!("AWS:{me}"),
                 );
             }
-            Policy::Attached { doc, to } => {
+            PermissionLayout::Attached { doc, to } => {
                 let attached = to
                     .iter()
                     .filter_map(|k| prop(k))
@@ -411,7 +136,7 @@ pub fn grants(template: &Value) -> Vec<Grant> {
                     rows.document(doc, d, Some(&join(attached)), "");
                 }
             }
-            Policy::Resource { doc, on } => {
+            PermissionLayout::ResourcePolicy { doc, on } => {
                 let on = match on
                     .iter()
                     .filter_map(|k| prop(k))
@@ -426,7 +151,7 @@ pub fn grants(template: &Value) -> Vec<Grant> {
                     rows.document(doc, d, None, &on);
                 }
             }
-            Policy::EventBus => {
+            PermissionLayout::EventBus => {
                 let bus = prop("EventBusName").map_or_else(|| "default".to_owned(), render);
                 if let Some(statement) = prop("Statement") {
                     // One statement, not a document: read as a document of that statement.
@@ -450,7 +175,7 @@ pub fn grants(template: &Value) -> Vec<Grant> {
                     });
                 }
             }
-            Policy::Permission { target, conditions } => {
+            PermissionLayout::Properties { target, conditions } => {
                 let condition = conditions
                     .iter()
                     .filter_map(|k| prop(k).map(|v| format!("{k}: {}", render(v))))
@@ -464,7 +189,7 @@ pub fn grants(template: &Value) -> Vec<Grant> {
                     ..rows.base()
                 });
             }
-            Policy::FunctionUrl => {
+            PermissionLayout::FunctionUrl => {
                 // Anything but AWS_IAM (the only other value) is read as public, so a computed AuthType counts.
                 let auth = prop("AuthType").map(render).unwrap_or_default();
                 if auth != "AWS_IAM" {
@@ -481,7 +206,7 @@ pub fn grants(template: &Value) -> Vec<Grant> {
                     });
                 }
             }
-            Policy::SecurityGroup => {
+            PermissionLayout::SecurityGroup => {
                 for (key, dir) in [
                     ("SecurityGroupIngress", "ingress"),
                     ("SecurityGroupEgress", "egress"),
@@ -493,7 +218,7 @@ pub fn grants(template: &Value) -> Vec<Grant> {
                     }
                 }
             }
-            Policy::SecurityGroupRule { direction, group } => {
+            PermissionLayout::SecurityGroupRule { direction, group } => {
                 let group = group
                     .iter()
                     .find_map(|k| prop(k))
@@ -532,8 +257,8 @@ impl Rows<'_> {
     /// Inline policies and attached managed policies of a role, user or group (`me`).
     fn identity(&mut self, policies: Option<&Value>, managed: Option<&Value>, me: &str) {
         for p in policies.map(list).unwrap_or_default() {
-            if let Some(doc) = p.get("PolicyDocument") {
-                self.document("Policies", doc, Some(me), "");
+            if let Some(doc) = p.get(POLICY_DOCUMENT) {
+                self.document(INLINE_POLICIES, doc, Some(me), "");
             }
         }
         for arn in managed.map(list).unwrap_or_default() {
@@ -1453,74 +1178,31 @@ mod tests {
         assert!(!back.contains("(!)"), "{back}");
     }
 
-    /// Every type in [`SOURCES`], listed here so that adding or dropping one is a visible test change; each
-    /// property the table names exists in the type's CloudFormation schema (a misspelt property would never
-    /// be read), and a resource of each type that allows something is found as broadening.
+    /// Every type of cfnkit's permission table is read: a resource of each type that allows something is found
+    /// as broadening, in rows of that type. (Which types the table lists, and that their properties are in the
+    /// CloudFormation schemas, is tested where the table is, in `cfnkit::resource_types`.)
     #[test]
-    fn every_type_in_the_table_is_read_and_its_properties_are_in_its_schema() {
-        let expected = [
-            "AWS::IAM::Role",
-            "AWS::IAM::User",
-            "AWS::IAM::Group",
-            "AWS::IAM::Policy",
-            "AWS::IAM::ManagedPolicy",
-            "AWS::IAM::RolePolicy",
-            "AWS::IAM::UserPolicy",
-            "AWS::IAM::GroupPolicy",
-            "AWS::SQS::QueuePolicy",
-            "AWS::SQS::QueueInlinePolicy",
-            "AWS::SNS::TopicPolicy",
-            "AWS::SNS::TopicInlinePolicy",
-            "AWS::S3::BucketPolicy",
-            "AWS::S3::AccessPoint",
-            "AWS::KMS::Key",
-            "AWS::KMS::ReplicaKey",
-            "AWS::SecretsManager::ResourcePolicy",
-            "AWS::ECR::Repository",
-            "AWS::ApiGateway::RestApi",
-            "AWS::Logs::ResourcePolicy",
-            "AWS::OpenSearchService::Domain",
-            "AWS::Elasticsearch::Domain",
-            "AWS::Events::EventBusPolicy",
-            "AWS::Lambda::Permission",
-            "AWS::Lambda::LayerVersionPermission",
-            "AWS::Lambda::Url",
-            "AWS::EC2::SecurityGroup",
-            "AWS::EC2::SecurityGroupIngress",
-            "AWS::EC2::SecurityGroupEgress",
-        ];
-        assert_eq!(
-            SOURCES.iter().map(|s| s.resource_type).collect::<Vec<_>>(),
-            expected
-        );
-        let schemas = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/us-east-1");
+    fn every_type_in_the_permission_table_is_read() {
         let statement = doc(json!([allow(json!({"AWS": "*"}), "x:Y", "*")]));
-        for source in SOURCES {
-            let ty = source.resource_type;
-            let file = schemas.join(format!("{}.json", ty.to_lowercase().replace("::", "-")));
-            let schema: Value =
-                serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-            for p in source.policy.properties() {
-                assert!(
-                    schema["properties"].get(p).is_some(),
-                    "{ty} has no property {p} ({})",
-                    file.display()
-                );
-            }
-            let props = match source.policy {
-                Policy::Identity { .. } => {
+        for source in cfnkit::resource_types::PERMISSION_SOURCES {
+            let ty = source.type_name;
+            let props = match source.layout {
+                PermissionLayout::Identity { .. } => {
                     json!({"Policies": [{"PolicyName": "p", "PolicyDocument": statement}]})
                 }
-                Policy::Attached { doc, .. } | Policy::Resource { doc, .. } => {
+                PermissionLayout::Attached { doc, .. }
+                | PermissionLayout::ResourcePolicy { doc, .. } => {
                     json!({ doc: statement })
                 }
-                Policy::EventBus => json!({"Action": "events:PutEvents", "Principal": "*"}),
-                Policy::Permission { .. } => json!({"Action": "x:Y", "Principal": "*"}),
-                Policy::FunctionUrl => json!({"AuthType": "NONE"}),
-                Policy::SecurityGroup => {
+                PermissionLayout::EventBus => {
+                    json!({"Action": "events:PutEvents", "Principal": "*"})
+                }
+                PermissionLayout::Properties { .. } => json!({"Action": "x:Y", "Principal": "*"}),
+                PermissionLayout::FunctionUrl => json!({"AuthType": "NONE"}),
+                PermissionLayout::SecurityGroup => {
                     json!({"SecurityGroupIngress": [{"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}]})
                 }
-                Policy::SecurityGroupRule { .. } => {
+                PermissionLayout::SecurityGroupRule { .. } => {
                     json!({"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"})
                 }
             };

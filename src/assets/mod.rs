@@ -44,9 +44,21 @@ pub fn key(bin: &str, hash: &str) -> String {
     format!("assets/{bin}/{hash}.zip")
 }
 
+/// An asset name that cannot go into an S3 key or a file path (see [`check_names`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "an asset's {what} must be letters, digits, `-` or `_` (a cargo package or binary name, a hex hash), got \
+     {value:?}"
+)]
+pub struct InvalidAssetName {
+    /// `package`, `binary` or `hash`.
+    pub what: &'static str,
+    pub value: String,
+}
+
 /// Asset names go into S3 keys and file paths: letters, digits, `-` and `_` only (cargo's own rule for package
 /// and target names, which keeps keys free of `/` and `..`).
-pub fn check_names(package: Option<&str>, bin: &str, hash: &str) -> Result<(), String> {
+pub fn check_names(package: Option<&str>, bin: &str, hash: &str) -> Result<(), InvalidAssetName> {
     let ok = |s: &str| {
         !s.is_empty()
             && s.chars()
@@ -58,10 +70,10 @@ pub fn check_names(package: Option<&str>, bin: &str, hash: &str) -> Result<(), S
         ("hash", hash),
     ] {
         if !ok(value) {
-            return Err(format!(
-                "an asset's {what} must be letters, digits, `-` or `_` (a cargo package or binary name, a hex \
-                 hash), got {value:?}"
-            ));
+            return Err(InvalidAssetName {
+                what,
+                value: value.to_owned(),
+            });
         }
     }
     Ok(())

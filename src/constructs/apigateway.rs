@@ -334,7 +334,7 @@ impl ApiGatewayAccount {
         );
         crate::rules::suppress_only(
             role.handle(),
-            "IAM5",
+            &crate::rules::IAM5,
             &["Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*"],
             CLOUDWATCH_ROLE_IAM5,
         );
@@ -1523,7 +1523,7 @@ impl Method {
     /// Records why this method is open to anyone: suppresses the rule pack's APIG4 and checkov's CKV_AWS_59 on
     /// it with `reason`.
     pub fn allow_unauthenticated(&self, reason: &str) {
-        crate::rules::suppress(&self.handle, "APIG4", reason);
+        crate::rules::suppress(&self.handle, &crate::rules::APIG4, reason);
         crate::rules::skip_checkov(&self.handle, "CKV_AWS_59", reason);
     }
     /// The HTTP method.

@@ -544,7 +544,7 @@ impl Route {
     /// Records why this route is open to anyone: suppresses the rule pack's APIG4 on it with `reason`. (checkov
     /// 3.3's CloudFormation checks have no route authorization check; its CKV_AWS_309 is Terraform-only.)
     pub fn allow_unauthenticated(&self, reason: &str) {
-        crate::rules::suppress(&self.handle, "APIG4", reason);
+        crate::rules::suppress(&self.handle, &crate::rules::APIG4, reason);
     }
     /// The route key (`POST /orders`).
     pub fn route_key(&self) -> &str {

@@ -9,6 +9,7 @@ use l1::table as tl1;
 use super::iam::Grantable;
 use super::kms::Key;
 use super::{actions, ConstructError};
+use crate::rules::IAM5;
 use crate::{fns, Scope};
 
 /// The type of a key attribute.
@@ -462,7 +463,7 @@ impl Table {
         };
         let role = grantee.grant_role();
         role.grant(actions::DYNAMODB_LIST_STREAMS, ["*"]);
-        crate::rules::suppress_only(role.handle(), "IAM5", &["Resource::*"], LIST_STREAMS_IAM5);
+        crate::rules::suppress_only(role.handle(), &IAM5, &["Resource::*"], LIST_STREAMS_IAM5);
         role.grant(actions::DYNAMODB_STREAM_READ, [stream]);
         if let Some(key) = &self.key {
             key.grant_decrypt(grantee);
@@ -474,7 +475,7 @@ impl Table {
     pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) {
         let role = grantee.grant_role();
         role.grant(actions, [self.table_arn(), self.index_arns()]);
-        crate::rules::suppress_only(role.handle(), "IAM5", &[INDEXES_ITEM], INDEXES_IAM5);
+        crate::rules::suppress_only(role.handle(), &IAM5, &[INDEXES_ITEM], INDEXES_IAM5);
     }
 
     /// The table ARN.

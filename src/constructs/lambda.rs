@@ -98,7 +98,7 @@ impl Code {
         match self {
             Code::Asset { package, bin, hash } => {
                 crate::assets::check_names(package.as_deref(), bin, hash)
-                    .map_err(|e| ConstructError::invalid(path, e))?;
+                    .map_err(|e| ConstructError::invalid(path, e.to_string()))?;
                 Ok(fl1::Code {
                     s3_bucket: Some(fns::sub(ASSET_BUCKET)),
                     s3_key: Some(crate::assets::key(bin, hash).into()),

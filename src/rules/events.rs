@@ -1,15 +1,19 @@
 //! EventBridge: EVB1 (an event bus policy does not let anyone put events).
 
-use super::{as_str, principal_is_anyone, statements, Ctx, Res};
+use cfnkit_l1::events;
+
+use super::context::{Ctx, Res};
+use super::read::{as_str, principal_is_anyone, statements};
+use super::registry::EVB1;
 use crate::synth::Node;
 
-const FIX: &str =
-    "name the accounts or organization allowed (Principal: <account id>), or add a Condition \
-                   (e.g. aws:PrincipalOrgID).";
+const FIX: &str = "for a role of this account, grant it instead of opening the bus: \
+    `bus.grant_put_events(&role)` on cfnkit's EventBus; for other accounts, name them or their organization \
+    (Principal: <account id>), or add a Condition (e.g. aws:PrincipalOrgID).";
 
 pub(super) fn check(ctx: &mut Ctx<'_>) {
     let mut open: Vec<Res<'_>> = Vec::new();
-    for policy in ctx.of_type("AWS::Events::EventBusPolicy") {
+    for policy in ctx.of::<events::EventBusPolicy>() {
         let everyone = policy.prop("Principal").and_then(as_str) == Some("*");
         let condition = policy.prop("Condition");
         let conditioned = ["Key", "Type", "Value"]
@@ -19,7 +23,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
             open.push(policy);
         }
     }
-    for bus in ctx.of_type("AWS::Events::EventBus") {
+    for bus in ctx.of::<events::EventBus>() {
         if statements(bus.prop("Policy"))
             .into_iter()
             .any(open_statement)
@@ -29,7 +33,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
     }
     for r in open {
         ctx.report(
-            "EVB1",
+            &EVB1,
             &r,
             "the event bus policy allows any principal (*) without a condition.",
             FIX,

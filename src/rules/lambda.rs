@@ -1,6 +1,10 @@
 //! Lambda: L1 (functions use the latest runtime of their language).
 
-use super::{as_str, Ctx};
+use cfnkit_l1::lambda;
+
+use super::context::Ctx;
+use super::read::as_str;
+use super::registry::L1;
 
 /// The latest runtime of each language family Lambda supports, as of this release of cfnkit. A newer version
 /// than listed passes too, so the table only needs updating to catch more outdated runtimes.
@@ -14,17 +18,16 @@ const LATEST: &[(&str, &str)] = &[
 ];
 
 pub(super) fn check(ctx: &mut Ctx<'_>) {
-    for f in ctx.of_type("AWS::Lambda::Function").collect::<Vec<_>>() {
+    for f in ctx.of::<lambda::Function>().collect::<Vec<_>>() {
         // Container images have no runtime; a runtime from a parameter is only known at deploy time.
         let Some(runtime) = f.prop("Runtime").and_then(as_str) else {
             continue;
         };
         if let Some(latest) = outdated(runtime) {
-            ctx.report(
-                "L1",
+            ctx.report(&L1,
                 &f,
                 format!("the function uses runtime {runtime}, and the latest of its language is {latest}."),
-                format!("set Runtime: {latest}."),
+                format!("set FunctionProps.runtime (Runtime on a raw function) to {latest}."),
             );
         }
     }

@@ -2,12 +2,14 @@
 
 use std::collections::BTreeSet;
 
-use super::{is_tls_deny, items, statements, text, Ctx, Res, TLS_STATEMENT};
+use cfnkit_l1::s3;
 
-const BUCKET: &str = "AWS::S3::Bucket";
+use super::context::{Ctx, Res};
+use super::read::{is_tls_deny, is_true, items, statements, text, TLS_STATEMENT};
+use super::registry::{S1, S10, S2};
 
 pub(super) fn check(ctx: &mut Ctx<'_>) {
-    let buckets: Vec<Res<'_>> = ctx.of_type(BUCKET).collect();
+    let buckets: Vec<Res<'_>> = ctx.of::<s3::Bucket>().collect();
     // A bucket that receives another bucket's access logs cannot log to itself; cdk-nag users suppress S1 there.
     let log_targets: BTreeSet<(&str, &str)> = buckets
         .iter()
@@ -20,11 +22,12 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
         .collect();
     for b in &buckets {
         if b.prop("LoggingConfiguration").is_none() && !log_targets.contains(&b.key()) {
-            ctx.report(
-                "S1",
+            ctx.report(&S1,
                 b,
                 "the bucket has no server access logs.",
-                "set LoggingConfiguration: {DestinationBucketName: <a log bucket>, LogFilePrefix: <prefix>}.",
+                "cfnkit's Bucket logs to a bucket it makes (BucketProps.server_access_logs: \
+                 ServerAccessLogs::CreateBucket unless set, or ToBucket to share one); on a raw bucket set \
+                 LoggingConfiguration: {DestinationBucketName: <a log bucket>, LogFilePrefix: <prefix>}.",
             );
         }
         let block = [
@@ -35,24 +38,24 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
         ];
         let open: Vec<&str> = block
             .into_iter()
-            .filter(|k| !super::is_true(b.prop_at(&["PublicAccessBlockConfiguration", k])))
+            .filter(|k| !is_true(b.prop_at(&["PublicAccessBlockConfiguration", k])))
             .collect();
         if !open.is_empty() {
-            ctx.report(
-                "S2",
+            ctx.report(&S2,
                 b,
                 format!("the bucket does not block public access ({} not true).", open.join(", ")),
-                "set PublicAccessBlockConfiguration with BlockPublicAcls, BlockPublicPolicy, IgnorePublicAcls and \
-                 RestrictPublicBuckets all true.",
+                "cfnkit's Bucket blocks all public access; on a raw bucket set PublicAccessBlockConfiguration \
+                 with BlockPublicAcls, BlockPublicPolicy, IgnorePublicAcls and RestrictPublicBuckets all true.",
             );
         }
         if !has_tls_policy(ctx, b) {
             ctx.report(
-                "S10",
+                &S10,
                 b,
                 "no bucket policy denies requests that do not use TLS.",
                 format!(
-                    "add an AWS::S3::BucketPolicy with Bucket: Ref {id} and the statement {}.",
+                    "cfnkit's Bucket has it unless BucketProps.enforce_ssl is turned off; on a raw bucket add an \
+                     AWS::S3::BucketPolicy with Bucket: Ref {id} and the statement {}.",
                     TLS_STATEMENT.replace("<service>", "s3").replace(
                         "<the resource>",
                         &format!("[<{id}.Arn>, <{id}.Arn>/*]", id = b.id)
@@ -71,7 +74,7 @@ fn has_tls_policy(ctx: &Ctx<'_>, bucket: &Res<'_>) -> bool {
         format!("${{{}.Arn}}", bucket.id),
     ];
     let refers = |t: &str| names.iter().any(|n| t.contains(n.as_str()));
-    ctx.of_type("AWS::S3::BucketPolicy").any(|p| {
+    ctx.of::<s3::BucketPolicy>().any(|p| {
         let on_bucket = p
             .prop("Bucket")
             .and_then(|b| ctx.referent(p.stack, b))

@@ -1,24 +1,30 @@
 //! SNS: SNS2 (encryption with a KMS key), SNS3 (TLS-only topic policy).
 
-use super::{is_tls_deny, items, statements, Ctx, Res, TLS_STATEMENT};
+use cfnkit_l1::sns;
+
+use super::context::{Ctx, Res};
+use super::read::{is_tls_deny, items, statements, TLS_STATEMENT};
+use super::registry::{SNS2, SNS3};
 
 pub(super) fn check(ctx: &mut Ctx<'_>) {
-    for topic in ctx.of_type("AWS::SNS::Topic").collect::<Vec<_>>() {
+    for topic in ctx.of::<sns::Topic>().collect::<Vec<_>>() {
         if topic.prop("KmsMasterKeyId").is_none() {
             ctx.report(
-                "SNS2",
+                &SNS2,
                 &topic,
                 "the topic is not encrypted (no KmsMasterKeyId).",
-                "set KmsMasterKeyId to a KMS key.",
+                "cfnkit's Topic is encrypted (with TopicProps.master_key, or alias/aws/sns without one); on a raw \
+                 topic set KmsMasterKeyId to a KMS key.",
             );
         }
         if !has_tls_policy(ctx, &topic) {
             ctx.report(
-                "SNS3",
+                &SNS3,
                 &topic,
                 "no topic policy denies publishing without TLS.",
                 format!(
-                    "add an AWS::SNS::TopicPolicy with Topics: [Ref {}] and the statement {}.",
+                    "cfnkit's Topic has it unless TopicProps.enforce_ssl is turned off; on a raw topic add an \
+                     AWS::SNS::TopicPolicy with Topics: [Ref {}] and the statement {}.",
                     topic.id,
                     TLS_STATEMENT
                         .replace("<service>:*", "sns:Publish")
@@ -45,10 +51,10 @@ fn has_tls_policy(ctx: &Ctx<'_>, topic: &Res<'_>) -> bool {
             .into_iter()
             .any(|s| is_tls_deny(s, &["*", "sns:*", "sns:Publish"]))
     };
-    ctx.of_type("AWS::SNS::TopicPolicy")
+    ctx.of::<sns::TopicPolicy>()
         .any(|p| covers(&p, "Topics") && tls(p.prop("PolicyDocument")))
         // The single-topic form of the policy.
         || ctx
-            .of_type("AWS::SNS::TopicInlinePolicy")
+            .of::<sns::TopicInlinePolicy>()
             .any(|p| covers(&p, "TopicArn") && tls(p.prop("PolicyDocument")))
 }

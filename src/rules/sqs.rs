@@ -4,10 +4,22 @@
 
 use std::collections::BTreeSet;
 
-use super::{as_f64, is_false, is_tls_deny, items, statements, Ctx, Res, TLS_STATEMENT};
+use cfnkit_l1::{events, lambda, sns, sqs};
+
+use super::context::{type_name, Ctx, Res};
+use super::read::{as_f64, is_false, is_tls_deny, items, statements, TLS_STATEMENT};
+use super::registry::{CFNKIT_SQS_VIS, SQS2, SQS3, SQS4};
 use crate::synth::Node;
 
-const QUEUE: &str = "AWS::SQS::Queue";
+const QUEUE: &str = type_name::<sqs::Queue>();
+const SUBSCRIPTION: &str = type_name::<sns::Subscription>();
+const FUNCTION: &str = type_name::<lambda::Function>();
+const EVENT_SOURCE_MAPPING: &str = type_name::<lambda::EventSourceMapping>();
+const EVENT_INVOKE_CONFIG: &str = type_name::<lambda::EventInvokeConfig>();
+const EVENT_RULE: &str = type_name::<events::Rule>();
+/// EventBridge Pipes is not among cfnkit-l1's default features (cfnkit has no construct for it), so its type name
+/// is written out; the vendored registry schema `schemas/us-east-1/aws-pipes-pipe.json` has it.
+const PIPE: &str = "AWS::Pipes::Pipe";
 
 /// SQS's default visibility timeout, in seconds.
 const DEFAULT_VISIBILITY: f64 = 30.0;
@@ -15,35 +27,35 @@ const DEFAULT_VISIBILITY: f64 = 30.0;
 const DEFAULT_FUNCTION_TIMEOUT: f64 = 3.0;
 
 pub(super) fn check(ctx: &mut Ctx<'_>) {
-    let queues: Vec<Res<'_>> = ctx.of_type(QUEUE).collect();
+    let queues: Vec<Res<'_>> = ctx.of::<sqs::Queue>().collect();
     let dlqs = dead_letter_queues(ctx);
     for q in &queues {
         if q.prop("KmsMasterKeyId").is_none() && is_false(q.prop("SqsManagedSseEnabled")) {
-            ctx.report(
-                "SQS2",
+            ctx.report(&SQS2,
                 q,
                 "the queue is not encrypted (SqsManagedSseEnabled is false and there is no KmsMasterKeyId).",
-                "set KmsMasterKeyId to a KMS key, or remove SqsManagedSseEnabled: false.",
+                "cfnkit's Queue is encrypted (QueueProps.encryption: QueueEncryption::SqsManaged unless set, or \
+                 Kms); on a raw queue set KmsMasterKeyId to a KMS key, or remove SqsManagedSseEnabled: false.",
             );
         }
         if q.prop("RedrivePolicy").is_none() && !dlqs.contains(&q.key()) {
-            ctx.report(
-                "SQS3",
+            ctx.report(&SQS3,
                 q,
                 "the queue has no dead-letter queue, and no queue, subscription, rule target or function uses it \
                  as one.",
-                "give the cfnkit Queue `dead_letter: DeadLetter::Create { max_receive_count: 3 }` (or \
-                 DeadLetter::Queue with an existing queue); on a raw resource set RedrivePolicy: \
+                "set QueueProps.dead_letter: DeadLetter::Create { max_receive_count: 3 } on cfnkit's Queue (or \
+                 DeadLetter::Queue with an existing queue); on a raw queue set RedrivePolicy: \
                  {deadLetterTargetArn: <the DLQ's Arn>, maxReceiveCount: <n>}.",
             );
         }
         if !has_tls_policy(ctx, q) {
             ctx.report(
-                "SQS4",
+                &SQS4,
                 q,
                 "no queue policy denies requests that do not use TLS.",
                 format!(
-                    "add an AWS::SQS::QueuePolicy with Queues: [Ref {}] and the statement {}.",
+                    "cfnkit's Queue has it unless QueueProps.enforce_ssl is turned off; on a raw queue add an \
+                     AWS::SQS::QueuePolicy with Queues: [Ref {}] and the statement {}.",
                     q.id,
                     TLS_STATEMENT
                         .replace("<service>", "sqs")
@@ -68,21 +80,18 @@ fn dead_letter_queues<'a>(ctx: &Ctx<'a>) -> BTreeSet<(&'a str, &'a str)> {
     for r in ctx.all() {
         let s = r.stack;
         match r.type_name() {
-            QUEUE => add(s, r.prop_at(&["RedrivePolicy", "deadLetterTargetArn"])),
-            "AWS::SNS::Subscription" => {
-                add(s, r.prop_at(&["RedrivePolicy", "deadLetterTargetArn"]))
-            }
-            "AWS::Lambda::Function" => add(s, r.prop_at(&["DeadLetterConfig", "TargetArn"])),
-            "AWS::Lambda::EventSourceMapping" | "AWS::Lambda::EventInvokeConfig" => add(
+            QUEUE | SUBSCRIPTION => add(s, r.prop_at(&["RedrivePolicy", "deadLetterTargetArn"])),
+            FUNCTION => add(s, r.prop_at(&["DeadLetterConfig", "TargetArn"])),
+            EVENT_SOURCE_MAPPING | EVENT_INVOKE_CONFIG => add(
                 s,
                 r.prop_at(&["DestinationConfig", "OnFailure", "Destination"]),
             ),
-            "AWS::Events::Rule" => {
+            EVENT_RULE => {
                 for t in r.prop("Targets").map(items).unwrap_or_default() {
                     add(s, t.get("DeadLetterConfig").and_then(|d| d.get("Arn")));
                 }
             }
-            "AWS::Pipes::Pipe" => {
+            PIPE => {
                 for source in ["DynamoDBStreamParameters", "KinesisStreamParameters"] {
                     add(
                         s,
@@ -97,7 +106,7 @@ fn dead_letter_queues<'a>(ctx: &Ctx<'a>) -> BTreeSet<(&'a str, &'a str)> {
 }
 
 fn has_tls_policy(ctx: &Ctx<'_>, queue: &Res<'_>) -> bool {
-    ctx.of_type("AWS::SQS::QueuePolicy").any(|p| {
+    ctx.of::<sqs::QueuePolicy>().any(|p| {
         let covers = p
             .prop("Queues")
             .map(items)
@@ -116,7 +125,7 @@ fn has_tls_policy(ctx: &Ctx<'_>, queue: &Res<'_>) -> bool {
 
 fn visibility_timeouts(ctx: &mut Ctx<'_>) {
     let mut found = Vec::new();
-    for mapping in ctx.of_type("AWS::Lambda::EventSourceMapping") {
+    for mapping in ctx.of::<lambda::EventSourceMapping>() {
         let queue = mapping
             .prop("EventSourceArn")
             .and_then(|a| ctx.referent(mapping.stack, a))
@@ -124,7 +133,7 @@ fn visibility_timeouts(ctx: &mut Ctx<'_>) {
         let function = mapping
             .prop("FunctionName")
             .and_then(|f| ctx.referent(mapping.stack, f))
-            .filter(|t| t.res.type_name() == "AWS::Lambda::Function");
+            .filter(|t| t.res.is::<lambda::Function>());
         let (Some(queue), Some(function)) = (queue, function) else {
             continue;
         };
@@ -152,13 +161,14 @@ fn visibility_timeouts(ctx: &mut Ctx<'_>) {
                     f.stack.name, mapping.id
                 ),
                 format!(
-                    "set VisibilityTimeout to at least {} (or lower the function's Timeout).",
+                    "set QueueProps.visibility_timeout (VisibilityTimeout on a raw queue) to at least {} s, or \
+                     lower the function's FunctionProps.timeout (Timeout).",
                     6.0 * timeout
                 ),
             ));
         }
     }
     for (queue, message, fix) in found {
-        ctx.report("CFNKIT-SQS-VIS", &queue, message, fix);
+        ctx.report(&CFNKIT_SQS_VIS, &queue, message, fix);
     }
 }

@@ -45,6 +45,10 @@ pub enum SynthError {
         hint: String,
         available: String,
     },
+    /// The rule pack found an error that is not suppressed ([`super::synth_checked`]); the report lists every
+    /// finding, suppressed ones included.
+    #[error("the rule pack found {count} error(s):\n{0}", count = .0.errors().count())]
+    Rules(crate::rules::Report),
     #[error("could not write {path}: {source}")]
     Io {
         path: String,
@@ -62,10 +66,11 @@ fn list(problems: &[Problem]) -> String {
 }
 
 impl SynthError {
-    /// The individual problems (one for a cycle or an I/O error).
+    /// The individual problems (one for a cycle or an I/O error, one per unsuppressed error of the rule pack).
     pub fn problems(&self) -> Vec<String> {
         match self {
             SynthError::Invalid(p) => p.iter().map(ToString::to_string).collect(),
+            SynthError::Rules(report) => report.errors().map(ToString::to_string).collect(),
             other => vec![other.to_string()],
         }
     }

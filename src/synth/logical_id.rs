@@ -34,20 +34,28 @@ fn pascal_case(component: &str) -> String {
         .collect()
 }
 
+/// Why a name is not a valid logical ID; the message follows the name (`resource logical ID "A-B" contains '-'`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidLogicalId {
+    #[error("is empty")]
+    Empty,
+    #[error("is {0} characters long; the limit is {MAX_LEN}")]
+    TooLong(usize),
+    #[error("contains {0:?}; only A-Z, a-z and 0-9 are allowed")]
+    NotAlphanumeric(char),
+}
+
 /// Checks CloudFormation's rule for logical IDs (also used for parameter, output, mapping and condition names):
 /// 1 to 255 ASCII letters and digits.
-pub fn check(id: &str) -> Result<(), String> {
+pub fn check(id: &str) -> Result<(), InvalidLogicalId> {
     if id.is_empty() {
-        return Err("is empty".to_owned());
+        return Err(InvalidLogicalId::Empty);
     }
     if id.len() > MAX_LEN {
-        return Err(format!(
-            "is {} characters long; the limit is {MAX_LEN}",
-            id.len()
-        ));
+        return Err(InvalidLogicalId::TooLong(id.len()));
     }
     if let Some(c) = id.chars().find(|c| !c.is_ascii_alphanumeric()) {
-        return Err(format!("contains {c:?}; only A-Z, a-z and 0-9 are allowed"));
+        return Err(InvalidLogicalId::NotAlphanumeric(c));
     }
     Ok(())
 }
@@ -71,8 +79,14 @@ mod tests {
     #[test]
     fn ids_follow_cloudformation_rules() {
         assert!(check("OrdersTable").is_ok());
-        assert!(check("").unwrap_err().contains("empty"));
-        assert!(check("Orders-Table").unwrap_err().contains("'-'"));
-        assert!(check(&"A".repeat(256)).unwrap_err().contains("255"));
+        assert_eq!(check(""), Err(InvalidLogicalId::Empty));
+        assert_eq!(
+            check("Orders-Table").unwrap_err().to_string(),
+            "contains '-'; only A-Z, a-z and 0-9 are allowed"
+        );
+        assert_eq!(
+            check(&"A".repeat(256)).unwrap_err().to_string(),
+            "is 256 characters long; the limit is 255"
+        );
     }
 }

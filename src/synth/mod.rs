@@ -4,7 +4,11 @@
 //! the producer and `Fn::ImportValue` in the consumer, orders the stacks by those dependencies, applies tags, and
 //! validates what CloudFormation would reject (unknown references, limits, duplicate exports) before anything is
 //! written. All problems are reported together, each naming its stack, element and fix.
+//!
+//! [`synth()`] stops there; [`synth_checked`] also runs the rule pack ([`crate::rules`]), as the CLI's `synth`
+//! does before writing: use it where an app must be one `synth` accepts (tests of an app, tools that deploy).
 
+mod checked;
 mod error;
 pub mod logical_id;
 pub mod manifest;
@@ -17,6 +21,7 @@ use std::cell::Ref;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+pub use checked::{synth_checked, CheckedAssembly};
 pub use error::{Problem, SynthError};
 pub use node::Node;
 
@@ -84,11 +89,16 @@ pub fn synth(app: &App) -> Result<Assembly, SynthError> {
     let app_tags = app.tags.borrow().clone();
     let mut problems = Vec::new();
 
-    check_stack_names(&inners, &mut problems);
+    let duplicate_names = check_stack_names(&inners, &mut problems);
     for inner in &inners {
         for e in &inner.errors {
             problems.push(Problem::new(&inner.name, None, e.clone()));
         }
+    }
+    // Everything below is keyed by stack name: with two stacks of one name, one's resources would be checked as
+    // the other's, and the problems found would be artefacts of the clash (a stack "with no resources").
+    if duplicate_names {
+        return Err(SynthError::Invalid(problems));
     }
 
     let tables: BTreeMap<Arc<str>, IdTable> = inners
@@ -194,14 +204,18 @@ pub fn synth(app: &App) -> Result<Assembly, SynthError> {
     })
 }
 
-fn check_stack_names(inners: &[Ref<'_, StackInner>], problems: &mut Vec<Problem>) {
+/// Reports invalid and duplicate stack names; returns whether a name is taken twice.
+fn check_stack_names(inners: &[Ref<'_, StackInner>], problems: &mut Vec<Problem>) -> bool {
     let mut seen = BTreeSet::new();
+    let mut duplicates = BTreeSet::new();
     for s in inners {
-        if !seen.insert(s.name.clone()) {
+        // A name taken three times is still one problem.
+        if !seen.insert(s.name.clone()) && duplicates.insert(s.name.clone()) {
             problems.push(Problem::new(
                 &s.name,
                 None,
-                "two stacks have this name: stack names must be unique in an app".to_owned(),
+                "two stacks have this name: stack names must be unique in an app; rename one"
+                    .to_owned(),
             ));
         }
         let valid = s.name.len() <= 128
@@ -217,6 +231,7 @@ fn check_stack_names(inners: &[Ref<'_, StackInner>], problems: &mut Vec<Problem>
             ));
         }
     }
+    !duplicates.is_empty()
 }
 
 /// Orders stacks so that each comes after its dependencies; ties keep declaration order.

@@ -155,6 +155,10 @@ pub fn previous_manifest(out: &Path) -> Option<Manifest> {
 
 /// Replaces the directory `out` with exactly these files. On failure the previous `out` is left as it was.
 /// File names may have folders (`assets/<bin>/<sha256>.zip`), which are created.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "removes only its own staging directory, named after this process"
+)]
 pub fn write_atomically<B: AsRef<[u8]>>(
     out: &Path,
     files: &[(String, B)],
@@ -239,6 +243,10 @@ fn check_replaceable(out: &Path) -> Result<(), SynthError> {
     ))
 }
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "removes the previous output, which check_replaceable proved is empty or a synth output"
+)]
 fn swap_in(staging: &Path, out: &Path, previous: &Path) -> Result<(), SynthError> {
     if out.exists() {
         if previous.exists() {

@@ -13,23 +13,41 @@ pub mod seeds;
 pub mod service;
 pub mod shipping;
 
+use cfnkit::constructs::ConstructError;
 use cfnkit::App;
 
 pub use base::Base;
 
+/// Why the platform app could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A construct refused its props; the message names its path, the value and the fix.
+    #[error(transparent)]
+    Construct(#[from] ConstructError),
+    /// The seed and foundation stacks, whose builders report their constructs' errors as text.
+    #[error("{0}")]
+    Stacks(String),
+}
+
+impl From<String> for AppError {
+    fn from(message: String) -> Self {
+        AppError::Stacks(message)
+    }
+}
+
 /// The platform app: every stack, wired together through cross-stack references.
-pub fn app() -> Result<App, String> {
+pub fn app() -> Result<App, AppError> {
     let app = App::new();
     app.add_tag("app", "order-platform");
-    let base = base::stack(&app).map_err(|e| e.to_string())?;
-    inventory::stack(&app, &base).map_err(|e| e.to_string())?;
-    payment::stack(&app, &base).map_err(|e| e.to_string())?;
-    shipping::stack(&app, &base).map_err(|e| e.to_string())?;
+    let base = base::stack(&app)?;
+    inventory::stack(&app, &base)?;
+    payment::stack(&app, &base)?;
+    shipping::stack(&app, &base)?;
     seeds::stacks(&app, &base)?;
     // Seed 004's identity: the order API takes the prod user pool's users as callers, and its stage sits behind
     // the prod web ACL (rate limit, AWS managed rule groups). Stack declaration order only breaks deploy-order ties.
     let prod = foundation::stacks(&app, &base)?;
-    let order = order::stack(&app, &base, &prod.user_pool_arn).map_err(|e| e.to_string())?;
+    let order = order::stack(&app, &base, &prod.user_pool_arn)?;
     order
         .api
         .deployment_stage()

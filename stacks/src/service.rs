@@ -189,7 +189,7 @@ pub fn platform_function(
     }
     cfnkit::rules::suppress_only(
         function.role().handle(),
-        "IAM5",
+        &cfnkit::rules::IAM5,
         &["Resource::*"],
         XRAY_REASON,
     );
@@ -203,7 +203,7 @@ pub fn platform_function(
 pub fn suppress_object_prefix(function: &Function, bucket_id: &str, prefix: &str) {
     cfnkit::rules::suppress_only(
         function.role().handle(),
-        "IAM5",
+        &cfnkit::rules::IAM5,
         &[&format!("Resource::<{bucket_id}.Arn>/{prefix}*")],
         &format!(
             "object ARNs name keys, so a grant on the key prefix {prefix} of the stack's own bucket {bucket_id} \

@@ -1,7 +1,7 @@
 //! The platform's rule-pack suppressions of IAM4 and IAM5 are scoped: each lists the items it covers
 //! (`appliesTo`), every listed item is one its resource has, and nothing else is suppressed by them.
 
-use cfnkit::rules::{self, STALE_SUPPRESSION_RULE};
+use cfnkit::rules::{self, CFNKIT_SUPPRESS_STALE, IAM4, IAM5};
 use cfnkit::synth::{synth, Node};
 
 fn entries(resource: &Node) -> Vec<&Node> {
@@ -45,12 +45,12 @@ fn every_iam4_and_iam5_suppression_is_scoped_to_items_its_resource_has() {
     let report = rules::check(&assembly);
     // A listed item the resource lacks is a stale-suppression warning: none may exist.
     let stale: Vec<String> = report
-        .of_rule(STALE_SUPPRESSION_RULE)
+        .of_rule(&CFNKIT_SUPPRESS_STALE)
         .map(ToString::to_string)
         .collect();
     assert!(stale.is_empty(), "{stale:#?}");
     // Every IAM4/IAM5 finding is suppressed in full, by the reasons of the entries that cover its items.
-    for f in report.of_rule("IAM5").chain(report.of_rule("IAM4")) {
+    for f in report.of_rule(&IAM5).chain(report.of_rule(&IAM4)) {
         assert!(f.suppressed.is_some(), "{f}");
         assert!(!f.items.is_empty(), "{f}");
     }

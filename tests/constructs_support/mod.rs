@@ -68,6 +68,13 @@ pub fn allows(stmts: &[Value], action: &str) -> bool {
     })
 }
 
+/// Where a tool may be: on PATH, or in a directory of this repository (`.ci/venv/bin`, made by `.ci/run`). Never a
+/// machine's own path: the tests run on any checkout.
+fn on_path_or_in_repo(tool: &str, repo_dir: &str) -> [PathBuf; 2] {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    [PathBuf::from(tool), root.join(repo_dir).join(tool)]
+}
+
 /// The first of `candidates` that runs `--version` successfully.
 fn find_tool(candidates: impl IntoIterator<Item = PathBuf>) -> Option<PathBuf> {
     candidates.into_iter().find(|p| {
@@ -108,14 +115,8 @@ fn write_templates(app: &App) -> (tempfile::TempDir, Vec<PathBuf>) {
 
 /// Asserts cfn-lint reports nothing at any level on every template of the app.
 pub fn lint_or_skip(app: &App) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let found = find_tool([
-        PathBuf::from("cfn-lint"),
-        root.join(".ci/venv/bin/cfn-lint"),
-        PathBuf::from("/root/.pyenv/shims/cfn-lint"),
-    ]);
-    let Some(lint) = required_in_ci("cfn-lint", found, "PATH, .ci/venv/bin, /root/.pyenv/shims")
-    else {
+    let found = find_tool(on_path_or_in_repo("cfn-lint", ".ci/venv/bin"));
+    let Some(lint) = required_in_ci("cfn-lint", found, "PATH, .ci/venv/bin") else {
         return;
     };
     let (_dir, files) = write_templates(app);
@@ -134,11 +135,13 @@ pub fn lint_or_skip(app: &App) {
 
 /// Asserts checkov ran checks on the app's templates and none failed.
 pub fn checkov_or_skip(app: &App) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let found = find_tool([
-        root.join(".ci/venv-checkov/bin/checkov"),
-        PathBuf::from("checkov"),
-    ]);
+    // The repository's venv first: .ci/run installs the pinned checkov there, and a checkov on PATH may be another
+    // version.
+    let found = find_tool(
+        on_path_or_in_repo("checkov", ".ci/venv-checkov/bin")
+            .into_iter()
+            .rev(),
+    );
     let Some(checkov) = required_in_ci("checkov", found, ".ci/venv-checkov/bin, PATH") else {
         return;
     };

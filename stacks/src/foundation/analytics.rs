@@ -93,7 +93,7 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
     stream.grant_read(&function);
     cfnkit::rules::suppress(
         failures.handle(),
-        "SQS3",
+        &cfnkit::rules::SQS3,
         "this queue is the analytics mapping's on-failure destination: it is itself where failed records go",
     );
     Ok(())

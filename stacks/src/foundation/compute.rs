@@ -66,7 +66,7 @@ fn suppress_managed(role: &Role, names: &[&str], reason: &str) {
         .map(|n| format!("Policy::arn:<AWS::Partition>:iam::aws:policy/{n}"))
         .collect();
     let items: Vec<&str> = items.iter().map(String::as_str).collect();
-    cfnkit::rules::suppress_only(role.handle(), "IAM4", &items, reason);
+    cfnkit::rules::suppress_only(role.handle(), &cfnkit::rules::IAM4, &items, reason);
 }
 
 fn notification_service(
@@ -145,7 +145,7 @@ fn notification_service(
     );
     cfnkit::rules::suppress_only(
         execution.handle(),
-        "IAM5",
+        &cfnkit::rules::IAM5,
         &["Resource::*"],
         "ecr:GetAuthorizationToken has no resource-level permissions: IAM accepts only `*` for it",
     );

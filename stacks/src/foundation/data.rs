@@ -141,7 +141,7 @@ fn postgres(scope: &Scope, env: &Env, net: &Network) -> Result<Server, Construct
     );
     cfnkit::rules::suppress_only(
         monitoring.handle(),
-        "IAM5",
+        &cfnkit::rules::IAM5,
         &["Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:RDSOSMetrics:log-stream:*"],
         "RDS names its enhanced-monitoring log streams after the instance's resource id, which is known only \
          after the instance (which needs this role) exists; the streams are limited to the RDSOSMetrics group",

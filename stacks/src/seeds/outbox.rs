@@ -173,7 +173,7 @@ pub fn stack(app: &App, base: &Base) -> Result<Outbox, ConstructError> {
         .grant(&["secretsmanager:GetRandomPassword"], ["*"]);
     cfnkit::rules::suppress_only(
         rotation.role().handle(),
-        "IAM5",
+        &cfnkit::rules::IAM5,
         &["Resource::*"],
         "secretsmanager:GetRandomPassword (the rotation generates the new key with it) has no resource-level \
          permissions: IAM accepts only Resource `*` for it",
