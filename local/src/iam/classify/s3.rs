@@ -394,7 +394,12 @@ fn delete_objects_keys(body: &[u8]) -> Vec<(String, bool)> {
                 ("VersionId", Some(last)) => last.1 = true,
                 _ => {}
             },
-            xmlparser::Token::ElementEnd { .. } => element.clear(),
+            // `Open` is the `>` of a start tag: the element's text follows it.
+            xmlparser::Token::ElementEnd { end, .. }
+                if !matches!(end, xmlparser::ElementEnd::Open) =>
+            {
+                element.clear()
+            }
             _ => {}
         }
     }
