@@ -172,6 +172,13 @@ pub(crate) fn v1_event(incoming: &Incoming, landing: &Landing<'_>, identity: &Id
             }
         }
     }
+    // Like `headers`, `queryStringParameters` has each parameter's last value (aws_lambda_events keeps the first).
+    let last_query: Map<String, Value> = incoming
+        .query_pairs()
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    value["queryStringParameters"] = Value::Object(last_query);
     for field in [
         "queryStringParameters",
         "multiValueQueryStringParameters",
