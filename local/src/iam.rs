@@ -11,14 +11,17 @@
 //! 3. A refusal becomes the error AWS answers ([`AuthorizeError::response`]), and its `Display` names the
 //!    missing action, the resource and the grant that gives it.
 //!
+//! The KMS permissions AWS checks on the caller when a service encrypts for it (a send to a queue encrypted with
+//! a customer-managed key needs `kms:GenerateDataKey` through SQS) are checked too: see [`EncryptionKeys`].
+//!
 //! Not modelled: resource-based policies (queue, topic, bucket and key policies; same-account grants in them
-//! are not seen), permissions boundaries, SCPs and session policies, and the KMS permissions AWS checks
-//! implicitly when a service encrypts for the caller.
+//! are not seen), permissions boundaries, SCPs and session policies.
 
 mod classify;
 pub mod condition;
 mod evaluate;
 mod hints;
+mod keys;
 mod policy;
 mod request;
 mod response;
@@ -27,6 +30,7 @@ mod role;
 pub use classify::{classify, ArnIndex, Check, Classified, ClassifyError};
 pub use evaluate::{Allowed, Denied, DenyReason, RolePolicies, Skipped};
 pub use hints::grant_for;
+pub use keys::EncryptionKeys;
 pub use policy::{
     arn_match, wildcard_match, Clause, Effect, Matcher, Policy, PolicyError, Statement,
 };
@@ -42,12 +46,13 @@ use crate::model::LocalApp;
 #[derive(Clone, Debug, Default)]
 pub struct Authorizer {
     index: ArnIndex,
+    keys: EncryptionKeys,
 }
 
 /// A call IAM allows: what it was and which statements allowed it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Authorized {
-    /// The operation and its checks.
+    /// The operation and its checks (with the KMS checks its encrypted resources imply).
     pub classified: Classified,
     /// For each check, why it was allowed.
     pub allowed: Vec<Allowed>,
@@ -76,10 +81,12 @@ impl AuthorizeError {
 
 impl Authorizer {
     /// An authorizer for the app's roles (it reads the secrets' ARNs and KMS aliases, which requests name
-    /// by name).
+    /// by name, and which resources are encrypted with which customer-managed key).
     pub fn new(app: &LocalApp) -> Self {
+        let index = ArnIndex::from_app(app);
         Authorizer {
-            index: ArnIndex::from_app(app),
+            keys: EncryptionKeys::from_app(app, &index),
+            index,
         }
     }
 
@@ -89,7 +96,20 @@ impl Authorizer {
         role: &RolePolicies,
         request: &ApiRequest,
     ) -> Result<Authorized, AuthorizeError> {
-        let classified = classify(request, &self.index)?;
+        let mut classified = classify(request, &self.index)?;
+        let implied: Vec<Check> = classified
+            .checks
+            .iter()
+            .flat_map(|c| {
+                self.keys
+                    .implied(&classified.operation, c, &request.region, &request.account)
+            })
+            .collect();
+        for check in implied {
+            if !classified.checks.contains(&check) {
+                classified.checks.push(check);
+            }
+        }
         let allowed = classified
             .checks
             .iter()

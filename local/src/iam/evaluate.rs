@@ -162,6 +162,8 @@ impl RolePolicies {
         c.set("aws:PrincipalAccount", vec![self.account.clone()]);
         c.set("aws:PrincipalArn", vec![self.role_arn.clone()]);
         c.set("aws:PrincipalType", vec!["AssumedRole".into()]);
+        // The handler calls directly; the KMS checks a service makes for it set this to true.
+        c.set("aws:ViaAWSService", vec!["false".into()]);
         c
     }
 
