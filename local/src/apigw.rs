@@ -101,6 +101,21 @@ pub struct RunningApi {
     task: tokio::task::JoinHandle<()>,
 }
 
+impl std::fmt::Display for RunningApi {
+    /// `Order/OrderApiGateway (REST API) http://127.0.0.1:3000/prod`, the line `cargo cfn local` prints.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.kind {
+            ApiKind::Rest => "REST API",
+            ApiKind::Http => "HTTP API",
+        };
+        write!(
+            f,
+            "{}/{} ({kind}) {}",
+            self.stack, self.logical_id, self.url
+        )
+    }
+}
+
 impl RunningApi {
     /// Stops serving and waits until the listener is closed (connections in flight are dropped).
     pub async fn shutdown(self) {

@@ -196,6 +196,10 @@ async fn a_rest_api_is_served_under_its_stage_with_payload_1_events() {
         "{}",
         api.url
     );
+    assert_eq!(
+        api.to_string(),
+        format!("Api/Orders (REST API) {}", api.url)
+    );
 
     let reply = send(
         "GET",
