@@ -363,6 +363,15 @@ async fn required_query_strings_are_checked_after_the_request_authorizer() {
         reply.json(),
         json!({"message": "Missing required request parameters: [reason]"})
     );
+    // A blank parameter is a missing one.
+    let reply = send(
+        "DELETE",
+        &format!("{url}/orders/1?tenant=acme&reason="),
+        &[("authorization", "allow")],
+        "",
+    )
+    .await;
+    assert_eq!(reply.status, 400);
     let event = fake.events_of("Authorizer").pop().unwrap();
     assert_eq!(event["type"], "REQUEST");
     assert_eq!(event["queryStringParameters"], json!({"tenant": "acme"}));

@@ -339,8 +339,12 @@ async fn rest(state: &ApiState, incoming: &Incoming) -> Response<Bytes> {
             .required
             .iter()
             .filter(|(location, name)| match location.as_str() {
-                "querystring" => !query.iter().any(|(k, _)| k == name),
-                "header" => !incoming.headers.contains_key(name.as_str()),
+                // Present and not blank, as API Gateway checks them.
+                "querystring" => !query.iter().any(|(k, v)| k == name && !v.is_empty()),
+                "header" => !incoming
+                    .headers
+                    .get(name.as_str())
+                    .is_some_and(|v| !v.as_bytes().trim_ascii().is_empty()),
                 _ => false,
             })
             .map(|(_, name)| name.as_str())
@@ -363,7 +367,12 @@ async fn rest(state: &ApiState, incoming: &Incoming) -> Response<Bytes> {
             .and_then(|v| v.to_str().ok())
             .map(|c| c.split(';').next().unwrap_or(c).trim().to_ascii_lowercase())
             .unwrap_or_else(|| "application/json".into());
-        if let Some(model) = route.models.get(&media) {
+        // No model for the media type: not validated, unless a `$default` model covers every type.
+        if let Some(model) = route
+            .models
+            .get(&media)
+            .or_else(|| route.models.get("$default"))
+        {
             let valid = serde_json::from_slice::<Value>(&incoming.body)
                 .is_ok_and(|body| model.is_valid(&body));
             if !valid {
