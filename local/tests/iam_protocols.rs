@@ -40,17 +40,12 @@ impl Capture {
                         async move {
                             let (parts, body) = req.into_parts();
                             let body = body.collect().await.unwrap().to_bytes();
-                            let request = ApiRequest {
-                                service: ApiRequest::signing_service(&parts.headers)
-                                    .expect("a SigV4 request"),
-                                method: parts.method.clone(),
-                                path: parts.uri.path().to_owned(),
-                                query: parts.uri.query().unwrap_or_default().to_owned(),
-                                headers: parts.headers.clone(),
-                                body,
-                                account: ACCOUNT.into(),
-                                region: REGION.into(),
-                            };
+                            let request = ApiRequest::from_http(
+                                hyper::Request::from_parts(parts, body),
+                                ACCOUNT,
+                                REGION,
+                            )
+                            .expect("a SigV4 request");
                             let denial = access_denied(&request, "User: test is not authorized");
                             record.lock().unwrap().push(request);
                             let (parts, body) = denial.into_parts();
@@ -598,4 +593,10 @@ fn the_signing_service_is_read_from_the_credential_scope() {
         Some("dynamodb")
     );
     assert_eq!(ApiRequest::signing_service(&HeaderMap::new()), None);
+    let unsigned = http::Request::post("/").body(Bytes::new()).unwrap();
+    let err = ApiRequest::from_http(unsigned, ACCOUNT, REGION).unwrap_err();
+    assert_eq!(err.service, "(unsigned)");
+    assert!(err
+        .reason
+        .starts_with("the request has no SigV4 Authorization header"));
 }

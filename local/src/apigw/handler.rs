@@ -341,10 +341,10 @@ async fn rest(state: &ApiState, incoming: &Incoming) -> Response<Bytes> {
             .filter(|(location, name)| match location.as_str() {
                 // Present and not blank, as API Gateway checks them.
                 "querystring" => !query.iter().any(|(k, v)| k == name && !v.is_empty()),
-                "header" => !incoming
+                "header" => incoming
                     .headers
                     .get(name.as_str())
-                    .is_some_and(|v| !v.as_bytes().trim_ascii().is_empty()),
+                    .is_none_or(|v| v.as_bytes().trim_ascii().is_empty()),
                 _ => false,
             })
             .map(|(_, name)| name.as_str())

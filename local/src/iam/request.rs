@@ -41,6 +41,32 @@ pub enum Protocol {
 }
 
 impl ApiRequest {
+    /// The call as the proxy received it, its service read from the SigV4 signature.
+    pub fn from_http(
+        request: http::Request<Bytes>,
+        account: &str,
+        region: &str,
+    ) -> Result<ApiRequest, super::ClassifyError> {
+        let (parts, body) = request.into_parts();
+        let service = Self::signing_service(&parts.headers).ok_or_else(|| super::ClassifyError {
+            service: "(unsigned)".into(),
+            operation: format!("{} {}", parts.method, parts.uri.path()),
+            reason: "the request has no SigV4 Authorization header, which names the service it calls (the AWS \
+                     SDK signs every call: was it sent by a handler?)"
+                .into(),
+        })?;
+        Ok(ApiRequest {
+            service,
+            method: parts.method,
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().unwrap_or_default().to_owned(),
+            headers: parts.headers,
+            body,
+            account: account.to_owned(),
+            region: region.to_owned(),
+        })
+    }
+
     /// The signing name in a SigV4 `Authorization` header's credential scope
     /// (`Credential=AKID/20240101/us-east-1/dynamodb/aws4_request`), which names the service whatever
     /// endpoint the call was sent to.
