@@ -9,8 +9,6 @@ use std::time::Duration;
 use cfnkit_core::{RemovalPolicy, Val, Value};
 use cfnkit_l1::cloudwatch as l1;
 
-use super::sns::Topic;
-use super::sqs::Queue;
 use super::{human, ConstructError};
 use crate::{fns, Scope};
 
@@ -131,17 +129,15 @@ impl Metric {
     }
 }
 
-/// `ApproximateNumberOfMessagesVisible` of a queue (maximum over 5 minutes): the backlog.
-pub fn metric_approximate_number_of_messages_visible(queue: &Queue) -> Metric {
-    queue.metric_approximate_number_of_messages_visible()
-}
-/// `ApproximateAgeOfOldestMessage` of a queue (maximum over 5 minutes): how far behind the consumers are.
-pub fn metric_approximate_age_of_oldest_message(queue: &Queue) -> Metric {
-    queue.metric_approximate_age_of_oldest_message()
-}
-/// `NumberOfMessagesSent` to a queue (sum over 5 minutes).
-pub fn metric_number_of_messages_sent(queue: &Queue) -> Metric {
-    queue.metric_number_of_messages_sent()
+/// Something an alarm notifies when it fires (CDK's `IAlarmAction`): an SNS topic
+/// ([`super::sns::Topic`] implements it).
+///
+/// The alarm module knows nothing of the services that can be actions; each implements this trait where it is
+/// defined, so that `cloudwatch` depends on none of them.
+pub trait AlarmAction {
+    /// Lets CloudWatch alarms deliver to the action (resource and key policies) and returns the ARN the alarm's
+    /// `AlarmActions` names; an error names what keeps the alarm from using it, and the fix.
+    fn bind_to_alarm(&self) -> Result<Val<String>, ConstructError>;
 }
 
 /// How an alarm compares the metric with the threshold.
@@ -265,13 +261,14 @@ impl Alarm {
         })
     }
 
-    /// Notifies `topic` when the alarm fires. CloudWatch must be able to publish to the topic and use its key, so
-    /// the topic needs a customer-managed key: the topic policy and key policy get a statement for
-    /// `cloudwatch.amazonaws.com` (requests from this account). Fails, naming the fix, for a topic encrypted
-    /// with the AWS-managed key.
-    pub fn add_alarm_action(&self, topic: &Topic) -> Result<(), ConstructError> {
-        topic.allow_service_publish("cloudwatch.amazonaws.com", None)?;
-        let arn = topic.topic_arn();
+    /// Notifies `action` (an SNS topic) when the alarm fires. The action is bound first: a topic lets
+    /// `cloudwatch.amazonaws.com` publish and use its key, and fails, naming the fix, when it is encrypted with
+    /// the AWS-managed key (see [`AlarmAction`]).
+    pub fn add_alarm_action(
+        &self,
+        action: &(impl AlarmAction + ?Sized),
+    ) -> Result<(), ConstructError> {
+        let arn = action.bind_to_alarm()?;
         let mut r = self.handle.resource_mut();
         let actions = r.alarm_actions.get_or_insert_with(Default::default);
         if !matches!(actions.raw(), Value::List(items) if items.contains(arn.raw())) {

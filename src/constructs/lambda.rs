@@ -28,6 +28,8 @@ pub const ASSET_HASH_PLACEHOLDER: &str = crate::assets::HASH_PLACEHOLDER;
 /// creates once. See the README's "Assets" section.
 pub const ASSET_BUCKET: &str = crate::assets::BUCKET;
 
+pub use crate::assets::Architecture;
+
 /// Where a function's code comes from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Code {
@@ -112,16 +114,6 @@ impl Code {
             }),
         }
     }
-}
-
-/// The instruction set a function runs on; an asset's zip is built for the architecture of the function that
-/// uses it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Architecture {
-    /// Graviton: cheaper per millisecond, and what the runtime crate is built for.
-    #[default]
-    Arm64,
-    X86_64,
 }
 
 /// X-Ray tracing of invocations.

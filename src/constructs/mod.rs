@@ -238,6 +238,76 @@ pub(crate) fn human(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// The service modules this one uses in code (`super::sqs`, `crate::constructs::sqs`), comments left out.
+    fn uses(source: &str, modules: &[String]) -> Vec<String> {
+        let code: String = source
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        modules
+            .iter()
+            .filter(|m| {
+                code.contains(&format!("super::{m}::"))
+                    || code.contains(&format!("super::{m};"))
+                    || code.contains(&format!("crate::constructs::{m}"))
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// A module that needs another one's types is understood (and changed) after it: two modules that need each
+    /// other can only be understood together. The alarm actions and `Architecture` were such cycles.
+    #[test]
+    fn construct_modules_and_assets_form_no_import_cycle() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let read = |p: std::path::PathBuf| std::fs::read_to_string(p).unwrap();
+        let modules: Vec<String> = std::fs::read_dir(root.join("constructs"))
+            .unwrap()
+            .filter_map(|e| {
+                let name = e.unwrap().file_name().into_string().unwrap();
+                name.strip_suffix(".rs")
+                    .filter(|m| *m != "mod")
+                    .map(str::to_owned)
+            })
+            .collect();
+        let deps: BTreeMap<&str, Vec<String>> = modules
+            .iter()
+            .map(|m| {
+                let d = uses(&read(root.join(format!("constructs/{m}.rs"))), &modules);
+                (m.as_str(), d.into_iter().filter(|d| d != m).collect())
+            })
+            .collect();
+        let reaches = |from: &str, to: &str| {
+            let (mut seen, mut todo) = (BTreeSet::new(), vec![from.to_owned()]);
+            while let Some(m) = todo.pop() {
+                for d in &deps[m.as_str()] {
+                    if seen.insert(d.clone()) {
+                        todo.push(d.clone());
+                    }
+                }
+            }
+            seen.contains(to)
+        };
+        for a in &modules {
+            for b in modules.iter().filter(|b| a < *b) {
+                assert!(
+                    !(reaches(a, b) && reaches(b, a)),
+                    "{a} and {b} import each other"
+                );
+            }
+        }
+        for file in ["mod.rs", "build.rs", "bundle.rs", "package.rs"] {
+            let code = read(root.join("assets").join(file));
+            assert!(
+                uses(&code, &["lambda".to_owned()]).is_empty()
+                    && !code.contains("use crate::constructs"),
+                "src/assets/{file} uses the constructs"
+            );
+        }
+    }
 
     #[test]
     fn durations_read_as_people_write_them() {

@@ -7,6 +7,7 @@ use cfnkit_core::{RemovalPolicy, Val, Value};
 use cfnkit_l1::lambda as l1_lambda;
 use cfnkit_l1::sns as l1;
 
+use super::cloudwatch::AlarmAction;
 use super::iam::{Grantable, PolicyStatement, Principal, ResourcePolicy};
 use super::kms::Key;
 use super::sqs::Queue;
@@ -279,6 +280,17 @@ impl Topic {
     /// The construct path.
     pub fn path(&self) -> &str {
         self.scope.path()
+    }
+}
+
+/// CloudWatch alarms publish to the topic: CloudWatch must be able to publish to it and use its key, so the
+/// topic needs a customer-managed key; the topic policy and key policy get a statement for
+/// `cloudwatch.amazonaws.com` (requests from this account). Fails, naming the fix, for a topic encrypted with the
+/// AWS-managed key.
+impl AlarmAction for Topic {
+    fn bind_to_alarm(&self) -> Result<Val<String>, ConstructError> {
+        self.allow_service_publish("cloudwatch.amazonaws.com", None)?;
+        Ok(self.topic_arn())
     }
 }
 

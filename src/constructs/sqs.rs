@@ -494,10 +494,5 @@ mod tests {
             assert_eq!(metric.dimensions(), &name[..]);
             assert_eq!(metric.get_period(), Duration::from_secs(300));
         }
-        // The free functions of the cloudwatch module return the same metrics.
-        assert_eq!(
-            crate::constructs::cloudwatch::metric_approximate_number_of_messages_visible(&q),
-            q.metric_approximate_number_of_messages_visible()
-        );
     }
 }
