@@ -10,6 +10,7 @@ use cfnkit::constructs::apigateway::{
     MethodOptions, RestApi, RestApiProps, StageCache, DRAFT_04,
 };
 use cfnkit::constructs::kms::{Key, KeyProps};
+use cfnkit::constructs::Construct;
 use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
 use cfnkit::rules;
 use cfnkit::synth::synth;

@@ -13,6 +13,7 @@ use cfnkit::constructs::apigateway::{
 use cfnkit::constructs::apigatewayv2::{HttpApi, HttpApiProps};
 use cfnkit::constructs::kms::{Key, KeyProps};
 use cfnkit::constructs::lambda::{Code, Function, FunctionProps};
+use cfnkit::constructs::Construct;
 use cfnkit::rules;
 use cfnkit::synth::synth;
 use cfnkit::{App, Scope};

@@ -11,6 +11,7 @@ use cfnkit::constructs::s3::{
     Bucket, BucketEncryption, BucketProps, EventType, KeyFilter, LifecycleRule, ServerAccessLogs,
     StorageClass, Transition,
 };
+use cfnkit::constructs::Construct;
 use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
 use cfnkit::{fns, App, RemovalPolicy};
 use constructs_support::*;

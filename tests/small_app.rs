@@ -15,6 +15,7 @@ use cfnkit::constructs::dynamodb::{Attribute, StreamViewType, Table, TableProps}
 use cfnkit::constructs::lambda::{
     Code, DynamoEventSource, Function, FunctionProps, StartingPosition,
 };
+use cfnkit::constructs::Construct;
 use cfnkit::constructs::ConstructError;
 use cfnkit::{App, Output};
 

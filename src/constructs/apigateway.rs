@@ -101,7 +101,7 @@
 mod json_schema;
 mod preflight;
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::time::Duration;
@@ -120,7 +120,9 @@ use super::cloudwatch::{Metric, Statistic};
 use super::iam::{Grantable, Principal, Role, RoleProps};
 use super::kms::Key;
 use super::logs::{LogGroup, LogGroupProps, Retention};
-use super::{actions, human, seconds_in, ConstructError, LambdaTarget, OwnScope};
+use super::{
+    actions, human, path_of, seconds_in, Construct, ConstructError, LambdaTarget, OwnScope,
+};
 use crate::{fns, Scope};
 
 const APIGATEWAY_SERVICE: &str = "apigateway.amazonaws.com";
@@ -352,8 +354,14 @@ impl ApiGatewayAccount {
     pub fn role(&self) -> &Role {
         &self.role
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::AccountHandle {
+}
+
+impl Construct for ApiGatewayAccount {
+    type L1 = l1::Account;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::AccountHandle {
         &self.handle
     }
 }
@@ -1103,21 +1111,15 @@ impl RestApi {
         self.metric("Latency")
             .statistic(Statistic::Percentile(99.0))
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::RestApiHandle {
-        &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::RestApi> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy` of the API.
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
+}
+
+impl Construct for RestApi {
+    type L1 = l1::RestApi;
+    fn path(&self) -> &str {
         self.scope.path()
+    }
+    fn handle(&self) -> &l1::RestApiHandle {
+        &self.handle
     }
 }
 
@@ -1534,13 +1536,15 @@ impl Method {
     pub fn resource_path(&self) -> &str {
         &self.resource_path
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::MethodHandle {
-        &self.handle
+}
+
+impl Construct for Method {
+    type L1 = l1::Method;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
     }
-    /// The L1 resource, to change properties the typed options do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Method> {
-        self.handle.resource_mut()
+    fn handle(&self) -> &l1::MethodHandle {
+        &self.handle
     }
 }
 
@@ -1561,8 +1565,14 @@ impl Model {
     pub fn schema(&self) -> &serde_json::Value {
         &self.schema
     }
-    /// The L1 handle.
-    pub fn handle(&self) -> &l1::ModelHandle {
+}
+
+impl Construct for Model {
+    type L1 = l1::Model;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::ModelHandle {
         &self.handle
     }
 }
@@ -1638,8 +1648,14 @@ impl Authorizer {
     pub fn authorizer_id(&self) -> Val<String> {
         self.handle.ref_()
     }
-    /// The L1 handle.
-    pub fn handle(&self) -> &l1::AuthorizerHandle {
+}
+
+impl Construct for Authorizer {
+    type L1 = l1::Authorizer;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::AuthorizerHandle {
         &self.handle
     }
 }
@@ -1684,12 +1700,14 @@ impl Stage {
             .dimension("ApiName", self.api_name.clone())
             .dimension("Stage", self.name.clone())
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::StageHandle {
-        &self.handle
+}
+
+impl Construct for Stage {
+    type L1 = l1::Stage;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
     }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Stage> {
-        self.handle.resource_mut()
+    fn handle(&self) -> &l1::StageHandle {
+        &self.handle
     }
 }

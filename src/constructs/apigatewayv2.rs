@@ -19,12 +19,12 @@
 //! do, see [`super::apigateway::ApiGatewayAccount`]): CloudWatch Logs delivers them as vended logs, which asks
 //! the principal that deploys the stack for `logs:CreateLogDelivery` and the related log-delivery permissions.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::rc::Rc;
 use std::time::Duration;
 
-use cfnkit_core::{RemovalPolicy, Val, Value};
+use cfnkit_core::{Val, Value};
 use cfnkit_l1::apigatewayv2 as l1;
 
 use super::apigateway::{
@@ -35,7 +35,7 @@ use super::cloudwatch::{Metric, Statistic};
 use super::iam::Grantable;
 use super::kms::Key;
 use super::logs::{LogGroup, Retention};
-use super::{actions, human, ConstructError, LambdaTarget, OwnScope};
+use super::{actions, human, path_of, Construct, ConstructError, LambdaTarget, OwnScope};
 use crate::{fns, Scope};
 
 /// The fields of [`AccessLogFormat::JsonStandardFields`] for HTTP APIs.
@@ -403,21 +403,15 @@ impl HttpApi {
         self.metric("Latency")
             .statistic(Statistic::Percentile(99.0))
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::ApiHandle {
-        &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Api> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy` of the API.
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
+}
+
+impl Construct for HttpApi {
+    type L1 = l1::Api;
+    fn path(&self) -> &str {
         self.scope.path()
+    }
+    fn handle(&self) -> &l1::ApiHandle {
+        &self.handle
     }
 }
 
@@ -554,13 +548,15 @@ impl Route {
     pub fn integration(&self) -> &l1::IntegrationHandle {
         &self.integration
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::RouteHandle {
-        &self.handle
+}
+
+impl Construct for Route {
+    type L1 = l1::Route;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
     }
-    /// The L1 resource, to change properties the typed options do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Route> {
-        self.handle.resource_mut()
+    fn handle(&self) -> &l1::RouteHandle {
+        &self.handle
     }
 }
 
@@ -575,8 +571,14 @@ impl HttpAuthorizer {
     pub fn authorizer_id(&self) -> Val<String> {
         self.handle.ref_()
     }
-    /// The L1 handle.
-    pub fn handle(&self) -> &l1::AuthorizerHandle {
+}
+
+impl Construct for HttpAuthorizer {
+    type L1 = l1::Authorizer;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::AuthorizerHandle {
         &self.handle
     }
 }

@@ -1,15 +1,15 @@
 //! CloudWatch: [`Metric`] (what the constructs' `metric_*` helpers return), [`Alarm`] with actions to SNS, and
 //! [`Dashboard`] with graph and alarm-status widgets.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use cfnkit_core::{RemovalPolicy, Val, Value};
+use cfnkit_core::{Val, Value};
 use cfnkit_l1::cloudwatch as l1;
 
-use super::{human, ConstructError};
+use super::{human, path_of, Construct, ConstructError};
 use crate::{fns, Scope};
 
 /// How the data points of a period are aggregated.
@@ -293,21 +293,15 @@ impl Alarm {
     pub fn alarm_name(&self) -> Val<String> {
         self.handle.ref_()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::AlarmHandle {
+}
+
+impl Construct for Alarm {
+    type L1 = l1::Alarm;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::AlarmHandle {
         &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Alarm> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy`.
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
-        self.handle.path().trim_end_matches("/Resource")
     }
 }
 
@@ -449,17 +443,15 @@ impl Dashboard {
     pub fn dashboard_name(&self) -> Val<String> {
         self.handle.ref_()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::DashboardHandle {
+}
+
+impl Construct for Dashboard {
+    type L1 = l1::Dashboard;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::DashboardHandle {
         &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Dashboard> {
-        self.handle.resource_mut()
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
-        self.handle.path().trim_end_matches("/Resource")
     }
 }
 

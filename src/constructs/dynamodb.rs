@@ -1,14 +1,12 @@
 //! DynamoDB: [`Table`] (on-demand, point-in-time recovery, deletion protection, retained) and its grants.
 
-use std::cell::RefMut;
-
 use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::dynamodb as l1;
 use l1::table as tl1;
 
 use super::iam::Grantable;
 use super::kms::Key;
-use super::{actions, ConstructError};
+use super::{actions, path_of, Construct, ConstructError};
 use crate::{fns, Scope};
 
 /// The type of a key attribute.
@@ -497,20 +495,14 @@ impl Table {
     pub fn encryption_key(&self) -> Option<&Key> {
         self.key.as_ref()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::TableHandle {
+}
+
+impl Construct for Table {
+    type L1 = l1::Table;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::TableHandle {
         &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Table> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy` (RETAIN by default).
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
-        self.handle.path().trim_end_matches("/Resource")
     }
 }

@@ -1,7 +1,7 @@
 //! EventBridge: [`EventBus`] (optional archive and key), [`Rule`] with a typed [`EventPattern`], and targets
 //! (SQS, SNS, Lambda, Kinesis, another bus) that wire their own permissions.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
@@ -14,7 +14,7 @@ use super::iam::{Grantable, Principal, Role, RoleProps};
 use super::kms::Key;
 use super::sns::Topic;
 use super::sqs::Queue;
-use super::{actions, days_in, seconds_in, ConstructError, LambdaTarget, OwnScope};
+use super::{actions, days_in, seconds_in, Construct, ConstructError, LambdaTarget, OwnScope};
 use crate::{fns, Scope};
 
 const EVENTS_SERVICE: &str = "events.amazonaws.com";
@@ -122,21 +122,15 @@ impl EventBus {
     pub fn archive(&self) -> Option<&l1::ArchiveHandle> {
         self.archive.as_ref()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::EventBusHandle {
-        &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::EventBus> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy`.
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
+}
+
+impl Construct for EventBus {
+    type L1 = l1::EventBus;
+    fn path(&self) -> &str {
         self.scope.path()
+    }
+    fn handle(&self) -> &l1::EventBusHandle {
+        &self.handle
     }
 }
 
@@ -597,16 +591,14 @@ impl Rule {
     pub fn rule_arn(&self) -> Val<String> {
         self.handle.attr_arn()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::RuleHandle {
-        &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Rule> {
-        self.handle.resource_mut()
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
+}
+
+impl Construct for Rule {
+    type L1 = l1::Rule;
+    fn path(&self) -> &str {
         self.scope.path()
+    }
+    fn handle(&self) -> &l1::RuleHandle {
+        &self.handle
     }
 }

@@ -1,15 +1,15 @@
 //! IAM: typed policy statements and documents, the [`Role`] construct, the [`Policy`] construct, and
 //! [`Grantable`], the trait of everything that grants can be given to.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use cfnkit_core::{Json, RemovalPolicy, ResourceHandle, Val, Value};
+use cfnkit_core::{Json, Val, Value};
 use cfnkit_l1::iam as l1;
 
-use super::{seconds_in, ConstructError};
+use super::{path_of, seconds_in, Construct, ConstructError};
 use crate::{fns, Scope};
 
 /// Whether a statement allows or denies.
@@ -479,21 +479,15 @@ impl Role {
     pub fn role_name(&self) -> Val<String> {
         self.handle.ref_()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::RoleHandle {
+}
+
+impl Construct for Role {
+    type L1 = l1::Role;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::RoleHandle {
         &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Role> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy`.
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
-        self.handle.path().trim_end_matches("/Resource")
     }
 }
 
@@ -508,7 +502,7 @@ pub struct PolicyProps {
 /// Most code should use grants, which add to each role's own inline policy.
 #[derive(Clone, Debug)]
 pub struct Policy {
-    handle: ResourceHandle,
+    handle: l1::PolicyHandle,
     document: Rc<RefCell<PolicyDocument>>,
 }
 
@@ -538,7 +532,7 @@ impl Policy {
         };
         let handle: l1::PolicyHandle = scope.add("Resource", resource);
         Ok(Policy {
-            handle: (*handle).clone(),
+            handle,
             document: Rc::new(RefCell::new(document)),
         })
     }
@@ -547,12 +541,16 @@ impl Policy {
     pub fn add_statement(&self, statement: PolicyStatement) {
         let mut doc = self.document.borrow_mut();
         doc.add(statement);
-        if let Some(mut p) = self.handle.downcast_mut::<l1::Policy>() {
-            p.policy_document = Some(doc.to_json());
-        }
+        self.handle.resource_mut().policy_document = Some(doc.to_json());
     }
-    /// The L1 handle.
-    pub fn handle(&self) -> &ResourceHandle {
+}
+
+impl Construct for Policy {
+    type L1 = l1::Policy;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::PolicyHandle {
         &self.handle
     }
 }

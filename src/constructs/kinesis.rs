@@ -3,7 +3,6 @@
 //! A stream feeds a Lambda function through [`super::lambda::KinesisEventSource::from_stream`] and receives
 //! EventBridge events through [`Stream::rule_target`].
 
-use std::cell::RefMut;
 use std::time::Duration;
 
 use cfnkit_core::{RemovalPolicy, Val};
@@ -13,7 +12,7 @@ use super::cloudwatch::{Metric, Statistic};
 use super::events::Target;
 use super::iam::Grantable;
 use super::kms::Key;
-use super::{actions, construct_id, ConstructError, OwnScope};
+use super::{actions, Construct, ConstructError, OwnScope};
 use crate::Scope;
 
 /// The AWS-managed key Kinesis encrypts with when a stream is given no key of its own.
@@ -223,24 +222,14 @@ impl Stream {
     pub fn encryption_key(&self) -> Option<&Key> {
         self.key.as_ref()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::StreamHandle {
-        &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Stream> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy` (RETAIN by default).
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
+}
+
+impl Construct for Stream {
+    type L1 = l1::Stream;
+    fn path(&self) -> &str {
         self.scope.path()
     }
-    /// The construct id.
-    pub fn id(&self) -> &str {
-        construct_id(self.scope.path())
+    fn handle(&self) -> &l1::StreamHandle {
+        &self.handle
     }
 }

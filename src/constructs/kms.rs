@@ -1,7 +1,7 @@
 //! KMS: [`Key`] (rotation on, a key policy that lets the account and the services using the key work, retained
 //! on stack deletion) and [`Alias`].
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::kms as l1;
 
 use super::iam::{Grantable, PolicyDocument, PolicyStatement, Principal};
-use super::{actions, days_in, ConstructError};
+use super::{actions, days_in, path_of, Construct, ConstructError};
 use crate::Scope;
 
 /// Props of a [`Key`].
@@ -170,21 +170,15 @@ impl Key {
     pub fn policy_document(&self) -> PolicyDocument {
         self.policy.borrow().clone()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::KeyHandle {
+}
+
+impl Construct for Key {
+    type L1 = l1::Key;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::KeyHandle {
         &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Key> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy` (RETAIN by default).
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
-        self.handle.path().trim_end_matches("/Resource")
     }
 }
 
@@ -238,8 +232,14 @@ impl Alias {
     pub fn alias_name(&self) -> Val<String> {
         self.handle.ref_()
     }
-    /// The L1 handle.
-    pub fn handle(&self) -> &l1::AliasHandle {
+}
+
+impl Construct for Alias {
+    type L1 = l1::Alias;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::AliasHandle {
         &self.handle
     }
 }

@@ -1,7 +1,6 @@
 //! Lambda: [`Function`] (provided.al2023 on arm64, its own execution role and log group, X-Ray tracing) and its
 //! event sources: [`SqsEventSource`], [`DynamoEventSource`], [`KinesisEventSource`].
 
-use std::cell::RefMut;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -17,7 +16,9 @@ use super::kinesis::Stream;
 use super::kms::Key;
 use super::logs::{LogGroup, LogGroupProps, Retention};
 use super::sqs::Queue;
-use super::{actions, construct_id, human, seconds_in, ConstructError, LambdaTarget, OwnScope};
+use super::{
+    actions, construct_id, human, seconds_in, Construct, ConstructError, LambdaTarget, OwnScope,
+};
 use crate::{fns, Scope};
 
 /// What [`Code::cargo_bin`] writes as the hash part of the S3 key until `cfnkit package` fills in the SHA-256 of
@@ -416,26 +417,6 @@ impl Function {
     pub fn log_group(&self) -> &LogGroup {
         &self.log_group
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::FunctionHandle {
-        &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Function> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy`.
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
-        self.scope.path()
-    }
-    /// The construct id.
-    pub fn id(&self) -> &str {
-        construct_id(self.scope.path())
-    }
 
     fn add_mapping(
         &self,
@@ -443,6 +424,16 @@ impl Function {
         mapping: l1::EventSourceMapping,
     ) -> l1::EventSourceMappingHandle {
         self.scope.add(&format!("{source_id}EventSource"), mapping)
+    }
+}
+
+impl Construct for Function {
+    type L1 = l1::Function;
+    fn path(&self) -> &str {
+        self.scope.path()
+    }
+    fn handle(&self) -> &l1::FunctionHandle {
+        &self.handle
     }
 }
 

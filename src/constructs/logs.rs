@@ -1,7 +1,6 @@
 //! CloudWatch Logs: [`LogGroup`] (retention always set, optional customer-managed key, retained on stack
 //! deletion) and its grants.
 
-use std::cell::RefMut;
 use std::time::Duration;
 
 use cfnkit_core::{RemovalPolicy, Val};
@@ -9,7 +8,7 @@ use cfnkit_l1::logs as l1;
 
 use super::iam::{Grantable, PolicyStatement, Principal};
 use super::kms::Key;
-use super::{actions, human, ConstructError};
+use super::{actions, human, path_of, Construct, ConstructError};
 use crate::Scope;
 
 /// The retention periods CloudWatch Logs accepts, in days.
@@ -159,21 +158,15 @@ impl LogGroup {
     pub fn encryption_key(&self) -> Option<&Key> {
         self.key.as_ref()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::LogGroupHandle {
+}
+
+impl Construct for LogGroup {
+    type L1 = l1::LogGroup;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::LogGroupHandle {
         &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::LogGroup> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy` (RETAIN by default).
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
-        self.handle.path().trim_end_matches("/Resource")
     }
 }
 

@@ -17,9 +17,10 @@
 //! - **Logical IDs are a public contract.** A construct's primary resource is added at `<construct path>/Resource`,
 //!   so it takes the construct's id (`Order/OrdersQueue/Resource` is `OrdersQueue`); the resources it owns are
 //!   added under its path with a descriptive id (`Order/OrdersQueue/Policy` is `OrdersQueuePolicy`).
-//! - **Escape hatch**: every construct exposes its primary L1 through `handle()` (references, `DependsOn`,
-//!   removal policy, metadata, `add_property_override`) and `resource_mut()` (the typed L1 properties), so what
-//!   the typed API does not cover is still one line away.
+//! - **One [`Construct`] trait**: every construct implements `path()` and `handle()` (its primary L1's typed
+//!   handle: references, `DependsOn`, metadata, `add_property_override`), and gets `id()`, `resource_mut()` (the
+//!   typed L1 properties), `apply_removal_policy()` and `add_metadata()` from the trait, so what the typed API
+//!   does not cover is one line away, the same way on every construct.
 //! - **Grants are intent-named** (`queue.grant_consume_messages(&function)`) and add statements scoped to the
 //!   resource's ARN to the grantee's role; a grant on a resource encrypted with a customer-managed [`kms::Key`]
 //!   also grants the key usage the intent needs. Anything that can receive grants implements [`Grantable`].
@@ -45,11 +46,72 @@ pub mod secretsmanager;
 pub mod sns;
 pub mod sqs;
 
+use std::cell::RefMut;
 use std::time::Duration;
 
-use cfnkit_core::Val;
+use cfnkit_core::{RemovalPolicy, Resource, ResourceHandle, Val, Value};
 
 pub use iam::{Effect, Grantable, PolicyDocument, PolicyStatement, Principal, Role, RoleProps};
+
+/// What every construct has: a place in the construct tree and one primary L1 resource, exposed as the escape
+/// hatch. A construct implements the two required methods; the rest comes from here, so that every construct
+/// offers the same accessors with the same meaning.
+///
+/// ```
+/// use cfnkit::constructs::sqs::{Queue, QueueProps};
+/// use cfnkit::constructs::Construct;
+/// # fn main() -> Result<(), cfnkit::constructs::ConstructError> {
+/// let app = cfnkit::App::new();
+/// let queue = Queue::new(&app.stack("Jobs").scope(), "Work", QueueProps::default())?;
+/// assert_eq!((queue.path(), queue.id()), ("Jobs/Work", "Work"));
+/// queue.resource_mut().delay_seconds = Some(5.into()); // an L1 property the props do not cover
+/// queue.apply_removal_policy(cfnkit::RemovalPolicy::Retain);
+/// # Ok(()) }
+/// ```
+pub trait Construct {
+    /// The L1 type of the primary resource (`cfnkit_l1::sqs::Queue` for a queue).
+    type L1: Resource;
+
+    /// The construct path (`Order/OrdersQueue`): where the construct was made, and what its resources' logical
+    /// IDs derive from.
+    fn path(&self) -> &str;
+    /// The primary resource's typed handle: references, attributes, `DependsOn`, metadata,
+    /// `add_property_override`.
+    fn handle(&self) -> &<Self::L1 as Resource>::Handle;
+
+    /// The construct id: the last part of the path (`OrdersQueue`).
+    fn id(&self) -> &str {
+        construct_id(self.path())
+    }
+    /// The primary resource's L1 properties, to change what the typed props do not cover.
+    fn resource_mut(&self) -> RefMut<'_, Self::L1> {
+        let handle: &ResourceHandle = self.handle();
+        handle
+            .downcast_mut::<Self::L1>()
+            .unwrap_or_else(|| panic!("{} holds a {}", handle.path(), Self::L1::TYPE_NAME))
+    }
+    /// Sets the primary resource's `DeletionPolicy` and `UpdateReplacePolicy` (each construct documents its
+    /// default: stateful ones are retained).
+    fn apply_removal_policy(&self, policy: RemovalPolicy) {
+        self.handle().apply_removal_policy(policy);
+    }
+    /// Adds a `Metadata` entry to the primary resource.
+    fn add_metadata(&self, key: impl Into<String>, value: impl Into<Value>)
+    where
+        Self: Sized,
+    {
+        self.handle().add_metadata(key, value);
+    }
+}
+
+/// The construct path of a construct whose primary resource is at `<path>/Resource`; the resource's own path
+/// otherwise.
+pub(crate) fn path_of(handle: &ResourceHandle) -> &str {
+    handle
+        .path()
+        .strip_suffix("/Resource")
+        .unwrap_or(handle.path())
+}
 
 /// A construct was given a value it cannot use. The message names the construct path, the value and the fix.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -307,6 +369,37 @@ mod tests {
                 "src/assets/{file} uses the constructs"
             );
         }
+    }
+
+    /// The shared accessors mean the same on every construct, whether it keeps its scope or only its handle.
+    #[test]
+    fn every_construct_answers_path_id_and_escape_hatches_alike() {
+        fn check<C: Construct>(c: &C, path: &str) {
+            assert_eq!(c.path(), path);
+            assert_eq!(c.id(), path.rsplit('/').next().unwrap());
+            let _ = c.resource_mut();
+            c.apply_removal_policy(RemovalPolicy::Retain);
+            let entry = c.handle().entry();
+            assert_eq!(entry.deletion_policy, Some(RemovalPolicy::Retain), "{path}");
+        }
+        let app = crate::App::new();
+        let scope = app.stack("S").scope();
+        let queue = sqs::Queue::new(&scope, "Q", Default::default()).unwrap();
+        check(&queue, "S/Q");
+        let role = Role::new(
+            &scope,
+            "R",
+            Principal::service("x.amazonaws.com"),
+            RoleProps::default(),
+        )
+        .unwrap();
+        check(&role, "S/R");
+        let key = kms::Key::new(&scope, "K", Default::default()).unwrap();
+        check(&key, "S/K");
+        let api = apigateway::RestApi::new(&scope, "Api", Default::default()).unwrap();
+        check(api.deployment_stage(), "S/Api/Stage");
+        queue.add_metadata("note", "kept");
+        assert_eq!(queue.handle().entry().metadata["note"], Value::from("kept"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! S3: [`Bucket`] (public access blocked, encrypted, versioned, TLS-only, access-logged, retained), its lifecycle
 //! rules, event notifications to Lambda, and its grants.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
@@ -14,7 +14,7 @@ use l1::bucket as bl1;
 use super::cloudwatch::{Metric, Statistic};
 use super::iam::{Grantable, PolicyStatement, Principal, ResourcePolicy};
 use super::kms::Key;
-use super::{actions, days_in, ConstructError, LambdaTarget, OwnScope};
+use super::{actions, days_in, Construct, ConstructError, LambdaTarget, OwnScope};
 use crate::{fns, Scope};
 
 /// The service that delivers server access logs into a log bucket.
@@ -637,21 +637,15 @@ impl Bucket {
     pub fn policy(&self) -> Option<l1::BucketPolicyHandle> {
         self.state.borrow().policy.handle()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::BucketHandle {
-        &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Bucket> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy` (RETAIN by default).
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
+}
+
+impl Construct for Bucket {
+    type L1 = l1::Bucket;
+    fn path(&self) -> &str {
         self.scope.path()
+    }
+    fn handle(&self) -> &l1::BucketHandle {
+        &self.handle
     }
 }
 

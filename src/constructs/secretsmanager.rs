@@ -1,7 +1,7 @@
 //! Secrets Manager: [`Secret`] (a generated value, a customer-managed key when given, rotation by a Lambda
 //! function, retained on stack deletion) and its grants.
 
-use std::cell::{Cell, RefMut};
+use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use cfnkit_l1::secretsmanager as l1;
 
 use super::iam::{Grantable, PolicyStatement};
 use super::kms::Key;
-use super::{actions, days_in, ConstructError, LambdaTarget, OwnScope};
+use super::{actions, days_in, Construct, ConstructError, LambdaTarget, OwnScope};
 use crate::{fns, Scope};
 
 const SECRETS_MANAGER_SERVICE: &str = "secretsmanager.amazonaws.com";
@@ -314,20 +314,14 @@ impl Secret {
     pub fn is_rotated(&self) -> bool {
         self.rotation.get()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::SecretHandle {
-        &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Secret> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy` (RETAIN by default).
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
+}
+
+impl Construct for Secret {
+    type L1 = l1::Secret;
+    fn path(&self) -> &str {
         self.scope.path()
+    }
+    fn handle(&self) -> &l1::SecretHandle {
+        &self.handle
     }
 }

@@ -1,6 +1,6 @@
 //! SNS: [`Topic`] (encrypted, TLS-only), its [`Subscription`]s (SQS, Lambda, email, HTTPS) and grants.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use cfnkit_core::{RemovalPolicy, Val, Value};
@@ -11,7 +11,7 @@ use super::cloudwatch::AlarmAction;
 use super::iam::{Grantable, PolicyStatement, Principal, ResourcePolicy};
 use super::kms::Key;
 use super::sqs::Queue;
-use super::{actions, check_name, construct_id, ConstructError, LambdaTarget, OwnScope};
+use super::{actions, check_name, construct_id, Construct, ConstructError, LambdaTarget, OwnScope};
 use crate::Scope;
 
 /// The AWS-managed key SNS encrypts with when a topic is given no key of its own.
@@ -265,21 +265,15 @@ impl Topic {
     pub fn policy(&self) -> Option<l1::TopicPolicyHandle> {
         self.policy.borrow().handle()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::TopicHandle {
-        &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Topic> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy`.
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
+}
+
+impl Construct for Topic {
+    type L1 = l1::Topic;
+    fn path(&self) -> &str {
         self.scope.path()
+    }
+    fn handle(&self) -> &l1::TopicHandle {
+        &self.handle
     }
 }
 

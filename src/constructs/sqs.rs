@@ -1,6 +1,6 @@
 //! SQS: [`Queue`] (encrypted, TLS-only, with an optional dead-letter queue) and its grants.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use cfnkit_l1::sqs as l1;
 use super::cloudwatch::{Metric, Statistic};
 use super::iam::{Grantable, PolicyStatement, Principal, ResourcePolicy};
 use super::kms::Key;
-use super::{actions, check_name, seconds_in, ConstructError, OwnScope};
+use super::{actions, check_name, seconds_in, Construct, ConstructError, OwnScope};
 use crate::Scope;
 
 /// How a queue's messages are encrypted at rest.
@@ -416,25 +416,19 @@ impl Queue {
     pub fn policy(&self) -> Option<l1::QueuePolicyHandle> {
         self.policy.borrow().handle()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::QueueHandle {
-        &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Queue> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy`.
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
-        self.scope.path()
-    }
     /// The construct's scope, for resources that belong to the queue (subscriptions in its stack).
     pub(crate) fn scope(&self) -> &Scope {
         &self.scope
+    }
+}
+
+impl Construct for Queue {
+    type L1 = l1::Queue;
+    fn path(&self) -> &str {
+        self.scope.path()
+    }
+    fn handle(&self) -> &l1::QueueHandle {
+        &self.handle
     }
 }
 

@@ -11,6 +11,7 @@ use cfnkit::constructs::events::{EventPattern, Rule, RuleProps, Target};
 use cfnkit::constructs::kms::Key;
 use cfnkit::constructs::lambda::{Architecture, Code, Function, FunctionProps, SqsEventSource};
 use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps};
+use cfnkit::constructs::Construct;
 use cfnkit::constructs::ConstructError;
 use cfnkit::{Scope, Val};
 use contracts::env::{self, Handler};

@@ -10,6 +10,7 @@ use cfnkit::constructs::events::{EventPattern, Rule, RuleProps};
 use cfnkit::constructs::kinesis::{Stream, StreamEncryption, StreamProps};
 use cfnkit::constructs::lambda::{KinesisEventSource, StartingPosition};
 use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
+use cfnkit::constructs::Construct;
 use cfnkit::constructs::ConstructError;
 use cfnkit::App;
 use contracts::analytics;

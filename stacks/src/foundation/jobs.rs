@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
 use cfnkit::constructs::events::{EventPattern, Rule, RuleProps, Target};
+use cfnkit::constructs::Construct;
 use cfnkit::constructs::ConstructError;
 use cfnkit::App;
 use contracts::jobs;

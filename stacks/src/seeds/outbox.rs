@@ -24,6 +24,7 @@ use cfnkit::constructs::s3::{
 use cfnkit::constructs::secretsmanager::{GenerateSecretString, Secret, SecretProps};
 use cfnkit::constructs::sns::{Topic, TopicProps};
 use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps};
+use cfnkit::constructs::Construct;
 use cfnkit::constructs::ConstructError;
 use cfnkit::{App, Output, Scope};
 use contracts::outbox::{
