@@ -109,6 +109,7 @@ use std::time::Duration;
 use cfnkit_core::{RemovalPolicy, ResourceHandle, Val, Value};
 use cfnkit_l1::apigateway as l1;
 use cfnkit_l1::lambda as l1_lambda;
+use l1::method::AuthorizationType;
 use sha2::{Digest, Sha256};
 
 pub use json_schema::{model_schema_of, to_draft04, DRAFT_04};
@@ -397,11 +398,11 @@ pub enum EndpointType {
 }
 
 impl EndpointType {
-    fn as_str(self) -> &'static str {
+    fn to_l1(self) -> l1::rest_api::Types {
         match self {
-            EndpointType::Regional => "REGIONAL",
-            EndpointType::Edge => "EDGE",
-            EndpointType::Private => "PRIVATE",
+            EndpointType::Regional => l1::rest_api::Types::Regional,
+            EndpointType::Edge => l1::rest_api::Types::Edge,
+            EndpointType::Private => l1::rest_api::Types::Private,
         }
     }
 }
@@ -425,7 +426,20 @@ pub struct StageCache {
     pub ttl: Duration,
 }
 
-const CACHE_SIZES: &[&str] = &["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];
+/// The cache sizes API Gateway offers, in GB.
+const CACHE_SIZES: &[l1::stage::CacheClusterSize] = {
+    use l1::stage::CacheClusterSize as Gb;
+    &[
+        Gb::V0_5,
+        Gb::V1_6,
+        Gb::V6_1,
+        Gb::V13_5,
+        Gb::V28_4,
+        Gb::V58_2,
+        Gb::V118,
+        Gb::V237,
+    ]
+};
 
 /// Props of a [`RestApi`].
 #[derive(Clone, Debug)]
@@ -574,13 +588,17 @@ impl RestApi {
             .map(|c| {
                 let size = CACHE_SIZES
                     .iter()
-                    .find(|s| s.parse::<f64>().ok() == Some(c.size_gb))
+                    .find(|s| s.as_str().parse::<f64>().ok() == Some(c.size_gb))
                     .ok_or_else(|| {
                         ConstructError::invalid(
                             &path,
                             format!(
                                 "cache.size_gb must be one of {} GB, got {}",
-                                CACHE_SIZES.join(", "),
+                                CACHE_SIZES
+                                    .iter()
+                                    .map(|s| s.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
                                 c.size_gb
                             ),
                         )
@@ -592,7 +610,7 @@ impl RestApi {
                     Duration::ZERO,
                     Duration::from_secs(3_600),
                 )?;
-                Ok::<_, ConstructError>((*size, ttl))
+                Ok::<_, ConstructError>((size.clone(), ttl))
             })
             .transpose()?;
 
@@ -605,7 +623,7 @@ impl RestApi {
                 name: Some(name.clone()),
                 description: props.description.map(Val::from),
                 endpoint_configuration: Some(Val::from(l1::rest_api::EndpointConfiguration {
-                    types: Some(Val::from(vec![props.endpoint_type.as_str().to_owned()])),
+                    types: Some(Val::from(vec![props.endpoint_type.to_l1()])),
                     ..Default::default()
                 })),
                 ..Default::default()
@@ -639,8 +657,8 @@ impl RestApi {
             resource_path: Some("/*".into()),
             logging_level: Some(
                 match props.logging_level {
-                    LoggingLevel::Info => "INFO",
-                    LoggingLevel::Error => "ERROR",
+                    LoggingLevel::Info => l1::stage::LoggingLevel::Info,
+                    LoggingLevel::Error => l1::stage::LoggingLevel::Error,
                 }
                 .into(),
             ),
@@ -667,8 +685,8 @@ impl RestApi {
                     format: Some(access_format.into()),
                 })),
                 method_settings: Some(Val::from(vec![all_methods])),
-                cache_cluster_enabled: cache.map(|_| true.into()),
-                cache_cluster_size: cache.map(|(size, _)| size.into()),
+                cache_cluster_enabled: cache.as_ref().map(|_| true.into()),
+                cache_cluster_size: cache.clone().map(|(size, _)| size.into()),
                 ..Default::default()
             },
         );
@@ -850,7 +868,7 @@ impl RestApi {
             l1::Authorizer {
                 rest_api_id: Some(self.rest_api_id()),
                 name: Some(id.into()),
-                type_: Some("COGNITO_USER_POOLS".into()),
+                type_: Some(l1::authorizer::Type::CognitoUserPools.into()),
                 provider_arns: Some(Val::from_raw(Value::List(
                     arns.into_iter().map(Val::into_raw).collect(),
                 ))),
@@ -953,8 +971,8 @@ impl RestApi {
                 name: Some(id.into()),
                 type_: Some(
                     match kind {
-                        AuthorizerKind::Request => "REQUEST",
-                        _ => "TOKEN",
+                        AuthorizerKind::Request => l1::authorizer::Type::Request,
+                        _ => l1::authorizer::Type::Token,
                     }
                     .into(),
                 ),
@@ -1323,23 +1341,26 @@ impl ApiResource {
             None => None,
         };
         let (auth_type, authorizer_id) = match options.authorization {
-            Authorization::None => ("NONE", None),
-            Authorization::Iam => ("AWS_IAM", None),
+            Authorization::None => (AuthorizationType::None, None),
+            Authorization::Iam => (AuthorizationType::AwsIam, None),
             Authorization::Authorizer(a) => (
                 match a.kind {
-                    AuthorizerKind::Cognito => "COGNITO_USER_POOLS",
-                    AuthorizerKind::Token | AuthorizerKind::Request => "CUSTOM",
+                    AuthorizerKind::Cognito => AuthorizationType::CognitoUserPools,
+                    AuthorizerKind::Token | AuthorizerKind::Request => AuthorizationType::Custom,
                 },
                 Some(a.authorizer_id()),
             ),
         };
-        if !options.authorization_scopes.is_empty() && auth_type != "COGNITO_USER_POOLS" {
+        if !options.authorization_scopes.is_empty()
+            && auth_type != AuthorizationType::CognitoUserPools
+        {
             return Err(ConstructError::conflict(
                 &api_path,
                 format!(
                     "authorization_scopes of {method} {} need a Cognito authorizer \
-                     (Authorization::Authorizer(&cognito_authorizer)), got {auth_type}",
-                    self.path
+                     (Authorization::Authorizer(&cognito_authorizer)), got {}",
+                    self.path,
+                    auth_type.as_str()
                 ),
             ));
         }

@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use cfnkit_core::{Val, Value};
 use cfnkit_l1::apigatewayv2 as l1;
+use l1::route::AuthorizationType;
 
 use super::apigateway::{
     access_log_group, arn_path, check_path_part, execute_api_arn, invoke_permission,
@@ -146,7 +147,7 @@ impl HttpApi {
             "Resource",
             l1::Api {
                 name: Some(name),
-                protocol_type: Some("HTTP".into()),
+                protocol_type: Some(l1::api::ProtocolType::Http.into()),
                 description: props.description.map(Val::from),
                 cors_configuration: cors.map(Val::from),
                 ..Default::default()
@@ -217,16 +218,17 @@ impl HttpApi {
             }
         }
         let (auth_type, authorizer_id) = match options.authorization {
-            HttpAuthorization::None => ("NONE", None),
-            HttpAuthorization::Iam => ("AWS_IAM", None),
-            HttpAuthorization::Jwt(a) => ("JWT", Some(a.authorizer_id())),
+            HttpAuthorization::None => (AuthorizationType::None, None),
+            HttpAuthorization::Iam => (AuthorizationType::AwsIam, None),
+            HttpAuthorization::Jwt(a) => (AuthorizationType::Jwt, Some(a.authorizer_id())),
         };
-        if !options.authorization_scopes.is_empty() && auth_type != "JWT" {
+        if !options.authorization_scopes.is_empty() && auth_type != AuthorizationType::Jwt {
             return Err(ConstructError::conflict(
                 &path,
                 format!(
                     "authorization_scopes of route {route_key} need a JWT authorizer \
-                     (HttpAuthorization::Jwt(&authorizer)), got {auth_type}"
+                     (HttpAuthorization::Jwt(&authorizer)), got {}",
+                    auth_type.as_str()
                 ),
             ));
         }
@@ -238,9 +240,9 @@ impl HttpApi {
             "Integration",
             l1::Integration {
                 api_id: Some(self.api_id()),
-                integration_type: Some("AWS_PROXY".into()),
+                integration_type: Some(l1::integration::IntegrationType::AwsProxy.into()),
                 integration_uri: Some(integration.function_arn.clone()),
-                payload_format_version: Some("2.0".into()),
+                payload_format_version: Some(l1::integration::PayloadFormatVersion::V2_0.into()),
                 timeout_in_millis: integration.timeout.map(|t| Val::from(t.as_millis() as i64)),
                 ..Default::default()
             },
@@ -313,7 +315,7 @@ impl HttpApi {
             l1::Authorizer {
                 api_id: Some(self.api_id()),
                 name: Some(id.into()),
-                authorizer_type: Some("JWT".into()),
+                authorizer_type: Some(l1::authorizer::AuthorizerType::Jwt.into()),
                 identity_source: Some(Val::from(vec!["$request.header.Authorization".to_owned()])),
                 jwt_configuration: Some(Val::from(l1::authorizer::JwtConfiguration {
                     issuer: Some(issuer),

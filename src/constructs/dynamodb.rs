@@ -58,25 +58,9 @@ pub enum Billing {
     Provisioned { read: u32, write: u32 },
 }
 
-/// What a table's stream records for each change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StreamViewType {
-    KeysOnly,
-    NewImage,
-    OldImage,
-    NewAndOldImages,
-}
-
-impl StreamViewType {
-    fn as_str(self) -> &'static str {
-        match self {
-            StreamViewType::KeysOnly => "KEYS_ONLY",
-            StreamViewType::NewImage => "NEW_IMAGE",
-            StreamViewType::OldImage => "OLD_IMAGE",
-            StreamViewType::NewAndOldImages => "NEW_AND_OLD_IMAGES",
-        }
-    }
-}
+/// What a table's stream records for each change (the L1's enum: `KeysOnly`, `NewImage`, `OldImage`,
+/// `NewAndOldImages`).
+pub use tl1::StreamViewType;
 
 /// Which attributes an index copies.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -93,9 +77,9 @@ pub enum Projection {
 impl Projection {
     fn to_l1(&self) -> tl1::Projection {
         let (kind, attrs) = match self {
-            Projection::All => ("ALL", None),
-            Projection::KeysOnly => ("KEYS_ONLY", None),
-            Projection::Include(a) => ("INCLUDE", Some(Val::from(a.clone()))),
+            Projection::All => (tl1::ProjectionType::All, None),
+            Projection::KeysOnly => (tl1::ProjectionType::KeysOnly, None),
+            Projection::Include(a) => (tl1::ProjectionType::Include, Some(Val::from(a.clone()))),
         };
         tl1::Projection {
             projection_type: Some(kind.into()),
@@ -300,12 +284,12 @@ impl Table {
         let key_schema = |pk: &Attribute, sk: Option<&Attribute>| {
             let mut v = vec![tl1::KeySchema {
                 attribute_name: Some(pk.name.as_str().into()),
-                key_type: Some("HASH".into()),
+                key_type: Some(tl1::KeyType::Hash.into()),
             }];
             if let Some(sk) = sk {
                 v.push(tl1::KeySchema {
                     attribute_name: Some(sk.name.as_str().into()),
-                    key_type: Some("RANGE".into()),
+                    key_type: Some(tl1::KeyType::Range.into()),
                 });
             }
             v
@@ -341,8 +325,8 @@ impl Table {
             )),
             billing_mode: Some(
                 match props.billing {
-                    Billing::OnDemand => "PAY_PER_REQUEST",
-                    Billing::Provisioned { .. } => "PROVISIONED",
+                    Billing::OnDemand => tl1::BillingMode::PayPerRequest,
+                    Billing::Provisioned { .. } => tl1::BillingMode::Provisioned,
                 }
                 .into(),
             ),
@@ -360,9 +344,9 @@ impl Table {
                     kms_master_key_id: Some(k.key_arn()),
                 })
             }),
-            stream_specification: props.stream.map(|s| {
+            stream_specification: props.stream.clone().map(|s| {
                 Val::from(tl1::StreamSpecification {
-                    stream_view_type: Some(s.as_str().into()),
+                    stream_view_type: Some(s.into()),
                     ..Default::default()
                 })
             }),

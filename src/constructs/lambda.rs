@@ -610,10 +610,10 @@ pub enum StartingPosition {
 }
 
 impl StartingPosition {
-    fn as_str(self) -> &'static str {
+    fn to_l1(self) -> esm::StartingPosition {
         match self {
-            StartingPosition::Latest => "LATEST",
-            StartingPosition::TrimHorizon => "TRIM_HORIZON",
+            StartingPosition::Latest => esm::StartingPosition::Latest,
+            StartingPosition::TrimHorizon => esm::StartingPosition::TrimHorizon,
         }
     }
 }
@@ -687,7 +687,7 @@ impl<'a> StreamOptions<'a> {
         Ok(l1::EventSourceMapping {
             event_source_arn: Some(source_arn),
             function_name: Some(function.function_name()),
-            starting_position: Some(self.starting_position.as_str().into()),
+            starting_position: Some(self.starting_position.to_l1().into()),
             batch_size: batch.map(Val::from),
             maximum_batching_window_in_seconds: window.map(Val::from),
             bisect_batch_on_function_error: Some(self.bisect_batch_on_error.into()),

@@ -6,6 +6,7 @@ use std::rc::Rc;
 use cfnkit_core::{RemovalPolicy, Val, Value};
 use cfnkit_l1::lambda as l1_lambda;
 use cfnkit_l1::sns as l1;
+use l1::subscription::Protocol;
 
 use super::cloudwatch::AlarmAction;
 use super::iam::{Grantable, PolicyStatement, Principal, ResourcePolicy};
@@ -178,23 +179,26 @@ impl Topic {
                 queue
                     .scope()
                     .child(&format!("{}Subscription", construct_id(self.path()))),
-                "sqs",
+                Protocol::Sqs,
                 queue.queue_arn(),
             ),
             SubscriptionTarget::Lambda { id, function_arn } => {
-                (self.scope.child(id), "lambda", function_arn.clone())
+                (self.scope.child(id), Protocol::Lambda, function_arn.clone())
             }
             SubscriptionTarget::Email { id, address } => {
-                (self.scope.child(id), "email", Val::from(address))
+                (self.scope.child(id), Protocol::Email, Val::from(address))
             }
             SubscriptionTarget::Https { id, url } => {
-                (self.scope.child(id), "https", Val::from(url))
+                (self.scope.child(id), Protocol::Https, Val::from(url))
             }
         };
-        if raw_message_delivery && !matches!(protocol, "sqs" | "https") {
+        if raw_message_delivery && !matches!(protocol, Protocol::Sqs | Protocol::Https) {
             return Err(ConstructError::conflict(
                 scope.path(),
-                format!("raw_message_delivery applies to SQS and HTTPS subscriptions only, not {protocol}"),
+                format!(
+                    "raw_message_delivery applies to SQS and HTTPS subscriptions only, not {}",
+                    protocol.as_str()
+                ),
             ));
         }
         if let SubscriptionTarget::Https { url, .. } = &target {
@@ -216,7 +220,8 @@ impl Topic {
             protocol: Some(protocol.into()),
             endpoint: Some(endpoint),
             filter_policy: filter_policy.map(Val::from),
-            filter_policy_scope: filter_on_body.then(|| "MessageBody".into()),
+            filter_policy_scope: filter_on_body
+                .then(|| l1::subscription::FilterPolicyScope::MessageBody.into()),
             raw_message_delivery: raw_message_delivery.then(|| true.into()),
             redrive_policy: dead_letter_queue
                 .as_ref()

@@ -133,7 +133,7 @@ impl ApiResource {
                 rest_api_id: Some(self.api.rest_api_id()),
                 resource_id: Some(resource_id),
                 http_method: Some("OPTIONS".into()),
-                authorization_type: Some("NONE".into()),
+                authorization_type: Some(l1::method::AuthorizationType::None.into()),
                 integration: Some(Val::from(l1::method::Integration {
                     type_: Some(l1::method::Type::Mock.into()),
                     request_templates: Some(Val::from(BTreeMap::from([(
