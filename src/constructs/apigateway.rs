@@ -503,6 +503,107 @@ impl Default for RestApiProps<'_> {
     }
 }
 
+/// [`RestApiProps`] as [`RestApiProps::validate`] accepted them.
+struct CheckedRestApiProps {
+    stage_name: String,
+    access_log_format: String,
+    /// The cache size and the time to live in seconds, when the stage has a cache.
+    cache: Option<(l1::stage::CacheClusterSize, i64)>,
+}
+
+impl RestApiProps<'_> {
+    /// Every check of the props, before anything is built: the stage name, throttling, CORS, the access log
+    /// format, the cache size and time to live.
+    fn validate(&self, path: &str) -> Result<CheckedRestApiProps, ConstructError> {
+        let stage_name = self
+            .stage_name
+            .clone()
+            .unwrap_or_else(|| DEFAULT_STAGE_NAME.to_owned());
+        let stage_ok = !stage_name.is_empty()
+            && stage_name.len() <= 128
+            && stage_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !stage_ok {
+            return Err(ConstructError::invalid(
+                path,
+                format!(
+                    "stage_name must be 1 to 128 letters, digits, `-` or `_`, got {stage_name:?}"
+                ),
+            ));
+        }
+        self.throttling.check(path)?;
+        if let Some(c) = &self.default_cors {
+            c.check(path)?;
+        }
+        let access_format = self.access_log_format.render(path, REST_LOG_FIELDS)?;
+        let cache = self
+            .cache
+            .map(|c| {
+                let size = CACHE_SIZES
+                    .iter()
+                    .find(|s| s.as_str().parse::<f64>().ok() == Some(c.size_gb))
+                    .ok_or_else(|| {
+                        ConstructError::invalid(
+                            path,
+                            format!(
+                                "cache.size_gb must be one of {} GB, got {}",
+                                CACHE_SIZES
+                                    .iter()
+                                    .map(|s| s.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                                c.size_gb
+                            ),
+                        )
+                    })?;
+                let ttl = seconds_in(
+                    path,
+                    "cache.ttl",
+                    c.ttl,
+                    Duration::ZERO,
+                    Duration::from_secs(3_600),
+                )?;
+                Ok::<_, ConstructError>((size.clone(), ttl))
+            })
+            .transpose()?;
+        Ok(CheckedRestApiProps {
+            stage_name,
+            access_log_format: access_format,
+            cache,
+        })
+    }
+
+    /// The stage's settings for every method (`*` on `/*`): logging, metrics, throttling and the cache.
+    fn all_methods(
+        &self,
+        cache: Option<&(l1::stage::CacheClusterSize, i64)>,
+    ) -> l1::stage::MethodSetting {
+        let mut all_methods = l1::stage::MethodSetting {
+            http_method: Some("*".into()),
+            resource_path: Some("/*".into()),
+            logging_level: Some(
+                match self.logging_level {
+                    LoggingLevel::Info => l1::stage::LoggingLevel::Info,
+                    LoggingLevel::Error => l1::stage::LoggingLevel::Error,
+                }
+                .into(),
+            ),
+            data_trace_enabled: Some(self.data_trace.into()),
+            metrics_enabled: Some(self.detailed_metrics.into()),
+            throttling_rate_limit: Some(self.throttling.rate_limit.into()),
+            throttling_burst_limit: Some(i64::from(self.throttling.burst_limit).into()),
+            ..Default::default()
+        };
+        if let Some((_, ttl)) = cache {
+            all_methods.caching_enabled = Some(true.into());
+            all_methods.cache_ttl_in_seconds = Some((*ttl).into());
+            all_methods.cache_data_encrypted = Some(true.into());
+        }
+        all_methods
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The API.
 // ---------------------------------------------------------------------------------------------------------------
@@ -560,60 +661,8 @@ impl RestApi {
         props: RestApiProps<'_>,
     ) -> Result<RestApi, ConstructError> {
         let scope = scope.child(id);
-        let path = scope.path().to_owned();
-        let stage_name = props
-            .stage_name
-            .clone()
-            .unwrap_or_else(|| DEFAULT_STAGE_NAME.to_owned());
-        let stage_ok = !stage_name.is_empty()
-            && stage_name.len() <= 128
-            && stage_name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !stage_ok {
-            return Err(ConstructError::invalid(
-                &path,
-                format!(
-                    "stage_name must be 1 to 128 letters, digits, `-` or `_`, got {stage_name:?}"
-                ),
-            ));
-        }
-        props.throttling.check(&path)?;
-        if let Some(c) = &props.default_cors {
-            c.check(&path)?;
-        }
-        let access_format = props.access_log_format.render(&path, REST_LOG_FIELDS)?;
-        let cache = props
-            .cache
-            .map(|c| {
-                let size = CACHE_SIZES
-                    .iter()
-                    .find(|s| s.as_str().parse::<f64>().ok() == Some(c.size_gb))
-                    .ok_or_else(|| {
-                        ConstructError::invalid(
-                            &path,
-                            format!(
-                                "cache.size_gb must be one of {} GB, got {}",
-                                CACHE_SIZES
-                                    .iter()
-                                    .map(|s| s.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", "),
-                                c.size_gb
-                            ),
-                        )
-                    })?;
-                let ttl = seconds_in(
-                    &path,
-                    "cache.ttl",
-                    c.ttl,
-                    Duration::ZERO,
-                    Duration::from_secs(3_600),
-                )?;
-                Ok::<_, ConstructError>((size.clone(), ttl))
-            })
-            .transpose()?;
-
+        let checked = props.validate(scope.path())?;
+        let all_methods = props.all_methods(checked.cache.as_ref());
         let name = props
             .rest_api_name
             .unwrap_or_else(|| fns::sub(format!("${{AWS::StackName}}-{id}")));
@@ -652,37 +701,17 @@ impl RestApi {
             props.access_log_encryption_key,
         )?;
 
-        let mut all_methods = l1::stage::MethodSetting {
-            http_method: Some("*".into()),
-            resource_path: Some("/*".into()),
-            logging_level: Some(
-                match props.logging_level {
-                    LoggingLevel::Info => l1::stage::LoggingLevel::Info,
-                    LoggingLevel::Error => l1::stage::LoggingLevel::Error,
-                }
-                .into(),
-            ),
-            data_trace_enabled: Some(props.data_trace.into()),
-            metrics_enabled: Some(props.detailed_metrics.into()),
-            throttling_rate_limit: Some(props.throttling.rate_limit.into()),
-            throttling_burst_limit: Some(i64::from(props.throttling.burst_limit).into()),
-            ..Default::default()
-        };
-        if let Some((_, ttl)) = cache {
-            all_methods.caching_enabled = Some(true.into());
-            all_methods.cache_ttl_in_seconds = Some(ttl.into());
-            all_methods.cache_data_encrypted = Some(true.into());
-        }
+        let cache = checked.cache;
         let stage_handle: l1::StageHandle = scope.add(
             "Stage",
             l1::Stage {
                 rest_api_id: Some(handle.ref_()),
                 deployment_id: Some(deployment.ref_()),
-                stage_name: Some(stage_name.clone().into()),
+                stage_name: Some(checked.stage_name.clone().into()),
                 tracing_enabled: Some(props.tracing.into()),
                 access_log_setting: Some(Val::from(l1::stage::AccessLogSetting {
                     destination_arn: Some(access_logs.log_group_arn()),
-                    format: Some(access_format.into()),
+                    format: Some(checked.access_log_format.into()),
                 })),
                 method_settings: Some(Val::from(vec![all_methods])),
                 cache_cluster_enabled: cache.as_ref().map(|_| true.into()),
@@ -708,7 +737,7 @@ impl RestApi {
                 scope: OwnScope(scope.clone()),
                 handle: stage_handle,
                 api_id: handle.ref_(),
-                name: stage_name,
+                name: checked.stage_name,
                 api_name: name.clone(),
             },
             scope: OwnScope(scope),

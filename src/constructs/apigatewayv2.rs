@@ -112,6 +112,29 @@ struct HttpApiState {
     authorizers: BTreeSet<String>,
 }
 
+/// [`HttpApiProps`] as [`HttpApiProps::validate`] accepted them.
+struct CheckedHttpApiProps {
+    access_log_format: String,
+    /// In whole seconds.
+    cors_max_age: Option<i64>,
+}
+
+impl HttpApiProps<'_> {
+    /// Every check of the props, before anything is built: throttling, the access log format, CORS.
+    fn validate(&self, path: &str) -> Result<CheckedHttpApiProps, ConstructError> {
+        self.throttling.check(path)?;
+        Ok(CheckedHttpApiProps {
+            access_log_format: self.access_log_format.render(path, HTTP_LOG_FIELDS)?,
+            cors_max_age: self
+                .cors
+                .as_ref()
+                .map(|c| c.check(path))
+                .transpose()?
+                .flatten(),
+        })
+    }
+}
+
 /// An HTTP API with its `$default` stage.
 ///
 /// - The API is `<id>` (logical ID `<Id>`), its stage `<Id>DefaultStage` (auto-deployed, access logs in JSON to
@@ -136,10 +159,7 @@ impl HttpApi {
         props: HttpApiProps<'_>,
     ) -> Result<HttpApi, ConstructError> {
         let scope = scope.child(id);
-        let path = scope.path().to_owned();
-        props.throttling.check(&path)?;
-        let format = props.access_log_format.render(&path, HTTP_LOG_FIELDS)?;
-        let cors = props.cors.map(|c| cors(&path, c)).transpose()?;
+        let checked = props.validate(scope.path())?;
         let name = props
             .api_name
             .unwrap_or_else(|| fns::sub(format!("${{AWS::StackName}}-{id}")));
@@ -149,7 +169,7 @@ impl HttpApi {
                 name: Some(name),
                 protocol_type: Some(l1::api::ProtocolType::Http.into()),
                 description: props.description.map(Val::from),
-                cors_configuration: cors.map(Val::from),
+                cors_configuration: props.cors.map(|c| Val::from(cors(c, checked.cors_max_age))),
                 ..Default::default()
             },
         );
@@ -166,7 +186,7 @@ impl HttpApi {
                 auto_deploy: Some(true.into()),
                 access_log_settings: Some(Val::from(l1::stage::AccessLogSettings {
                     destination_arn: Some(access_logs.log_group_arn()),
-                    format: Some(format.into()),
+                    format: Some(checked.access_log_format.into()),
                 })),
                 default_route_settings: Some(Val::from(l1::stage::RouteSettings {
                     throttling_rate_limit: Some(props.throttling.rate_limit.into()),
@@ -417,18 +437,18 @@ impl Construct for HttpApi {
     }
 }
 
-/// The API's `CorsConfiguration` from checked [`Cors`] options.
-fn cors(path: &str, c: Cors) -> Result<l1::api::Cors, ConstructError> {
-    let max_age = c.check(path)?;
+/// The API's `CorsConfiguration` from [`Cors`] options that [`Cors::check`] accepted (with their `max_age` in
+/// seconds).
+fn cors(c: Cors, max_age: Option<i64>) -> l1::api::Cors {
     let list = |v: Vec<String>| (!v.is_empty()).then(|| Val::from(v));
-    Ok(l1::api::Cors {
+    l1::api::Cors {
         allow_origins: list(c.allow_origins),
         allow_methods: list(c.allow_methods),
         allow_headers: list(c.allow_headers),
         expose_headers: list(c.expose_headers),
         allow_credentials: c.allow_credentials.then(|| true.into()),
         max_age: max_age.map(Val::from),
-    })
+    }
 }
 
 /// `POST /orders/{id}` as `(Some("POST"), "/orders/{id}")`; `$default` as `(None, "$default")`.

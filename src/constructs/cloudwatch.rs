@@ -177,6 +177,38 @@ impl Default for AlarmProps {
     }
 }
 
+impl AlarmProps {
+    /// Every check of the props (with the alarm's `metric` and `threshold`), before anything is built: the
+    /// metric's period, the evaluation periods and datapoints, a finite threshold. Returns the period in seconds.
+    fn validate(&self, path: &str, metric: &Metric, threshold: f64) -> Result<i64, ConstructError> {
+        let period = metric.period_seconds(path)?;
+        if self.evaluation_periods == 0 {
+            return Err(ConstructError::invalid(
+                path,
+                "evaluation_periods must be at least 1, got 0",
+            ));
+        }
+        if let Some(d) = self.datapoints_to_alarm {
+            if d == 0 || d > self.evaluation_periods {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "datapoints_to_alarm must be from 1 to evaluation_periods ({}), got {d}",
+                        self.evaluation_periods
+                    ),
+                ));
+            }
+        }
+        if !threshold.is_finite() {
+            return Err(ConstructError::invalid(
+                path,
+                format!("threshold must be a finite number, got {threshold}"),
+            ));
+        }
+        Ok(period)
+    }
+}
+
 /// A CloudWatch alarm on one metric.
 ///
 /// An alarm without an action notifies no one; it is allowed (a dashboard may show it), but the rule pack
@@ -196,31 +228,7 @@ impl Alarm {
         props: AlarmProps,
     ) -> Result<Alarm, ConstructError> {
         let scope = scope.child(id);
-        let path = scope.path().to_owned();
-        let period = metric.period_seconds(&path)?;
-        if props.evaluation_periods == 0 {
-            return Err(ConstructError::invalid(
-                &path,
-                "evaluation_periods must be at least 1, got 0",
-            ));
-        }
-        if let Some(d) = props.datapoints_to_alarm {
-            if d == 0 || d > props.evaluation_periods {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!(
-                        "datapoints_to_alarm must be from 1 to evaluation_periods ({}), got {d}",
-                        props.evaluation_periods
-                    ),
-                ));
-            }
-        }
-        if !threshold.is_finite() {
-            return Err(ConstructError::invalid(
-                &path,
-                format!("threshold must be a finite number, got {threshold}"),
-            ));
-        }
+        let period = props.validate(scope.path(), metric, threshold)?;
         let (statistic, extended) = match metric.statistic {
             Statistic::Average => (Some(l1::alarm::Statistic::Average), None),
             Statistic::Sum => (Some(l1::alarm::Statistic::Sum), None),

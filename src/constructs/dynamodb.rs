@@ -25,6 +25,19 @@ pub struct Attribute {
 }
 
 impl Attribute {
+    fn to_l1(&self) -> tl1::AttributeDefinition {
+        tl1::AttributeDefinition {
+            attribute_name: Some(self.name.as_str().into()),
+            attribute_type: Some(
+                match self.type_ {
+                    AttributeType::String => tl1::AttributeType::S,
+                    AttributeType::Number => tl1::AttributeType::N,
+                    AttributeType::Binary => tl1::AttributeType::B,
+                }
+                .into(),
+            ),
+        }
+    }
     /// A string attribute.
     pub fn string(name: impl Into<String>) -> Self {
         Attribute {
@@ -152,6 +165,167 @@ impl Default for TableProps<'_> {
     }
 }
 
+/// [`TableProps`] as [`TableProps::validate`] accepted them.
+struct CheckedTableProps {
+    /// Every key attribute of the table and its indexes, once, in first-use order.
+    attribute_definitions: Vec<Attribute>,
+}
+
+impl TableProps<'_> {
+    /// Every check of the props (with the table's `partition_key`), before anything is built: one type per key
+    /// attribute, index names and counts, local indexes only with a sort key, provisioned capacity.
+    fn validate(
+        &self,
+        path: &str,
+        partition_key: &Attribute,
+    ) -> Result<CheckedTableProps, ConstructError> {
+        let mut defs: Vec<Attribute> = Vec::new();
+        let mut define = |a: &Attribute| -> Result<(), ConstructError> {
+            if a.name.is_empty() {
+                return Err(ConstructError::invalid(
+                    path,
+                    "key attribute names must not be empty",
+                ));
+            }
+            match defs.iter().find(|d| d.name == a.name) {
+                Some(d) if d.type_ != a.type_ => Err(ConstructError::conflict(
+                    path,
+                    format!(
+                        "attribute {:?} is used as a key with two types ({:?} and {:?}): give it one type",
+                        a.name, d.type_, a.type_
+                    ),
+                )),
+                Some(_) => Ok(()),
+                None => {
+                    defs.push(a.clone());
+                    Ok(())
+                }
+            }
+        };
+        define(partition_key)?;
+        if let Some(s) = &self.sort_key {
+            define(s)?;
+        }
+        for g in &self.global_secondary_indexes {
+            define(&g.partition_key)?;
+            if let Some(s) = &g.sort_key {
+                define(s)?;
+            }
+        }
+        for l in &self.local_secondary_indexes {
+            define(&l.sort_key)?;
+        }
+        let index_names = self
+            .global_secondary_indexes
+            .iter()
+            .map(|g| &g.index_name)
+            .chain(self.local_secondary_indexes.iter().map(|l| &l.index_name));
+        let mut names = std::collections::BTreeSet::new();
+        for n in index_names {
+            if n.len() < 3
+                || n.len() > 255
+                || !n
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+            {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "index names must be 3 to 255 letters, digits, `_`, `-` or `.`, got {n:?}"
+                    ),
+                ));
+            }
+            if !names.insert(n.clone()) {
+                return Err(ConstructError::conflict(
+                    path,
+                    format!("two indexes are named {n:?}: rename one"),
+                ));
+            }
+        }
+        if self.global_secondary_indexes.len() > 20 {
+            return Err(ConstructError::invalid(
+                path,
+                format!(
+                    "a table has at most 20 global secondary indexes, got {}",
+                    self.global_secondary_indexes.len()
+                ),
+            ));
+        }
+        if !self.local_secondary_indexes.is_empty() && self.sort_key.is_none() {
+            return Err(ConstructError::conflict(
+                path,
+                "local secondary indexes need a table with a sort key: set sort_key or use a global index",
+            ));
+        }
+        if self.local_secondary_indexes.len() > 5 {
+            return Err(ConstructError::invalid(
+                path,
+                format!(
+                    "a table has at most 5 local secondary indexes, got {}",
+                    self.local_secondary_indexes.len()
+                ),
+            ));
+        }
+        if let Billing::Provisioned { read, write } = self.billing {
+            if read == 0 || write == 0 {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!("provisioned capacity must be at least 1, got read {read} and write {write}"),
+                ));
+            }
+        }
+        Ok(CheckedTableProps {
+            attribute_definitions: defs,
+        })
+    }
+}
+
+/// A key schema: the partition key (`HASH`) and, when there is one, the sort key (`RANGE`).
+fn key_schema(partition_key: &Attribute, sort_key: Option<&Attribute>) -> Vec<tl1::KeySchema> {
+    let key = |a: &Attribute, key_type: tl1::KeyType| tl1::KeySchema {
+        attribute_name: Some(a.name.as_str().into()),
+        key_type: Some(key_type.into()),
+    };
+    std::iter::once(key(partition_key, tl1::KeyType::Hash))
+        .chain(sort_key.map(|s| key(s, tl1::KeyType::Range)))
+        .collect()
+}
+
+impl GlobalSecondaryIndex {
+    /// The index as the L1 writes it; `throughput` is the table's (every index of a provisioned table has it).
+    fn to_l1(&self, throughput: Option<&tl1::ProvisionedThroughput>) -> tl1::GlobalSecondaryIndex {
+        tl1::GlobalSecondaryIndex {
+            index_name: Some(self.index_name.as_str().into()),
+            key_schema: Some(Val::from(key_schema(
+                &self.partition_key,
+                self.sort_key.as_ref(),
+            ))),
+            projection: Some(self.projection.to_l1().into()),
+            provisioned_throughput: throughput.cloned().map(Val::from),
+            ..Default::default()
+        }
+    }
+}
+
+impl LocalSecondaryIndex {
+    /// The index as the L1 writes it: the table's partition key with this index's sort key.
+    fn to_l1(&self, partition_key: &Attribute) -> tl1::LocalSecondaryIndex {
+        tl1::LocalSecondaryIndex {
+            index_name: Some(self.index_name.as_str().into()),
+            key_schema: Some(Val::from(
+                key_schema(partition_key, Some(&self.sort_key))
+                    .into_iter()
+                    .map(|k| tl1::KeySchemaItem {
+                        attribute_name: k.attribute_name,
+                        key_type: k.key_type,
+                    })
+                    .collect::<Vec<_>>(),
+            )),
+            projection: Some(self.projection.to_l1().into()),
+        }
+    }
+}
+
 /// A DynamoDB table: on-demand, with point-in-time recovery and deletion protection, retained on stack deletion.
 #[derive(Clone, Debug)]
 pub struct Table {
@@ -182,118 +356,7 @@ impl Table {
         props: TableProps<'_>,
     ) -> Result<Table, ConstructError> {
         let scope = scope.child(id);
-        let path = scope.path().to_owned();
-
-        // Attribute definitions: every key attribute of the table and its indexes, once, in first-use order.
-        let mut defs: Vec<Attribute> = Vec::new();
-        let mut define = |a: &Attribute| -> Result<(), ConstructError> {
-            if a.name.is_empty() {
-                return Err(ConstructError::invalid(
-                    &path,
-                    "key attribute names must not be empty",
-                ));
-            }
-            match defs.iter().find(|d| d.name == a.name) {
-                Some(d) if d.type_ != a.type_ => Err(ConstructError::conflict(
-                    &path,
-                    format!(
-                        "attribute {:?} is used as a key with two types ({:?} and {:?}): give it one type",
-                        a.name, d.type_, a.type_
-                    ),
-                )),
-                Some(_) => Ok(()),
-                None => {
-                    defs.push(a.clone());
-                    Ok(())
-                }
-            }
-        };
-        define(&partition_key)?;
-        if let Some(s) = &props.sort_key {
-            define(s)?;
-        }
-        let mut names = std::collections::BTreeSet::new();
-        for g in &props.global_secondary_indexes {
-            define(&g.partition_key)?;
-            if let Some(s) = &g.sort_key {
-                define(s)?;
-            }
-        }
-        for l in &props.local_secondary_indexes {
-            define(&l.sort_key)?;
-        }
-        let index_names = props
-            .global_secondary_indexes
-            .iter()
-            .map(|g| &g.index_name)
-            .chain(props.local_secondary_indexes.iter().map(|l| &l.index_name));
-        for n in index_names {
-            if n.len() < 3
-                || n.len() > 255
-                || !n
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-            {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!(
-                        "index names must be 3 to 255 letters, digits, `_`, `-` or `.`, got {n:?}"
-                    ),
-                ));
-            }
-            if !names.insert(n.clone()) {
-                return Err(ConstructError::conflict(
-                    &path,
-                    format!("two indexes are named {n:?}: rename one"),
-                ));
-            }
-        }
-        if props.global_secondary_indexes.len() > 20 {
-            return Err(ConstructError::invalid(
-                &path,
-                format!(
-                    "a table has at most 20 global secondary indexes, got {}",
-                    props.global_secondary_indexes.len()
-                ),
-            ));
-        }
-        if !props.local_secondary_indexes.is_empty() && props.sort_key.is_none() {
-            return Err(ConstructError::conflict(
-                &path,
-                "local secondary indexes need a table with a sort key: set sort_key or use a global index",
-            ));
-        }
-        if props.local_secondary_indexes.len() > 5 {
-            return Err(ConstructError::invalid(
-                &path,
-                format!(
-                    "a table has at most 5 local secondary indexes, got {}",
-                    props.local_secondary_indexes.len()
-                ),
-            ));
-        }
-        if let Billing::Provisioned { read, write } = props.billing {
-            if read == 0 || write == 0 {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!("provisioned capacity must be at least 1, got read {read} and write {write}"),
-                ));
-            }
-        }
-
-        let key_schema = |pk: &Attribute, sk: Option<&Attribute>| {
-            let mut v = vec![tl1::KeySchema {
-                attribute_name: Some(pk.name.as_str().into()),
-                key_type: Some(tl1::KeyType::Hash.into()),
-            }];
-            if let Some(sk) = sk {
-                v.push(tl1::KeySchema {
-                    attribute_name: Some(sk.name.as_str().into()),
-                    key_type: Some(tl1::KeyType::Range.into()),
-                });
-            }
-            v
-        };
+        let checked = props.validate(scope.path(), &partition_key)?;
         let throughput = match props.billing {
             Billing::OnDemand => None,
             Billing::Provisioned { read, write } => Some(tl1::ProvisionedThroughput {
@@ -301,27 +364,20 @@ impl Table {
                 write_capacity_units: Some(write.into()),
             }),
         };
-        let table_schema = key_schema(&partition_key, props.sort_key.as_ref());
         let key = props.encryption_key.cloned();
+        let has_stream = props.stream.is_some();
         let table = l1::Table {
             table_name: props.table_name,
             attribute_definitions: Some(Val::from(
-                defs.iter()
-                    .map(|a| tl1::AttributeDefinition {
-                        attribute_name: Some(a.name.as_str().into()),
-                        attribute_type: Some(
-                            match a.type_ {
-                                AttributeType::String => tl1::AttributeType::S,
-                                AttributeType::Number => tl1::AttributeType::N,
-                                AttributeType::Binary => tl1::AttributeType::B,
-                            }
-                            .into(),
-                        ),
-                    })
+                checked
+                    .attribute_definitions
+                    .iter()
+                    .map(Attribute::to_l1)
                     .collect::<Vec<_>>(),
             )),
+            // The table's KeySchema is typed `Json` in the L1 (the schema also accepts a deprecated object form).
             key_schema: Some(Val::from_raw(
-                Val::<Vec<tl1::KeySchema>>::from(table_schema).into_raw(),
+                Val::from(key_schema(&partition_key, props.sort_key.as_ref())).into_raw(),
             )),
             billing_mode: Some(
                 match props.billing {
@@ -344,7 +400,7 @@ impl Table {
                     kms_master_key_id: Some(k.key_arn()),
                 })
             }),
-            stream_specification: props.stream.clone().map(|s| {
+            stream_specification: props.stream.map(|s| {
                 Val::from(tl1::StreamSpecification {
                     stream_view_type: Some(s.into()),
                     ..Default::default()
@@ -355,16 +411,7 @@ impl Table {
                     props
                         .global_secondary_indexes
                         .iter()
-                        .map(|g| tl1::GlobalSecondaryIndex {
-                            index_name: Some(g.index_name.as_str().into()),
-                            key_schema: Some(Val::from(key_schema(
-                                &g.partition_key,
-                                g.sort_key.as_ref(),
-                            ))),
-                            projection: Some(g.projection.to_l1().into()),
-                            provisioned_throughput: throughput.clone().map(Val::from),
-                            ..Default::default()
-                        })
+                        .map(|g| g.to_l1(throughput.as_ref()))
                         .collect::<Vec<_>>(),
                 )
             }),
@@ -373,19 +420,7 @@ impl Table {
                     props
                         .local_secondary_indexes
                         .iter()
-                        .map(|l| tl1::LocalSecondaryIndex {
-                            index_name: Some(l.index_name.as_str().into()),
-                            key_schema: Some(Val::from(
-                                key_schema(&partition_key, Some(&l.sort_key))
-                                    .into_iter()
-                                    .map(|k| tl1::KeySchemaItem {
-                                        attribute_name: k.attribute_name,
-                                        key_type: k.key_type,
-                                    })
-                                    .collect::<Vec<_>>(),
-                            )),
-                            projection: Some(l.projection.to_l1().into()),
-                        })
+                        .map(|l| l.to_l1(&partition_key))
                         .collect::<Vec<_>>(),
                 )
             }),
@@ -403,7 +438,7 @@ impl Table {
         Ok(Table {
             handle,
             key,
-            has_stream: props.stream.is_some(),
+            has_stream,
         })
     }
 

@@ -46,6 +46,17 @@ pub struct EventBusProps<'a> {
     pub removal_policy: Option<RemovalPolicy>,
 }
 
+impl EventBusProps<'_> {
+    /// Every check of the props, before anything is built: the archive's retention, returned in whole days.
+    fn validate(&self, path: &str) -> Result<Option<i64>, ConstructError> {
+        self.archive
+            .as_ref()
+            .and_then(|a| a.retention)
+            .map(|d| days_in(path, "archive.retention", d, 1, 36_500))
+            .transpose()
+    }
+}
+
 /// A custom event bus.
 #[derive(Clone, Debug)]
 pub struct EventBus {
@@ -62,6 +73,7 @@ impl EventBus {
         props: EventBusProps<'_>,
     ) -> Result<EventBus, ConstructError> {
         let scope = scope.child(id);
+        let archive_retention = props.validate(scope.path())?;
         let name = props
             .event_bus_name
             .unwrap_or_else(|| fns::sub(format!("${{AWS::StackName}}-{id}")));
@@ -81,13 +93,9 @@ impl EventBus {
         let archive = match props.archive {
             None => None,
             Some(a) => {
-                let retention = a
-                    .retention
-                    .map(|d| days_in(scope.path(), "archive.retention", d, 1, 36_500))
-                    .transpose()?;
                 let archive = l1::Archive {
                     source_arn: Some(handle.attr_arn()),
-                    retention_days: retention.map(Val::from),
+                    retention_days: archive_retention.map(Val::from),
                     event_pattern: a.event_pattern.map(|p| Val::from(p.to_json())),
                     description: a.description.map(Val::from),
                     kms_key_identifier: props.kms_key.map(Key::key_arn),
@@ -275,6 +283,30 @@ impl Default for RuleProps<'_> {
     }
 }
 
+impl RuleProps<'_> {
+    /// Every check of the props, before anything is built: a pattern or a schedule, schedules on the default
+    /// bus only, the schedule itself. Returns the schedule expression.
+    fn validate(&self, path: &str) -> Result<Option<String>, ConstructError> {
+        let has_pattern = self.event_pattern.as_ref().is_some_and(|p| !p.is_empty());
+        if !has_pattern && self.schedule.is_none() {
+            return Err(ConstructError::invalid(
+                path,
+                "a rule needs an event_pattern with at least one field, a schedule, or both",
+            ));
+        }
+        if self.schedule.is_some() && self.event_bus.is_some() {
+            return Err(ConstructError::conflict(
+                path,
+                "scheduled rules run on the default bus only: drop event_bus or the schedule",
+            ));
+        }
+        self.schedule
+            .as_ref()
+            .map(|s| s.expression(path))
+            .transpose()
+    }
+}
+
 /// What a target receives instead of the whole event.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RuleInput {
@@ -415,30 +447,14 @@ impl Rule {
     /// A rule at `<scope>/<id>` (logical ID `<Id>`).
     pub fn new(scope: &Scope, id: &str, props: RuleProps<'_>) -> Result<Rule, ConstructError> {
         let scope = scope.child(id);
-        let path = scope.path().to_owned();
+        let schedule_expression = props.validate(scope.path())?;
         let pattern = props.event_pattern.filter(|p| !p.is_empty());
-        if pattern.is_none() && props.schedule.is_none() {
-            return Err(ConstructError::invalid(
-                &path,
-                "a rule needs an event_pattern with at least one field, a schedule, or both",
-            ));
-        }
-        if props.schedule.is_some() && props.event_bus.is_some() {
-            return Err(ConstructError::conflict(
-                &path,
-                "scheduled rules run on the default bus only: drop event_bus or the schedule",
-            ));
-        }
         let rule = l1::Rule {
             name: props.rule_name,
             description: props.description.map(Val::from),
             event_bus_name: props.event_bus.map(EventBus::event_bus_name),
             event_pattern: pattern.map(|p| Val::from(p.to_json())),
-            schedule_expression: props
-                .schedule
-                .map(|s| s.expression(&path))
-                .transpose()?
-                .map(Val::from),
+            schedule_expression: schedule_expression.map(Val::from),
             state: Some(Val::from(if props.enabled {
                 l1::rule::State::Enabled
             } else {

@@ -380,6 +380,23 @@ pub struct RoleProps {
     pub permissions_boundary: Option<Val<String>>,
 }
 
+impl RoleProps {
+    /// Every check of the props, before anything is built: the session duration, returned in seconds.
+    fn validate(&self, path: &str) -> Result<Option<i64>, ConstructError> {
+        self.max_session_duration
+            .map(|d| {
+                seconds_in(
+                    path,
+                    "max_session_duration",
+                    d,
+                    Duration::from_secs(3_600),
+                    Duration::from_secs(12 * 3_600),
+                )
+            })
+            .transpose()
+    }
+}
+
 /// The name of the inline policy that grants append to.
 const GRANTS_POLICY_NAME: &str = "grants";
 
@@ -402,18 +419,7 @@ impl Role {
         props: RoleProps,
     ) -> Result<Role, ConstructError> {
         let scope = scope.child(id);
-        let max_session = props
-            .max_session_duration
-            .map(|d| {
-                seconds_in(
-                    scope.path(),
-                    "max_session_duration",
-                    d,
-                    Duration::from_secs(3_600),
-                    Duration::from_secs(12 * 3_600),
-                )
-            })
-            .transpose()?;
+        let max_session = props.validate(scope.path())?;
         let trust = PolicyDocument::with([PolicyStatement::allow()
             .actions(["sts:AssumeRole"])
             .principal(assumed_by)]);

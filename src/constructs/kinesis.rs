@@ -70,6 +70,40 @@ impl Default for StreamProps<'_> {
     }
 }
 
+impl StreamProps<'_> {
+    /// Every check of the props, before anything is built: the retention period and the shard count. Returns
+    /// the retention in whole hours.
+    fn validate(&self, path: &str) -> Result<Option<i64>, ConstructError> {
+        let retention_hours = self
+            .retention_period
+            .map(|d| {
+                let secs = d.as_secs();
+                let hours = secs / 3_600;
+                if d.subsec_nanos() != 0 || secs % 3_600 != 0 || !(24..=8_760).contains(&hours) {
+                    Err(ConstructError::invalid(
+                        path,
+                        format!(
+                            "retention_period must be a whole number of hours from 24 hours to 365 days, got {}",
+                            super::human(d)
+                        ),
+                    ))
+                } else {
+                    Ok(hours as i64)
+                }
+            })
+            .transpose()?;
+        if let StreamCapacity::Provisioned { shards } = self.capacity {
+            if !(1..=10_000).contains(&shards) {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!("a provisioned stream needs 1 to 10000 shards, got {shards}"),
+                ));
+            }
+        }
+        Ok(retention_hours)
+    }
+}
+
 /// A Kinesis data stream: encrypted with KMS, on demand, retained on stack deletion.
 #[derive(Clone, Debug)]
 pub struct Stream {
@@ -82,33 +116,7 @@ impl Stream {
     /// A stream at `<scope>/<id>` (logical ID `<Id>`).
     pub fn new(scope: &Scope, id: &str, props: StreamProps<'_>) -> Result<Stream, ConstructError> {
         let scope = scope.child(id);
-        let path = scope.path().to_owned();
-        let retention_hours = props
-            .retention_period
-            .map(|d| {
-                let secs = d.as_secs();
-                let hours = secs / 3_600;
-                if d.subsec_nanos() != 0 || secs % 3_600 != 0 || !(24..=8_760).contains(&hours) {
-                    Err(ConstructError::invalid(
-                        &path,
-                        format!(
-                            "retention_period must be a whole number of hours from 24 hours to 365 days, got {}",
-                            super::human(d)
-                        ),
-                    ))
-                } else {
-                    Ok(hours as i64)
-                }
-            })
-            .transpose()?;
-        if let StreamCapacity::Provisioned { shards } = props.capacity {
-            if !(1..=10_000).contains(&shards) {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!("a provisioned stream needs 1 to 10000 shards, got {shards}"),
-                ));
-            }
-        }
+        let retention_hours = props.validate(scope.path())?;
         let key = match props.encryption {
             StreamEncryption::AwsManaged => None,
             StreamEncryption::Kms(k) => Some(k.clone()),

@@ -43,6 +43,38 @@ impl Default for KeyProps {
     }
 }
 
+/// [`KeyProps`] as [`KeyProps::validate`] accepted them: periods in whole days.
+struct CheckedKeyProps {
+    pending_window: Option<i64>,
+    rotation_period: Option<i64>,
+}
+
+impl KeyProps {
+    /// Every check of the props, before anything is built: the periods, rotation, the alias.
+    fn validate(&self, path: &str) -> Result<CheckedKeyProps, ConstructError> {
+        let checked = CheckedKeyProps {
+            pending_window: self
+                .pending_window
+                .map(|d| days_in(path, "pending_window", d, 7, 30))
+                .transpose()?,
+            rotation_period: self
+                .rotation_period
+                .map(|d| days_in(path, "rotation_period", d, 90, 2560))
+                .transpose()?,
+        };
+        if checked.rotation_period.is_some() && !self.enable_key_rotation {
+            return Err(ConstructError::conflict(
+                path,
+                "rotation_period is set but enable_key_rotation is false: turn rotation on or drop the period",
+            ));
+        }
+        if let Some(alias) = &self.alias {
+            check_alias_name(path, alias)?;
+        }
+        Ok(checked)
+    }
+}
+
 /// A customer-managed symmetric KMS key.
 ///
 /// Its key policy gives the account root full control (so IAM policies, and so grants, decide who uses it) and
@@ -58,24 +90,7 @@ impl Key {
     /// A key with rotation on, the account root as administrator, and RETAIN removal.
     pub fn new(scope: &Scope, id: &str, props: KeyProps) -> Result<Key, ConstructError> {
         let scope = scope.child(id);
-        let path = scope.path().to_owned();
-        let pending = props
-            .pending_window
-            .map(|d| days_in(&path, "pending_window", d, 7, 30))
-            .transpose()?;
-        let rotation_period = props
-            .rotation_period
-            .map(|d| days_in(&path, "rotation_period", d, 90, 2560))
-            .transpose()?;
-        if rotation_period.is_some() && !props.enable_key_rotation {
-            return Err(ConstructError::conflict(
-                &path,
-                "rotation_period is set but enable_key_rotation is false: turn rotation on or drop the period",
-            ));
-        }
-        if let Some(alias) = &props.alias {
-            check_alias_name(&path, alias)?;
-        }
+        let checked = props.validate(scope.path())?;
         let policy = PolicyDocument::with([PolicyStatement::allow()
             .actions(actions::KMS_ADMIN)
             .principal(Principal::AccountRoot)
@@ -84,8 +99,8 @@ impl Key {
         let key = l1::Key {
             description: props.description.map(Val::from),
             enable_key_rotation: Some(props.enable_key_rotation.into()),
-            rotation_period_in_days: rotation_period.map(Val::from),
-            pending_window_in_days: pending.map(Val::from),
+            rotation_period_in_days: checked.rotation_period.map(Val::from),
+            pending_window_in_days: checked.pending_window.map(Val::from),
             key_policy: Some(policy.to_json()),
             ..Default::default()
         };

@@ -97,22 +97,29 @@ impl Code {
         }
     }
 
-    fn to_l1(&self, path: &str) -> Result<fl1::Code, ConstructError> {
+    /// An asset's names go into S3 keys and file paths: checked before anything is built.
+    fn validate(&self, path: &str) -> Result<(), ConstructError> {
         match self {
             Code::Asset { package, bin, hash } => {
                 crate::assets::check_names(package.as_deref(), bin, hash)
-                    .map_err(|e| ConstructError::invalid(path, e))?;
-                Ok(fl1::Code {
-                    s3_bucket: Some(fns::sub(ASSET_BUCKET)),
-                    s3_key: Some(crate::assets::key(bin, hash).into()),
-                    ..Default::default()
-                })
+                    .map_err(|e| ConstructError::invalid(path, e))
             }
-            Code::S3 { bucket, key } => Ok(fl1::Code {
+            Code::S3 { .. } => Ok(()),
+        }
+    }
+
+    fn to_l1(&self) -> fl1::Code {
+        match self {
+            Code::Asset { bin, hash, .. } => fl1::Code {
+                s3_bucket: Some(fns::sub(ASSET_BUCKET)),
+                s3_key: Some(crate::assets::key(bin, hash).into()),
+                ..Default::default()
+            },
+            Code::S3 { bucket, key } => fl1::Code {
                 s3_bucket: Some(bucket.clone()),
                 s3_key: Some(key.clone()),
                 ..Default::default()
-            }),
+            },
         }
     }
 }
@@ -189,6 +196,60 @@ impl Default for FunctionProps<'_> {
     }
 }
 
+/// [`FunctionProps`] as [`FunctionProps::validate`] accepted them.
+struct CheckedFunctionProps {
+    /// In whole seconds.
+    timeout: Option<i64>,
+}
+
+impl FunctionProps<'_> {
+    /// Every check of the props (and of the `code` they go with), before anything is built: timeout and memory
+    /// ranges, the handler, environment variable names, asset names.
+    fn validate(&self, path: &str, code: &Code) -> Result<CheckedFunctionProps, ConstructError> {
+        let timeout = self
+            .timeout
+            .map(|d| {
+                seconds_in(
+                    path,
+                    "timeout",
+                    d,
+                    Duration::from_secs(1),
+                    Duration::from_secs(900),
+                )
+            })
+            .transpose()?;
+        if let Some(m) = self.memory_size {
+            if !(128..=10_240).contains(&m) {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!("memory_size must be from 128 to 10240 MB, got {m}"),
+                ));
+            }
+        }
+        if self.handler.is_empty() {
+            return Err(ConstructError::invalid(
+                path,
+                "handler must not be empty: custom runtimes use `bootstrap`",
+            ));
+        }
+        for name in self.environment.keys() {
+            let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ok || name.starts_with("AWS_") {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "environment variable names must start with a letter, contain only letters, digits \
+                         and `_`, and not start with the reserved `AWS_`, got {name:?}"
+                    ),
+                ));
+            }
+        }
+        code.validate(path)?;
+        Ok(CheckedFunctionProps { timeout })
+    }
+}
+
 /// Lambda's default timeout, used when [`FunctionProps::timeout`] is not set.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -219,47 +280,7 @@ impl Function {
         props: FunctionProps<'_>,
     ) -> Result<Function, ConstructError> {
         let scope = scope.child(id);
-        let path = scope.path().to_owned();
-        let timeout = props
-            .timeout
-            .map(|d| {
-                seconds_in(
-                    &path,
-                    "timeout",
-                    d,
-                    Duration::from_secs(1),
-                    Duration::from_secs(900),
-                )
-            })
-            .transpose()?;
-        if let Some(m) = props.memory_size {
-            if !(128..=10_240).contains(&m) {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!("memory_size must be from 128 to 10240 MB, got {m}"),
-                ));
-            }
-        }
-        if props.handler.is_empty() {
-            return Err(ConstructError::invalid(
-                &path,
-                "handler must not be empty: custom runtimes use `bootstrap`",
-            ));
-        }
-        for name in props.environment.keys() {
-            let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !ok || name.starts_with("AWS_") {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!(
-                        "environment variable names must start with a letter, contain only letters, digits \
-                         and `_`, and not start with the reserved `AWS_`, got {name:?}"
-                    ),
-                ));
-            }
-        }
-        let code_l1 = code.to_l1(&path)?;
+        let checked = props.validate(scope.path(), &code)?;
 
         let role = Role::new(
             &scope,
@@ -297,7 +318,7 @@ impl Function {
         }
 
         let function = fl1::Function {
-            code: Some(code_l1.into()),
+            code: Some(code.to_l1().into()),
             role: Some(role.role_arn()),
             runtime: Some(props.runtime.into()),
             handler: Some(props.handler.into()),
@@ -319,7 +340,7 @@ impl Function {
                 })
             }),
             kms_key_arn: props.environment_encryption.map(Key::key_arn),
-            timeout: timeout.map(Val::from),
+            timeout: checked.timeout.map(Val::from),
             memory_size: props.memory_size.map(Val::from),
             reserved_concurrent_executions: props.reserved_concurrency.map(Val::from),
             tracing_config: tracing.map(|m| {

@@ -96,6 +96,13 @@ impl Default for LogGroupProps<'_> {
     }
 }
 
+impl LogGroupProps<'_> {
+    /// Every check of the props, before anything is built: the retention, returned in days (`None`: forever).
+    fn validate(&self, path: &str) -> Result<Option<i64>, ConstructError> {
+        retention_days(path, self.retention)
+    }
+}
+
 /// A CloudWatch Logs log group with retention (one year unless told otherwise), retained on stack deletion.
 #[derive(Clone, Debug)]
 pub struct LogGroup {
@@ -111,7 +118,7 @@ impl LogGroup {
         props: LogGroupProps<'_>,
     ) -> Result<LogGroup, ConstructError> {
         let scope = scope.child(id);
-        let days = retention_days(scope.path(), props.retention)?;
+        let days = props.validate(scope.path())?;
         let key = props.encryption_key.cloned();
         if let Some(key) = &key {
             key.add_to_resource_policy(

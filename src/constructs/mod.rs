@@ -14,6 +14,10 @@
 //! - **Props take typed references**: `&Key`, `&Queue`, [`std::time::Duration`], never ARNs or raw seconds where a
 //!   construct exists. A value that can be wrong is checked when the construct is made, and `new` returns
 //!   `Result<Self, ConstructError>` whose message names the construct, the bad value and the fix.
+//! - **Props are validated apart from building** (aws-cdk-lib's `validate-props.ts`): every check lives in
+//!   `impl XProps { fn validate(&self, path) -> Result<.., ConstructError> }`, which returns what it converted
+//!   (durations as CloudFormation's seconds or days); `new` calls it first, then only maps the checked props to
+//!   L1 resources, so nothing is added to the stack for props that fail.
 //! - **Logical IDs are a public contract.** A construct's primary resource is added at `<construct path>/Resource`,
 //!   so it takes the construct's id (`Order/OrdersQueue/Resource` is `OrdersQueue`); the resources it owns are
 //!   added under its path with a descriptive id (`Order/OrdersQueue/Policy` is `OrdersQueuePolicy`).

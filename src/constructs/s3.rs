@@ -259,21 +259,11 @@ impl Bucket {
     /// A bucket at `<scope>/<id>` (logical ID `<Id>`).
     pub fn new(scope: &Scope, id: &str, props: BucketProps<'_>) -> Result<Bucket, ConstructError> {
         let scope = scope.child(id);
-        let path = scope.path().to_owned();
-        if let Some(Value::String(name)) = props.bucket_name.as_ref().map(|n| n.raw()) {
-            check_bucket_name(&path, name)?;
-        }
+        let checked = props.validate(scope.path())?;
         let key = match props.encryption {
             BucketEncryption::S3Managed => None,
             BucketEncryption::Kms(k) => Some(k.clone()),
         };
-        let rules = props
-            .lifecycle_rules
-            .iter()
-            .enumerate()
-            .map(|(i, r)| lifecycle_rule(&path, i, r, props.versioned))
-            .collect::<Result<Vec<_>, _>>()?;
-
         // The log bucket comes first: this bucket's LoggingConfiguration names it.
         let (log_bucket, log_prefix) = match &props.server_access_logs {
             ServerAccessLogs::Off => (None, None),
@@ -290,52 +280,19 @@ impl Bucket {
                 (Some(logs), None)
             }
             ServerAccessLogs::ToBucket { bucket, prefix } => {
-                if bucket.key.is_some() {
-                    return Err(ConstructError::conflict(
-                        &path,
-                        format!(
-                            "server access logs cannot be delivered to {}, which is encrypted with a KMS key: S3 \
-                             log delivery writes only to buckets with S3-managed encryption \
-                             (BucketEncryption::S3Managed)",
-                            bucket.path()
-                        ),
-                    ));
-                }
-                if let Some(p) = prefix {
-                    if p.contains("${") {
-                        return Err(ConstructError::invalid(
-                            &path,
-                            format!("the access log prefix must not contain `${{`, got {p:?}"),
-                        ));
-                    }
-                }
                 (Some((*bucket).clone()), prefix.clone())
             }
         };
+        let rules: Vec<bl1::Rule> = props
+            .lifecycle_rules
+            .iter()
+            .zip(checked.lifecycle_rules)
+            .map(|(rule, days)| rule.to_l1(days))
+            .collect();
 
         let bucket = l1::Bucket {
             bucket_name: props.bucket_name.clone(),
-            bucket_encryption: Some(Val::from(bl1::BucketEncryption {
-                server_side_encryption_configuration: Some(Val::from(vec![
-                    bl1::ServerSideEncryptionRule {
-                        server_side_encryption_by_default: Some(Val::from(
-                            bl1::ServerSideEncryptionByDefault {
-                                sse_algorithm: Some(
-                                    if key.is_some() {
-                                        bl1::SseAlgorithm::AwsKms
-                                    } else {
-                                        bl1::SseAlgorithm::Aes256
-                                    }
-                                    .into(),
-                                ),
-                                kms_master_key_id: key.as_ref().map(Key::key_arn),
-                            },
-                        )),
-                        bucket_key_enabled: key.is_some().then(|| true.into()),
-                        ..Default::default()
-                    },
-                ])),
-            })),
+            bucket_encryption: Some(Val::from(encryption(key.as_ref()))),
             public_access_block_configuration: Some(Val::from(
                 bl1::PublicAccessBlockConfiguration {
                     block_public_acls: Some(true.into()),
@@ -649,6 +606,50 @@ impl Construct for Bucket {
     }
 }
 
+/// [`BucketProps`] as [`BucketProps::validate`] accepted them.
+struct CheckedBucketProps {
+    /// The whole days of each lifecycle rule, in order.
+    lifecycle_rules: Vec<LifecycleDays>,
+}
+
+impl BucketProps<'_> {
+    /// Every check of the props, before anything is built: the bucket name, each lifecycle rule, and the log
+    /// bucket logs are sent to.
+    fn validate(&self, path: &str) -> Result<CheckedBucketProps, ConstructError> {
+        if let Some(Value::String(name)) = self.bucket_name.as_ref().map(|n| n.raw()) {
+            check_bucket_name(path, name)?;
+        }
+        let lifecycle_rules = self
+            .lifecycle_rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| r.validate(path, i, self.versioned))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let ServerAccessLogs::ToBucket { bucket, prefix } = &self.server_access_logs {
+            if bucket.key.is_some() {
+                return Err(ConstructError::conflict(
+                    path,
+                    format!(
+                        "server access logs cannot be delivered to {}, which is encrypted with a KMS key: S3 \
+                         log delivery writes only to buckets with S3-managed encryption \
+                         (BucketEncryption::S3Managed)",
+                        bucket.path()
+                    ),
+                ));
+            }
+            if let Some(p) = prefix {
+                if p.contains("${") {
+                    return Err(ConstructError::invalid(
+                        path,
+                        format!("the access log prefix must not contain `${{`, got {p:?}"),
+                    ));
+                }
+            }
+        }
+        Ok(CheckedBucketProps { lifecycle_rules })
+    }
+}
+
 /// A part of a bucket (the objects under a key prefix), to grant access to: [`Bucket::objects`].
 ///
 /// Object actions are granted on `<bucket ARN>/<prefix>*`; listing is granted on the bucket ARN (S3 lists at
@@ -714,6 +715,31 @@ fn arn_from_name(name: &Val<String>, suffix: &str) -> Val<String> {
     }
 }
 
+/// SSE-KMS with a bucket key when there is a customer-managed `key`, SSE-S3 otherwise.
+fn encryption(key: Option<&Key>) -> bl1::BucketEncryption {
+    bl1::BucketEncryption {
+        server_side_encryption_configuration: Some(Val::from(vec![
+            bl1::ServerSideEncryptionRule {
+                server_side_encryption_by_default: Some(Val::from(
+                    bl1::ServerSideEncryptionByDefault {
+                        sse_algorithm: Some(
+                            if key.is_some() {
+                                bl1::SseAlgorithm::AwsKms
+                            } else {
+                                bl1::SseAlgorithm::Aes256
+                            }
+                            .into(),
+                        ),
+                        kms_master_key_id: key.map(Key::key_arn),
+                    },
+                )),
+                bucket_key_enabled: key.is_some().then(|| true.into()),
+                ..Default::default()
+            },
+        ])),
+    }
+}
+
 /// S3's bucket naming rules, for a literal name: a message naming the name and the rule it breaks.
 fn check_bucket_name(path: &str, name: &str) -> Result<(), ConstructError> {
     let bad = |why: &str| {
@@ -747,136 +773,166 @@ fn check_bucket_name(path: &str, name: &str) -> Result<(), ConstructError> {
     Ok(())
 }
 
-/// One lifecycle rule as the L1 writes it, after checking its durations and that it does something.
-fn lifecycle_rule(
-    path: &str,
-    index: usize,
-    rule: &LifecycleRule,
-    versioned: bool,
-) -> Result<bl1::Rule, ConstructError> {
-    let days = |prop: &str, d: Duration, min: u64| {
-        days_in(
-            path,
-            &format!("lifecycle_rules[{index}].{prop}"),
-            d,
-            min.max(1),
-            36_500,
-        )
-    };
-    let transitions = |prop: &str, ts: &[Transition]| {
-        ts.iter()
-            .map(|t| {
-                let d = days(prop, t.after, t.storage_class.min_days())?;
-                Ok::<_, ConstructError>((t.storage_class, d))
-            })
-            .collect::<Result<Vec<_>, _>>()
-    };
-    let current = transitions("transitions", &rule.transitions)?;
-    let noncurrent = transitions(
-        "noncurrent_version_transitions",
-        &rule.noncurrent_version_transitions,
-    )?;
-    let expiration = rule
-        .expiration
-        .map(|d| days("expiration", d, 1))
-        .transpose()?;
-    let noncurrent_expiration = rule
-        .noncurrent_version_expiration
-        .map(|d| days("noncurrent_version_expiration", d, 1))
-        .transpose()?;
-    let abort = rule
-        .abort_incomplete_multipart_upload_after
-        .map(|d| days("abort_incomplete_multipart_upload_after", d, 1))
-        .transpose()?;
-    if current.is_empty()
-        && noncurrent.is_empty()
-        && expiration.is_none()
-        && noncurrent_expiration.is_none()
-        && abort.is_none()
-    {
-        return Err(ConstructError::invalid(
-            path,
-            format!(
-                "lifecycle_rules[{index}] does nothing: give it a transition, an expiration, a noncurrent version \
-                 expiration or abort_incomplete_multipart_upload_after"
-            ),
-        ));
-    }
-    if !versioned && (!noncurrent.is_empty() || noncurrent_expiration.is_some()) {
-        return Err(ConstructError::conflict(
-            path,
-            format!(
-                "lifecycle_rules[{index}] acts on noncurrent versions, which an unversioned bucket does not have: \
-                 set versioned: true or drop the noncurrent version actions"
-            ),
-        ));
-    }
-    if let (Some(exp), Some(last)) = (expiration, current.iter().map(|(_, d)| *d).max()) {
-        if exp <= last {
-            return Err(ConstructError::conflict(
+/// A lifecycle rule's durations as the whole days S3 takes, checked.
+struct LifecycleDays {
+    current: Vec<(StorageClass, i64)>,
+    noncurrent: Vec<(StorageClass, i64)>,
+    expiration: Option<i64>,
+    noncurrent_expiration: Option<i64>,
+    abort: Option<i64>,
+}
+
+impl LifecycleRule {
+    /// Checks the rule (number `index` of a bucket that is `versioned` or not): whole days within S3's limits,
+    /// at least one action, noncurrent actions only on a versioned bucket, expiry after the last transition.
+    fn validate(
+        &self,
+        path: &str,
+        index: usize,
+        versioned: bool,
+    ) -> Result<LifecycleDays, ConstructError> {
+        let days = |prop: &str, d: Duration, min: u64| {
+            days_in(
+                path,
+                &format!("lifecycle_rules[{index}].{prop}"),
+                d,
+                min.max(1),
+                36_500,
+            )
+        };
+        let transitions = |prop: &str, ts: &[Transition]| {
+            ts.iter()
+                .map(|t| {
+                    let d = days(prop, t.after, t.storage_class.min_days())?;
+                    Ok::<_, ConstructError>((t.storage_class, d))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let current = transitions("transitions", &self.transitions)?;
+        let noncurrent = transitions(
+            "noncurrent_version_transitions",
+            &self.noncurrent_version_transitions,
+        )?;
+        let expiration = self
+            .expiration
+            .map(|d| days("expiration", d, 1))
+            .transpose()?;
+        let noncurrent_expiration = self
+            .noncurrent_version_expiration
+            .map(|d| days("noncurrent_version_expiration", d, 1))
+            .transpose()?;
+        let abort = self
+            .abort_incomplete_multipart_upload_after
+            .map(|d| days("abort_incomplete_multipart_upload_after", d, 1))
+            .transpose()?;
+        if current.is_empty()
+            && noncurrent.is_empty()
+            && expiration.is_none()
+            && noncurrent_expiration.is_none()
+            && abort.is_none()
+        {
+            return Err(ConstructError::invalid(
                 path,
                 format!(
-                    "lifecycle_rules[{index}] expires objects after {exp} days, not after their last transition \
-                     ({last} days): expire later or drop the transition"
+                    "lifecycle_rules[{index}] does nothing: give it a transition, an expiration, a noncurrent version \
+                     expiration or abort_incomplete_multipart_upload_after"
                 ),
             ));
         }
-    }
-    if let Some(id) = &rule.id {
-        if id.is_empty() || id.len() > 255 {
-            return Err(ConstructError::invalid(
+        if !versioned && (!noncurrent.is_empty() || noncurrent_expiration.is_some()) {
+            return Err(ConstructError::conflict(
                 path,
-                format!("lifecycle_rules[{index}].id must be 1 to 255 characters, got {id:?}"),
+                format!(
+                    "lifecycle_rules[{index}] acts on noncurrent versions, which an unversioned bucket does not have: \
+                     set versioned: true or drop the noncurrent version actions"
+                ),
             ));
         }
-    }
-    let to_l1 = |ts: Vec<(StorageClass, i64)>| {
-        ts.into_iter()
-            .map(|(class, d)| bl1::Transition {
-                storage_class: Some(class.to_l1().into()),
-                transition_in_days: Some(d.into()),
-                ..Default::default()
-            })
-            .collect::<Vec<_>>()
-    };
-    Ok(bl1::Rule {
-        id: rule.id.clone().map(Val::from),
-        prefix: rule.prefix.clone().map(Val::from),
-        status: Some(
-            if rule.enabled {
-                bl1::AbacStatus::Enabled
-            } else {
-                bl1::AbacStatus::Disabled
+        if let (Some(exp), Some(last)) = (expiration, current.iter().map(|(_, d)| *d).max()) {
+            if exp <= last {
+                return Err(ConstructError::conflict(
+                    path,
+                    format!(
+                        "lifecycle_rules[{index}] expires objects after {exp} days, not after their last transition \
+                         ({last} days): expire later or drop the transition"
+                    ),
+                ));
             }
-            .into(),
-        ),
-        transitions: (!current.is_empty()).then(|| Val::from(to_l1(current))),
-        expiration_in_days: expiration.map(Val::from),
-        noncurrent_version_transitions: (!noncurrent.is_empty()).then(|| {
-            Val::from(
-                to_l1(noncurrent)
-                    .into_iter()
-                    .map(|t| bl1::NoncurrentVersionTransition {
-                        storage_class: t.storage_class,
-                        transition_in_days: t.transition_in_days,
-                        ..Default::default()
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        }),
-        noncurrent_version_expiration: noncurrent_expiration.map(|d| {
-            Val::from(bl1::NoncurrentVersionExpiration {
-                noncurrent_days: Some(d.into()),
-                ..Default::default()
-            })
-        }),
-        abort_incomplete_multipart_upload: abort.map(|d| {
-            Val::from(bl1::AbortIncompleteMultipartUpload {
-                days_after_initiation: Some(d.into()),
-            })
-        }),
-        ..Default::default()
-    })
+        }
+        if let Some(id) = &self.id {
+            if id.is_empty() || id.len() > 255 {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!("lifecycle_rules[{index}].id must be 1 to 255 characters, got {id:?}"),
+                ));
+            }
+        }
+        Ok(LifecycleDays {
+            current,
+            noncurrent,
+            expiration,
+            noncurrent_expiration,
+            abort,
+        })
+    }
+
+    /// The rule as the L1 writes it, with the days [`LifecycleRule::validate`] returned.
+    fn to_l1(&self, days: LifecycleDays) -> bl1::Rule {
+        let LifecycleDays {
+            current,
+            noncurrent,
+            expiration,
+            noncurrent_expiration,
+            abort,
+        } = days;
+        let to_l1 = |ts: Vec<(StorageClass, i64)>| {
+            ts.into_iter()
+                .map(|(class, d)| bl1::Transition {
+                    storage_class: Some(class.to_l1().into()),
+                    transition_in_days: Some(d.into()),
+                    ..Default::default()
+                })
+                .collect::<Vec<_>>()
+        };
+        bl1::Rule {
+            id: self.id.clone().map(Val::from),
+            prefix: self.prefix.clone().map(Val::from),
+            status: Some(
+                if self.enabled {
+                    bl1::AbacStatus::Enabled
+                } else {
+                    bl1::AbacStatus::Disabled
+                }
+                .into(),
+            ),
+            transitions: (!current.is_empty()).then(|| Val::from(to_l1(current))),
+            expiration_in_days: expiration.map(Val::from),
+            noncurrent_version_transitions: (!noncurrent.is_empty()).then(|| {
+                Val::from(
+                    to_l1(noncurrent)
+                        .into_iter()
+                        .map(|t| bl1::NoncurrentVersionTransition {
+                            storage_class: t.storage_class,
+                            transition_in_days: t.transition_in_days,
+                            ..Default::default()
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            }),
+            noncurrent_version_expiration: noncurrent_expiration.map(|d| {
+                Val::from(bl1::NoncurrentVersionExpiration {
+                    noncurrent_days: Some(d.into()),
+                    ..Default::default()
+                })
+            }),
+            abort_incomplete_multipart_upload: abort.map(|d| {
+                Val::from(bl1::AbortIncompleteMultipartUpload {
+                    days_after_initiation: Some(d.into()),
+                })
+            }),
+            ..Default::default()
+        }
+    }
 }
 
 #[cfg(test)]

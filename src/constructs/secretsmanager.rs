@@ -73,7 +73,9 @@ impl GenerateSecretString {
         }
     }
 
-    fn to_l1(&self, path: &str) -> Result<l1::secret::GenerateSecretString, ConstructError> {
+    /// Checks the options: a template and a key together (the key not already in the template), the length,
+    /// at least one kind of character.
+    fn validate(&self, path: &str) -> Result<(), ConstructError> {
         match (&self.template, &self.key) {
             (Some(serde_json::Value::Object(fields)), Some(key)) => {
                 if key.is_empty() {
@@ -133,8 +135,12 @@ impl GenerateSecretString {
                  digits, uppercase or lowercase letters",
             ));
         }
+        Ok(())
+    }
+
+    fn to_l1(&self) -> l1::secret::GenerateSecretString {
         let flag = |on: bool| on.then(|| true.into());
-        Ok(l1::secret::GenerateSecretString {
+        l1::secret::GenerateSecretString {
             secret_string_template: self.template.as_ref().map(|t| t.to_string().into()),
             generate_string_key: self.key.as_deref().map(Val::from),
             password_length: self.length.map(Val::from),
@@ -145,7 +151,7 @@ impl GenerateSecretString {
             exclude_lowercase: flag(self.exclude_lowercase),
             include_space: flag(self.include_space),
             require_each_included_type: Some(self.require_each_included_type.into()),
-        })
+        }
     }
 }
 
@@ -181,6 +187,13 @@ impl Default for SecretProps<'_> {
     }
 }
 
+impl SecretProps<'_> {
+    /// Every check of the props, before anything is built: how the value is generated.
+    fn validate(&self, path: &str) -> Result<(), ConstructError> {
+        self.generate_secret_string.validate(path)
+    }
+}
+
 /// A Secrets Manager secret whose value Secrets Manager generates, so it is never in the template.
 ///
 /// Rotation is added with [`Secret::add_rotation_schedule`]; checkov's rotation check for CloudFormation
@@ -197,13 +210,13 @@ impl Secret {
     /// A secret at `<scope>/<id>` (logical ID `<Id>`).
     pub fn new(scope: &Scope, id: &str, props: SecretProps<'_>) -> Result<Secret, ConstructError> {
         let scope = scope.child(id);
-        let generate = props.generate_secret_string.to_l1(scope.path())?;
+        props.validate(scope.path())?;
         let key = props.encryption_key.cloned();
         let secret = l1::Secret {
             name: props.secret_name,
             description: props.description.map(Val::from),
             kms_key_id: key.as_ref().map(Key::key_arn),
-            generate_secret_string: Some(Val::from(generate)),
+            generate_secret_string: Some(Val::from(props.generate_secret_string.to_l1())),
             ..Default::default()
         };
         let handle: l1::SecretHandle = scope.add("Resource", secret);

@@ -53,6 +53,31 @@ impl Default for TopicProps<'_> {
     }
 }
 
+impl TopicProps<'_> {
+    /// Every check of the props, before anything is built: FIFO-only props and the name.
+    fn validate(&self, path: &str) -> Result<(), ConstructError> {
+        if self.content_based_deduplication && !self.fifo {
+            return Err(ConstructError::conflict(
+                path,
+                "content_based_deduplication needs a FIFO topic: set fifo: true",
+            ));
+        }
+        if let Some(Value::String(name)) = self.topic_name.as_ref().map(|n| n.raw()) {
+            if self.fifo != name.ends_with(".fifo") {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "topic_name must end in `.fifo` exactly when the topic is FIFO (fifo: {}), got {name:?}",
+                        self.fifo
+                    ),
+                ));
+            }
+            check_name(path, "topic_name", name, 256, "topic")?;
+        }
+        Ok(())
+    }
+}
+
 /// An SNS topic: encrypted at rest and TLS-only by default.
 #[derive(Clone, Debug)]
 pub struct Topic {
@@ -66,24 +91,7 @@ impl Topic {
     /// A topic at `<scope>/<id>` (logical ID `<Id>`).
     pub fn new(scope: &Scope, id: &str, props: TopicProps<'_>) -> Result<Topic, ConstructError> {
         let scope = scope.child(id);
-        if props.content_based_deduplication && !props.fifo {
-            return Err(ConstructError::conflict(
-                scope.path(),
-                "content_based_deduplication needs a FIFO topic: set fifo: true",
-            ));
-        }
-        if let Some(Value::String(name)) = props.topic_name.as_ref().map(|n| n.raw()) {
-            if props.fifo != name.ends_with(".fifo") {
-                return Err(ConstructError::invalid(
-                    scope.path(),
-                    format!(
-                        "topic_name must end in `.fifo` exactly when the topic is FIFO (fifo: {}), got {name:?}",
-                        props.fifo
-                    ),
-                ));
-            }
-            check_name(scope.path(), "topic_name", name, 256, "topic")?;
-        }
+        props.validate(scope.path())?;
         let key = props.master_key.cloned();
         let topic = l1::Topic {
             topic_name: props.topic_name,

@@ -94,6 +94,102 @@ impl Default for QueueProps<'_> {
     }
 }
 
+/// [`QueueProps`] as [`QueueProps::validate`] accepted them: durations in the whole seconds CloudFormation takes.
+struct CheckedQueueProps {
+    retention_period: Option<i64>,
+    visibility_timeout: Option<i64>,
+    delivery_delay: Option<i64>,
+    receive_message_wait_time: Option<i64>,
+    data_key_reuse: Option<i64>,
+    /// Of the dead-letter queue, when there is one.
+    max_receive_count: Option<u32>,
+}
+
+impl QueueProps<'_> {
+    /// Every check of the props, before anything is built (aws-sqs's `validate-props.ts`): ranges, the props
+    /// that need KMS or FIFO, the name, the dead-letter queue.
+    fn validate(&self, path: &str) -> Result<CheckedQueueProps, ConstructError> {
+        let secs = |prop: &str, d: Option<Duration>, min: u64, max: u64| {
+            d.map(|d| {
+                seconds_in(
+                    path,
+                    prop,
+                    d,
+                    Duration::from_secs(min),
+                    Duration::from_secs(max),
+                )
+            })
+            .transpose()
+        };
+        let checked = CheckedQueueProps {
+            retention_period: secs("retention_period", self.retention_period, 60, 14 * 86_400)?,
+            visibility_timeout: secs("visibility_timeout", self.visibility_timeout, 0, 12 * 3_600)?,
+            delivery_delay: secs("delivery_delay", self.delivery_delay, 0, 15 * 60)?,
+            receive_message_wait_time: secs(
+                "receive_message_wait_time",
+                self.receive_message_wait_time,
+                0,
+                20,
+            )?,
+            data_key_reuse: secs("data_key_reuse", self.data_key_reuse, 60, 86_400)?,
+            max_receive_count: match self.dead_letter {
+                DeadLetter::None => None,
+                DeadLetter::Queue {
+                    max_receive_count, ..
+                }
+                | DeadLetter::Create { max_receive_count } => {
+                    Some(check_receive_count(path, max_receive_count)?)
+                }
+            },
+        };
+        if let Some(size) = self.max_message_size_bytes {
+            if !(1_024..=1_048_576).contains(&size) {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!("max_message_size_bytes must be from 1024 to 1048576, got {size}"),
+                ));
+            }
+        }
+        if checked.data_key_reuse.is_some()
+            && matches!(self.encryption, QueueEncryption::SqsManaged)
+        {
+            return Err(ConstructError::conflict(
+                path,
+                "data_key_reuse applies to KMS encryption only: set encryption to QueueEncryption::Kms(&key) \
+                 or drop data_key_reuse",
+            ));
+        }
+        if self.content_based_deduplication && !self.fifo {
+            return Err(ConstructError::conflict(
+                path,
+                "content_based_deduplication needs a FIFO queue: set fifo: true",
+            ));
+        }
+        if let Some(cfnkit_core::Value::String(name)) = self.queue_name.as_ref().map(|n| n.raw()) {
+            if self.fifo != name.ends_with(".fifo") {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "queue_name must end in `.fifo` exactly when the queue is FIFO (fifo: {}), got {name:?}",
+                        self.fifo
+                    ),
+                ));
+            }
+            check_name(path, "queue_name", name, 80, "queue")?;
+        }
+        // A dead-letter queue made here (`DeadLetter::Create`) is FIFO exactly when this one is.
+        if let DeadLetter::Queue { queue, .. } = self.dead_letter {
+            if queue.is_fifo() != self.fifo {
+                return Err(ConstructError::conflict(
+                    path,
+                    "a FIFO queue needs a FIFO dead-letter queue and a standard queue a standard one",
+                ));
+            }
+        }
+        Ok(checked)
+    }
+}
+
 /// A dead-letter queue as attached to its source queue.
 #[derive(Clone, Debug)]
 pub struct DeadLetterQueue {
@@ -118,112 +214,32 @@ impl Queue {
     /// A queue at `<scope>/<id>` (logical ID `<Id>`).
     pub fn new(scope: &Scope, id: &str, props: QueueProps<'_>) -> Result<Queue, ConstructError> {
         let scope = scope.child(id);
-        let path = scope.path().to_owned();
-        let secs = |prop: &str, d: Option<Duration>, min: u64, max: u64| {
-            d.map(|d| {
-                seconds_in(
-                    &path,
-                    prop,
-                    d,
-                    Duration::from_secs(min),
-                    Duration::from_secs(max),
-                )
-            })
-            .transpose()
-        };
-        let retention = secs("retention_period", props.retention_period, 60, 14 * 86_400)?;
-        let visibility = secs(
-            "visibility_timeout",
-            props.visibility_timeout,
-            0,
-            12 * 3_600,
-        )?;
-        let delay = secs("delivery_delay", props.delivery_delay, 0, 15 * 60)?;
-        let wait = secs(
-            "receive_message_wait_time",
-            props.receive_message_wait_time,
-            0,
-            20,
-        )?;
-        let reuse = secs("data_key_reuse", props.data_key_reuse, 60, 86_400)?;
-        if let Some(size) = props.max_message_size_bytes {
-            if !(1_024..=1_048_576).contains(&size) {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!("max_message_size_bytes must be from 1024 to 1048576, got {size}"),
-                ));
-            }
-        }
+        let checked = props.validate(scope.path())?;
         let key = match props.encryption {
             QueueEncryption::SqsManaged => None,
             QueueEncryption::Kms(k) => Some(k.clone()),
         };
-        if reuse.is_some() && key.is_none() {
-            return Err(ConstructError::conflict(
-                &path,
-                "data_key_reuse applies to KMS encryption only: set encryption to QueueEncryption::Kms(&key) \
-                 or drop data_key_reuse",
-            ));
-        }
-        if props.content_based_deduplication && !props.fifo {
-            return Err(ConstructError::conflict(
-                &path,
-                "content_based_deduplication needs a FIFO queue: set fifo: true",
-            ));
-        }
-        if let Some(name) = props.queue_name.as_ref().and_then(|n| match n.raw() {
-            cfnkit_core::Value::String(s) => Some(s.clone()),
-            _ => None,
-        }) {
-            if props.fifo != name.ends_with(".fifo") {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!(
-                        "queue_name must end in `.fifo` exactly when the queue is FIFO (fifo: {}), got {name:?}",
-                        props.fifo
-                    ),
-                ));
-            }
-            check_name(&path, "queue_name", &name, 80, "queue")?;
-        }
-
         let dead_letter = match props.dead_letter {
             DeadLetter::None => None,
-            DeadLetter::Queue {
-                queue,
-                max_receive_count,
-            } => Some(DeadLetterQueue {
-                queue: queue.clone(),
-                max_receive_count: check_receive_count(&path, max_receive_count)?,
-            }),
-            DeadLetter::Create { max_receive_count } => {
-                let max_receive_count = check_receive_count(&path, max_receive_count)?;
-                let dlq = Queue::new(
-                    &scope,
-                    "Dlq",
-                    QueueProps {
-                        fifo: props.fifo,
-                        encryption: props.encryption,
-                        retention_period: Some(Duration::from_secs(14 * 86_400)),
-                        enforce_ssl: props.enforce_ssl,
-                        removal_policy: props.removal_policy,
-                        ..Default::default()
-                    },
-                )?;
-                Some(DeadLetterQueue {
-                    queue: dlq,
-                    max_receive_count,
-                })
-            }
-        };
-        if let Some(dl) = &dead_letter {
-            if dl.queue.is_fifo() != props.fifo {
-                return Err(ConstructError::conflict(
-                    &path,
-                    "a FIFO queue needs a FIFO dead-letter queue and a standard queue a standard one",
-                ));
-            }
+            DeadLetter::Queue { queue, .. } => Some(queue.clone()),
+            DeadLetter::Create { .. } => Some(Queue::new(
+                &scope,
+                "Dlq",
+                QueueProps {
+                    fifo: props.fifo,
+                    encryption: props.encryption,
+                    retention_period: Some(Duration::from_secs(14 * 86_400)),
+                    enforce_ssl: props.enforce_ssl,
+                    removal_policy: props.removal_policy,
+                    ..Default::default()
+                },
+            )?),
         }
+        .zip(checked.max_receive_count)
+        .map(|(queue, max_receive_count)| DeadLetterQueue {
+            queue,
+            max_receive_count,
+        });
 
         let queue = l1::Queue {
             queue_name: props.queue_name,
@@ -231,11 +247,11 @@ impl Queue {
             content_based_deduplication: props.content_based_deduplication.then(|| true.into()),
             sqs_managed_sse_enabled: key.is_none().then(|| true.into()),
             kms_master_key_id: key.as_ref().map(Key::key_arn),
-            kms_data_key_reuse_period_seconds: reuse.map(Val::from),
-            message_retention_period: retention.map(Val::from),
-            visibility_timeout: visibility.map(Val::from),
-            delay_seconds: delay.map(Val::from),
-            receive_message_wait_time_seconds: wait.map(Val::from),
+            kms_data_key_reuse_period_seconds: checked.data_key_reuse.map(Val::from),
+            message_retention_period: checked.retention_period.map(Val::from),
+            visibility_timeout: checked.visibility_timeout.map(Val::from),
+            delay_seconds: checked.delivery_delay.map(Val::from),
+            receive_message_wait_time_seconds: checked.receive_message_wait_time.map(Val::from),
             maximum_message_size: props.max_message_size_bytes.map(Val::from),
             redrive_policy: dead_letter.as_ref().map(|dl| {
                 Val::from(l1::queue::RedrivePolicy {
