@@ -11,6 +11,7 @@ use cfnkit::constructs::lambda::{
     Code, DynamoEventSource, Function, FunctionProps, KinesisEventSource, SqsEventSource,
     StartingPosition, Tracing,
 };
+use cfnkit::constructs::logs::Retention;
 use cfnkit::constructs::sqs::{Queue, QueueProps};
 use cfnkit::constructs::{ConstructError, LambdaTarget};
 use cfnkit::{App, Scope};
@@ -383,6 +384,30 @@ fn bad_props_are_refused_with_the_value() {
         e.to_string(),
         "Fn/G: memory_size must be from 128 to 10240 MB, got 64"
     );
+}
+
+#[test]
+fn props_that_fail_add_nothing_to_the_stack() {
+    let app = App::new();
+    let s = app.stack("Fn");
+    let e = Function::new(
+        &s.scope(),
+        "H",
+        Code::asset("x"),
+        FunctionProps {
+            log_retention: Retention::days(10),
+            ..Default::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("Fn/H/LogGroup: retention must be one of 1, 3, 5"),
+        "{e}"
+    );
+    // Checked before the role and the log group were made: the stack is still empty.
+    let synth = cfnkit::synth::synth(&app).unwrap_err().to_string();
+    assert!(synth.contains("has no resources"), "{synth}");
 }
 
 #[test]

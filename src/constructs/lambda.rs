@@ -204,7 +204,7 @@ struct CheckedFunctionProps {
 
 impl FunctionProps<'_> {
     /// Every check of the props (and of the `code` they go with), before anything is built: timeout and memory
-    /// ranges, the handler, environment variable names, asset names.
+    /// ranges, the handler, environment variable names, asset names, the log group's retention.
     fn validate(&self, path: &str, code: &Code) -> Result<CheckedFunctionProps, ConstructError> {
         let timeout = self
             .timeout
@@ -246,6 +246,12 @@ impl FunctionProps<'_> {
             }
         }
         code.validate(path)?;
+        // The log group's own check, under the path the log group will have, before the role is made.
+        LogGroupProps {
+            retention: self.log_retention,
+            ..Default::default()
+        }
+        .validate(&format!("{path}/LogGroup"))?;
         Ok(CheckedFunctionProps { timeout })
     }
 }

@@ -98,7 +98,7 @@ impl Default for LogGroupProps<'_> {
 
 impl LogGroupProps<'_> {
     /// Every check of the props, before anything is built: the retention, returned in days (`None`: forever).
-    fn validate(&self, path: &str) -> Result<Option<i64>, ConstructError> {
+    pub(crate) fn validate(&self, path: &str) -> Result<Option<i64>, ConstructError> {
         retention_days(path, self.retention)
     }
 }
