@@ -118,7 +118,7 @@ pub use preflight::PREFLIGHT_OPEN_REASON;
 pub use super::cors::Cors;
 
 use super::cloudwatch::{Metric, Statistic};
-use super::iam::{Grantable, Principal, Role, RoleProps};
+use super::iam::{Grant, Grantable, Principal, Role, RoleProps};
 use super::kms::Key;
 use super::logs::{LogGroup, LogGroupProps, Retention};
 use super::{
@@ -1079,11 +1079,16 @@ impl RestApi {
 
     /// Lets the grantee call `http_method` (or `*`) on `path` (`/orders/{id}`, or `/*`) of the stage: what
     /// callers of IAM-authorized methods need.
-    pub fn grant_invoke(&self, grantee: &(impl Grantable + ?Sized), http_method: &str, path: &str) {
+    pub fn grant_invoke(
+        &self,
+        grantee: &(impl Grantable + ?Sized),
+        http_method: &str,
+        path: &str,
+    ) -> Grant {
         grantee.grant_role().grant(
             actions::EXECUTE_API_INVOKE,
             [self.arn_for_execute_api(http_method, path)],
-        );
+        )
     }
 
     /// `arn:...:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/<path>` with path parameters as `*`:

@@ -33,7 +33,7 @@ use super::apigateway::{
     AccessLogFormat, Throttling, HTTP_METHODS,
 };
 use super::cloudwatch::{Metric, Statistic};
-use super::iam::Grantable;
+use super::iam::{Grant, Grantable};
 use super::kms::Key;
 use super::logs::{LogGroup, Retention};
 use super::{actions, human, path_of, Construct, ConstructError, LambdaTarget, OwnScope};
@@ -367,11 +367,16 @@ impl HttpApi {
     }
 
     /// Lets the grantee call `http_method` (or `*`) on `path` of IAM-authorized routes.
-    pub fn grant_invoke(&self, grantee: &(impl Grantable + ?Sized), http_method: &str, path: &str) {
+    pub fn grant_invoke(
+        &self,
+        grantee: &(impl Grantable + ?Sized),
+        http_method: &str,
+        path: &str,
+    ) -> Grant {
         grantee.grant_role().grant(
             actions::EXECUTE_API_INVOKE,
             [self.arn_for_execute_api(http_method, path)],
-        );
+        )
     }
 
     /// `arn:...:execute-api:<region>:<account>:<api id>/*/<METHOD>/<path>` (any stage), path parameters as `*`.

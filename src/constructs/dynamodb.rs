@@ -4,7 +4,7 @@ use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::dynamodb as l1;
 use l1::table as tl1;
 
-use super::iam::Grantable;
+use super::iam::{Grant, Grantable};
 use super::kms::Key;
 use super::{actions, path_of, Construct, ConstructError};
 use crate::{fns, Scope};
@@ -444,54 +444,47 @@ impl Table {
 
     /// Lets the grantee read items (CDK's `grantReadData` actions) from the table and its indexes, and decrypt
     /// with the table's customer-managed key.
-    pub fn grant_read_data(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::DYNAMODB_READ);
-        if let Some(key) = &self.key {
-            key.grant_decrypt(grantee);
-        }
+    pub fn grant_read_data(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::DYNAMODB_READ)
+            .with_key(self.key.as_ref().map(|k| k.grant_decrypt(grantee)))
     }
     /// Lets the grantee write items (CDK's `grantWriteData` actions), and encrypt and decrypt with the table's
     /// customer-managed key.
-    pub fn grant_write_data(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::DYNAMODB_WRITE);
-        if let Some(key) = &self.key {
-            key.grant_encrypt_decrypt(grantee);
-        }
+    pub fn grant_write_data(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::DYNAMODB_WRITE)
+            .with_key(self.key.as_ref().map(|k| k.grant_encrypt_decrypt(grantee)))
     }
     /// Both [`Table::grant_read_data`] and [`Table::grant_write_data`].
-    pub fn grant_read_write_data(&self, grantee: &(impl Grantable + ?Sized)) {
+    pub fn grant_read_write_data(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
         let both: Vec<&str> = actions::DYNAMODB_READ
             .iter()
             .chain(actions::DYNAMODB_WRITE)
             .copied()
             .collect();
-        self.grant(grantee, &both);
-        if let Some(key) = &self.key {
-            key.grant_encrypt_decrypt(grantee);
-        }
+        self.grant(grantee, &both)
+            .with_key(self.key.as_ref().map(|k| k.grant_encrypt_decrypt(grantee)))
     }
     /// Lets the grantee read the table's stream (and decrypt it with the customer-managed key).
     /// `dynamodb:ListStreams` is granted on `*`, the only resource AWS accepts for it; the other actions on the
     /// stream's ARN. Does nothing for a table without a stream.
-    pub fn grant_stream_read(&self, grantee: &(impl Grantable + ?Sized)) {
+    pub fn grant_stream_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
         let Some(stream) = self.table_stream_arn() else {
-            return;
+            return Grant::none(grantee);
         };
         let role = grantee.grant_role();
-        role.grant(actions::DYNAMODB_LIST_STREAMS, ["*"]);
+        let list = role.grant(actions::DYNAMODB_LIST_STREAMS, ["*"]);
         crate::rules::suppress_only(role.handle(), "IAM5", &["Resource::*"], LIST_STREAMS_IAM5);
-        role.grant(actions::DYNAMODB_STREAM_READ, [stream]);
-        if let Some(key) = &self.key {
-            key.grant_decrypt(grantee);
-        }
+        list.and(role.grant(actions::DYNAMODB_STREAM_READ, [stream]))
+            .with_key(self.key.as_ref().map(|k| k.grant_decrypt(grantee)))
     }
     /// Lets the grantee perform `actions` on the table and its indexes (no key permissions). The grantee's role
     /// gets an IAM5 suppression of exactly the indexes' `Resource::<Table>/index/*` with its reason (see
     /// [`crate::rules`]): the wildcard is this grant's, so the grant says why.
-    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) {
+    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) -> Grant {
         let role = grantee.grant_role();
-        role.grant(actions, [self.table_arn(), self.index_arns()]);
+        let grant = role.grant(actions, [self.table_arn(), self.index_arns()]);
         crate::rules::suppress_only(role.handle(), "IAM5", &[INDEXES_ITEM], INDEXES_IAM5);
+        grant
     }
 
     /// The table ARN.

@@ -10,7 +10,7 @@ use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::events as l1;
 use cfnkit_l1::lambda as l1_lambda;
 
-use super::iam::{Grantable, Principal, Role, RoleProps};
+use super::iam::{Grant, Grantable, Principal, Role, RoleProps};
 use super::kms::Key;
 use super::sns::Topic;
 use super::sqs::Queue;
@@ -112,10 +112,10 @@ impl EventBus {
     }
 
     /// Lets the grantee put events on this bus.
-    pub fn grant_put_events(&self, grantee: &(impl Grantable + ?Sized)) {
+    pub fn grant_put_events(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
         grantee
             .grant_role()
-            .grant(actions::EVENTS_PUT, [self.event_bus_arn()]);
+            .grant(actions::EVENTS_PUT, [self.event_bus_arn()])
     }
 
     /// The bus ARN.

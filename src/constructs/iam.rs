@@ -361,6 +361,85 @@ impl Grantable for Role {
     }
 }
 
+/// What a grant added (CDK's `iam.Grant`): the grantee's role, the statements added to its policy for the
+/// resource, and those added for the customer-managed key the resource is encrypted with. Every `grant_*`
+/// method returns one, so a caller can check (or a test assert) exactly what was granted.
+///
+/// ```
+/// use cfnkit::constructs::iam::{Principal, Role, RoleProps};
+/// use cfnkit::constructs::sqs::{Queue, QueueProps};
+/// # fn main() -> Result<(), cfnkit::constructs::ConstructError> {
+/// let app = cfnkit::App::new();
+/// let scope = app.stack("Jobs").scope();
+/// let queue = Queue::new(&scope, "Work", QueueProps::default())?;
+/// let role = Role::new(&scope, "Worker", Principal::service("lambda.amazonaws.com"), RoleProps::default())?;
+/// let grant = queue.grant_send_messages(&role);
+/// assert_eq!(grant.statements()[0].action_names(), ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]);
+/// assert!(grant.key_statements().is_empty()); // SQS-managed encryption: no key to grant
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Grant {
+    grantee: Role,
+    statements: Vec<PolicyStatement>,
+    key_statements: Vec<PolicyStatement>,
+}
+
+impl Grant {
+    /// Adds `statement` to the grantee's policy: the building block of every grant.
+    pub fn add_to_principal_policy(
+        grantee: &(impl Grantable + ?Sized),
+        statement: PolicyStatement,
+    ) -> Grant {
+        let role = grantee.grant_role();
+        role.add_to_policy(statement.clone());
+        Grant {
+            grantee: role.clone(),
+            statements: vec![statement],
+            key_statements: Vec::new(),
+        }
+    }
+    /// A grant that added nothing (a stream grant on a table without a stream).
+    pub fn none(grantee: &(impl Grantable + ?Sized)) -> Grant {
+        Grant {
+            grantee: grantee.grant_role().clone(),
+            statements: Vec::new(),
+            key_statements: Vec::new(),
+        }
+    }
+    /// This grant and `other` as one (CDK's `Grant.combine`): both sets of statements.
+    pub fn and(mut self, other: Grant) -> Grant {
+        self.statements.extend(other.statements);
+        self.key_statements.extend(other.key_statements);
+        self
+    }
+    /// This grant with what `key_grant` (a grant on the resource's key) added, as its key statements.
+    pub fn with_key(mut self, key_grant: Option<Grant>) -> Grant {
+        if let Some(k) = key_grant {
+            self.key_statements.extend(k.statements);
+            self.key_statements.extend(k.key_statements);
+        }
+        self
+    }
+    /// The role the statements were added to.
+    pub fn grantee(&self) -> &Role {
+        &self.grantee
+    }
+    /// The statements added to the grantee's policy for the resource itself.
+    pub fn statements(&self) -> &[PolicyStatement] {
+        &self.statements
+    }
+    /// The statements added to the grantee's policy for the customer-managed key the resource is encrypted
+    /// with, on the key's behalf (empty when the resource has no such key).
+    pub fn key_statements(&self) -> &[PolicyStatement] {
+        &self.key_statements
+    }
+    /// Whether the grant added nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty() && self.key_statements.is_empty()
+    }
+}
+
 /// Props of a [`Role`].
 #[derive(Clone, Debug, Default)]
 pub struct RoleProps {
@@ -451,17 +530,18 @@ impl Role {
         self.handle.resource_mut().policies = Some(Val::from(vec![policy]));
     }
 
-    /// Allows `actions` on `resources`: the building block of every grant.
+    /// Allows `actions` on `resources`.
     pub fn grant<R: Into<Val<String>>>(
         &self,
         actions: &[&str],
         resources: impl IntoIterator<Item = R>,
-    ) {
-        self.add_to_policy(
+    ) -> Grant {
+        Grant::add_to_principal_policy(
+            self,
             PolicyStatement::allow()
                 .actions(actions)
                 .resources(resources),
-        );
+        )
     }
 
     /// Attaches a managed policy by ARN.

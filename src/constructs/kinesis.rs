@@ -10,7 +10,7 @@ use cfnkit_l1::kinesis as l1;
 
 use super::cloudwatch::{Metric, Statistic};
 use super::events::Target;
-use super::iam::Grantable;
+use super::iam::{Grant, Grantable};
 use super::kms::Key;
 use super::{actions, Construct, ConstructError, OwnScope};
 use crate::Scope;
@@ -156,27 +156,28 @@ impl Stream {
     }
 
     /// Lets the grantee read records (and decrypt them with the customer-managed key).
-    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::KINESIS_READ);
-        if let Some(key) = &self.key {
-            key.grant(grantee, actions::KINESIS_KMS_READ);
-        }
+    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::KINESIS_READ).with_key(
+            self.key
+                .as_ref()
+                .map(|k| k.grant(grantee, actions::KINESIS_KMS_READ)),
+        )
     }
     /// Lets the grantee put records (and encrypt them with the customer-managed key).
-    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::KINESIS_WRITE);
-        if let Some(key) = &self.key {
-            key.grant(grantee, actions::KINESIS_KMS_WRITE);
-        }
+    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::KINESIS_WRITE).with_key(
+            self.key
+                .as_ref()
+                .map(|k| k.grant(grantee, actions::KINESIS_KMS_WRITE)),
+        )
     }
     /// Both [`Stream::grant_read`] and [`Stream::grant_write`].
-    pub fn grant_read_write(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant_read(grantee);
-        self.grant_write(grantee);
+    pub fn grant_read_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant_read(grantee).and(self.grant_write(grantee))
     }
     /// Lets the grantee perform `actions` on this stream (no key permissions).
-    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) {
-        grantee.grant_role().grant(actions, [self.stream_arn()]);
+    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) -> Grant {
+        grantee.grant_role().grant(actions, [self.stream_arn()])
     }
 
     /// This stream as the target of an EventBridge rule: the rule's role is granted putting records (and

@@ -8,7 +8,7 @@ use std::time::Duration;
 use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::kms as l1;
 
-use super::iam::{Grantable, PolicyDocument, PolicyStatement, Principal};
+use super::iam::{Grant, Grantable, PolicyDocument, PolicyStatement, Principal};
 use super::{actions, days_in, path_of, Construct, ConstructError};
 use crate::Scope;
 
@@ -157,20 +157,20 @@ impl Key {
 
     /// Lets the grantee encrypt and decrypt with the key: `kms:Decrypt`, `kms:Encrypt`, `kms:GenerateDataKey`
     /// (no `kms:ReEncrypt*` or `kms:GenerateDataKey*` as AWS CDK grants: see [`actions`]).
-    pub fn grant_encrypt_decrypt(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::KMS_ENCRYPT_DECRYPT);
+    pub fn grant_encrypt_decrypt(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::KMS_ENCRYPT_DECRYPT)
     }
     /// Lets the grantee decrypt with the key: `kms:Decrypt`.
-    pub fn grant_decrypt(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::KMS_DECRYPT);
+    pub fn grant_decrypt(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::KMS_DECRYPT)
     }
     /// Lets the grantee encrypt with the key: `kms:Encrypt` and `kms:GenerateDataKey`.
-    pub fn grant_encrypt(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::KMS_ENCRYPT);
+    pub fn grant_encrypt(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::KMS_ENCRYPT)
     }
     /// Lets the grantee perform `actions` on the key.
-    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) {
-        grantee.grant_role().grant(actions, [self.key_arn()]);
+    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) -> Grant {
+        grantee.grant_role().grant(actions, [self.key_arn()])
     }
 
     /// The key ARN (what other resources' `KmsMasterKeyId` and grants use).

@@ -11,7 +11,7 @@ use l1::function as fl1;
 
 use super::cloudwatch::{Metric, Statistic};
 use super::dynamodb::Table;
-use super::iam::{Grantable, Principal, Role, RoleProps};
+use super::iam::{Grant, Grantable, Principal, Role, RoleProps};
 use super::kinesis::Stream;
 use super::kms::Key;
 use super::logs::{LogGroup, LogGroupProps, Retention};
@@ -397,10 +397,10 @@ impl Function {
     }
 
     /// Lets the grantee invoke the function.
-    pub fn grant_invoke(&self, grantee: &(impl Grantable + ?Sized)) {
+    pub fn grant_invoke(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
         grantee
             .grant_role()
-            .grant(actions::LAMBDA_INVOKE, [self.function_arn()]);
+            .grant(actions::LAMBDA_INVOKE, [self.function_arn()])
     }
 
     /// A metric of the function (`AWS/Lambda`, dimension `FunctionName`).

@@ -6,7 +6,7 @@ use std::time::Duration;
 use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::logs as l1;
 
-use super::iam::{Grantable, PolicyStatement, Principal};
+use super::iam::{Grant, Grantable, PolicyStatement, Principal};
 use super::kms::Key;
 use super::{actions, human, path_of, Construct, ConstructError};
 use crate::Scope;
@@ -147,10 +147,10 @@ impl LogGroup {
     }
 
     /// Lets the grantee create log streams in the group and write events to them.
-    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) {
+    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
         grantee
             .grant_role()
-            .grant(actions::LOGS_WRITE, [self.log_group_arn()]);
+            .grant(actions::LOGS_WRITE, [self.log_group_arn()])
     }
 
     /// The log group ARN (`arn:...:log-group:<name>:*`, which also covers its streams).

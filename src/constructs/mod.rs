@@ -28,6 +28,8 @@
 //! - **Grants are intent-named** (`queue.grant_consume_messages(&function)`) and add statements scoped to the
 //!   resource's ARN to the grantee's role; a grant on a resource encrypted with a customer-managed [`kms::Key`]
 //!   also grants the key usage the intent needs. Anything that can receive grants implements [`Grantable`].
+//!   Every grant returns a [`Grant`] (CDK's `iam.Grant`): the grantee and the statements added to its policy,
+//!   with those for the resource's key apart.
 //! - **Resource policies and key policies are kept in the construct** and rewritten into the L1 each time a
 //!   statement is added, so grants and wiring made after a construct was created still land in the template.
 //! - **Removal policies**: stateful resources (keys) are retained by default; `apply_removal_policy` on any
@@ -55,7 +57,9 @@ use std::time::Duration;
 
 use cfnkit_core::{RemovalPolicy, Resource, ResourceHandle, Val, Value};
 
-pub use iam::{Effect, Grantable, PolicyDocument, PolicyStatement, Principal, Role, RoleProps};
+pub use iam::{
+    Effect, Grant, Grantable, PolicyDocument, PolicyStatement, Principal, Role, RoleProps,
+};
 
 /// What every construct has: a place in the construct tree and one primary L1 resource, exposed as the escape
 /// hatch. A construct implements the two required methods; the rest comes from here, so that every construct

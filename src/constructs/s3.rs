@@ -12,7 +12,7 @@ use cfnkit_l1::s3 as l1;
 use l1::bucket as bl1;
 
 use super::cloudwatch::{Metric, Statistic};
-use super::iam::{Grantable, PolicyStatement, Principal, ResourcePolicy};
+use super::iam::{Grant, Grantable, PolicyStatement, Principal, ResourcePolicy};
 use super::kms::Key;
 use super::{actions, days_in, Construct, ConstructError, LambdaTarget, OwnScope};
 use crate::{fns, Scope};
@@ -501,24 +501,24 @@ impl Bucket {
     }
 
     /// Lets the grantee read objects and list the bucket (and decrypt with the bucket's customer-managed key).
-    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.objects("").grant_read(grantee);
+    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.objects("").grant_read(grantee)
     }
     /// Lets the grantee put and delete objects (and use the bucket's customer-managed key to write).
-    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.objects("").grant_write(grantee);
+    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.objects("").grant_write(grantee)
     }
     /// Both [`Bucket::grant_read`] and [`Bucket::grant_write`].
-    pub fn grant_read_write(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.objects("").grant_read_write(grantee);
+    pub fn grant_read_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.objects("").grant_read_write(grantee)
     }
     /// Lets the grantee put objects (not read or delete them).
-    pub fn grant_put(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.objects("").grant_put(grantee);
+    pub fn grant_put(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.objects("").grant_put(grantee)
     }
     /// Lets the grantee delete objects.
-    pub fn grant_delete(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.objects("").grant_delete(grantee);
+    pub fn grant_delete(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.objects("").grant_delete(grantee)
     }
     /// The objects whose keys start with `key_prefix`, to grant access to a part of the bucket only:
     /// `bucket.objects("exports/").grant_read(&function)`.
@@ -663,39 +663,42 @@ pub struct Objects<'a> {
 
 impl Objects<'_> {
     /// Lets the grantee read these objects and list the bucket (and decrypt with the bucket's key).
-    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) {
+    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
         let role = grantee.grant_role();
-        role.grant(actions::S3_READ_BUCKET, [self.bucket_arn.clone()]);
-        role.grant(actions::S3_READ_OBJECTS, [self.objects_arn.clone()]);
-        self.grant_key(grantee, actions::S3_KMS_READ);
+        role.grant(actions::S3_READ_BUCKET, [self.bucket_arn.clone()])
+            .and(role.grant(actions::S3_READ_OBJECTS, [self.objects_arn.clone()]))
+            .with_key(self.grant_key(grantee, actions::S3_KMS_READ))
     }
     /// Lets the grantee put and delete these objects (and encrypt with the bucket's key).
-    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant_put(grantee);
-        self.grant_delete(grantee);
+    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant_put(grantee).and(self.grant_delete(grantee))
     }
     /// Both [`Objects::grant_read`] and [`Objects::grant_write`].
-    pub fn grant_read_write(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant_read(grantee);
-        self.grant_write(grantee);
+    pub fn grant_read_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant_read(grantee).and(self.grant_write(grantee))
     }
     /// Lets the grantee put these objects (and encrypt with the bucket's key).
-    pub fn grant_put(&self, grantee: &(impl Grantable + ?Sized)) {
+    pub fn grant_put(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
         grantee
             .grant_role()
-            .grant(actions::S3_PUT, [self.objects_arn.clone()]);
-        self.grant_key(grantee, actions::S3_KMS_WRITE);
+            .grant(actions::S3_PUT, [self.objects_arn.clone()])
+            .with_key(self.grant_key(grantee, actions::S3_KMS_WRITE))
     }
     /// Lets the grantee delete these objects (deleting needs no key).
-    pub fn grant_delete(&self, grantee: &(impl Grantable + ?Sized)) {
+    pub fn grant_delete(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
         grantee
             .grant_role()
-            .grant(actions::S3_DELETE, [self.objects_arn.clone()]);
+            .grant(actions::S3_DELETE, [self.objects_arn.clone()])
     }
-    fn grant_key(&self, grantee: &(impl Grantable + ?Sized), key_actions: &[&str]) {
-        if let Some(key) = &self.bucket.key {
-            key.grant(grantee, key_actions);
-        }
+    fn grant_key(
+        &self,
+        grantee: &(impl Grantable + ?Sized),
+        key_actions: &[&str],
+    ) -> Option<Grant> {
+        self.bucket
+            .key
+            .as_ref()
+            .map(|key| key.grant(grantee, key_actions))
     }
 }
 

@@ -9,7 +9,7 @@ use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::lambda as l1_lambda;
 use cfnkit_l1::secretsmanager as l1;
 
-use super::iam::{Grantable, PolicyStatement};
+use super::iam::{Grant, Grantable, PolicyStatement};
 use super::kms::Key;
 use super::{actions, days_in, Construct, ConstructError, LambdaTarget, OwnScope};
 use crate::{fns, Scope};
@@ -278,18 +278,18 @@ impl Secret {
 
     /// Lets the grantee read the secret's value (and decrypt it with the customer-managed key, through
     /// Secrets Manager only).
-    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::SECRETS_READ, actions::SECRETS_KMS_READ);
+    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::SECRETS_READ, actions::SECRETS_KMS_READ)
     }
     /// Lets the grantee write new values (and encrypt them with the customer-managed key, through Secrets
     /// Manager only).
-    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::SECRETS_WRITE, actions::SECRETS_KMS_WRITE);
+    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::SECRETS_WRITE, actions::SECRETS_KMS_WRITE)
     }
     /// What a rotation function needs on this secret: read it, write the new version and move its stages
     /// (and use the customer-managed key for both, through Secrets Manager only).
-    pub fn grant_rotate(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::SECRETS_ROTATE, actions::SECRETS_KMS_WRITE);
+    pub fn grant_rotate(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::SECRETS_ROTATE, actions::SECRETS_KMS_WRITE)
     }
 
     fn grant(
@@ -297,12 +297,14 @@ impl Secret {
         grantee: &(impl Grantable + ?Sized),
         secret_actions: &[&str],
         key_actions: &[&str],
-    ) {
-        let role = grantee.grant_role();
-        role.grant(secret_actions, [self.secret_arn()]);
-        if let Some(key) = &self.key {
+    ) -> Grant {
+        let grant = grantee
+            .grant_role()
+            .grant(secret_actions, [self.secret_arn()]);
+        grant.with_key(self.key.as_ref().map(|key| {
             // Only requests Secrets Manager makes on the grantee's behalf may use the key.
-            role.add_to_policy(
+            Grant::add_to_principal_policy(
+                grantee,
                 PolicyStatement::allow()
                     .actions(key_actions)
                     .resource(key.key_arn())
@@ -311,8 +313,8 @@ impl Secret {
                         "kms:ViaService",
                         fns::sub("secretsmanager.${AWS::Region}.amazonaws.com"),
                     ),
-            );
-        }
+            )
+        }))
     }
 
     /// The secret ARN (`Ref`).

@@ -9,7 +9,7 @@ use cfnkit_l1::sns as l1;
 use l1::subscription::Protocol;
 
 use super::cloudwatch::AlarmAction;
-use super::iam::{Grantable, PolicyStatement, Principal, ResourcePolicy};
+use super::iam::{Grant, Grantable, PolicyStatement, Principal, ResourcePolicy};
 use super::kms::Key;
 use super::sqs::Queue;
 use super::{actions, check_name, construct_id, Construct, ConstructError, LambdaTarget, OwnScope};
@@ -253,13 +253,15 @@ impl Topic {
     }
 
     /// Lets the grantee publish (and use the topic's customer-managed key to do so).
-    pub fn grant_publish(&self, grantee: &(impl Grantable + ?Sized)) {
+    pub fn grant_publish(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
         grantee
             .grant_role()
-            .grant(actions::SNS_PUBLISH, [self.topic_arn()]);
-        if let Some(key) = &self.key {
-            key.grant(grantee, actions::SNS_KMS_PUBLISH);
-        }
+            .grant(actions::SNS_PUBLISH, [self.topic_arn()])
+            .with_key(
+                self.key
+                    .as_ref()
+                    .map(|k| k.grant(grantee, actions::SNS_KMS_PUBLISH)),
+            )
     }
 
     /// The topic ARN.

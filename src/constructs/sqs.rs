@@ -8,7 +8,7 @@ use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::sqs as l1;
 
 use super::cloudwatch::{Metric, Statistic};
-use super::iam::{Grantable, PolicyStatement, Principal, ResourcePolicy};
+use super::iam::{Grant, Grantable, PolicyStatement, Principal, ResourcePolicy};
 use super::kms::Key;
 use super::{actions, check_name, seconds_in, Construct, ConstructError, OwnScope};
 use crate::Scope;
@@ -314,27 +314,26 @@ impl Queue {
 
     /// Lets the grantee receive, change the visibility of and delete messages (and decrypt them when the queue
     /// uses a customer-managed key).
-    pub fn grant_consume_messages(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::SQS_CONSUME);
-        if let Some(key) = &self.key {
-            key.grant_decrypt(grantee);
-        }
+    pub fn grant_consume_messages(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::SQS_CONSUME)
+            .with_key(self.key.as_ref().map(|k| k.grant_decrypt(grantee)))
     }
     /// Lets the grantee send messages (and, when the queue uses a customer-managed key, get and check data keys
     /// with it: [`actions::SQS_KMS_SEND`]).
-    pub fn grant_send_messages(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::SQS_SEND);
-        if let Some(key) = &self.key {
-            key.grant(grantee, actions::SQS_KMS_SEND);
-        }
+    pub fn grant_send_messages(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::SQS_SEND).with_key(
+            self.key
+                .as_ref()
+                .map(|k| k.grant(grantee, actions::SQS_KMS_SEND)),
+        )
     }
     /// Lets the grantee purge the queue.
-    pub fn grant_purge(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::SQS_PURGE);
+    pub fn grant_purge(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::SQS_PURGE)
     }
     /// Lets the grantee perform `actions` on this queue (no key permissions).
-    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) {
-        grantee.grant_role().grant(actions, [self.queue_arn()]);
+    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) -> Grant {
+        grantee.grant_role().grant(actions, [self.queue_arn()])
     }
 
     /// The queue ARN.
