@@ -10,8 +10,9 @@ use cfnkit::constructs::apigateway::{
     MethodOptions, RestApi, RestApiProps, StageCache, DRAFT_04,
 };
 use cfnkit::constructs::kms::{Key, KeyProps};
+use cfnkit::constructs::lambda::{Function, FunctionRef};
 use cfnkit::constructs::Construct;
-use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
+use cfnkit::constructs::{Principal, Role, RoleProps};
 use cfnkit::rules;
 use cfnkit::synth::synth;
 use cfnkit::{App, Stack};
@@ -38,11 +39,12 @@ struct OrderLine {
     quantity: u32,
 }
 
-fn handler() -> FunctionArn {
-    FunctionArn::new(
+fn handler() -> FunctionRef {
+    Function::from_arn(
         "OrderApi",
         "arn:aws:lambda:eu-west-1:111122223333:function:order-api",
     )
+    .unwrap()
 }
 
 fn api(stack: &Stack, props: RestApiProps<'_>) -> RestApi {
@@ -338,10 +340,11 @@ fn authorizers_cognito_with_scopes_and_lambda_token() {
     let users = api
         .add_cognito_authorizer("Users", [pool.get_att::<String>("Arn")])
         .unwrap();
-    let auth_fn = FunctionArn::new(
+    let auth_fn = Function::from_arn(
         "Auth",
         "arn:aws:lambda:eu-west-1:111122223333:function:auth",
-    );
+    )
+    .unwrap();
     let token = api
         .add_token_authorizer("Token", &auth_fn, "Authorization", None)
         .unwrap();

@@ -11,18 +11,20 @@ use cfnkit::constructs::apigatewayv2::{
     Cors, HttpApi, HttpApiProps, HttpAuthorization, HttpLambdaIntegration, RouteOptions,
 };
 use cfnkit::constructs::kms::{Key, KeyProps};
-use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
+use cfnkit::constructs::lambda::{Function, FunctionRef};
+use cfnkit::constructs::{Principal, Role, RoleProps};
 use cfnkit::rules;
 use cfnkit::synth::synth;
 use cfnkit::{App, Stack};
 use constructs_support::*;
 use serde_json::{json, Value};
 
-fn create_fn() -> FunctionArn {
-    FunctionArn::new(
+fn create_fn() -> FunctionRef {
+    Function::from_arn(
         "CreateOrder",
         "arn:aws:lambda:eu-west-1:111122223333:function:create-order",
     )
+    .unwrap()
 }
 
 fn api(stack: &Stack, props: HttpApiProps<'_>) -> HttpApi {

@@ -9,9 +9,10 @@ use cfnkit::constructs::events::{
     Target,
 };
 use cfnkit::constructs::kms::{Key, KeyProps};
+use cfnkit::constructs::lambda::Function;
 use cfnkit::constructs::sns::{Topic, TopicProps};
 use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
-use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
+use cfnkit::constructs::{Principal, Role, RoleProps};
 use cfnkit::{fns, App};
 use constructs_support::*;
 use serde_json::json;
@@ -90,10 +91,15 @@ fn example() -> App {
         .partition_key_path("$.detail.orderId"),
     )
     .unwrap();
-    rule.add_target(Target::lambda(&FunctionArn::new(
-        "Notifier",
-        fns::sub("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:notifier"),
-    )))
+    rule.add_target(Target::lambda(
+        &Function::from_arn(
+            "Notifier",
+            fns::sub(
+                "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:notifier",
+            ),
+        )
+        .unwrap(),
+    ))
     .unwrap();
     let nightly = Rule::new(
         &s.scope(),

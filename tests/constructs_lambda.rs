@@ -13,7 +13,7 @@ use cfnkit::constructs::lambda::{
 };
 use cfnkit::constructs::logs::Retention;
 use cfnkit::constructs::sqs::{Queue, QueueProps};
-use cfnkit::constructs::{ConstructError, LambdaTarget};
+use cfnkit::constructs::{Construct, ConstructError, LambdaTarget};
 use cfnkit::{App, Scope};
 use constructs_support::*;
 use serde_json::json;
@@ -343,7 +343,7 @@ fn functions_are_lambda_targets_and_have_metrics() {
     let app = App::new();
     let f = function(&app, FunctionProps::default());
     assert_eq!(f.target_id(), "Worker");
-    assert_eq!(f.function_arn(), f.attr_arn());
+    assert_eq!(f.function_arn(), f.handle().attr_arn());
     let m = f.metric_errors();
     assert_eq!(m.namespace(), "AWS/Lambda");
     assert_eq!(m.metric_name(), "Errors");

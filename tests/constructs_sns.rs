@@ -3,9 +3,10 @@
 mod constructs_support;
 
 use cfnkit::constructs::kms::{Key, KeyProps};
+use cfnkit::constructs::lambda::Function;
 use cfnkit::constructs::sns::{Subscription, Topic, TopicProps};
 use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
-use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
+use cfnkit::constructs::{Principal, Role, RoleProps};
 use cfnkit::{fns, App};
 use constructs_support::*;
 use serde_json::json;
@@ -41,10 +42,11 @@ fn example() -> App {
                 .raw_message_delivery(),
         )
         .unwrap();
-    let notifier = FunctionArn::new(
+    let notifier = Function::from_arn(
         "Notifier",
         fns::sub("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:notifier"),
-    );
+    )
+    .unwrap();
     topic
         .add_subscription(Subscription::lambda(&notifier))
         .unwrap();

@@ -4,12 +4,12 @@
 //!
 //! ```
 //! use cfnkit::constructs::apigateway::{Authorization, LambdaIntegration, MethodOptions, RestApi, RestApiProps};
-//! use cfnkit::constructs::FunctionArn;
+//! use cfnkit::constructs::lambda::Function;
 //! # fn main() -> Result<(), cfnkit::constructs::ConstructError> {
 //! let app = cfnkit::App::new();
 //! let stack = app.stack("Order");
 //! let api = RestApi::new(&stack.scope(), "Api", RestApiProps::default())?;
-//! let handler = FunctionArn::new("OrderApi", "arn:aws:lambda:eu-west-1:111122223333:function:orders");
+//! let handler = Function::from_arn("OrderApi", "arn:aws:lambda:eu-west-1:111122223333:function:orders")?;
 //! let request = api.add_model_schema(
 //!     "CreateOrder",
 //!     serde_json::json!({"type": "object", "required": ["customerId"]}),
@@ -38,7 +38,7 @@
 //! use cfnkit::constructs::apigateway::{
 //!     Authorization, Cors, IdentitySource, LambdaIntegration, MethodOptions, RestApi, RestApiProps,
 //! };
-//! use cfnkit::constructs::FunctionArn;
+//! use cfnkit::constructs::lambda::Function;
 //! # fn main() -> Result<(), cfnkit::constructs::ConstructError> {
 //! let app = cfnkit::App::new();
 //! let stack = app.stack("Order");
@@ -46,8 +46,8 @@
 //!     default_cors: Some(Cors { allow_credentials: true, ..Cors::new(["https://shop.example.com"]) }),
 //!     ..Default::default()
 //! })?;
-//! let auth = FunctionArn::new("Auth", "arn:aws:lambda:eu-west-1:111122223333:function:auth");
-//! let handler = FunctionArn::new("OrderApi", "arn:aws:lambda:eu-west-1:111122223333:function:orders");
+//! let auth = Function::from_arn("Auth", "arn:aws:lambda:eu-west-1:111122223333:function:auth")?;
+//! let handler = Function::from_arn("OrderApi", "arn:aws:lambda:eu-west-1:111122223333:function:orders")?;
 //! let tenants = api.add_request_authorizer(
 //!     "Tenant",
 //!     &auth,
@@ -1453,7 +1453,7 @@ impl ApiResource {
         invoke_permission(
             &scope,
             "Permission",
-            &FunctionRef(integration.function_arn.clone()),
+            &ArnTarget(integration.function_arn.clone()),
             self.api.arn_for_execute_api(&method, &self.path),
         );
         self.api
@@ -1482,9 +1482,9 @@ impl ApiResource {
 }
 
 /// A function ARN as a [`LambdaTarget`], for the permission helper.
-struct FunctionRef(Val<String>);
+pub(crate) struct ArnTarget(pub(crate) Val<String>);
 
-impl LambdaTarget for FunctionRef {
+impl LambdaTarget for ArnTarget {
     fn function_arn(&self) -> Val<String> {
         self.0.clone()
     }

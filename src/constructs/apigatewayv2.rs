@@ -4,12 +4,12 @@
 //!
 //! ```
 //! use cfnkit::constructs::apigatewayv2::{HttpApi, HttpApiProps, HttpLambdaIntegration, RouteOptions};
-//! use cfnkit::constructs::FunctionArn;
+//! use cfnkit::constructs::lambda::Function;
 //! # fn main() -> Result<(), cfnkit::constructs::ConstructError> {
 //! let app = cfnkit::App::new();
 //! let stack = app.stack("Orders");
 //! let api = HttpApi::new(&stack.scope(), "Api", HttpApiProps::default())?;
-//! let create = FunctionArn::new("CreateOrder", "arn:aws:lambda:eu-west-1:111122223333:function:create");
+//! let create = Function::from_arn("CreateOrder", "arn:aws:lambda:eu-west-1:111122223333:function:create")?;
 //! api.add_route("POST /orders", HttpLambdaIntegration::new(&create), RouteOptions::default())?;
 //! # Ok(()) }
 //! ```
@@ -30,7 +30,7 @@ use l1::route::AuthorizationType;
 
 use super::apigateway::{
     access_log_group, arn_path, check_path_part, execute_api_arn, invoke_permission,
-    AccessLogFormat, Throttling, HTTP_METHODS,
+    AccessLogFormat, ArnTarget, Throttling, HTTP_METHODS,
 };
 use super::cloudwatch::{Metric, Statistic};
 use super::iam::{Grant, Grantable};
@@ -525,8 +525,8 @@ impl<'a> HttpLambdaIntegration<'a> {
         self.timeout = Some(d);
         self
     }
-    fn as_target(&self) -> super::FunctionArn {
-        super::FunctionArn::new("Function", self.function_arn.clone())
+    fn as_target(&self) -> ArnTarget {
+        ArnTarget(self.function_arn.clone())
     }
 }
 

@@ -5,8 +5,10 @@ use cfnkit_l1::dynamodb as l1;
 use l1::table as tl1;
 
 use super::iam::{Grant, Grantable};
-use super::kms::Key;
-use super::{actions, path_of, Construct, ConstructError};
+use super::kms::{Key, KeyRef};
+use super::{
+    actions, check_imported_arn, imported_name, path_of, ArnResource, Construct, ConstructError,
+};
 use crate::{fns, Scope};
 
 /// The type of a key attribute.
@@ -329,9 +331,108 @@ impl LocalSecondaryIndex {
 /// A DynamoDB table: on-demand, with point-in-time recovery and deletion protection, retained on stack deletion.
 #[derive(Clone, Debug)]
 pub struct Table {
+    reference: TableRef,
     handle: l1::TableHandle,
-    key: Option<Key>,
-    has_stream: bool,
+}
+
+/// A table as grants and event sources see it: its ARN and name, its stream's ARN and its customer-managed key.
+/// A [`Table`] made here derefs to one; [`Table::from_arn`] and [`Table::from_attributes`] make one for a table
+/// made elsewhere.
+#[derive(Clone, Debug)]
+pub struct TableRef {
+    /// The construct path, or the id of an imported table: what messages name it by.
+    pub(crate) path: String,
+    table_arn: Val<String>,
+    table_name: Val<String>,
+    stream_arn: Option<Val<String>>,
+    key: Option<KeyRef>,
+}
+
+impl TableRef {
+    /// Lets the grantee read items (CDK's `grantReadData` actions) from the table and its indexes, and decrypt
+    /// with the table's customer-managed key.
+    pub fn grant_read_data(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::DYNAMODB_READ)
+            .with_key(self.key.as_ref().map(|k| k.grant_decrypt(grantee)))
+    }
+    /// Lets the grantee write items (CDK's `grantWriteData` actions), and encrypt and decrypt with the table's
+    /// customer-managed key.
+    pub fn grant_write_data(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::DYNAMODB_WRITE)
+            .with_key(self.key.as_ref().map(|k| k.grant_encrypt_decrypt(grantee)))
+    }
+    /// Both [`Table::grant_read_data`] and [`Table::grant_write_data`].
+    pub fn grant_read_write_data(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        let both: Vec<&str> = actions::DYNAMODB_READ
+            .iter()
+            .chain(actions::DYNAMODB_WRITE)
+            .copied()
+            .collect();
+        self.grant(grantee, &both)
+            .with_key(self.key.as_ref().map(|k| k.grant_encrypt_decrypt(grantee)))
+    }
+    /// Lets the grantee read the table's stream (and decrypt it with the customer-managed key).
+    /// `dynamodb:ListStreams` is granted on `*`, the only resource AWS accepts for it; the other actions on the
+    /// stream's ARN. Does nothing for a table without a stream.
+    pub fn grant_stream_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        let Some(stream) = self.table_stream_arn() else {
+            return Grant::none(grantee);
+        };
+        let role = grantee.grant_role();
+        let list = role.grant(actions::DYNAMODB_LIST_STREAMS, ["*"]);
+        crate::rules::suppress_only(role.handle(), "IAM5", &["Resource::*"], LIST_STREAMS_IAM5);
+        list.and(role.grant(actions::DYNAMODB_STREAM_READ, [stream]))
+            .with_key(self.key.as_ref().map(|k| k.grant_decrypt(grantee)))
+    }
+    /// Lets the grantee perform `actions` on the table and its indexes (no key permissions). The grantee's role
+    /// gets an IAM5 suppression of exactly the indexes' `Resource::<Table>/index/*` with its reason (see
+    /// [`crate::rules`]): the wildcard is this grant's, so the grant says why.
+    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) -> Grant {
+        let role = grantee.grant_role();
+        let grant = role.grant(actions, [self.table_arn(), self.index_arns()]);
+        crate::rules::suppress_only(role.handle(), "IAM5", &[INDEXES_ITEM], INDEXES_IAM5);
+        grant
+    }
+    /// The table ARN.
+    pub fn table_arn(&self) -> Val<String> {
+        self.table_arn.clone()
+    }
+    /// `<table ARN>/index/*`: every index of the table.
+    pub fn index_arns(&self) -> Val<String> {
+        fns::sub_with("${Table}/index/*", [("Table", self.table_arn())])
+    }
+    /// The table name.
+    pub fn table_name(&self) -> Val<String> {
+        self.table_name.clone()
+    }
+    /// The stream ARN, when the table has a stream.
+    pub fn table_stream_arn(&self) -> Option<Val<String>> {
+        self.stream_arn.clone()
+    }
+    /// The customer-managed key, when the table uses one.
+    pub fn encryption_key(&self) -> Option<&KeyRef> {
+        self.key.as_ref()
+    }
+}
+
+/// What [`Table::from_attributes`] needs to know of a table made elsewhere.
+#[derive(Clone, Debug)]
+pub struct TableAttributes<'a> {
+    /// The table ARN (`arn:<partition>:dynamodb:<region>:<account>:table/<name>`; a literal one is checked).
+    pub table_arn: Val<String>,
+    /// The ARN of the table's stream, to read it ([`TableRef::grant_stream_read`], a
+    /// [`super::lambda::DynamoEventSource`]). Without it the table is taken to have no stream.
+    pub table_stream_arn: Option<Val<String>>,
+    /// The customer-managed key the table is encrypted with, so grants also grant its use. Without it grants
+    /// name the table only (right for DynamoDB-owned and AWS-managed keys).
+    pub encryption_key: Option<&'a KeyRef>,
+}
+
+impl std::ops::Deref for Table {
+    type Target = TableRef;
+    fn deref(&self) -> &TableRef {
+        &self.reference
+    }
 }
 
 /// The rule pack's name for the index ARN of [`Table::index_arns`] (an `Fn::Sub` template, shown as written).
@@ -347,6 +448,53 @@ const LIST_STREAMS_IAM5: &str =
     "dynamodb:ListStreams has no resource-level permissions: IAM accepts only Resource `*` for it";
 
 impl Table {
+    /// A table made elsewhere, by ARN, without a stream or a customer-managed key: grants add statements to the
+    /// grantee naming it and its indexes.
+    pub fn from_arn(
+        id: &str,
+        table_arn: impl Into<Val<String>>,
+    ) -> Result<TableRef, ConstructError> {
+        Table::from_attributes(
+            id,
+            TableAttributes {
+                table_arn: table_arn.into(),
+                table_stream_arn: None,
+                encryption_key: None,
+            },
+        )
+    }
+
+    /// A table made elsewhere, with its stream and customer-managed key when it has them.
+    pub fn from_attributes(
+        id: &str,
+        attributes: TableAttributes<'_>,
+    ) -> Result<TableRef, ConstructError> {
+        let arn = attributes.table_arn;
+        check_imported_arn(
+            id,
+            "table_arn",
+            &arn,
+            "dynamodb",
+            ArnResource::Slash("table"),
+        )?;
+        if let Some(stream) = &attributes.table_stream_arn {
+            check_imported_arn(
+                id,
+                "table_stream_arn",
+                stream,
+                "dynamodb",
+                ArnResource::Slash("table"),
+            )?;
+        }
+        Ok(TableRef {
+            path: id.to_owned(),
+            table_name: imported_name(&arn, ArnResource::Slash("table")),
+            table_arn: arn,
+            stream_arn: attributes.table_stream_arn,
+            key: attributes.encryption_key.cloned(),
+        })
+    }
+
     /// A table at `<scope>/<id>` (logical ID `<Id>`) whose items are identified by `partition_key` (and the
     /// sort key of the props).
     pub fn new(
@@ -436,76 +584,15 @@ impl Table {
         let handle: l1::TableHandle = scope.add("Resource", table);
         handle.apply_removal_policy(props.removal_policy);
         Ok(Table {
+            reference: TableRef {
+                path: scope.path().to_owned(),
+                table_arn: handle.attr_arn(),
+                table_name: handle.ref_(),
+                stream_arn: has_stream.then(|| handle.attr_stream_arn()),
+                key: key.as_deref().cloned(),
+            },
             handle,
-            key,
-            has_stream,
         })
-    }
-
-    /// Lets the grantee read items (CDK's `grantReadData` actions) from the table and its indexes, and decrypt
-    /// with the table's customer-managed key.
-    pub fn grant_read_data(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        self.grant(grantee, actions::DYNAMODB_READ)
-            .with_key(self.key.as_ref().map(|k| k.grant_decrypt(grantee)))
-    }
-    /// Lets the grantee write items (CDK's `grantWriteData` actions), and encrypt and decrypt with the table's
-    /// customer-managed key.
-    pub fn grant_write_data(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        self.grant(grantee, actions::DYNAMODB_WRITE)
-            .with_key(self.key.as_ref().map(|k| k.grant_encrypt_decrypt(grantee)))
-    }
-    /// Both [`Table::grant_read_data`] and [`Table::grant_write_data`].
-    pub fn grant_read_write_data(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        let both: Vec<&str> = actions::DYNAMODB_READ
-            .iter()
-            .chain(actions::DYNAMODB_WRITE)
-            .copied()
-            .collect();
-        self.grant(grantee, &both)
-            .with_key(self.key.as_ref().map(|k| k.grant_encrypt_decrypt(grantee)))
-    }
-    /// Lets the grantee read the table's stream (and decrypt it with the customer-managed key).
-    /// `dynamodb:ListStreams` is granted on `*`, the only resource AWS accepts for it; the other actions on the
-    /// stream's ARN. Does nothing for a table without a stream.
-    pub fn grant_stream_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        let Some(stream) = self.table_stream_arn() else {
-            return Grant::none(grantee);
-        };
-        let role = grantee.grant_role();
-        let list = role.grant(actions::DYNAMODB_LIST_STREAMS, ["*"]);
-        crate::rules::suppress_only(role.handle(), "IAM5", &["Resource::*"], LIST_STREAMS_IAM5);
-        list.and(role.grant(actions::DYNAMODB_STREAM_READ, [stream]))
-            .with_key(self.key.as_ref().map(|k| k.grant_decrypt(grantee)))
-    }
-    /// Lets the grantee perform `actions` on the table and its indexes (no key permissions). The grantee's role
-    /// gets an IAM5 suppression of exactly the indexes' `Resource::<Table>/index/*` with its reason (see
-    /// [`crate::rules`]): the wildcard is this grant's, so the grant says why.
-    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) -> Grant {
-        let role = grantee.grant_role();
-        let grant = role.grant(actions, [self.table_arn(), self.index_arns()]);
-        crate::rules::suppress_only(role.handle(), "IAM5", &[INDEXES_ITEM], INDEXES_IAM5);
-        grant
-    }
-
-    /// The table ARN.
-    pub fn table_arn(&self) -> Val<String> {
-        self.handle.attr_arn()
-    }
-    /// `<table ARN>/index/*`: every index of the table.
-    pub fn index_arns(&self) -> Val<String> {
-        fns::sub_with("${Table}/index/*", [("Table", self.table_arn())])
-    }
-    /// The table name.
-    pub fn table_name(&self) -> Val<String> {
-        self.handle.ref_()
-    }
-    /// The stream ARN, when the table has a stream.
-    pub fn table_stream_arn(&self) -> Option<Val<String>> {
-        self.has_stream.then(|| self.handle.attr_stream_arn())
-    }
-    /// The customer-managed key, when the table uses one.
-    pub fn encryption_key(&self) -> Option<&Key> {
-        self.key.as_ref()
     }
 }
 

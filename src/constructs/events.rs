@@ -11,10 +11,13 @@ use cfnkit_l1::events as l1;
 use cfnkit_l1::lambda as l1_lambda;
 
 use super::iam::{Grant, Grantable, Principal, Role, RoleProps};
-use super::kms::Key;
+use super::kms::{Key, KeyRef};
 use super::sns::Topic;
 use super::sqs::Queue;
-use super::{actions, days_in, seconds_in, Construct, ConstructError, LambdaTarget, OwnScope};
+use super::{
+    actions, check_imported_arn, days_in, imported_name, seconds_in, ArnResource, Construct,
+    ConstructError, LambdaTarget, OwnScope,
+};
 use crate::{fns, Scope};
 
 const EVENTS_SERVICE: &str = "events.amazonaws.com";
@@ -60,12 +63,66 @@ impl EventBusProps<'_> {
 /// A custom event bus.
 #[derive(Clone, Debug)]
 pub struct EventBus {
+    reference: EventBusRef,
     scope: OwnScope,
     handle: l1::EventBusHandle,
     archive: Option<l1::ArchiveHandle>,
 }
 
+/// An event bus as grants, rules and targets see it: its ARN and name. An [`EventBus`] made here derefs to one;
+/// [`EventBus::from_arn`] makes one for a bus made elsewhere.
+#[derive(Clone, Debug)]
+pub struct EventBusRef {
+    event_bus_arn: Val<String>,
+    event_bus_name: Val<String>,
+}
+
+impl EventBusRef {
+    /// Lets the grantee put events on this bus.
+    pub fn grant_put_events(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        grantee
+            .grant_role()
+            .grant(actions::EVENTS_PUT, [self.event_bus_arn()])
+    }
+    /// The bus ARN.
+    pub fn event_bus_arn(&self) -> Val<String> {
+        self.event_bus_arn.clone()
+    }
+    /// The bus name (what rules and `PutEvents` callers name it by).
+    pub fn event_bus_name(&self) -> Val<String> {
+        self.event_bus_name.clone()
+    }
+}
+
+impl std::ops::Deref for EventBus {
+    type Target = EventBusRef;
+    fn deref(&self) -> &EventBusRef {
+        &self.reference
+    }
+}
+
 impl EventBus {
+    /// A bus made elsewhere (another app, another account), by ARN
+    /// (`arn:<partition>:events:<region>:<account>:event-bus/<name>`; a literal one is checked): put-events
+    /// grants, rules on it and targets forwarding to it name it.
+    pub fn from_arn(
+        id: &str,
+        event_bus_arn: impl Into<Val<String>>,
+    ) -> Result<EventBusRef, ConstructError> {
+        let arn = event_bus_arn.into();
+        check_imported_arn(
+            id,
+            "event_bus_arn",
+            &arn,
+            "events",
+            ArnResource::Slash("event-bus"),
+        )?;
+        Ok(EventBusRef {
+            event_bus_name: imported_name(&arn, ArnResource::Slash("event-bus")),
+            event_bus_arn: arn,
+        })
+    }
+
     /// A bus at `<scope>/<id>` (logical ID `<Id>`).
     pub fn new(
         scope: &Scope,
@@ -83,7 +140,7 @@ impl EventBus {
         let bus = l1::EventBus {
             name: Some(name),
             description: props.description.map(Val::from),
-            kms_key_identifier: props.kms_key.map(Key::key_arn),
+            kms_key_identifier: props.kms_key.map(|k| k.key_arn()),
             ..Default::default()
         };
         let handle: l1::EventBusHandle = scope.add("Resource", bus);
@@ -98,34 +155,23 @@ impl EventBus {
                     retention_days: archive_retention.map(Val::from),
                     event_pattern: a.event_pattern.map(|p| Val::from(p.to_json())),
                     description: a.description.map(Val::from),
-                    kms_key_identifier: props.kms_key.map(Key::key_arn),
+                    kms_key_identifier: props.kms_key.map(|k| k.key_arn()),
                     ..Default::default()
                 };
                 Some(scope.add("Archive", archive))
             }
         };
         Ok(EventBus {
+            reference: EventBusRef {
+                event_bus_arn: handle.attr_arn(),
+                event_bus_name: handle.ref_(),
+            },
             scope: OwnScope(scope),
             handle,
             archive,
         })
     }
 
-    /// Lets the grantee put events on this bus.
-    pub fn grant_put_events(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        grantee
-            .grant_role()
-            .grant(actions::EVENTS_PUT, [self.event_bus_arn()])
-    }
-
-    /// The bus ARN.
-    pub fn event_bus_arn(&self) -> Val<String> {
-        self.handle.attr_arn()
-    }
-    /// The bus name (what rules and `PutEvents` callers name it by).
-    pub fn event_bus_name(&self) -> Val<String> {
-        self.handle.ref_()
-    }
     /// The archive, when there is one.
     pub fn archive(&self) -> Option<&l1::ArchiveHandle> {
         self.archive.as_ref()
@@ -257,7 +303,7 @@ impl Schedule {
 #[derive(Clone, Debug)]
 pub struct RuleProps<'a> {
     /// The bus the rule listens on. Without it the rule listens on the account's default bus.
-    pub event_bus: Option<&'a EventBus>,
+    pub event_bus: Option<&'a EventBusRef>,
     /// The events the rule matches. A rule needs a pattern, a schedule or both.
     pub event_pattern: Option<EventPattern>,
     /// Runs the rule on a schedule (default bus only).
@@ -341,9 +387,17 @@ impl RuleInput {
 enum TargetKind {
     Sqs(Queue),
     Sns(Topic),
-    Lambda { id: String, arn: Val<String> },
-    Kinesis { arn: Val<String>, key: Option<Key> },
-    EventBus { arn: Val<String> },
+    Lambda {
+        id: String,
+        arn: Val<String>,
+    },
+    Kinesis {
+        arn: Val<String>,
+        key: Option<KeyRef>,
+    },
+    EventBus {
+        arn: Val<String>,
+    },
 }
 
 /// A target of a [`Rule`], added with [`Rule::add_target`].
@@ -386,14 +440,14 @@ impl Target {
     }
     /// Puts matching events on a Kinesis stream through the rule's role; pass the stream's key when it is
     /// encrypted with a customer-managed one.
-    pub fn kinesis_stream(stream_arn: impl Into<Val<String>>, key: Option<&Key>) -> Self {
+    pub fn kinesis_stream(stream_arn: impl Into<Val<String>>, key: Option<&KeyRef>) -> Self {
         Self::of(TargetKind::Kinesis {
             arn: stream_arn.into(),
             key: key.cloned(),
         })
     }
     /// Forwards matching events to another bus through the rule's role.
-    pub fn event_bus(bus: &EventBus) -> Self {
+    pub fn event_bus(bus: &EventBusRef) -> Self {
         Self::event_bus_arn(bus.event_bus_arn())
     }
     /// Forwards matching events to a bus known by ARN (another account's, say) through the rule's role.
@@ -452,7 +506,7 @@ impl Rule {
         let rule = l1::Rule {
             name: props.rule_name,
             description: props.description.map(Val::from),
-            event_bus_name: props.event_bus.map(EventBus::event_bus_name),
+            event_bus_name: props.event_bus.map(EventBusRef::event_bus_name),
             event_pattern: pattern.map(|p| Val::from(p.to_json())),
             schedule_expression: schedule_expression.map(Val::from),
             state: Some(Val::from(if props.enabled {

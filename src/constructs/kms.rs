@@ -9,7 +9,9 @@ use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::kms as l1;
 
 use super::iam::{Grant, Grantable, PolicyDocument, PolicyStatement, Principal};
-use super::{actions, days_in, path_of, Construct, ConstructError};
+use super::{
+    actions, check_imported_arn, days_in, path_of, ArnResource, Construct, ConstructError,
+};
 use crate::Scope;
 
 /// Props of a [`Key`].
@@ -75,6 +77,39 @@ impl KeyProps {
     }
 }
 
+/// A KMS key as grants see it: its ARN. A [`Key`] made here derefs to one; [`Key::from_arn`] makes one for a
+/// key made elsewhere. Grants add statements to the grantee's policy and never touch the key policy, so they
+/// work on both.
+#[derive(Clone, Debug)]
+pub struct KeyRef {
+    key_arn: Val<String>,
+}
+
+impl KeyRef {
+    /// Lets the grantee encrypt and decrypt with the key: `kms:Decrypt`, `kms:Encrypt`, `kms:GenerateDataKey`
+    /// (no `kms:ReEncrypt*` or `kms:GenerateDataKey*` as AWS CDK grants: see [`actions`]).
+    pub fn grant_encrypt_decrypt(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::KMS_ENCRYPT_DECRYPT)
+    }
+    /// Lets the grantee decrypt with the key: `kms:Decrypt`.
+    pub fn grant_decrypt(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::KMS_DECRYPT)
+    }
+    /// Lets the grantee encrypt with the key: `kms:Encrypt` and `kms:GenerateDataKey`.
+    pub fn grant_encrypt(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::KMS_ENCRYPT)
+    }
+    /// Lets the grantee perform `actions` on the key.
+    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) -> Grant {
+        grantee.grant_role().grant(actions, [self.key_arn()])
+    }
+
+    /// The key ARN (what other resources' `KmsMasterKeyId` and grants use).
+    pub fn key_arn(&self) -> Val<String> {
+        self.key_arn.clone()
+    }
+}
+
 /// A customer-managed symmetric KMS key.
 ///
 /// Its key policy gives the account root full control (so IAM policies, and so grants, decide who uses it) and
@@ -82,11 +117,29 @@ impl KeyProps {
 /// ([`Key::allow_service`]); the SQS, SNS and EventBridge constructs add those statements themselves.
 #[derive(Clone, Debug)]
 pub struct Key {
+    reference: KeyRef,
     handle: l1::KeyHandle,
     policy: Rc<RefCell<PolicyDocument>>,
 }
 
+impl std::ops::Deref for Key {
+    type Target = KeyRef;
+    fn deref(&self) -> &KeyRef {
+        &self.reference
+    }
+}
+
 impl Key {
+    /// A key made elsewhere (another app, the console), by ARN, to grant its use: grants add statements to the
+    /// grantee's policy, which is enough when the key policy lets the account's IAM policies decide (the default
+    /// key policy does). Nothing can be added to its key policy. A literal ARN is checked
+    /// (`arn:<partition>:kms:<region>:<account>:key/<id>`).
+    pub fn from_arn(id: &str, key_arn: impl Into<Val<String>>) -> Result<KeyRef, ConstructError> {
+        let key_arn = key_arn.into();
+        check_imported_arn(id, "key_arn", &key_arn, "kms", ArnResource::Slash("key"))?;
+        Ok(KeyRef { key_arn })
+    }
+
     /// A key with rotation on, the account root as administrator, and RETAIN removal.
     pub fn new(scope: &Scope, id: &str, props: KeyProps) -> Result<Key, ConstructError> {
         let scope = scope.child(id);
@@ -107,6 +160,9 @@ impl Key {
         let handle: l1::KeyHandle = scope.add("Resource", key);
         handle.apply_removal_policy(props.removal_policy);
         let key = Key {
+            reference: KeyRef {
+                key_arn: handle.attr_arn(),
+            },
             handle,
             policy: Rc::new(RefCell::new(policy)),
         };
@@ -155,28 +211,6 @@ impl Key {
         self.allow_service("cloudwatch.amazonaws.com");
     }
 
-    /// Lets the grantee encrypt and decrypt with the key: `kms:Decrypt`, `kms:Encrypt`, `kms:GenerateDataKey`
-    /// (no `kms:ReEncrypt*` or `kms:GenerateDataKey*` as AWS CDK grants: see [`actions`]).
-    pub fn grant_encrypt_decrypt(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        self.grant(grantee, actions::KMS_ENCRYPT_DECRYPT)
-    }
-    /// Lets the grantee decrypt with the key: `kms:Decrypt`.
-    pub fn grant_decrypt(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        self.grant(grantee, actions::KMS_DECRYPT)
-    }
-    /// Lets the grantee encrypt with the key: `kms:Encrypt` and `kms:GenerateDataKey`.
-    pub fn grant_encrypt(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        self.grant(grantee, actions::KMS_ENCRYPT)
-    }
-    /// Lets the grantee perform `actions` on the key.
-    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) -> Grant {
-        grantee.grant_role().grant(actions, [self.key_arn()])
-    }
-
-    /// The key ARN (what other resources' `KmsMasterKeyId` and grants use).
-    pub fn key_arn(&self) -> Val<String> {
-        self.handle.attr_arn()
-    }
     /// The key id.
     pub fn key_id(&self) -> Val<String> {
         self.handle.attr_key_id()

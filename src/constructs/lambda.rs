@@ -13,11 +13,12 @@ use super::cloudwatch::{Metric, Statistic};
 use super::dynamodb::Table;
 use super::iam::{Grant, Grantable, Principal, Role, RoleProps};
 use super::kinesis::Stream;
-use super::kms::Key;
+use super::kms::{Key, KeyRef};
 use super::logs::{LogGroup, LogGroupProps, Retention};
-use super::sqs::Queue;
+use super::sqs::{Queue, QueueRef};
 use super::{
-    actions, construct_id, human, seconds_in, Construct, ConstructError, LambdaTarget, OwnScope,
+    actions, check_imported_arn, construct_id, human, imported_name, seconds_in, ArnResource,
+    Construct, ConstructError, LambdaTarget, OwnScope,
 };
 use crate::{fns, Scope};
 
@@ -153,7 +154,7 @@ pub struct FunctionProps<'a> {
     pub environment: BTreeMap<String, Val<String>>,
     /// A customer-managed key for the environment variables at rest. Without it Lambda encrypts them with its
     /// AWS-managed key (checkov's CKV_AWS_173 asks for a customer-managed key).
-    pub environment_encryption: Option<&'a Key>,
+    pub environment_encryption: Option<&'a KeyRef>,
     /// The longest an invocation may run (1 second to 15 minutes). Without it 3 seconds, Lambda's default.
     pub timeout: Option<Duration>,
     /// Memory in MB (128 to 10,240); CPU grows with it. Without it 128 MB, Lambda's default.
@@ -165,7 +166,7 @@ pub struct FunctionProps<'a> {
     pub tracing: Tracing,
     /// Where asynchronous invocations that fail every retry go: the role is granted sending to it. Without it
     /// failed asynchronous events are dropped (checkov's CKV_AWS_116 asks for one).
-    pub dead_letter_queue: Option<&'a Queue>,
+    pub dead_letter_queue: Option<&'a QueueRef>,
     /// How long the function's log group keeps events. Without it one year.
     pub log_retention: Retention,
     /// A customer-managed key for the function's log group. Without it CloudWatch Logs encrypts with its own keys.
@@ -270,6 +271,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 ///   `LoggingConfig.LogGroup`, so there is no reference cycle and retention always applies.
 #[derive(Clone, Debug)]
 pub struct Function {
+    reference: FunctionRef,
     scope: OwnScope,
     handle: l1::FunctionHandle,
     role: Role,
@@ -277,7 +279,93 @@ pub struct Function {
     timeout: Duration,
 }
 
+/// A function as invokers see it: its ARN and name. A [`Function`] made here derefs to one; [`Function::from_arn`]
+/// makes one for a function made elsewhere. Both are [`LambdaTarget`]s (subscriptions, rule targets, API
+/// integrations, authorizers, rotation).
+#[derive(Clone, Debug)]
+pub struct FunctionRef {
+    /// The construct path, or the id of an imported function: what wiring resources are named after.
+    path: String,
+    function_arn: Val<String>,
+    function_name: Val<String>,
+}
+
+impl FunctionRef {
+    /// Lets the grantee invoke the function.
+    pub fn grant_invoke(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        grantee
+            .grant_role()
+            .grant(actions::LAMBDA_INVOKE, [self.function_arn()])
+    }
+    /// A metric of the function (`AWS/Lambda`, dimension `FunctionName`).
+    pub fn metric(&self, metric_name: &str) -> Metric {
+        Metric::new("AWS/Lambda", metric_name).dimension("FunctionName", self.function_name())
+    }
+    /// `Errors`: invocations that failed (sum over 5 minutes).
+    pub fn metric_errors(&self) -> Metric {
+        self.metric("Errors").statistic(Statistic::Sum)
+    }
+    /// `Throttles`: invocations refused for lack of concurrency (sum over 5 minutes).
+    pub fn metric_throttles(&self) -> Metric {
+        self.metric("Throttles").statistic(Statistic::Sum)
+    }
+    /// `Invocations` (sum over 5 minutes).
+    pub fn metric_invocations(&self) -> Metric {
+        self.metric("Invocations").statistic(Statistic::Sum)
+    }
+    /// `Duration` (average over 5 minutes; use `.statistic(Statistic::Percentile(99.0))` for tail latency).
+    pub fn metric_duration(&self) -> Metric {
+        self.metric("Duration")
+    }
+    /// The function ARN.
+    pub fn function_arn(&self) -> Val<String> {
+        self.function_arn.clone()
+    }
+    /// The function name.
+    pub fn function_name(&self) -> Val<String> {
+        self.function_name.clone()
+    }
+}
+
+impl LambdaTarget for FunctionRef {
+    fn function_arn(&self) -> Val<String> {
+        self.function_arn.clone()
+    }
+    fn target_id(&self) -> String {
+        construct_id(&self.path).to_owned()
+    }
+}
+
+impl std::ops::Deref for Function {
+    type Target = FunctionRef;
+    fn deref(&self) -> &FunctionRef {
+        &self.reference
+    }
+}
+
 impl Function {
+    /// A function made elsewhere, by ARN (`arn:<partition>:lambda:<region>:<account>:function:<name>`, maybe
+    /// with a version or alias; a literal one is checked): it can be invoked and granted invoking, and `id`
+    /// names the resources that wire a source to it (`<rule>/<id>Permission`).
+    pub fn from_arn(
+        id: &str,
+        function_arn: impl Into<Val<String>>,
+    ) -> Result<FunctionRef, ConstructError> {
+        let arn = function_arn.into();
+        check_imported_arn(
+            id,
+            "function_arn",
+            &arn,
+            "lambda",
+            ArnResource::Colon("function"),
+        )?;
+        Ok(FunctionRef {
+            path: id.to_owned(),
+            function_name: imported_name(&arn, ArnResource::Colon("function")),
+            function_arn: arn,
+        })
+    }
+
     /// A function at `<scope>/<id>` (logical ID `<Id>`) running `code`.
     pub fn new(
         scope: &Scope,
@@ -345,7 +433,7 @@ impl Function {
                     ))),
                 })
             }),
-            kms_key_arn: props.environment_encryption.map(Key::key_arn),
+            kms_key_arn: props.environment_encryption.map(|k| k.key_arn()),
             timeout: checked.timeout.map(Val::from),
             memory_size: props.memory_size.map(Val::from),
             reserved_concurrent_executions: props.reserved_concurrency.map(Val::from),
@@ -379,6 +467,11 @@ impl Function {
             );
         }
         Ok(Function {
+            reference: FunctionRef {
+                path: scope.path().to_owned(),
+                function_arn: handle.attr_arn(),
+                function_name: handle.ref_(),
+            },
             scope: OwnScope(scope),
             handle,
             role,
@@ -396,42 +489,6 @@ impl Function {
         source.bind(self)
     }
 
-    /// Lets the grantee invoke the function.
-    pub fn grant_invoke(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        grantee
-            .grant_role()
-            .grant(actions::LAMBDA_INVOKE, [self.function_arn()])
-    }
-
-    /// A metric of the function (`AWS/Lambda`, dimension `FunctionName`).
-    pub fn metric(&self, metric_name: &str) -> Metric {
-        Metric::new("AWS/Lambda", metric_name).dimension("FunctionName", self.function_name())
-    }
-    /// `Errors`: invocations that failed (sum over 5 minutes).
-    pub fn metric_errors(&self) -> Metric {
-        self.metric("Errors").statistic(Statistic::Sum)
-    }
-    /// `Throttles`: invocations refused for lack of concurrency (sum over 5 minutes).
-    pub fn metric_throttles(&self) -> Metric {
-        self.metric("Throttles").statistic(Statistic::Sum)
-    }
-    /// `Invocations` (sum over 5 minutes).
-    pub fn metric_invocations(&self) -> Metric {
-        self.metric("Invocations").statistic(Statistic::Sum)
-    }
-    /// `Duration` (average over 5 minutes; use `.statistic(Statistic::Percentile(99.0))` for tail latency).
-    pub fn metric_duration(&self) -> Metric {
-        self.metric("Duration")
-    }
-
-    /// The function ARN (`Fn::GetAtt Arn`).
-    pub fn attr_arn(&self) -> Val<String> {
-        self.handle.attr_arn()
-    }
-    /// The function name (`Ref`).
-    pub fn function_name(&self) -> Val<String> {
-        self.handle.ref_()
-    }
     /// The timeout (3 seconds, Lambda's default, when not set).
     pub fn timeout(&self) -> Duration {
         self.timeout
@@ -472,10 +529,10 @@ impl Grantable for Function {
 
 impl LambdaTarget for Function {
     fn function_arn(&self) -> Val<String> {
-        self.handle.attr_arn()
+        self.reference.function_arn()
     }
     fn target_id(&self) -> String {
-        self.id().to_owned()
+        self.reference.target_id()
     }
 }
 
@@ -826,7 +883,7 @@ impl EventSource for DynamoEventSource<'_> {
 pub struct KinesisEventSource<'a> {
     id: String,
     stream_arn: Val<String>,
-    key: Option<&'a Key>,
+    key: Option<&'a KeyRef>,
     options: StreamOptions<'a>,
 }
 
@@ -857,7 +914,7 @@ impl<'a> KinesisEventSource<'a> {
         }
     }
     /// The customer-managed key the stream is encrypted with: the function is granted decrypting with it.
-    pub fn encryption_key(mut self, key: &'a Key) -> Self {
+    pub fn encryption_key(mut self, key: &'a KeyRef) -> Self {
         self.key = Some(key);
         self
     }

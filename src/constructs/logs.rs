@@ -138,7 +138,7 @@ impl LogGroup {
         let group = l1::LogGroup {
             log_group_name: props.log_group_name,
             retention_in_days: days.map(Val::from),
-            kms_key_id: key.as_ref().map(Key::key_arn),
+            kms_key_id: key.as_ref().map(|k| k.key_arn()),
             ..Default::default()
         };
         let handle: l1::LogGroupHandle = scope.add("Resource", group);

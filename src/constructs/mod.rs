@@ -30,6 +30,14 @@
 //!   also grants the key usage the intent needs. Anything that can receive grants implements [`Grantable`].
 //!   Every grant returns a [`Grant`] (CDK's `iam.Grant`): the grantee and the statements added to its policy,
 //!   with those for the resource's key apart.
+//! - **Resources made elsewhere are imported** with `X::from_arn(id, arn)` (`Bucket::from_name`) or
+//!   `X::from_attributes(id, XAttributes { .., encryption_key })`, which return the resource's reference type
+//!   (`TableRef`, `QueueRef`, `TopicRef`, `KeyRef`, `BucketRef`, `StreamRef`, `SecretRef`, `EventBusRef`,
+//!   `FunctionRef`). Grants, metrics and names live on the reference type, and each owned construct derefs to
+//!   its own (a `Table` is a `TableRef` and more), so one implementation serves both, and a parameter typed
+//!   `&TableRef` takes `&table` and an import alike. A grant on an import only adds to the grantee's policy;
+//!   what edits the resource itself (resource and key policies, subscriptions, notifications) needs the owned
+//!   construct. A literal ARN is checked (service, resource type) when imported.
 //! - **Resource policies and key policies are kept in the construct** and rewritten into the L1 each time a
 //!   statement is added, so grants and wiring made after a construct was created still land in the template.
 //! - **Removal policies**: stateful resources (keys) are retained by default; `apply_removal_policy` on any
@@ -186,9 +194,12 @@ impl ConstructError {
     }
 }
 
-/// A Lambda function that other constructs can invoke (SNS subscriptions, EventBridge targets).
+/// A Lambda function that other constructs can invoke (SNS subscriptions, EventBridge targets, API
+/// integrations).
 ///
-/// The Lambda `Function` construct implements it; [`FunctionArn`] covers a function defined elsewhere.
+/// [`lambda::Function`] implements it, and so does [`lambda::FunctionRef`], which [`lambda::Function::from_arn`]
+/// makes for a function made elsewhere. (A trait, and not `&FunctionRef`, because the modules that invoke
+/// functions are used by `lambda` and cannot use it back.)
 pub trait LambdaTarget {
     /// The function's ARN (or a qualified alias/version ARN).
     fn function_arn(&self) -> Val<String>;
@@ -197,29 +208,83 @@ pub trait LambdaTarget {
     fn target_id(&self) -> String;
 }
 
-/// A Lambda function known only by its ARN, with the construct id its wiring resources are named after.
-#[derive(Clone, Debug)]
-pub struct FunctionArn {
-    id: String,
-    arn: Val<String>,
+/// Where the name sits in the resource part of an imported resource's ARN.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ArnResource {
+    /// The resource part is the name (`arn:aws:sqs:eu-west-1:111122223333:orders`).
+    Name,
+    /// `<type>/<name>` (`table/orders`, `stream/events`, `event-bus/platform`, `key/<id>`).
+    Slash(&'static str),
+    /// `<type>:<name>[:...]` (`function:orders`, `secret:db-AbCdEf`).
+    Colon(&'static str),
 }
 
-impl FunctionArn {
-    /// `FunctionArn::new("Notifier", fns::import_value("Shared:Notifier:Arn"))`.
-    pub fn new(id: impl Into<String>, arn: impl Into<Val<String>>) -> Self {
-        FunctionArn {
-            id: id.into(),
-            arn: arn.into(),
-        }
+/// Checks a literal ARN given to an import constructor (`Table::from_arn`): its service and resource type, and a
+/// name. An expression (a parameter, an import) is taken as it is; CloudFormation checks it.
+pub(crate) fn check_imported_arn(
+    id: &str,
+    prop: &str,
+    arn: &Val<String>,
+    service: &str,
+    resource: ArnResource,
+) -> Result<(), ConstructError> {
+    let Value::String(s) = arn.raw() else {
+        return Ok(());
+    };
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let name = match (parts.as_slice(), resource) {
+        (["arn", _, svc, _, _, rest], _) if *svc == service => match resource {
+            ArnResource::Name => Some(*rest),
+            ArnResource::Slash(t) => rest.strip_prefix(t).and_then(|r| r.strip_prefix('/')),
+            ArnResource::Colon(t) => rest
+                .strip_prefix(t)
+                .and_then(|r| r.strip_prefix(':'))
+                .and_then(|r| r.split(':').next()),
+        },
+        _ => None,
+    };
+    if name.is_some_and(|n| !n.is_empty()) {
+        return Ok(());
+    }
+    let form = match resource {
+        ArnResource::Name => "<name>".to_owned(),
+        ArnResource::Slash(t) => format!("{t}/<name>"),
+        ArnResource::Colon(t) => format!("{t}:<name>"),
+    };
+    Err(ConstructError::invalid(
+        id,
+        format!(
+            "{prop} must be an ARN arn:<partition>:{service}:<region>:<account>:{form}, got {s:?}"
+        ),
+    ))
+}
+
+/// The name in an imported resource's ARN (checked by [`check_imported_arn`]): a literal for a literal ARN,
+/// `Fn::Select` of `Fn::Split` for an expression, so metrics and names work for both.
+pub(crate) fn imported_name(arn: &Val<String>, resource: ArnResource) -> Val<String> {
+    if let Value::String(s) = arn.raw() {
+        let rest = s.splitn(6, ':').nth(5).unwrap_or_default();
+        let name = match resource {
+            ArnResource::Name => rest,
+            ArnResource::Slash(_) => rest.split_once('/').map_or(rest, |(_, n)| n),
+            ArnResource::Colon(_) => rest.split(':').nth(1).unwrap_or(rest),
+        };
+        return Val::from(name);
+    }
+    let colon = |i: i64| crate::fns::select(i, crate::fns::split(":", arn.clone()));
+    match resource {
+        ArnResource::Name => colon(5),
+        ArnResource::Slash(_) => crate::fns::select(1, crate::fns::split("/", colon(5))),
+        ArnResource::Colon(_) => colon(6),
     }
 }
 
-impl LambdaTarget for FunctionArn {
-    fn function_arn(&self) -> Val<String> {
-        self.arn.clone()
-    }
-    fn target_id(&self) -> String {
-        self.id.clone()
+/// Field `index` of an ARN split on `:` (3 is the region, 4 the account): a literal for a literal ARN,
+/// `Fn::Select` of `Fn::Split` otherwise.
+pub(crate) fn arn_field(arn: &Val<String>, index: usize) -> Val<String> {
+    match arn.raw() {
+        Value::String(s) => Val::from(s.splitn(6, ':').nth(index).unwrap_or_default()),
+        _ => crate::fns::select(index as i64, crate::fns::split(":", arn.clone())),
     }
 }
 
@@ -408,6 +473,71 @@ mod tests {
         check(api.deployment_stage(), "S/Api/Stage");
         queue.add_metadata("note", "kept");
         assert_eq!(queue.handle().entry().metadata["note"], Value::from("kept"));
+    }
+
+    #[test]
+    fn imported_arns_are_checked_when_literal_and_named_either_way() {
+        let table = Val::from("arn:aws:dynamodb:eu-west-1:111122223333:table/orders");
+        check_imported_arn(
+            "Orders",
+            "table_arn",
+            &table,
+            "dynamodb",
+            ArnResource::Slash("table"),
+        )
+        .unwrap();
+        assert_eq!(
+            imported_name(&table, ArnResource::Slash("table")),
+            Val::from("orders")
+        );
+        let function = Val::from("arn:aws:lambda:eu-west-1:111122223333:function:notify:live");
+        check_imported_arn(
+            "N",
+            "function_arn",
+            &function,
+            "lambda",
+            ArnResource::Colon("function"),
+        )
+        .unwrap();
+        assert_eq!(
+            imported_name(&function, ArnResource::Colon("function")),
+            Val::from("notify")
+        );
+        let queue = Val::from("arn:aws:sqs:eu-west-1:111122223333:jobs.fifo");
+        assert_eq!(
+            imported_name(&queue, ArnResource::Name),
+            Val::from("jobs.fifo")
+        );
+
+        let e = check_imported_arn(
+            "Orders",
+            "table_arn",
+            &queue,
+            "dynamodb",
+            ArnResource::Slash("table"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Orders: table_arn must be an ARN arn:<partition>:dynamodb:<region>:<account>:table/<name>, got \
+             \"arn:aws:sqs:eu-west-1:111122223333:jobs.fifo\""
+        );
+        // An expression is CloudFormation's to check; its name is split out at deploy time.
+        let imported = crate::fns::import_value("Shared:Orders:Arn");
+        check_imported_arn(
+            "Orders",
+            "table_arn",
+            &imported,
+            "dynamodb",
+            ArnResource::Slash("table"),
+        )
+        .unwrap();
+        let name_part: Val<String> =
+            crate::fns::select(5, crate::fns::split(":", imported.clone()));
+        assert_eq!(
+            imported_name(&imported, ArnResource::Slash("table")),
+            crate::fns::select(1, crate::fns::split("/", name_part))
+        );
     }
 
     #[test]

@@ -13,8 +13,11 @@ use l1::bucket as bl1;
 
 use super::cloudwatch::{Metric, Statistic};
 use super::iam::{Grant, Grantable, PolicyStatement, Principal, ResourcePolicy};
-use super::kms::Key;
-use super::{actions, days_in, Construct, ConstructError, LambdaTarget, OwnScope};
+use super::kms::{Key, KeyRef};
+use super::{
+    actions, check_imported_arn, days_in, imported_name, ArnResource, Construct, ConstructError,
+    LambdaTarget, OwnScope,
+};
 use crate::{fns, Scope};
 
 /// The service that delivers server access logs into a log bucket.
@@ -246,16 +249,170 @@ struct BucketState {
 /// log bucket, and RETAIN on stack deletion.
 #[derive(Clone, Debug)]
 pub struct Bucket {
+    reference: BucketRef,
     scope: OwnScope,
     handle: l1::BucketHandle,
-    key: Option<Key>,
-    bucket_name: Option<Val<String>>,
     access_logs: Option<Box<Bucket>>,
     logs_itself: bool,
     state: Rc<RefCell<BucketState>>,
 }
 
+/// A bucket as grants and metrics see it: its ARN and name, and its customer-managed key. A [`Bucket`] made here
+/// derefs to one; [`Bucket::from_name`], [`Bucket::from_arn`] and [`Bucket::from_attributes`] make one for a
+/// bucket made elsewhere.
+#[derive(Clone, Debug)]
+pub struct BucketRef {
+    bucket_arn: Val<String>,
+    bucket_name: Val<String>,
+    /// The name given when the bucket was made (or imported): grants then name the bucket by an ARN made from
+    /// it, not by a reference to the bucket resource.
+    fixed_name: Option<Val<String>>,
+    key: Option<KeyRef>,
+}
+
+impl BucketRef {
+    /// Lets the grantee read objects and list the bucket (and decrypt with the bucket's customer-managed key).
+    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.objects("").grant_read(grantee)
+    }
+    /// Lets the grantee put and delete objects (and use the bucket's customer-managed key to write).
+    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.objects("").grant_write(grantee)
+    }
+    /// Both [`Bucket::grant_read`] and [`Bucket::grant_write`].
+    pub fn grant_read_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.objects("").grant_read_write(grantee)
+    }
+    /// Lets the grantee put objects (not read or delete them).
+    pub fn grant_put(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.objects("").grant_put(grantee)
+    }
+    /// Lets the grantee delete objects.
+    pub fn grant_delete(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.objects("").grant_delete(grantee)
+    }
+    /// The objects whose keys start with `key_prefix`, to grant access to a part of the bucket only:
+    /// `bucket.objects("exports/").grant_read(&function)`.
+    ///
+    /// On a bucket with a `bucket_name`, grants name the bucket by an ARN made from that name rather than by a
+    /// reference to the bucket resource, so that a function the bucket notifies can also be granted access to
+    /// it without a dependency cycle (see [`Bucket::add_event_notification`]).
+    pub fn objects(&self, key_prefix: &str) -> Objects<'_> {
+        let pattern = format!("{key_prefix}*");
+        let (bucket_arn, objects_arn) = match &self.fixed_name {
+            Some(name) => (
+                arn_from_name(name, ""),
+                arn_from_name(name, &format!("/{pattern}")),
+            ),
+            None => (self.bucket_arn(), self.arn_for_objects(&pattern)),
+        };
+        Objects {
+            bucket: self,
+            bucket_arn,
+            objects_arn,
+        }
+    }
+    /// A metric of the bucket (`AWS/S3`, dimension `BucketName`).
+    pub fn metric(&self, metric_name: &str) -> Metric {
+        Metric::new("AWS/S3", metric_name).dimension("BucketName", self.bucket_name())
+    }
+    /// `BucketSizeBytes` of objects in S3 Standard (daily, average over one day): how much the bucket holds.
+    pub fn metric_bucket_size_bytes(&self) -> Metric {
+        self.metric("BucketSizeBytes")
+            .dimension("StorageType", "StandardStorage")
+            .period(Duration::from_secs(86_400))
+    }
+    /// `NumberOfObjects` (daily, average over one day), every storage class.
+    pub fn metric_number_of_objects(&self) -> Metric {
+        self.metric("NumberOfObjects")
+            .dimension("StorageType", "AllStorageTypes")
+            .period(Duration::from_secs(86_400))
+            .statistic(Statistic::Average)
+    }
+    /// The bucket name (`Ref`).
+    pub fn bucket_name(&self) -> Val<String> {
+        self.bucket_name.clone()
+    }
+    /// The bucket ARN.
+    pub fn bucket_arn(&self) -> Val<String> {
+        self.bucket_arn.clone()
+    }
+    /// The ARN of the objects matching `key_pattern` (`*`, `exports/*`): `<bucket ARN>/<key_pattern>`.
+    pub fn arn_for_objects(&self, key_pattern: &str) -> Val<String> {
+        fns::join(
+            "",
+            Val::from(vec![
+                self.bucket_arn(),
+                Val::from(format!("/{key_pattern}")),
+            ]),
+        )
+    }
+    /// The customer-managed key, when the bucket uses one.
+    pub fn encryption_key(&self) -> Option<&KeyRef> {
+        self.key.as_ref()
+    }
+}
+
+/// What [`Bucket::from_attributes`] needs to know of a bucket made elsewhere.
+#[derive(Clone, Debug)]
+pub struct BucketAttributes<'a> {
+    /// The bucket name (a literal one is checked against S3's naming rules).
+    pub bucket_name: Val<String>,
+    /// The customer-managed key the bucket is encrypted with, so grants also grant its use. Without it grants
+    /// name the bucket only (right for SSE-S3).
+    pub encryption_key: Option<&'a KeyRef>,
+}
+
+impl std::ops::Deref for Bucket {
+    type Target = BucketRef;
+    fn deref(&self) -> &BucketRef {
+        &self.reference
+    }
+}
+
 impl Bucket {
+    /// A bucket made elsewhere, by name (SSE-S3): grants add statements to the grantee naming it by an ARN made
+    /// from the name; nothing can be added to its bucket policy or notifications.
+    pub fn from_name(
+        id: &str,
+        bucket_name: impl Into<Val<String>>,
+    ) -> Result<BucketRef, ConstructError> {
+        Bucket::from_attributes(
+            id,
+            BucketAttributes {
+                bucket_name: bucket_name.into(),
+                encryption_key: None,
+            },
+        )
+    }
+
+    /// A bucket made elsewhere, by ARN (`arn:<partition>:s3:::<name>`; a literal one is checked).
+    pub fn from_arn(
+        id: &str,
+        bucket_arn: impl Into<Val<String>>,
+    ) -> Result<BucketRef, ConstructError> {
+        let arn = bucket_arn.into();
+        check_imported_arn(id, "bucket_arn", &arn, "s3", ArnResource::Name)?;
+        Bucket::from_name(id, imported_name(&arn, ArnResource::Name))
+    }
+
+    /// A bucket made elsewhere, with its customer-managed key: grants also grant the key usage they need.
+    pub fn from_attributes(
+        id: &str,
+        attributes: BucketAttributes<'_>,
+    ) -> Result<BucketRef, ConstructError> {
+        let name = attributes.bucket_name;
+        if let Value::String(literal) = name.raw() {
+            check_bucket_name(id, literal)?;
+        }
+        Ok(BucketRef {
+            bucket_arn: arn_from_name(&name, ""),
+            bucket_name: name.clone(),
+            fixed_name: Some(name),
+            key: attributes.encryption_key.cloned(),
+        })
+    }
+
     /// A bucket at `<scope>/<id>` (logical ID `<Id>`).
     pub fn new(scope: &Scope, id: &str, props: BucketProps<'_>) -> Result<Bucket, ConstructError> {
         let scope = scope.child(id);
@@ -329,10 +486,14 @@ impl Bucket {
         let handle: l1::BucketHandle = scope.add("Resource", bucket);
         handle.apply_removal_policy(props.removal_policy);
         let bucket = Bucket {
+            reference: BucketRef {
+                bucket_arn: handle.attr_arn(),
+                bucket_name: handle.ref_(),
+                fixed_name: props.bucket_name,
+                key: key.as_deref().cloned(),
+            },
             scope: OwnScope(scope),
             handle,
-            key,
-            bucket_name: props.bucket_name,
             logs_itself: log_bucket.is_some(),
             access_logs: log_bucket.map(Box::new),
             state: Rc::new(RefCell::new(BucketState {
@@ -379,7 +540,7 @@ impl Bucket {
     /// which already imports the log bucket's name, and synth would refuse the cycle.
     fn allow_access_log_delivery(&self, source: &Bucket, prefix: &str) {
         let same_stack = self.scope.stack().name() == source.scope.stack().name();
-        let source_arn = match &source.bucket_name {
+        let source_arn = match &source.fixed_name {
             _ if same_stack => Some(source.bucket_arn()),
             Some(name) if matches!(name.raw(), Value::String(_)) => Some(arn_from_name(name, "")),
             _ => None,
@@ -451,10 +612,7 @@ impl Bucket {
                     function_name: Some(function.function_arn()),
                     principal: Some("s3.amazonaws.com".into()),
                     source_account: Some(fns::account_id()),
-                    source_arn: self
-                        .bucket_name
-                        .as_ref()
-                        .map(|name| arn_from_name(name, "")),
+                    source_arn: self.fixed_name.as_ref().map(|name| arn_from_name(name, "")),
                     ..Default::default()
                 },
             );
@@ -500,91 +658,9 @@ impl Bucket {
         self.handle.resource_mut().notification_configuration = config;
     }
 
-    /// Lets the grantee read objects and list the bucket (and decrypt with the bucket's customer-managed key).
-    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        self.objects("").grant_read(grantee)
-    }
-    /// Lets the grantee put and delete objects (and use the bucket's customer-managed key to write).
-    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        self.objects("").grant_write(grantee)
-    }
-    /// Both [`Bucket::grant_read`] and [`Bucket::grant_write`].
-    pub fn grant_read_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        self.objects("").grant_read_write(grantee)
-    }
-    /// Lets the grantee put objects (not read or delete them).
-    pub fn grant_put(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        self.objects("").grant_put(grantee)
-    }
-    /// Lets the grantee delete objects.
-    pub fn grant_delete(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        self.objects("").grant_delete(grantee)
-    }
-    /// The objects whose keys start with `key_prefix`, to grant access to a part of the bucket only:
-    /// `bucket.objects("exports/").grant_read(&function)`.
-    ///
-    /// On a bucket with a `bucket_name`, grants name the bucket by an ARN made from that name rather than by a
-    /// reference to the bucket resource, so that a function the bucket notifies can also be granted access to
-    /// it without a dependency cycle (see [`Bucket::add_event_notification`]).
-    pub fn objects(&self, key_prefix: &str) -> Objects<'_> {
-        let pattern = format!("{key_prefix}*");
-        let (bucket_arn, objects_arn) = match &self.bucket_name {
-            Some(name) => (
-                arn_from_name(name, ""),
-                arn_from_name(name, &format!("/{pattern}")),
-            ),
-            None => (self.bucket_arn(), self.arn_for_objects(&pattern)),
-        };
-        Objects {
-            bucket: self,
-            bucket_arn,
-            objects_arn,
-        }
-    }
-
-    /// A metric of the bucket (`AWS/S3`, dimension `BucketName`).
-    pub fn metric(&self, metric_name: &str) -> Metric {
-        Metric::new("AWS/S3", metric_name).dimension("BucketName", self.bucket_name())
-    }
-    /// `BucketSizeBytes` of objects in S3 Standard (daily, average over one day): how much the bucket holds.
-    pub fn metric_bucket_size_bytes(&self) -> Metric {
-        self.metric("BucketSizeBytes")
-            .dimension("StorageType", "StandardStorage")
-            .period(Duration::from_secs(86_400))
-    }
-    /// `NumberOfObjects` (daily, average over one day), every storage class.
-    pub fn metric_number_of_objects(&self) -> Metric {
-        self.metric("NumberOfObjects")
-            .dimension("StorageType", "AllStorageTypes")
-            .period(Duration::from_secs(86_400))
-            .statistic(Statistic::Average)
-    }
-
-    /// The bucket name (`Ref`).
-    pub fn bucket_name(&self) -> Val<String> {
-        self.handle.ref_()
-    }
-    /// The bucket ARN.
-    pub fn bucket_arn(&self) -> Val<String> {
-        self.handle.attr_arn()
-    }
-    /// The ARN of the objects matching `key_pattern` (`*`, `exports/*`): `<bucket ARN>/<key_pattern>`.
-    pub fn arn_for_objects(&self, key_pattern: &str) -> Val<String> {
-        fns::join(
-            "",
-            Val::from(vec![
-                self.bucket_arn(),
-                Val::from(format!("/{key_pattern}")),
-            ]),
-        )
-    }
     /// The bucket's regional domain name (`<name>.s3.<region>.amazonaws.com`).
     pub fn bucket_regional_domain_name(&self) -> Val<String> {
         self.handle.attr_regional_domain_name()
-    }
-    /// The customer-managed key, when the bucket uses one.
-    pub fn encryption_key(&self) -> Option<&Key> {
-        self.key.as_ref()
     }
     /// The bucket the server access logs go to, when they are on.
     pub fn access_logs_bucket(&self) -> Option<&Bucket> {
@@ -656,7 +732,7 @@ impl BucketProps<'_> {
 /// bucket level), and key usage on the bucket's customer-managed key when it has one.
 #[derive(Clone, Debug)]
 pub struct Objects<'a> {
-    bucket: &'a Bucket,
+    bucket: &'a BucketRef,
     bucket_arn: Val<String>,
     objects_arn: Val<String>,
 }
@@ -733,7 +809,7 @@ fn encryption(key: Option<&Key>) -> bl1::BucketEncryption {
                             }
                             .into(),
                         ),
-                        kms_master_key_id: key.map(Key::key_arn),
+                        kms_master_key_id: key.map(|k| k.key_arn()),
                     },
                 )),
                 bucket_key_enabled: key.is_some().then(|| true.into()),

@@ -10,8 +10,11 @@ use cfnkit_l1::lambda as l1_lambda;
 use cfnkit_l1::secretsmanager as l1;
 
 use super::iam::{Grant, Grantable, PolicyStatement};
-use super::kms::Key;
-use super::{actions, days_in, Construct, ConstructError, LambdaTarget, OwnScope};
+use super::kms::{Key, KeyRef};
+use super::{
+    actions, check_imported_arn, days_in, ArnResource, Construct, ConstructError, LambdaTarget,
+    OwnScope,
+};
 use crate::{fns, Scope};
 
 const SECRETS_MANAGER_SERVICE: &str = "secretsmanager.amazonaws.com";
@@ -200,13 +203,122 @@ impl SecretProps<'_> {
 /// looks for a rotation schedule on every secret.
 #[derive(Clone, Debug)]
 pub struct Secret {
+    reference: SecretRef,
     scope: OwnScope,
     handle: l1::SecretHandle,
-    key: Option<Key>,
     rotation: Rc<Cell<bool>>,
 }
 
+/// A secret as grants see it: its ARN and its customer-managed key. A [`Secret`] made here derefs to one;
+/// [`Secret::from_arn`] and [`Secret::from_attributes`] make one for a secret made elsewhere.
+#[derive(Clone, Debug)]
+pub struct SecretRef {
+    secret_arn: Val<String>,
+    key: Option<KeyRef>,
+}
+
+impl SecretRef {
+    /// Lets the grantee read the secret's value (and decrypt it with the customer-managed key, through
+    /// Secrets Manager only).
+    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::SECRETS_READ, actions::SECRETS_KMS_READ)
+    }
+    /// Lets the grantee write new values (and encrypt them with the customer-managed key, through Secrets
+    /// Manager only).
+    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::SECRETS_WRITE, actions::SECRETS_KMS_WRITE)
+    }
+    /// What a rotation function needs on this secret: read it, write the new version and move its stages
+    /// (and use the customer-managed key for both, through Secrets Manager only).
+    pub fn grant_rotate(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::SECRETS_ROTATE, actions::SECRETS_KMS_WRITE)
+    }
+    /// The secret ARN (`Ref`).
+    pub fn secret_arn(&self) -> Val<String> {
+        self.secret_arn.clone()
+    }
+    /// The customer-managed key, when the secret uses one.
+    pub fn encryption_key(&self) -> Option<&KeyRef> {
+        self.key.as_ref()
+    }
+
+    fn grant(
+        &self,
+        grantee: &(impl Grantable + ?Sized),
+        secret_actions: &[&str],
+        key_actions: &[&str],
+    ) -> Grant {
+        let grant = grantee
+            .grant_role()
+            .grant(secret_actions, [self.secret_arn()]);
+        grant.with_key(self.key.as_ref().map(|key| {
+            // Only requests Secrets Manager makes on the grantee's behalf may use the key.
+            Grant::add_to_principal_policy(
+                grantee,
+                PolicyStatement::allow()
+                    .actions(key_actions)
+                    .resource(key.key_arn())
+                    .condition(
+                        "StringEquals",
+                        "kms:ViaService",
+                        fns::sub("secretsmanager.${AWS::Region}.amazonaws.com"),
+                    ),
+            )
+        }))
+    }
+}
+
+/// What [`Secret::from_attributes`] needs to know of a secret made elsewhere.
+#[derive(Clone, Debug)]
+pub struct SecretAttributes<'a> {
+    /// The secret's full ARN (`arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters>`; a
+    /// literal one is checked).
+    pub secret_arn: Val<String>,
+    /// The customer-managed key the secret is encrypted with, so grants also grant its use (through Secrets
+    /// Manager only). Without it grants name the secret only (right for `aws/secretsmanager`).
+    pub encryption_key: Option<&'a KeyRef>,
+}
+
+impl std::ops::Deref for Secret {
+    type Target = SecretRef;
+    fn deref(&self) -> &SecretRef {
+        &self.reference
+    }
+}
+
 impl Secret {
+    /// A secret made elsewhere, by ARN (encrypted with `aws/secretsmanager`): grants name it.
+    pub fn from_arn(
+        id: &str,
+        secret_arn: impl Into<Val<String>>,
+    ) -> Result<SecretRef, ConstructError> {
+        Secret::from_attributes(
+            id,
+            SecretAttributes {
+                secret_arn: secret_arn.into(),
+                encryption_key: None,
+            },
+        )
+    }
+
+    /// A secret made elsewhere, with its customer-managed key: grants also grant the key usage they need.
+    pub fn from_attributes(
+        id: &str,
+        attributes: SecretAttributes<'_>,
+    ) -> Result<SecretRef, ConstructError> {
+        check_imported_arn(
+            id,
+            "secret_arn",
+            &attributes.secret_arn,
+            "secretsmanager",
+            ArnResource::Colon("secret"),
+        )?;
+        Ok(SecretRef {
+            secret_arn: attributes.secret_arn,
+            key: attributes.encryption_key.cloned(),
+        })
+    }
+
     /// A secret at `<scope>/<id>` (logical ID `<Id>`).
     pub fn new(scope: &Scope, id: &str, props: SecretProps<'_>) -> Result<Secret, ConstructError> {
         let scope = scope.child(id);
@@ -215,16 +327,19 @@ impl Secret {
         let secret = l1::Secret {
             name: props.secret_name,
             description: props.description.map(Val::from),
-            kms_key_id: key.as_ref().map(Key::key_arn),
+            kms_key_id: key.as_ref().map(|k| k.key_arn()),
             generate_secret_string: Some(Val::from(props.generate_secret_string.to_l1())),
             ..Default::default()
         };
         let handle: l1::SecretHandle = scope.add("Resource", secret);
         handle.apply_removal_policy(props.removal_policy);
         Ok(Secret {
+            reference: SecretRef {
+                secret_arn: handle.ref_(),
+                key: key.as_deref().cloned(),
+            },
             scope: OwnScope(scope),
             handle,
-            key,
             rotation: Rc::default(),
         })
     }
@@ -276,55 +391,6 @@ impl Secret {
         Ok(schedule)
     }
 
-    /// Lets the grantee read the secret's value (and decrypt it with the customer-managed key, through
-    /// Secrets Manager only).
-    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        self.grant(grantee, actions::SECRETS_READ, actions::SECRETS_KMS_READ)
-    }
-    /// Lets the grantee write new values (and encrypt them with the customer-managed key, through Secrets
-    /// Manager only).
-    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        self.grant(grantee, actions::SECRETS_WRITE, actions::SECRETS_KMS_WRITE)
-    }
-    /// What a rotation function needs on this secret: read it, write the new version and move its stages
-    /// (and use the customer-managed key for both, through Secrets Manager only).
-    pub fn grant_rotate(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        self.grant(grantee, actions::SECRETS_ROTATE, actions::SECRETS_KMS_WRITE)
-    }
-
-    fn grant(
-        &self,
-        grantee: &(impl Grantable + ?Sized),
-        secret_actions: &[&str],
-        key_actions: &[&str],
-    ) -> Grant {
-        let grant = grantee
-            .grant_role()
-            .grant(secret_actions, [self.secret_arn()]);
-        grant.with_key(self.key.as_ref().map(|key| {
-            // Only requests Secrets Manager makes on the grantee's behalf may use the key.
-            Grant::add_to_principal_policy(
-                grantee,
-                PolicyStatement::allow()
-                    .actions(key_actions)
-                    .resource(key.key_arn())
-                    .condition(
-                        "StringEquals",
-                        "kms:ViaService",
-                        fns::sub("secretsmanager.${AWS::Region}.amazonaws.com"),
-                    ),
-            )
-        }))
-    }
-
-    /// The secret ARN (`Ref`).
-    pub fn secret_arn(&self) -> Val<String> {
-        self.handle.ref_()
-    }
-    /// The customer-managed key, when the secret uses one.
-    pub fn encryption_key(&self) -> Option<&Key> {
-        self.key.as_ref()
-    }
     /// Whether a rotation schedule was added.
     pub fn is_rotated(&self) -> bool {
         self.rotation.get()

@@ -10,9 +10,12 @@ use l1::subscription::Protocol;
 
 use super::cloudwatch::AlarmAction;
 use super::iam::{Grant, Grantable, PolicyStatement, Principal, ResourcePolicy};
-use super::kms::Key;
+use super::kms::{Key, KeyRef};
 use super::sqs::Queue;
-use super::{actions, check_name, construct_id, Construct, ConstructError, LambdaTarget, OwnScope};
+use super::{
+    actions, check_imported_arn, check_name, construct_id, imported_name, ArnResource, Construct,
+    ConstructError, LambdaTarget, OwnScope,
+};
 use crate::Scope;
 
 /// The AWS-managed key SNS encrypts with when a topic is given no key of its own.
@@ -78,16 +81,98 @@ impl TopicProps<'_> {
     }
 }
 
+/// A topic as grants see it: its ARN and name, and its customer-managed key. A [`Topic`] made here derefs to
+/// one; [`Topic::from_arn`] and [`Topic::from_attributes`] make one for a topic made elsewhere.
+#[derive(Clone, Debug)]
+pub struct TopicRef {
+    topic_arn: Val<String>,
+    topic_name: Val<String>,
+    key: Option<KeyRef>,
+}
+
+impl TopicRef {
+    /// Lets the grantee publish (and use the topic's customer-managed key to do so).
+    pub fn grant_publish(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        grantee
+            .grant_role()
+            .grant(actions::SNS_PUBLISH, [self.topic_arn()])
+            .with_key(
+                self.key
+                    .as_ref()
+                    .map(|k| k.grant(grantee, actions::SNS_KMS_PUBLISH)),
+            )
+    }
+    /// The topic ARN.
+    pub fn topic_arn(&self) -> Val<String> {
+        self.topic_arn.clone()
+    }
+    /// The topic name: the `TopicName` dimension of the topic's CloudWatch metrics.
+    pub fn topic_name(&self) -> Val<String> {
+        self.topic_name.clone()
+    }
+    /// The customer-managed key, when the topic uses one.
+    pub fn encryption_key(&self) -> Option<&KeyRef> {
+        self.key.as_ref()
+    }
+}
+
+/// What [`Topic::from_attributes`] needs to know of a topic made elsewhere.
+#[derive(Clone, Debug)]
+pub struct TopicAttributes<'a> {
+    /// The topic ARN (`arn:<partition>:sns:<region>:<account>:<name>`; a literal one is checked).
+    pub topic_arn: Val<String>,
+    /// The customer-managed key the topic is encrypted with, so publish grants also grant its use. Without it
+    /// grants name the topic only (right for the AWS-managed key).
+    pub encryption_key: Option<&'a KeyRef>,
+}
+
 /// An SNS topic: encrypted at rest and TLS-only by default.
 #[derive(Clone, Debug)]
 pub struct Topic {
+    reference: TopicRef,
     scope: OwnScope,
     handle: l1::TopicHandle,
     key: Option<Key>,
     policy: Rc<RefCell<ResourcePolicy<l1::TopicPolicyHandle>>>,
 }
 
+impl std::ops::Deref for Topic {
+    type Target = TopicRef;
+    fn deref(&self) -> &TopicRef {
+        &self.reference
+    }
+}
+
 impl Topic {
+    /// A topic made elsewhere, by ARN (encrypted with the AWS-managed key, or not at all): publish grants name
+    /// it; nothing can be added to its topic policy.
+    pub fn from_arn(
+        id: &str,
+        topic_arn: impl Into<Val<String>>,
+    ) -> Result<TopicRef, ConstructError> {
+        Topic::from_attributes(
+            id,
+            TopicAttributes {
+                topic_arn: topic_arn.into(),
+                encryption_key: None,
+            },
+        )
+    }
+
+    /// A topic made elsewhere, with its customer-managed key: publish grants also grant the key usage they need.
+    pub fn from_attributes(
+        id: &str,
+        attributes: TopicAttributes<'_>,
+    ) -> Result<TopicRef, ConstructError> {
+        let arn = attributes.topic_arn;
+        check_imported_arn(id, "topic_arn", &arn, "sns", ArnResource::Name)?;
+        Ok(TopicRef {
+            topic_name: imported_name(&arn, ArnResource::Name),
+            topic_arn: arn,
+            key: attributes.encryption_key.cloned(),
+        })
+    }
+
     /// A topic at `<scope>/<id>` (logical ID `<Id>`).
     pub fn new(scope: &Scope, id: &str, props: TopicProps<'_>) -> Result<Topic, ConstructError> {
         let scope = scope.child(id);
@@ -100,7 +185,7 @@ impl Topic {
             content_based_deduplication: props.content_based_deduplication.then(|| true.into()),
             kms_master_key_id: Some(
                 key.as_ref()
-                    .map_or_else(|| Val::from(AWS_MANAGED_SNS_KEY), Key::key_arn),
+                    .map_or_else(|| Val::from(AWS_MANAGED_SNS_KEY), |k| k.key_arn()),
             ),
             ..Default::default()
         };
@@ -109,6 +194,11 @@ impl Topic {
             handle.apply_removal_policy(p);
         }
         let topic = Topic {
+            reference: TopicRef {
+                topic_arn: handle.attr_topic_arn(),
+                topic_name: handle.get_att("TopicName"),
+                key: key.as_deref().cloned(),
+            },
             scope: OwnScope(scope),
             handle,
             key,
@@ -252,30 +342,6 @@ impl Topic {
         Ok(handle)
     }
 
-    /// Lets the grantee publish (and use the topic's customer-managed key to do so).
-    pub fn grant_publish(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        grantee
-            .grant_role()
-            .grant(actions::SNS_PUBLISH, [self.topic_arn()])
-            .with_key(
-                self.key
-                    .as_ref()
-                    .map(|k| k.grant(grantee, actions::SNS_KMS_PUBLISH)),
-            )
-    }
-
-    /// The topic ARN.
-    pub fn topic_arn(&self) -> Val<String> {
-        self.handle.attr_topic_arn()
-    }
-    /// The topic name: the `TopicName` dimension of the topic's CloudWatch metrics.
-    pub fn topic_name(&self) -> Val<String> {
-        self.handle.get_att("TopicName")
-    }
-    /// The customer-managed key, when the topic uses one.
-    pub fn encryption_key(&self) -> Option<&Key> {
-        self.key.as_ref()
-    }
     /// The topic policy, once it exists (it does by default: the TLS-only statement).
     pub fn policy(&self) -> Option<l1::TopicPolicyHandle> {
         self.policy.borrow().handle()

@@ -9,9 +9,12 @@ use cfnkit_l1::sqs as l1;
 
 use super::cloudwatch::{Metric, Statistic};
 use super::iam::{Grant, Grantable, PolicyStatement, Principal, ResourcePolicy};
-use super::kms::Key;
-use super::{actions, check_name, seconds_in, Construct, ConstructError, OwnScope};
-use crate::Scope;
+use super::kms::{Key, KeyRef};
+use super::{
+    actions, arn_field, check_imported_arn, check_name, imported_name, seconds_in, ArnResource,
+    Construct, ConstructError, OwnScope,
+};
+use crate::{fns, Scope};
 
 /// How a queue's messages are encrypted at rest.
 #[derive(Clone, Copy, Debug, Default)]
@@ -199,119 +202,17 @@ pub struct DeadLetterQueue {
     pub max_receive_count: u32,
 }
 
-/// An SQS queue: encrypted at rest (SQS-managed keys unless given a [`Key`]) and TLS-only by default.
+/// A queue as grants and metrics see it: its ARN, URL and name, and its customer-managed key. A [`Queue`] made
+/// here derefs to one; [`Queue::from_arn`] and [`Queue::from_attributes`] make one for a queue made elsewhere.
 #[derive(Clone, Debug)]
-pub struct Queue {
-    scope: OwnScope,
-    handle: l1::QueueHandle,
-    key: Option<Key>,
-    dead_letter: Option<Box<DeadLetterQueue>>,
-    visibility_timeout: Option<Duration>,
-    policy: Rc<RefCell<ResourcePolicy<l1::QueuePolicyHandle>>>,
+pub struct QueueRef {
+    queue_arn: Val<String>,
+    queue_url: Val<String>,
+    queue_name: Val<String>,
+    key: Option<KeyRef>,
 }
 
-impl Queue {
-    /// A queue at `<scope>/<id>` (logical ID `<Id>`).
-    pub fn new(scope: &Scope, id: &str, props: QueueProps<'_>) -> Result<Queue, ConstructError> {
-        let scope = scope.child(id);
-        let checked = props.validate(scope.path())?;
-        let key = match props.encryption {
-            QueueEncryption::SqsManaged => None,
-            QueueEncryption::Kms(k) => Some(k.clone()),
-        };
-        let dead_letter = match props.dead_letter {
-            DeadLetter::None => None,
-            DeadLetter::Queue { queue, .. } => Some(queue.clone()),
-            DeadLetter::Create { .. } => Some(Queue::new(
-                &scope,
-                "Dlq",
-                QueueProps {
-                    fifo: props.fifo,
-                    encryption: props.encryption,
-                    retention_period: Some(Duration::from_secs(14 * 86_400)),
-                    enforce_ssl: props.enforce_ssl,
-                    removal_policy: props.removal_policy,
-                    ..Default::default()
-                },
-            )?),
-        }
-        .zip(checked.max_receive_count)
-        .map(|(queue, max_receive_count)| DeadLetterQueue {
-            queue,
-            max_receive_count,
-        });
-
-        let queue = l1::Queue {
-            queue_name: props.queue_name,
-            fifo_queue: props.fifo.then(|| true.into()),
-            content_based_deduplication: props.content_based_deduplication.then(|| true.into()),
-            sqs_managed_sse_enabled: key.is_none().then(|| true.into()),
-            kms_master_key_id: key.as_ref().map(Key::key_arn),
-            kms_data_key_reuse_period_seconds: checked.data_key_reuse.map(Val::from),
-            message_retention_period: checked.retention_period.map(Val::from),
-            visibility_timeout: checked.visibility_timeout.map(Val::from),
-            delay_seconds: checked.delivery_delay.map(Val::from),
-            receive_message_wait_time_seconds: checked.receive_message_wait_time.map(Val::from),
-            maximum_message_size: props.max_message_size_bytes.map(Val::from),
-            redrive_policy: dead_letter.as_ref().map(|dl| {
-                Val::from(l1::queue::RedrivePolicy {
-                    dead_letter_target_arn: Some(dl.queue.queue_arn()),
-                    max_receive_count: Some(dl.max_receive_count.into()),
-                })
-            }),
-            ..Default::default()
-        };
-        let handle: l1::QueueHandle = scope.add("Resource", queue);
-        if let Some(p) = props.removal_policy {
-            handle.apply_removal_policy(p);
-        }
-        let queue = Queue {
-            scope: OwnScope(scope),
-            handle,
-            key,
-            dead_letter: dead_letter.map(Box::new),
-            visibility_timeout: props.visibility_timeout,
-            policy: Rc::new(RefCell::new(ResourcePolicy::new())),
-        };
-        if props.enforce_ssl {
-            queue.add_to_resource_policy(PolicyStatement::deny_insecure_transport(
-                actions::SQS_ALL,
-                [queue.queue_arn()],
-            ));
-        }
-        Ok(queue)
-    }
-
-    /// Adds a statement to the queue policy (`<Id>Policy`, created with the first statement).
-    pub fn add_to_resource_policy(&self, statement: PolicyStatement) {
-        self.policy.borrow_mut().add(
-            statement,
-            |document| {
-                let policy = l1::QueuePolicy {
-                    policy_document: Some(document),
-                    queues: Some(Val::from(vec![self.queue_url()])),
-                };
-                self.scope.add("Policy", policy)
-            },
-            |h, document| h.resource_mut().policy_document = Some(document),
-        );
-    }
-
-    /// Lets an AWS service (`sns.amazonaws.com`, `events.amazonaws.com`) send messages to the queue on behalf of
-    /// `source_arn` (a topic, a rule) only, and, when the queue uses a customer-managed key, use that key.
-    pub fn allow_service_send(&self, service: &str, source_arn: Val<String>) {
-        self.add_to_resource_policy(
-            PolicyStatement::allow()
-                .actions(actions::SQS_SERVICE_SEND)
-                .principal(Principal::service(service))
-                .resource(self.queue_arn())
-                .condition("ArnEquals", "aws:SourceArn", source_arn),
-        );
-        if let Some(key) = &self.key {
-            key.allow_service(service);
-        }
-    }
-
+impl QueueRef {
     /// Lets the grantee receive, change the visibility of and delete messages (and decrypt them when the queue
     /// uses a customer-managed key).
     pub fn grant_consume_messages(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
@@ -335,18 +236,17 @@ impl Queue {
     pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) -> Grant {
         grantee.grant_role().grant(actions, [self.queue_arn()])
     }
-
     /// The queue ARN.
     pub fn queue_arn(&self) -> Val<String> {
-        self.handle.attr_arn()
+        self.queue_arn.clone()
     }
     /// The queue URL.
     pub fn queue_url(&self) -> Val<String> {
-        self.handle.ref_()
+        self.queue_url.clone()
     }
     /// The queue name: the `QueueName` dimension of the queue's CloudWatch metrics.
     pub fn queue_name(&self) -> Val<String> {
-        self.handle.get_att("QueueName")
+        self.queue_name.clone()
     }
     /// `(namespace, [(dimension, value)])` of the queue's CloudWatch metrics.
     pub fn metric_name_dimensions(&self) -> (&'static str, Vec<(&'static str, Val<String>)>) {
@@ -406,6 +306,187 @@ impl Queue {
     pub fn metric_sent_message_size(&self) -> Metric {
         self.metric("SentMessageSize")
     }
+    /// The customer-managed key, when the queue uses one.
+    pub fn encryption_key(&self) -> Option<&KeyRef> {
+        self.key.as_ref()
+    }
+}
+
+/// What [`Queue::from_attributes`] needs to know of a queue made elsewhere.
+#[derive(Clone, Debug)]
+pub struct QueueAttributes<'a> {
+    /// The queue ARN (`arn:<partition>:sqs:<region>:<account>:<name>`; a literal one is checked).
+    pub queue_arn: Val<String>,
+    /// The customer-managed key the queue is encrypted with, so grants also grant its use. Without it grants
+    /// name the queue only (right for SQS-managed encryption).
+    pub encryption_key: Option<&'a KeyRef>,
+}
+
+/// An SQS queue: encrypted at rest (SQS-managed keys unless given a [`Key`]) and TLS-only by default.
+#[derive(Clone, Debug)]
+pub struct Queue {
+    reference: QueueRef,
+    scope: OwnScope,
+    handle: l1::QueueHandle,
+    key: Option<Key>,
+    dead_letter: Option<Box<DeadLetterQueue>>,
+    visibility_timeout: Option<Duration>,
+    policy: Rc<RefCell<ResourcePolicy<l1::QueuePolicyHandle>>>,
+}
+
+impl std::ops::Deref for Queue {
+    type Target = QueueRef;
+    fn deref(&self) -> &QueueRef {
+        &self.reference
+    }
+}
+
+impl Queue {
+    /// A queue made elsewhere, by ARN (SQS-managed encryption): grants add statements to the grantee naming it,
+    /// and its metrics name it; nothing can be added to its queue policy.
+    pub fn from_arn(
+        id: &str,
+        queue_arn: impl Into<Val<String>>,
+    ) -> Result<QueueRef, ConstructError> {
+        Queue::from_attributes(
+            id,
+            QueueAttributes {
+                queue_arn: queue_arn.into(),
+                encryption_key: None,
+            },
+        )
+    }
+
+    /// A queue made elsewhere, with its customer-managed key: grants also grant the key usage they need.
+    pub fn from_attributes(
+        id: &str,
+        attributes: QueueAttributes<'_>,
+    ) -> Result<QueueRef, ConstructError> {
+        let arn = attributes.queue_arn;
+        check_imported_arn(id, "queue_arn", &arn, "sqs", ArnResource::Name)?;
+        let name = imported_name(&arn, ArnResource::Name);
+        Ok(QueueRef {
+            queue_url: fns::sub_with(
+                "https://sqs.${Region}.${AWS::URLSuffix}/${Account}/${Name}",
+                [
+                    ("Region", arn_field(&arn, 3)),
+                    ("Account", arn_field(&arn, 4)),
+                    ("Name", name.clone()),
+                ],
+            ),
+            queue_name: name,
+            queue_arn: arn,
+            key: attributes.encryption_key.cloned(),
+        })
+    }
+
+    /// A queue at `<scope>/<id>` (logical ID `<Id>`).
+    pub fn new(scope: &Scope, id: &str, props: QueueProps<'_>) -> Result<Queue, ConstructError> {
+        let scope = scope.child(id);
+        let checked = props.validate(scope.path())?;
+        let key = match props.encryption {
+            QueueEncryption::SqsManaged => None,
+            QueueEncryption::Kms(k) => Some(k.clone()),
+        };
+        let dead_letter = match props.dead_letter {
+            DeadLetter::None => None,
+            DeadLetter::Queue { queue, .. } => Some(queue.clone()),
+            DeadLetter::Create { .. } => Some(Queue::new(
+                &scope,
+                "Dlq",
+                QueueProps {
+                    fifo: props.fifo,
+                    encryption: props.encryption,
+                    retention_period: Some(Duration::from_secs(14 * 86_400)),
+                    enforce_ssl: props.enforce_ssl,
+                    removal_policy: props.removal_policy,
+                    ..Default::default()
+                },
+            )?),
+        }
+        .zip(checked.max_receive_count)
+        .map(|(queue, max_receive_count)| DeadLetterQueue {
+            queue,
+            max_receive_count,
+        });
+
+        let queue = l1::Queue {
+            queue_name: props.queue_name,
+            fifo_queue: props.fifo.then(|| true.into()),
+            content_based_deduplication: props.content_based_deduplication.then(|| true.into()),
+            sqs_managed_sse_enabled: key.is_none().then(|| true.into()),
+            kms_master_key_id: key.as_ref().map(|k| k.key_arn()),
+            kms_data_key_reuse_period_seconds: checked.data_key_reuse.map(Val::from),
+            message_retention_period: checked.retention_period.map(Val::from),
+            visibility_timeout: checked.visibility_timeout.map(Val::from),
+            delay_seconds: checked.delivery_delay.map(Val::from),
+            receive_message_wait_time_seconds: checked.receive_message_wait_time.map(Val::from),
+            maximum_message_size: props.max_message_size_bytes.map(Val::from),
+            redrive_policy: dead_letter.as_ref().map(|dl| {
+                Val::from(l1::queue::RedrivePolicy {
+                    dead_letter_target_arn: Some(dl.queue.queue_arn()),
+                    max_receive_count: Some(dl.max_receive_count.into()),
+                })
+            }),
+            ..Default::default()
+        };
+        let handle: l1::QueueHandle = scope.add("Resource", queue);
+        if let Some(p) = props.removal_policy {
+            handle.apply_removal_policy(p);
+        }
+        let queue = Queue {
+            reference: QueueRef {
+                queue_arn: handle.attr_arn(),
+                queue_url: handle.ref_(),
+                queue_name: handle.get_att("QueueName"),
+                key: key.as_deref().cloned(),
+            },
+            scope: OwnScope(scope),
+            handle,
+            key,
+            dead_letter: dead_letter.map(Box::new),
+            visibility_timeout: props.visibility_timeout,
+            policy: Rc::new(RefCell::new(ResourcePolicy::new())),
+        };
+        if props.enforce_ssl {
+            queue.add_to_resource_policy(PolicyStatement::deny_insecure_transport(
+                actions::SQS_ALL,
+                [queue.queue_arn()],
+            ));
+        }
+        Ok(queue)
+    }
+
+    /// Adds a statement to the queue policy (`<Id>Policy`, created with the first statement).
+    pub fn add_to_resource_policy(&self, statement: PolicyStatement) {
+        self.policy.borrow_mut().add(
+            statement,
+            |document| {
+                let policy = l1::QueuePolicy {
+                    policy_document: Some(document),
+                    queues: Some(Val::from(vec![self.queue_url()])),
+                };
+                self.scope.add("Policy", policy)
+            },
+            |h, document| h.resource_mut().policy_document = Some(document),
+        );
+    }
+
+    /// Lets an AWS service (`sns.amazonaws.com`, `events.amazonaws.com`) send messages to the queue on behalf of
+    /// `source_arn` (a topic, a rule) only, and, when the queue uses a customer-managed key, use that key.
+    pub fn allow_service_send(&self, service: &str, source_arn: Val<String>) {
+        self.add_to_resource_policy(
+            PolicyStatement::allow()
+                .actions(actions::SQS_SERVICE_SEND)
+                .principal(Principal::service(service))
+                .resource(self.queue_arn())
+                .condition("ArnEquals", "aws:SourceArn", source_arn),
+        );
+        if let Some(key) = &self.key {
+            key.allow_service(service);
+        }
+    }
+
     /// Whether this is a FIFO queue.
     pub fn is_fifo(&self) -> bool {
         self.handle
@@ -418,10 +499,6 @@ impl Queue {
     /// the timeout of a consuming function.
     pub fn visibility_timeout(&self) -> Duration {
         self.visibility_timeout.unwrap_or(Duration::from_secs(30))
-    }
-    /// The customer-managed key, when the queue uses one.
-    pub fn encryption_key(&self) -> Option<&Key> {
-        self.key.as_ref()
     }
     /// The dead-letter queue, when there is one.
     pub fn dead_letter_queue(&self) -> Option<&DeadLetterQueue> {

@@ -10,7 +10,7 @@ use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
 use cfnkit::constructs::events::{EventPattern, Rule, RuleProps, Target};
 use cfnkit::constructs::kms::Key;
 use cfnkit::constructs::lambda::{Architecture, Code, Function, FunctionProps, SqsEventSource};
-use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps};
+use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps, QueueRef};
 use cfnkit::constructs::Construct;
 use cfnkit::constructs::ConstructError;
 use cfnkit::{Scope, Val};
@@ -87,7 +87,7 @@ pub fn function(
     handler: Handler,
     base: &Base,
     environment: BTreeMap<&'static str, Val<String>>,
-    dead_letter_queue: Option<&Queue>,
+    dead_letter_queue: Option<&QueueRef>,
 ) -> Result<Function, ConstructError> {
     let path = format!("{}/{id}", scope.path());
     let required = env::required_by(handler);
@@ -158,7 +158,7 @@ pub fn platform_function(
     description: &str,
     defaults: &FunctionDefaults<'_>,
     environment: BTreeMap<&'static str, Val<String>>,
-    dead_letter_queue: Option<&Queue>,
+    dead_letter_queue: Option<&QueueRef>,
 ) -> Result<Function, ConstructError> {
     let function = Function::new(
         scope,
