@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use cfnkit::constructs::apigateway::{
     AccessLogFormat, ApiGatewayAccount, Authorization, CloudWatchRole, LambdaIntegration,
-    MethodOptions, RestApi, RestApiProps, StageCache, DRAFT_04,
+    LambdaIntegrationProps, MethodOptions, RestApi, RestApiProps, StageCache, DRAFT_04,
 };
 use cfnkit::constructs::kms::{Key, KeyProps};
 use cfnkit::constructs::lambda::{Function, FunctionRef};
@@ -81,7 +81,7 @@ fn example(app: &App) -> RestApi {
     api.add_method(
         "POST",
         "/orders",
-        LambdaIntegration::new(&f),
+        LambdaIntegration::new(&f, Default::default()),
         MethodOptions {
             authorization: Authorization::Authorizer(&users),
             request_model: Some(&model),
@@ -93,7 +93,12 @@ fn example(app: &App) -> RestApi {
     api.add_method(
         "GET",
         "/orders/{id}",
-        LambdaIntegration::new(&f).timeout(Duration::from_secs(10)),
+        LambdaIntegration::new(
+            &f,
+            LambdaIntegrationProps {
+                timeout: Some(Duration::from_secs(10)),
+            },
+        ),
         MethodOptions::default(),
     )
     .unwrap();
@@ -114,7 +119,7 @@ fn defaults_log_trace_throttle_and_validate() {
     api.add_method(
         "GET",
         "/orders",
-        LambdaIntegration::new(&handler()),
+        LambdaIntegration::new(&handler(), Default::default()),
         MethodOptions::default(),
     )
     .unwrap();
@@ -187,7 +192,7 @@ fn the_model_is_draft_04_from_the_rust_type_and_validates_the_body() {
     api.add_method(
         "POST",
         "/orders",
-        LambdaIntegration::new(&handler()),
+        LambdaIntegration::new(&handler(), Default::default()),
         MethodOptions {
             request_model: Some(&model),
             ..Default::default()
@@ -241,14 +246,14 @@ fn permissions_are_scoped_to_the_method_and_path_and_path_parameters_are_require
     api.add_method(
         "POST",
         "/orders",
-        LambdaIntegration::new(&f),
+        LambdaIntegration::new(&f, Default::default()),
         MethodOptions::default(),
     )
     .unwrap();
     api.add_method(
         "GET",
         "/orders/{id}",
-        LambdaIntegration::new(&f),
+        LambdaIntegration::new(&f, Default::default()),
         MethodOptions::default(),
     )
     .unwrap();
@@ -296,7 +301,7 @@ fn the_deployment_is_renamed_when_the_api_changes_and_waits_for_its_methods() {
         api.add_method(
             "GET",
             "/orders",
-            LambdaIntegration::new(&handler()),
+            LambdaIntegration::new(&handler(), Default::default()),
             MethodOptions::default(),
         )
         .unwrap();
@@ -304,7 +309,7 @@ fn the_deployment_is_renamed_when_the_api_changes_and_waits_for_its_methods() {
             api.add_method(
                 "DELETE",
                 "/orders",
-                LambdaIntegration::new(&handler()),
+                LambdaIntegration::new(&handler(), Default::default()),
                 MethodOptions::default(),
             )
             .unwrap();
@@ -351,7 +356,7 @@ fn authorizers_cognito_with_scopes_and_lambda_token() {
     api.add_method(
         "GET",
         "/me",
-        LambdaIntegration::new(&handler()),
+        LambdaIntegration::new(&handler(), Default::default()),
         MethodOptions {
             authorization: Authorization::Authorizer(&users),
             authorization_scopes: vec!["orders/read".into()],
@@ -362,7 +367,7 @@ fn authorizers_cognito_with_scopes_and_lambda_token() {
     api.add_method(
         "GET",
         "/admin",
-        LambdaIntegration::new(&handler()),
+        LambdaIntegration::new(&handler(), Default::default()),
         MethodOptions {
             authorization: Authorization::Authorizer(&token),
             ..Default::default()
@@ -401,7 +406,7 @@ fn an_open_method_fails_apig4_until_suppressed_with_a_reason() {
             .add_method(
                 "GET",
                 "/health",
-                LambdaIntegration::new(&handler()),
+                LambdaIntegration::new(&handler(), Default::default()),
                 MethodOptions {
                     authorization: Authorization::None,
                     ..Default::default()
@@ -455,7 +460,7 @@ fn outputs_url_execute_api_arns_stage_arn_and_metrics() {
     api.add_method(
         "GET",
         "/",
-        LambdaIntegration::new(&handler()),
+        LambdaIntegration::new(&handler(), Default::default()),
         MethodOptions::default(),
     )
     .unwrap();
@@ -564,10 +569,15 @@ fn bad_input_is_refused_with_the_value_and_the_fix() {
     let api = api(&stack, RestApiProps::default());
     let f = handler();
     let add = |m: &str, p: &str| {
-        api.add_method(m, p, LambdaIntegration::new(&f), MethodOptions::default())
-            .map(|_| ())
-            .unwrap_err()
-            .to_string()
+        api.add_method(
+            m,
+            p,
+            LambdaIntegration::new(&f, Default::default()),
+            MethodOptions::default(),
+        )
+        .map(|_| ())
+        .unwrap_err()
+        .to_string()
     };
     assert_eq!(
         add("GET", "orders"),
@@ -585,7 +595,7 @@ fn bad_input_is_refused_with_the_value_and_the_fix() {
     api.add_method(
         "POST",
         "/orders",
-        LambdaIntegration::new(&f),
+        LambdaIntegration::new(&f, Default::default()),
         MethodOptions::default(),
     )
     .unwrap();
@@ -596,7 +606,7 @@ fn bad_input_is_refused_with_the_value_and_the_fix() {
     api.add_method(
         "GET",
         "/orders/{id}",
-        LambdaIntegration::new(&f),
+        LambdaIntegration::new(&f, Default::default()),
         MethodOptions::default(),
     )
     .unwrap();
@@ -626,7 +636,7 @@ fn bad_input_is_refused_with_the_value_and_the_fix() {
         .add_method(
             "GET",
             "/list",
-            LambdaIntegration::new(&f),
+            LambdaIntegration::new(&f, Default::default()),
             MethodOptions {
                 request_model: Some(&model),
                 ..Default::default()
@@ -641,7 +651,12 @@ fn bad_input_is_refused_with_the_value_and_the_fix() {
         .add_method(
             "PUT",
             "/list",
-            LambdaIntegration::new(&f).timeout(Duration::from_secs(30)),
+            LambdaIntegration::new(
+                &f,
+                LambdaIntegrationProps {
+                    timeout: Some(Duration::from_secs(30)),
+                },
+            ),
             MethodOptions::default(),
         )
         .unwrap_err();
@@ -653,7 +668,7 @@ fn bad_input_is_refused_with_the_value_and_the_fix() {
         .add_method(
             "PUT",
             "/list",
-            LambdaIntegration::new(&f),
+            LambdaIntegration::new(&f, Default::default()),
             MethodOptions {
                 authorization_scopes: vec!["orders/write".into()],
                 ..Default::default()
@@ -755,7 +770,7 @@ fn a_web_acl_is_associated_with_the_stage() {
     api.add_method(
         "GET",
         "/orders",
-        LambdaIntegration::new(&handler()),
+        LambdaIntegration::new(&handler(), Default::default()),
         MethodOptions::default(),
     )
     .unwrap();
@@ -801,7 +816,7 @@ fn a_changed_model_or_an_escape_hatch_change_with_redeploy_makes_a_new_deploymen
             .add_method(
                 "POST",
                 "/orders",
-                LambdaIntegration::new(&handler()),
+                LambdaIntegration::new(&handler(), Default::default()),
                 MethodOptions {
                     request_model: Some(&model),
                     ..Default::default()

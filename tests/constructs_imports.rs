@@ -226,3 +226,56 @@ fn imported_buses_functions_and_streams_wire_into_rules() {
         "{role:#?}"
     );
 }
+
+/// A function reads an imported table's stream and an imported Kinesis stream like owned ones: the mappings are
+/// named after the imports' ids, and the role may read them.
+#[test]
+fn imported_streams_feed_functions() {
+    use cfnkit::constructs::lambda::{
+        Code, DynamoEventSource, FunctionProps, KinesisEventSource, StreamEventSourceProps,
+    };
+    let app = App::new();
+    let scope = app.stack("Imports").scope();
+    let f = Function::new(
+        &scope,
+        "Worker",
+        Code::asset("worker"),
+        FunctionProps::default(),
+    )
+    .unwrap();
+    let stream_arn = arn("dynamodb", "table/orders/stream/2026-01-01T00:00:00.000");
+    let orders = Table::from_attributes(
+        "Orders",
+        TableAttributes {
+            table_arn: arn("dynamodb", "table/orders").into(),
+            table_stream_arn: Some(stream_arn.clone().into()),
+            encryption_key: None,
+        },
+    )
+    .unwrap();
+    f.add_event_source(DynamoEventSource::new(&orders, Default::default()))
+        .unwrap();
+    let clicks = Stream::from_arn("Clicks", arn("kinesis", "stream/clicks")).unwrap();
+    f.add_event_source(KinesisEventSource::new(
+        &clicks,
+        StreamEventSourceProps::default(),
+    ))
+    .unwrap();
+    // Without a stream ARN, an imported table has no stream to read.
+    let plain = Table::from_arn("Plain", arn("dynamodb", "table/plain")).unwrap();
+    let e = f
+        .add_event_source(DynamoEventSource::new(&plain, Default::default()))
+        .unwrap_err();
+    assert!(e.to_string().contains("table Plain has no stream"), "{e}");
+
+    let t = template(&app, "Imports");
+    let m = &resource(&t, "WorkerOrdersEventSource")["Properties"];
+    assert_eq!(m["EventSourceArn"], stream_arn);
+    assert_eq!(m["StartingPosition"], "TRIM_HORIZON");
+    assert_eq!(
+        resource(&t, "WorkerClicksEventSource")["Properties"]["EventSourceArn"],
+        arn("kinesis", "stream/clicks")
+    );
+    let role = role_statements(&t, "WorkerServiceRole");
+    assert!(allows(&role, "dynamodb:GetShardIterator") && allows(&role, "kinesis:GetRecords"));
+}

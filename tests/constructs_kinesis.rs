@@ -11,7 +11,7 @@ use cfnkit::constructs::events::{EventPattern, Rule, RuleProps};
 use cfnkit::constructs::kinesis::{Stream, StreamCapacity, StreamEncryption, StreamProps};
 use cfnkit::constructs::kms::{Key, KeyProps};
 use cfnkit::constructs::lambda::{
-    Code, Function, FunctionProps, KinesisEventSource, StartingPosition,
+    Code, Function, FunctionProps, KinesisEventSource, StreamEventSourceProps,
 };
 use cfnkit::constructs::{Principal, Role, RoleProps};
 use cfnkit::App;
@@ -183,9 +183,13 @@ fn a_function_reads_a_stream_through_from_stream() {
         FunctionProps::default(),
     )
     .unwrap();
-    f.add_event_source(
-        KinesisEventSource::from_stream(&stream, StartingPosition::TrimHorizon).batch_size(50),
-    )
+    f.add_event_source(KinesisEventSource::new(
+        &stream,
+        StreamEventSourceProps {
+            batch_size: Some(50),
+            ..Default::default()
+        },
+    ))
     .unwrap();
     let t = template(&app, "Kinesis");
     let m = resource(&t, "ProjectorOrdersEventSource");

@@ -2,6 +2,7 @@
 
 mod constructs_support;
 
+use cfnkit::constructs::kinesis::Stream;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use cfnkit::constructs::dynamodb::{Attribute, StreamViewType, Table, TableProps}
 use cfnkit::constructs::kms::{Key, KeyProps};
 use cfnkit::constructs::lambda::{
     Code, DynamoEventSource, Function, FunctionProps, KinesisEventSource, SqsEventSource,
-    StartingPosition, Tracing,
+    SqsEventSourceProps, StartingPosition, StreamEventSourceProps, Tracing,
 };
 use cfnkit::constructs::logs::Retention;
 use cfnkit::constructs::sqs::{Queue, QueueProps};
@@ -75,17 +76,23 @@ fn example(app: &App) {
     )
     .unwrap();
     table.grant_read_write_data(&f);
-    f.add_event_source(
-        SqsEventSource::new(&orders)
-            .batch_size(20)
-            .max_batching_window(Duration::from_secs(5)),
-    )
+    f.add_event_source(SqsEventSource::new(
+        &orders,
+        SqsEventSourceProps {
+            batch_size: Some(20),
+            max_batching_window: Some(Duration::from_secs(5)),
+            ..Default::default()
+        },
+    ))
     .unwrap();
-    f.add_event_source(
-        DynamoEventSource::new(&table, StartingPosition::TrimHorizon)
-            .batch_size(50)
-            .on_failure(&failures),
-    )
+    f.add_event_source(DynamoEventSource::new(
+        &table,
+        StreamEventSourceProps {
+            batch_size: Some(50),
+            on_failure: Some(&failures),
+            ..Default::default()
+        },
+    ))
     .unwrap();
     Function::new(
         &scope,
@@ -214,8 +221,14 @@ fn an_sqs_source_reports_batch_item_failures_and_grants_consume() {
     let s = app.stack("Fn");
     let q = Queue::new(&s.scope(), "Jobs", QueueProps::default()).unwrap();
     let f = function_in(&s.scope(), FunctionProps::default());
-    f.add_event_source(SqsEventSource::new(&q).batch_size(5))
-        .unwrap();
+    f.add_event_source(SqsEventSource::new(
+        &q,
+        SqsEventSourceProps {
+            batch_size: Some(5),
+            ..Default::default()
+        },
+    ))
+    .unwrap();
     let t = template(&app, "Fn");
     let m = resource(&t, "WorkerJobsEventSource");
     assert_eq!(m["Type"], "AWS::Lambda::EventSourceMapping");
@@ -247,7 +260,9 @@ fn a_visibility_timeout_under_six_times_the_function_timeout_is_refused() {
             ..Default::default()
         },
     );
-    let e = f.add_event_source(SqsEventSource::new(&q)).unwrap_err();
+    let e = f
+        .add_event_source(SqsEventSource::new(&q, Default::default()))
+        .unwrap_err();
     assert!(matches!(e, ConstructError::Conflict { .. }));
     assert_eq!(
         e.to_string(),
@@ -270,7 +285,13 @@ fn a_table_without_a_stream_cannot_be_a_source() {
     .unwrap();
     let f = function_in(&s.scope(), FunctionProps::default());
     let e = f
-        .add_event_source(DynamoEventSource::new(&table, StartingPosition::Latest))
+        .add_event_source(DynamoEventSource::new(
+            &table,
+            StreamEventSourceProps {
+                starting_position: StartingPosition::Latest,
+                ..Default::default()
+            },
+        ))
         .unwrap_err();
     assert!(e.to_string().contains("table Fn/T has no stream"), "{e}");
 }
@@ -320,10 +341,17 @@ fn a_dynamodb_stream_source_bisects_limits_retries_and_grants_the_stream_and_key
 fn a_kinesis_source_grants_read_on_the_stream() {
     let app = App::new();
     let f = function(&app, FunctionProps::default());
-    f.add_event_source(KinesisEventSource::new(
+    let clicks = Stream::from_arn(
         "Clicks",
         "arn:aws:kinesis:us-east-1:111111111111:stream/clicks",
-        StartingPosition::Latest,
+    )
+    .unwrap();
+    f.add_event_source(KinesisEventSource::new(
+        &clicks,
+        StreamEventSourceProps {
+            starting_position: StartingPosition::Latest,
+            ..Default::default()
+        },
     ))
     .unwrap();
     let t = template(&app, "Fn");

@@ -12,9 +12,7 @@ use cfnkit::constructs::apigatewayv2::{
     HttpApi, HttpApiProps, HttpLambdaIntegration, RouteOptions,
 };
 use cfnkit::constructs::dynamodb::{Attribute, StreamViewType, Table, TableProps};
-use cfnkit::constructs::lambda::{
-    Code, DynamoEventSource, Function, FunctionProps, StartingPosition,
-};
+use cfnkit::constructs::lambda::{Code, DynamoEventSource, Function, FunctionProps};
 use cfnkit::constructs::Construct;
 use cfnkit::constructs::ConstructError;
 use cfnkit::{App, Output};
@@ -57,14 +55,11 @@ fn app() -> Result<App, ConstructError> {
         table.grant_read_write_data(f);
         cfnkit::rules::suppress_only(f.role().handle(), "IAM5", &["Resource::*"], XRAY);
     }
-    process_order.add_event_source(DynamoEventSource::new(
-        &table,
-        StartingPosition::TrimHorizon,
-    ))?;
+    process_order.add_event_source(DynamoEventSource::new(&table, Default::default()))?;
     let api = HttpApi::new(&scope, "Api", HttpApiProps::default())?;
     api.add_route(
         "POST /orders",
-        HttpLambdaIntegration::new(&create_order),
+        HttpLambdaIntegration::new(&create_order, Default::default()),
         RouteOptions::default(),
     )?;
     stack.add_output("ApiUrl", Output::new(api.url()));

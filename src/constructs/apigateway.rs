@@ -14,11 +14,11 @@
 //!     "CreateOrder",
 //!     serde_json::json!({"type": "object", "required": ["customerId"]}),
 //! )?;
-//! api.add_method("POST", "/orders", LambdaIntegration::new(&handler), MethodOptions {
+//! api.add_method("POST", "/orders", LambdaIntegration::new(&handler, Default::default()), MethodOptions {
 //!     request_model: Some(&request),
 //!     ..Default::default()
 //! })?;
-//! api.add_method("GET", "/orders/{id}", LambdaIntegration::new(&handler), MethodOptions::default())?;
+//! api.add_method("GET", "/orders/{id}", LambdaIntegration::new(&handler, Default::default()), MethodOptions::default())?;
 //! # Ok(()) }
 //! ```
 //!
@@ -54,7 +54,7 @@
 //!     &[IdentitySource::Header("Authorization".into()), IdentitySource::QueryString("tenant".into())],
 //!     None,
 //! )?;
-//! api.add_method("GET", "/orders", LambdaIntegration::new(&handler), MethodOptions {
+//! api.add_method("GET", "/orders", LambdaIntegration::new(&handler, Default::default()), MethodOptions {
 //!     authorization: Authorization::Authorizer(&tenants),
 //!     ..Default::default()
 //! })?;
@@ -795,7 +795,7 @@ impl RestApi {
         &self,
         http_method: &str,
         path: &str,
-        integration: LambdaIntegration<'_>,
+        integration: LambdaIntegration,
         options: MethodOptions<'_>,
     ) -> Result<Method, ConstructError> {
         self.resource_for_path(path)?
@@ -1335,7 +1335,7 @@ impl ApiResource {
     pub fn add_method(
         &self,
         http_method: &str,
-        integration: LambdaIntegration<'_>,
+        integration: LambdaIntegration,
         options: MethodOptions<'_>,
     ) -> Result<Method, ConstructError> {
         let api_path = self.api.path().to_owned();
@@ -1361,19 +1361,7 @@ impl ApiResource {
                 format!("method {method} {} already exists: each resource has one method per HTTP method", self.path),
             ));
         }
-        let timeout = match integration.timeout {
-            Some(d) if d < Duration::from_millis(50) || d > Duration::from_secs(29) => {
-                return Err(ConstructError::invalid(
-                    &api_path,
-                    format!(
-                        "the integration timeout must be from 50 milliseconds to 29 seconds, got {}",
-                        human(d)
-                    ),
-                ));
-            }
-            Some(d) => Some(d.as_millis() as i64),
-            None => None,
-        };
+        let timeout = integration.props.validate(&api_path)?;
         let (auth_type, authorizer_id) = match options.authorization {
             Authorization::None => (AuthorizationType::None, None),
             Authorization::Iam => (AuthorizationType::AwsIam, None),
@@ -1493,27 +1481,45 @@ impl LambdaTarget for ArnTarget {
     }
 }
 
-/// A Lambda proxy integration (`AWS_PROXY`): the function gets the whole request and answers the whole response.
-#[derive(Clone, Debug)]
-pub struct LambdaIntegration<'a> {
-    function_arn: Val<String>,
-    timeout: Option<Duration>,
-    _function: std::marker::PhantomData<&'a ()>,
+/// Props of a [`LambdaIntegration`].
+#[derive(Clone, Debug, Default)]
+pub struct LambdaIntegrationProps {
+    /// How long API Gateway waits for the function (50 milliseconds to 29 seconds). Without it 29 seconds.
+    pub timeout: Option<Duration>,
 }
 
-impl<'a> LambdaIntegration<'a> {
-    /// Proxies requests to `function`; the method gets a permission to invoke it.
-    pub fn new(function: &'a (impl LambdaTarget + ?Sized)) -> Self {
-        LambdaIntegration {
-            function_arn: function.function_arn(),
-            timeout: None,
-            _function: std::marker::PhantomData,
+impl LambdaIntegrationProps {
+    /// Every check of the props (errors name the API at `path`); returns the timeout in milliseconds.
+    fn validate(&self, path: &str) -> Result<Option<i64>, ConstructError> {
+        match self.timeout {
+            Some(d) if d < Duration::from_millis(50) || d > Duration::from_secs(29) => {
+                Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "the integration timeout must be from 50 milliseconds to 29 seconds, got {}",
+                        human(d)
+                    ),
+                ))
+            }
+            d => Ok(d.map(|d| d.as_millis() as i64)),
         }
     }
-    /// How long API Gateway waits for the function (50 milliseconds to 29 seconds). Without it 29 seconds.
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.timeout = Some(d);
-        self
+}
+
+/// A Lambda proxy integration (`AWS_PROXY`): the function gets the whole request and answers the whole response.
+#[derive(Clone, Debug)]
+pub struct LambdaIntegration {
+    function_arn: Val<String>,
+    props: LambdaIntegrationProps,
+}
+
+impl LambdaIntegration {
+    /// Proxies requests to `function`; the method gets a permission to invoke it.
+    pub fn new(function: &(impl LambdaTarget + ?Sized), props: LambdaIntegrationProps) -> Self {
+        LambdaIntegration {
+            function_arn: function.function_arn(),
+            props,
+        }
     }
 }
 

@@ -10,7 +10,7 @@
 //! let stack = app.stack("Orders");
 //! let api = HttpApi::new(&stack.scope(), "Api", HttpApiProps::default())?;
 //! let create = Function::from_arn("CreateOrder", "arn:aws:lambda:eu-west-1:111122223333:function:create")?;
-//! api.add_route("POST /orders", HttpLambdaIntegration::new(&create), RouteOptions::default())?;
+//! api.add_route("POST /orders", HttpLambdaIntegration::new(&create, Default::default()), RouteOptions::default())?;
 //! # Ok(()) }
 //! ```
 //!
@@ -211,7 +211,7 @@ impl HttpApi {
     pub fn add_route(
         &self,
         route_key: &str,
-        integration: HttpLambdaIntegration<'_>,
+        integration: HttpLambdaIntegration,
         options: RouteOptions<'_>,
     ) -> Result<Route, ConstructError> {
         let path = self.path().to_owned();
@@ -226,17 +226,7 @@ impl HttpApi {
                 format!("route {route_key} already exists: each route key is routed once"),
             ));
         }
-        if let Some(t) = integration.timeout {
-            if t < Duration::from_millis(50) || t > Duration::from_secs(30) {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!(
-                        "the integration timeout must be from 50 milliseconds to 30 seconds, got {}",
-                        human(t)
-                    ),
-                ));
-            }
-        }
+        let timeout = integration.props.validate(&path)?;
         let (auth_type, authorizer_id) = match options.authorization {
             HttpAuthorization::None => (AuthorizationType::None, None),
             HttpAuthorization::Iam => (AuthorizationType::AwsIam, None),
@@ -263,7 +253,7 @@ impl HttpApi {
                 integration_type: Some(l1::integration::IntegrationType::AwsProxy.into()),
                 integration_uri: Some(integration.function_arn.clone()),
                 payload_format_version: Some(l1::integration::PayloadFormatVersion::V2_0.into()),
-                timeout_in_millis: integration.timeout.map(|t| Val::from(t.as_millis() as i64)),
+                timeout_in_millis: timeout.map(Val::from),
                 ..Default::default()
             },
         );
@@ -502,28 +492,46 @@ fn route_construct_id(method: Option<&str>, path: &str) -> String {
     }
 }
 
+/// Props of an [`HttpLambdaIntegration`].
+#[derive(Clone, Debug, Default)]
+pub struct HttpLambdaIntegrationProps {
+    /// How long API Gateway waits for the function (50 milliseconds to 30 seconds). Without it 30 seconds.
+    pub timeout: Option<Duration>,
+}
+
+impl HttpLambdaIntegrationProps {
+    /// Every check of the props (errors name the API at `path`); returns the timeout in milliseconds.
+    fn validate(&self, path: &str) -> Result<Option<i64>, ConstructError> {
+        match self.timeout {
+            Some(t) if t < Duration::from_millis(50) || t > Duration::from_secs(30) => {
+                Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "the integration timeout must be from 50 milliseconds to 30 seconds, got {}",
+                        human(t)
+                    ),
+                ))
+            }
+            t => Ok(t.map(|t| t.as_millis() as i64)),
+        }
+    }
+}
+
 /// A Lambda proxy integration of an HTTP API, with payload format 2.0 (the event `aws_lambda_events`'
 /// `ApiGatewayV2httpRequest` reads).
 #[derive(Clone, Debug)]
-pub struct HttpLambdaIntegration<'a> {
+pub struct HttpLambdaIntegration {
     function_arn: Val<String>,
-    timeout: Option<Duration>,
-    _function: std::marker::PhantomData<&'a ()>,
+    props: HttpLambdaIntegrationProps,
 }
 
-impl<'a> HttpLambdaIntegration<'a> {
+impl HttpLambdaIntegration {
     /// Proxies requests to `function`; the route gets a permission to invoke it.
-    pub fn new(function: &'a (impl LambdaTarget + ?Sized)) -> Self {
+    pub fn new(function: &(impl LambdaTarget + ?Sized), props: HttpLambdaIntegrationProps) -> Self {
         HttpLambdaIntegration {
             function_arn: function.function_arn(),
-            timeout: None,
-            _function: std::marker::PhantomData,
+            props,
         }
-    }
-    /// How long API Gateway waits for the function (50 milliseconds to 30 seconds). Without it 30 seconds.
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.timeout = Some(d);
-        self
     }
     fn as_target(&self) -> ArnTarget {
         ArnTarget(self.function_arn.clone())

@@ -1,7 +1,7 @@
 //! Kinesis: [`Stream`] (encrypted with KMS, on-demand by default, retained) with its grants and metrics.
 //!
-//! A stream feeds a Lambda function through [`super::lambda::KinesisEventSource::from_stream`] and receives
-//! EventBridge events through [`Stream::rule_target`].
+//! A stream feeds a Lambda function through a [`super::lambda::KinesisEventSource`] and receives
+//! EventBridge events through [`StreamRef::rule_target`].
 
 use std::time::Duration;
 

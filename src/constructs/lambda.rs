@@ -10,9 +10,9 @@ use l1::event_source_mapping as esm;
 use l1::function as fl1;
 
 use super::cloudwatch::{Metric, Statistic};
-use super::dynamodb::Table;
+use super::dynamodb::TableRef;
 use super::iam::{Grant, Grantable, Principal, Role, RoleProps};
-use super::kinesis::Stream;
+use super::kinesis::StreamRef;
 use super::kms::{Key, KeyRef};
 use super::logs::{LogGroup, LogGroupProps, Retention};
 use super::sqs::{Queue, QueueRef};
@@ -571,59 +571,48 @@ fn batching_window(path: &str, d: Option<Duration>) -> Result<Option<i64>, Const
     .transpose()
 }
 
-/// An SQS queue as an event source. Partial batch responses (`ReportBatchItemFailures`) are always on, so one
-/// bad message does not make the whole batch visible again; the handler reports the failed message ids.
-///
-/// Wiring checks that the queue's visibility timeout is at least 6 times the function's timeout (AWS's
-/// guidance, and a rule of the rule pack): a shorter one lets messages reappear while a retried batch is still
-/// being processed.
+/// Props of an [`SqsEventSource`].
 #[derive(Clone, Debug)]
-pub struct SqsEventSource<'a> {
-    queue: &'a Queue,
-    batch_size: Option<u32>,
-    max_batching_window: Option<Duration>,
-    max_concurrency: Option<u32>,
-    enabled: bool,
+pub struct SqsEventSourceProps {
+    /// Largest batch (1 to 10,000; above 10 needs a batching window). Without it 10, Lambda's default.
+    pub batch_size: Option<u32>,
+    /// How long Lambda gathers messages before invoking (0 to 5 minutes; not for FIFO queues). Without it
+    /// messages are delivered as soon as available.
+    pub max_batching_window: Option<Duration>,
+    /// The most concurrent invocations this source drives (2 to 1,000). Without it up to the function's
+    /// concurrency.
+    pub max_concurrency: Option<u32>,
+    /// Whether the mapping is enabled. On unless turned off.
+    pub enabled: bool,
 }
 
-impl<'a> SqsEventSource<'a> {
-    /// Batches of up to 10 messages (Lambda's default), delivered as soon as available.
-    pub fn new(queue: &'a Queue) -> Self {
-        SqsEventSource {
-            queue,
+impl Default for SqsEventSourceProps {
+    fn default() -> Self {
+        SqsEventSourceProps {
             batch_size: None,
             max_batching_window: None,
             max_concurrency: None,
             enabled: true,
         }
     }
-    /// Largest batch (1 to 10,000; above 10 needs a batching window).
-    pub fn batch_size(mut self, n: u32) -> Self {
-        self.batch_size = Some(n);
-        self
-    }
-    /// How long Lambda gathers messages before invoking (0 to 5 minutes).
-    pub fn max_batching_window(mut self, d: Duration) -> Self {
-        self.max_batching_window = Some(d);
-        self
-    }
-    /// The most concurrent invocations this source drives (2 to 1,000). Without it up to the function's
-    /// concurrency.
-    pub fn max_concurrency(mut self, n: u32) -> Self {
-        self.max_concurrency = Some(n);
-        self
-    }
-    /// Creates the mapping disabled.
-    pub fn disabled(mut self) -> Self {
-        self.enabled = false;
-        self
-    }
 }
 
-impl EventSource for SqsEventSource<'_> {
-    fn bind(&self, function: &Function) -> Result<l1::EventSourceMappingHandle, ConstructError> {
+/// [`SqsEventSourceProps`] as [`SqsEventSourceProps::validate`] accepted them.
+struct CheckedSqsEventSourceProps {
+    batch_size: Option<i64>,
+    max_batching_window: Option<i64>,
+}
+
+impl SqsEventSourceProps {
+    /// Every check of the props for `queue` feeding `function`, before anything is wired: the visibility
+    /// timeout against the function's timeout, the batch and its window, the concurrency.
+    fn validate(
+        &self,
+        queue: &Queue,
+        function: &Function,
+    ) -> Result<CheckedSqsEventSourceProps, ConstructError> {
         let path = function.path();
-        let visibility = self.queue.visibility_timeout();
+        let visibility = queue.visibility_timeout();
         let needed = function.timeout() * 6;
         if visibility < needed {
             return Err(ConstructError::conflict(
@@ -631,7 +620,7 @@ impl EventSource for SqsEventSource<'_> {
                 format!(
                     "the visibility timeout of queue {} ({}) must be at least 6 times the function timeout ({}): \
                      set the queue's visibility_timeout to at least {} or shorten the function's timeout",
-                    self.queue.path(),
+                    queue.path(),
                     human(visibility),
                     human(function.timeout()),
                     human(needed)
@@ -646,7 +635,7 @@ impl EventSource for SqsEventSource<'_> {
                 "a batch_size above 10 needs a max_batching_window of at least 1 second",
             ));
         }
-        if self.queue.is_fifo() && window.is_some() {
+        if queue.is_fifo() && window.is_some() {
             return Err(ConstructError::conflict(
                 path,
                 "FIFO queues do not support max_batching_window: drop it",
@@ -660,24 +649,54 @@ impl EventSource for SqsEventSource<'_> {
                 ));
             }
         }
+        Ok(CheckedSqsEventSourceProps {
+            batch_size: batch,
+            max_batching_window: window,
+        })
+    }
+}
+
+/// An SQS queue as an event source: `function.add_event_source(SqsEventSource::new(&queue, props))`. Partial
+/// batch responses (`ReportBatchItemFailures`) are always on, so one bad message does not make the whole batch
+/// visible again; the handler reports the failed message ids.
+///
+/// Wiring checks that the queue's visibility timeout is at least 6 times the function's timeout (AWS's
+/// guidance, and a rule of the rule pack): a shorter one lets messages reappear while a retried batch is still
+/// being processed. So the queue is a [`Queue`] made here, whose visibility timeout is known.
+#[derive(Clone, Debug)]
+pub struct SqsEventSource<'a> {
+    queue: &'a Queue,
+    props: SqsEventSourceProps,
+}
+
+impl<'a> SqsEventSource<'a> {
+    /// `queue` delivering to the function it is added to.
+    pub fn new(queue: &'a Queue, props: SqsEventSourceProps) -> Self {
+        SqsEventSource { queue, props }
+    }
+}
+
+impl EventSource for SqsEventSource<'_> {
+    fn bind(&self, function: &Function) -> Result<l1::EventSourceMappingHandle, ConstructError> {
+        let checked = self.props.validate(self.queue, function)?;
         self.queue.grant_consume_messages(function);
         let mapping = l1::EventSourceMapping {
             event_source_arn: Some(self.queue.queue_arn()),
             function_name: Some(function.function_name()),
-            batch_size: batch.map(Val::from),
-            maximum_batching_window_in_seconds: window.map(Val::from),
+            batch_size: checked.batch_size.map(Val::from),
+            maximum_batching_window_in_seconds: checked.max_batching_window.map(Val::from),
             function_response_types: Some(Val::from(vec![
                 esm::FunctionResponseTypes::ReportBatchItemFailures,
             ])),
-            scaling_config: self.max_concurrency.map(|c| {
+            scaling_config: self.props.max_concurrency.map(|c| {
                 Val::from(esm::ScalingConfig {
                     maximum_concurrency: Some(c.into()),
                 })
             }),
-            enabled: (!self.enabled).then(|| false.into()),
+            enabled: (!self.props.enabled).then(|| false.into()),
             ..Default::default()
         };
-        let handle = function.add_mapping(construct_id(self.queue.path()), mapping);
+        let handle = function.add_mapping(self.queue.id(), mapping);
         // The mapping is validated against the role's permissions when it is created.
         handle.add_depends_on(function.role().handle());
         Ok(handle)
@@ -685,11 +704,13 @@ impl EventSource for SqsEventSource<'_> {
 }
 
 /// Where a stream event source starts reading.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum StartingPosition {
     /// Only records written after the mapping is created.
     Latest,
-    /// Every record still in the stream.
+    /// Every record still in the stream: the default, so that records written between the table's (or
+    /// stream's) creation and the mapping's, in the same deploy, are not skipped.
+    #[default]
     TrimHorizon,
 }
 
@@ -702,23 +723,37 @@ impl StartingPosition {
     }
 }
 
-/// Options shared by the stream sources (DynamoDB streams and Kinesis).
+/// Props of the stream event sources, [`DynamoEventSource`] and [`KinesisEventSource`].
 #[derive(Clone, Debug)]
-struct StreamOptions<'a> {
-    starting_position: StartingPosition,
-    batch_size: Option<u32>,
-    max_batching_window: Option<Duration>,
-    bisect_batch_on_error: bool,
-    max_retry_attempts: Option<i32>,
-    max_record_age: Option<Duration>,
-    parallelization_factor: Option<u32>,
-    on_failure: Option<&'a Queue>,
+pub struct StreamEventSourceProps<'a> {
+    /// Where reading starts. Without it every record still in the stream ([`StartingPosition::TrimHorizon`]).
+    pub starting_position: StartingPosition,
+    /// Largest batch (1 to 10,000). Without it Lambda's default, 100.
+    pub batch_size: Option<u32>,
+    /// How long Lambda gathers records before invoking (0 to 5 minutes). Without it records are delivered as
+    /// soon as available.
+    pub max_batching_window: Option<Duration>,
+    /// Whether a failing batch is split in two and retried. On unless turned off, so one poison record does
+    /// not hold up the shard.
+    pub bisect_batch_on_error: bool,
+    /// Retries of a failing batch (-1 for until the record expires, to 10,000). Without it (`Some(3)`, the
+    /// default) 3, so a poison record moves to the on-failure destination instead of blocking the shard for a
+    /// day; `None` leaves Lambda's default (retry until the record expires).
+    pub max_retry_attempts: Option<i32>,
+    /// Oldest record the function is sent (1 minute to 7 days). Without it records are sent until they expire
+    /// from the stream.
+    pub max_record_age: Option<Duration>,
+    /// Concurrent batches per shard (1 to 10). Without it 1.
+    pub parallelization_factor: Option<u32>,
+    /// Where records of a batch that failed every retry are described: the function is granted sending to it.
+    /// Without it they are dropped.
+    pub on_failure: Option<&'a QueueRef>,
 }
 
-impl<'a> StreamOptions<'a> {
-    fn new(starting_position: StartingPosition) -> Self {
-        StreamOptions {
-            starting_position,
+impl Default for StreamEventSourceProps<'_> {
+    fn default() -> Self {
+        StreamEventSourceProps {
+            starting_position: StartingPosition::TrimHorizon,
             batch_size: None,
             max_batching_window: None,
             bisect_batch_on_error: true,
@@ -728,13 +763,18 @@ impl<'a> StreamOptions<'a> {
             on_failure: None,
         }
     }
+}
 
-    fn mapping(
-        &self,
-        function: &Function,
-        source_arn: Val<String>,
-    ) -> Result<l1::EventSourceMapping, ConstructError> {
-        let path = function.path();
+/// [`StreamEventSourceProps`] as [`StreamEventSourceProps::validate`] accepted them, in CloudFormation's units.
+struct CheckedStreamEventSourceProps {
+    batch_size: Option<i64>,
+    max_batching_window: Option<i64>,
+    max_record_age: Option<i64>,
+}
+
+impl StreamEventSourceProps<'_> {
+    /// Every check of the props, before anything is wired (errors name the function, at `path`).
+    fn validate(&self, path: &str) -> Result<CheckedStreamEventSourceProps, ConstructError> {
         let batch = batch_size(path, self.batch_size, 10_000)?;
         let window = batching_window(path, self.max_batching_window)?;
         if let Some(n) = self.max_retry_attempts {
@@ -765,6 +805,20 @@ impl<'a> StreamOptions<'a> {
                 ));
             }
         }
+        Ok(CheckedStreamEventSourceProps {
+            batch_size: batch,
+            max_batching_window: window,
+            max_record_age: age,
+        })
+    }
+
+    /// The mapping from `source_arn` to `function`, granting sending to the on-failure queue.
+    fn mapping(
+        &self,
+        function: &Function,
+        source_arn: Val<String>,
+    ) -> Result<l1::EventSourceMapping, ConstructError> {
+        let checked = self.validate(function.path())?;
         if let Some(q) = self.on_failure {
             q.grant_send_messages(function);
         }
@@ -772,11 +826,11 @@ impl<'a> StreamOptions<'a> {
             event_source_arn: Some(source_arn),
             function_name: Some(function.function_name()),
             starting_position: Some(self.starting_position.to_l1().into()),
-            batch_size: batch.map(Val::from),
-            maximum_batching_window_in_seconds: window.map(Val::from),
+            batch_size: checked.batch_size.map(Val::from),
+            maximum_batching_window_in_seconds: checked.max_batching_window.map(Val::from),
             bisect_batch_on_function_error: Some(self.bisect_batch_on_error.into()),
             maximum_retry_attempts: self.max_retry_attempts.map(Val::from),
-            maximum_record_age_in_seconds: age.map(Val::from),
+            maximum_record_age_in_seconds: checked.max_record_age.map(Val::from),
             parallelization_factor: self.parallelization_factor.map(Val::from),
             function_response_types: Some(Val::from(vec![
                 esm::FunctionResponseTypes::ReportBatchItemFailures,
@@ -793,68 +847,21 @@ impl<'a> StreamOptions<'a> {
     }
 }
 
-macro_rules! stream_options {
-    () => {
-        /// Largest batch (1 to 10,000). Without it Lambda's default, 100.
-        pub fn batch_size(mut self, n: u32) -> Self {
-            self.options.batch_size = Some(n);
-            self
-        }
-        /// How long Lambda gathers records before invoking (0 to 5 minutes).
-        pub fn max_batching_window(mut self, d: Duration) -> Self {
-            self.options.max_batching_window = Some(d);
-            self
-        }
-        /// Whether a failing batch is split in two and retried. On unless turned off, so one poison record
-        /// does not hold up the shard.
-        pub fn bisect_batch_on_error(mut self, on: bool) -> Self {
-            self.options.bisect_batch_on_error = on;
-            self
-        }
-        /// Retries of a failing batch (-1 for until the record expires, to 10,000). Without it 3, so a poison
-        /// record moves to the on-failure destination instead of blocking the shard for a day.
-        pub fn max_retry_attempts(mut self, n: i32) -> Self {
-            self.options.max_retry_attempts = Some(n);
-            self
-        }
-        /// Oldest record the function is sent (1 minute to 7 days). Without it records are sent until they
-        /// expire from the stream.
-        pub fn max_record_age(mut self, d: Duration) -> Self {
-            self.options.max_record_age = Some(d);
-            self
-        }
-        /// Concurrent batches per shard (1 to 10). Without it 1.
-        pub fn parallelization_factor(mut self, n: u32) -> Self {
-            self.options.parallelization_factor = Some(n);
-            self
-        }
-        /// Where records of a batch that failed every retry are described: the role is granted sending to it.
-        /// Without it they are dropped.
-        pub fn on_failure(mut self, queue: &'a Queue) -> Self {
-            self.options.on_failure = Some(queue);
-            self
-        }
-    };
-}
-
-/// A DynamoDB table's stream as an event source. The table must have a stream
-/// (`TableProps { stream: Some(..) }`). `ReportBatchItemFailures` is always on, bisecting on error is on and
-/// retries are limited to 3.
+/// A DynamoDB table's stream as an event source: `function.add_event_source(DynamoEventSource::new(&table,
+/// props))`. The table must have a stream (`TableProps { stream: Some(..) }`, or an imported table's
+/// `table_stream_arn`). `ReportBatchItemFailures` is always on, bisecting on error is on and retries are
+/// limited to 3.
 #[derive(Clone, Debug)]
 pub struct DynamoEventSource<'a> {
-    table: &'a Table,
-    options: StreamOptions<'a>,
+    table: &'a TableRef,
+    props: StreamEventSourceProps<'a>,
 }
 
 impl<'a> DynamoEventSource<'a> {
-    /// Reads `table`'s stream from `starting_position`.
-    pub fn new(table: &'a Table, starting_position: StartingPosition) -> Self {
-        DynamoEventSource {
-            table,
-            options: StreamOptions::new(starting_position),
-        }
+    /// `table`'s stream delivering to the function it is added to.
+    pub fn new(table: &'a TableRef, props: StreamEventSourceProps<'a>) -> Self {
+        DynamoEventSource { table, props }
     }
-    stream_options!();
 }
 
 impl EventSource for DynamoEventSource<'_> {
@@ -865,72 +872,46 @@ impl EventSource for DynamoEventSource<'_> {
                 format!(
                     "table {} has no stream to read: give it one (TableProps {{ stream: \
                      Some(StreamViewType::NewImage), .. }})",
-                    self.table.path()
+                    self.table.path
                 ),
             ));
         };
-        let mapping = self.options.mapping(function, stream_arn)?;
+        let mapping = self.props.mapping(function, stream_arn)?;
         self.table.grant_stream_read(function);
-        let handle = function.add_mapping(construct_id(self.table.path()), mapping);
+        let handle = function.add_mapping(construct_id(&self.table.path), mapping);
         handle.add_depends_on(function.role().handle());
         Ok(handle)
     }
 }
 
-/// A Kinesis data stream as an event source. `ReportBatchItemFailures` is always on, bisecting on error is on
-/// and retries are limited to 3.
+/// A Kinesis data stream as an event source: `function.add_event_source(KinesisEventSource::new(&stream,
+/// props))`, for a [`super::kinesis::Stream`] made here or one imported (`Stream::from_arn`,
+/// `Stream::from_attributes`). The mapping is named after the stream (`<function>/<StreamId>EventSource`) and
+/// the function is granted reading it (and decrypting with its customer-managed key). `ReportBatchItemFailures`
+/// is always on, bisecting on error is on and retries are limited to 3.
 #[derive(Clone, Debug)]
 pub struct KinesisEventSource<'a> {
-    id: String,
-    stream_arn: Val<String>,
-    key: Option<&'a KeyRef>,
-    options: StreamOptions<'a>,
+    stream: &'a StreamRef,
+    props: StreamEventSourceProps<'a>,
 }
 
 impl<'a> KinesisEventSource<'a> {
-    /// Reads the stream `stream_arn` from `starting_position`; `id` names the mapping
-    /// (`<function>/<id>EventSource`).
-    pub fn new(
-        id: impl Into<String>,
-        stream_arn: impl Into<Val<String>>,
-        starting_position: StartingPosition,
-    ) -> Self {
-        KinesisEventSource {
-            id: id.into(),
-            stream_arn: stream_arn.into(),
-            key: None,
-            options: StreamOptions::new(starting_position),
-        }
+    /// `stream` delivering to the function it is added to.
+    pub fn new(stream: &'a StreamRef, props: StreamEventSourceProps<'a>) -> Self {
+        KinesisEventSource { stream, props }
     }
-    /// Reads a [`Stream`] construct from `starting_position`: the mapping is named after the stream
-    /// (`<function>/<StreamId>EventSource`) and the function is granted decrypting with the stream's
-    /// customer-managed key when it has one.
-    pub fn from_stream(stream: &'a Stream, starting_position: StartingPosition) -> Self {
-        KinesisEventSource {
-            id: stream.id().to_owned(),
-            stream_arn: stream.stream_arn(),
-            key: stream.encryption_key(),
-            options: StreamOptions::new(starting_position),
-        }
-    }
-    /// The customer-managed key the stream is encrypted with: the function is granted decrypting with it.
-    pub fn encryption_key(mut self, key: &'a KeyRef) -> Self {
-        self.key = Some(key);
-        self
-    }
-    stream_options!();
 }
 
 impl EventSource for KinesisEventSource<'_> {
     fn bind(&self, function: &Function) -> Result<l1::EventSourceMappingHandle, ConstructError> {
-        let mapping = self.options.mapping(function, self.stream_arn.clone())?;
+        let mapping = self.props.mapping(function, self.stream.stream_arn())?;
         function
             .grant_role()
-            .grant(actions::KINESIS_READ, [self.stream_arn.clone()]);
-        if let Some(key) = self.key {
+            .grant(actions::KINESIS_READ, [self.stream.stream_arn()]);
+        if let Some(key) = self.stream.encryption_key() {
             key.grant_decrypt(function);
         }
-        let handle = function.add_mapping(&self.id, mapping);
+        let handle = function.add_mapping(construct_id(&self.stream.path), mapping);
         handle.add_depends_on(function.role().handle());
         Ok(handle)
     }

@@ -9,7 +9,10 @@
 //!   grant uses live in one place, [`actions`].
 //! - **One props struct per construct**, implementing `Default`: `Queue::new(&scope, "Orders", QueueProps {
 //!   visibility_timeout: Some(Duration::from_secs(60)), ..Default::default() })`. Values a construct cannot do
-//!   without (the principal a role is assumed by) are arguments of `new`, not props. Every optional prop documents
+//!   without (the principal a role is assumed by) are arguments of `new`, not props. What is added to a
+//!   construct takes props the same way, not fluent setters (CDK's "no fluent APIs"): event sources
+//!   (`SqsEventSource::new(&queue, SqsEventSourceProps { .. })`, `StreamEventSourceProps` for DynamoDB and
+//!   Kinesis) and API integrations (`LambdaIntegration::new(&function, LambdaIntegrationProps { .. })`). Every optional prop documents
 //!   its default *as a behaviour* ("messages are encrypted with SQS-managed keys"), never as "defaults to None".
 //! - **Props take typed references**: `&Key`, `&Queue`, [`std::time::Duration`], never ARNs or raw seconds where a
 //!   construct exists. A value that can be wrong is checked when the construct is made, and `new` returns

@@ -11,7 +11,8 @@
 use std::collections::BTreeMap;
 
 use cfnkit::constructs::apigateway::{
-    Authorization, CloudWatchRole, LambdaIntegration, MethodOptions, RestApi, RestApiProps,
+    Authorization, CloudWatchRole, LambdaIntegration, LambdaIntegrationProps, MethodOptions,
+    RestApi, RestApiProps,
 };
 use cfnkit::constructs::dynamodb::Table;
 use cfnkit::constructs::events::Target;
@@ -94,7 +95,14 @@ pub fn stack(app: &App, base: &Base, user_pool_arn: &Val<String>) -> Result<Orde
         validate::api_gateway_model_schema::<CreateOrderRequest>(),
     )?;
     let users = api.add_cognito_authorizer("Users", [user_pool_arn.clone()])?;
-    let integration = || LambdaIntegration::new(&api_function).timeout(service::FUNCTION_TIMEOUT);
+    let integration = || {
+        LambdaIntegration::new(
+            &api_function,
+            LambdaIntegrationProps {
+                timeout: Some(service::FUNCTION_TIMEOUT),
+            },
+        )
+    };
     api.add_method(
         "POST",
         "/orders",

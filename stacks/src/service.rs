@@ -9,7 +9,9 @@ use cfnkit::constructs::cloudwatch::{Alarm, AlarmProps};
 use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
 use cfnkit::constructs::events::{EventPattern, Rule, RuleProps, Target};
 use cfnkit::constructs::kms::Key;
-use cfnkit::constructs::lambda::{Architecture, Code, Function, FunctionProps, SqsEventSource};
+use cfnkit::constructs::lambda::{
+    Architecture, Code, Function, FunctionProps, SqsEventSource, SqsEventSourceProps,
+};
 use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps, QueueRef};
 use cfnkit::constructs::Construct;
 use cfnkit::constructs::ConstructError;
@@ -216,7 +218,13 @@ pub fn suppress_object_prefix(function: &Function, bucket_id: &str, prefix: &str
 /// Lets `function` consume `queue`: an SQS event source reporting batch item failures, at most
 /// [`SQS_MAX_CONCURRENCY`] concurrent batches.
 pub fn consume(function: &Function, queue: &Queue) -> Result<(), ConstructError> {
-    function.add_event_source(SqsEventSource::new(queue).max_concurrency(SQS_MAX_CONCURRENCY))?;
+    function.add_event_source(SqsEventSource::new(
+        queue,
+        SqsEventSourceProps {
+            max_concurrency: Some(SQS_MAX_CONCURRENCY),
+            ..Default::default()
+        },
+    ))?;
     Ok(())
 }
 

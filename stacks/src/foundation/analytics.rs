@@ -8,7 +8,7 @@ use std::time::Duration;
 use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
 use cfnkit::constructs::events::{EventPattern, Rule, RuleProps};
 use cfnkit::constructs::kinesis::{Stream, StreamEncryption, StreamProps};
-use cfnkit::constructs::lambda::{KinesisEventSource, StartingPosition};
+use cfnkit::constructs::lambda::{KinesisEventSource, StartingPosition, StreamEventSourceProps};
 use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::Construct;
 use cfnkit::constructs::ConstructError;
@@ -80,17 +80,16 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
             ..Default::default()
         },
     )?;
-    function.add_event_source(
-        KinesisEventSource::new(
-            "EventStream",
-            stream.stream_arn(),
-            StartingPosition::TrimHorizon,
-        )
-        .encryption_key(&key)
-        .batch_size(100)
-        .max_batching_window(Duration::from_secs(5))
-        .on_failure(&failures),
-    )?;
+    function.add_event_source(KinesisEventSource::new(
+        &stream,
+        StreamEventSourceProps {
+            starting_position: StartingPosition::TrimHorizon,
+            batch_size: Some(100),
+            max_batching_window: Some(Duration::from_secs(5)),
+            on_failure: Some(&failures),
+            ..Default::default()
+        },
+    ))?;
     stream.grant_read(&function);
     cfnkit::rules::suppress(
         failures.handle(),

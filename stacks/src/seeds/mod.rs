@@ -79,7 +79,7 @@ pub fn http_api(
     )?;
     api.add_route(
         route,
-        HttpLambdaIntegration::new(function),
+        HttpLambdaIntegration::new(function, Default::default()),
         RouteOptions::default(),
     )?;
     Ok(api)
