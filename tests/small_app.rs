@@ -6,25 +6,15 @@
 mod constructs_support;
 
 // app: begin
-use std::collections::BTreeMap;
-
-use cfnkit::constructs::apigatewayv2::{
-    HttpApi, HttpApiProps, HttpLambdaIntegration, RouteOptions,
-};
-use cfnkit::constructs::dynamodb::{Attribute, StreamViewType, Table, TableProps};
-use cfnkit::constructs::lambda::{Code, DynamoEventSource, Function, FunctionProps};
-use cfnkit::constructs::Construct;
-use cfnkit::constructs::ConstructError;
-use cfnkit::{App, Output};
+use cfnkit::prelude::*;
 
 const XRAY: &str = "X-Ray's PutTraceSegments and PutTelemetryRecords accept only Resource `*`";
 
 fn app() -> Result<App, ConstructError> {
     let app = App::new();
     let stack = app.stack("Orders");
-    let scope = stack.scope();
     let table = Table::new(
-        &scope,
+        &stack,
         "Orders",
         Attribute::string("orderId"),
         TableProps {
@@ -32,22 +22,21 @@ fn app() -> Result<App, ConstructError> {
             ..Default::default()
         },
     )?;
-    let environment = BTreeMap::from([("TABLE_NAME".to_owned(), table.table_name())]);
     let create_order = Function::new(
-        &scope,
+        &stack,
         "CreateOrder",
         Code::cargo_bin("order-handlers", "create_order"),
         FunctionProps {
-            environment: environment.clone(),
+            environment: env([("TABLE_NAME", table.table_name())]),
             ..Default::default()
         },
     )?;
     let process_order = Function::new(
-        &scope,
+        &stack,
         "ProcessOrder",
         Code::cargo_bin("order-handlers", "process_order"),
         FunctionProps {
-            environment,
+            environment: env([("TABLE_NAME", table.table_name())]),
             ..Default::default()
         },
     )?;
@@ -56,12 +45,8 @@ fn app() -> Result<App, ConstructError> {
         cfnkit::rules::suppress_only(f.role().handle(), "IAM5", &["Resource::*"], XRAY);
     }
     process_order.add_event_source(DynamoEventSource::new(&table, Default::default()))?;
-    let api = HttpApi::new(&scope, "Api", HttpApiProps::default())?;
-    api.add_route(
-        "POST /orders",
-        HttpLambdaIntegration::new(&create_order, Default::default()),
-        RouteOptions::default(),
-    )?;
+    let api = HttpApi::new(&stack, "Api", Default::default())?;
+    api.add_route("POST /orders", &create_order, Default::default())?;
     stack.add_output("ApiUrl", Output::new(api.url()));
     Ok(app)
 }
@@ -73,6 +58,7 @@ use constructs_support::*;
 fn the_small_app_synthesizes_clean_under_the_rule_pack() {
     let app = app().unwrap();
     assert_rules_clean(&app);
+    lint_or_skip(&app);
     let t = template(&app, "Orders");
     assert_eq!(of_type(&t, "AWS::Lambda::Function").len(), 2);
     assert_eq!(
@@ -96,7 +82,9 @@ fn the_small_app_synthesizes_clean_under_the_rule_pack() {
     ));
 }
 
-/// The infra code stays within reach of CDK's 39 lines: counted between the markers, blank lines left out.
+/// The infra code stays within reach of CDK's 39 lines: counted between the markers, blank lines left out. It
+/// was 60 with the API before issue #13 (commit 41395fc); 3 of today's 42 are the X-Ray suppression a default
+/// function still needs.
 #[test]
 fn the_small_app_is_short() {
     let source = include_str!("small_app.rs");
@@ -108,5 +96,5 @@ fn the_small_app_is_short() {
         .filter(|l| !l.trim().is_empty())
         .count();
     println!("small app: {lines} non-blank lines");
-    assert!(lines <= 100, "{lines} lines");
+    assert!(lines <= 42, "the small app grew to {lines} lines");
 }

@@ -124,7 +124,7 @@ use super::logs::{LogGroup, LogGroupProps, Retention};
 use super::{
     actions, human, path_of, seconds_in, Construct, ConstructError, LambdaTarget, OwnScope,
 };
-use crate::{fns, Scope};
+use crate::{fns, AsScope, Scope};
 
 const APIGATEWAY_SERVICE: &str = "apigateway.amazonaws.com";
 
@@ -316,8 +316,8 @@ pub struct ApiGatewayAccount {
 
 impl ApiGatewayAccount {
     /// The account settings at `<scope>/<id>` (logical ID `<Id>`), with the role `<Id>Role`.
-    pub fn new(scope: &Scope, id: &str) -> Result<ApiGatewayAccount, ConstructError> {
-        let scope = scope.child(id);
+    pub fn new(scope: &impl AsScope, id: &str) -> Result<ApiGatewayAccount, ConstructError> {
+        let scope = scope.as_scope().child(id);
         let role = Role::new(
             &scope,
             "Role",
@@ -656,11 +656,11 @@ pub struct RestApi {
 impl RestApi {
     /// A REST API at `<scope>/<id>` (logical ID `<Id>`), deployed to its stage.
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         props: RestApiProps<'_>,
     ) -> Result<RestApi, ConstructError> {
-        let scope = scope.child(id);
+        let scope = scope.as_scope().child(id);
         let checked = props.validate(scope.path())?;
         let all_methods = props.all_methods(checked.cache.as_ref());
         let name = props
@@ -790,12 +790,13 @@ impl RestApi {
         Ok(resource)
     }
 
-    /// Adds `http_method` on `path` (made with its parents when missing), integrated with `integration`.
+    /// Adds `http_method` on `path` (made with its parents when missing), integrated with `integration`: a
+    /// [`LambdaIntegration`], or `&function` for one with its defaults.
     pub fn add_method(
         &self,
         http_method: &str,
         path: &str,
-        integration: LambdaIntegration,
+        integration: impl Into<LambdaIntegration>,
         options: MethodOptions<'_>,
     ) -> Result<Method, ConstructError> {
         self.resource_for_path(path)?
@@ -1331,11 +1332,12 @@ impl ApiResource {
         Ok(resource)
     }
 
-    /// Adds the method `http_method` (`GET`, `POST`... or `ANY`) to this resource, integrated with `integration`.
+    /// Adds the method `http_method` (`GET`, `POST`... or `ANY`) to this resource, integrated with `integration`
+    /// (a [`LambdaIntegration`], or `&function` for one with its defaults).
     pub fn add_method(
         &self,
         http_method: &str,
-        integration: LambdaIntegration,
+        integration: impl Into<LambdaIntegration>,
         options: MethodOptions<'_>,
     ) -> Result<Method, ConstructError> {
         let api_path = self.api.path().to_owned();
@@ -1361,6 +1363,7 @@ impl ApiResource {
                 format!("method {method} {} already exists: each resource has one method per HTTP method", self.path),
             ));
         }
+        let integration = integration.into();
         let timeout = integration.props.validate(&api_path)?;
         let (auth_type, authorizer_id) = match options.authorization {
             Authorization::None => (AuthorizationType::None, None),
@@ -1520,6 +1523,13 @@ impl LambdaIntegration {
             function_arn: function.function_arn(),
             props,
         }
+    }
+}
+
+/// `&function` for `LambdaIntegration::new(&function, Default::default())`.
+impl<T: LambdaTarget + ?Sized> From<&T> for LambdaIntegration {
+    fn from(function: &T) -> Self {
+        LambdaIntegration::new(function, LambdaIntegrationProps::default())
     }
 }
 

@@ -37,7 +37,7 @@ use super::iam::{Grant, Grantable};
 use super::kms::Key;
 use super::logs::{LogGroup, Retention};
 use super::{actions, human, path_of, Construct, ConstructError, LambdaTarget, OwnScope};
-use crate::{fns, Scope};
+use crate::{fns, AsScope};
 
 /// The fields of [`AccessLogFormat::JsonStandardFields`] for HTTP APIs.
 const HTTP_LOG_FIELDS: &[(&str, &str)] = &[
@@ -154,11 +154,11 @@ pub struct HttpApi {
 impl HttpApi {
     /// An HTTP API at `<scope>/<id>` (logical ID `<Id>`).
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         props: HttpApiProps<'_>,
     ) -> Result<HttpApi, ConstructError> {
-        let scope = scope.child(id);
+        let scope = scope.as_scope().child(id);
         let checked = props.validate(scope.path())?;
         let name = props
             .api_name
@@ -207,11 +207,11 @@ impl HttpApi {
     }
 
     /// Adds the route `route_key` (`POST /orders`, `GET /orders/{id}`, `ANY /files/{proxy+}` or `$default`) to
-    /// `integration`.
+    /// `integration`: an [`HttpLambdaIntegration`], or `&function` for one with its defaults.
     pub fn add_route(
         &self,
         route_key: &str,
-        integration: HttpLambdaIntegration,
+        integration: impl Into<HttpLambdaIntegration>,
         options: RouteOptions<'_>,
     ) -> Result<Route, ConstructError> {
         let path = self.path().to_owned();
@@ -226,6 +226,7 @@ impl HttpApi {
                 format!("route {route_key} already exists: each route key is routed once"),
             ));
         }
+        let integration = integration.into();
         let timeout = integration.props.validate(&path)?;
         let (auth_type, authorizer_id) = match options.authorization {
             HttpAuthorization::None => (AuthorizationType::None, None),
@@ -535,6 +536,14 @@ impl HttpLambdaIntegration {
     }
     fn as_target(&self) -> ArnTarget {
         ArnTarget(self.function_arn.clone())
+    }
+}
+
+/// `&function` for `HttpLambdaIntegration::new(&function, Default::default())`, so that a route to a function
+/// with the integration's defaults is `api.add_route("POST /orders", &function, RouteOptions::default())`.
+impl<T: LambdaTarget + ?Sized> From<&T> for HttpLambdaIntegration {
+    fn from(function: &T) -> Self {
+        HttpLambdaIntegration::new(function, HttpLambdaIntegrationProps::default())
     }
 }
 

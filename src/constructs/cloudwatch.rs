@@ -10,7 +10,7 @@ use cfnkit_core::{Val, Value};
 use cfnkit_l1::cloudwatch as l1;
 
 use super::{human, path_of, Construct, ConstructError};
-use crate::{fns, Scope};
+use crate::{fns, AsScope};
 
 /// How the data points of a period are aggregated.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -221,13 +221,13 @@ pub struct Alarm {
 impl Alarm {
     /// An alarm at `<scope>/<id>` (logical ID `<Id>`) that fires when `metric` compared with `threshold` breaches.
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         metric: &Metric,
         threshold: f64,
         props: AlarmProps,
     ) -> Result<Alarm, ConstructError> {
-        let scope = scope.child(id);
+        let scope = scope.as_scope().child(id);
         let period = props.validate(scope.path(), metric, threshold)?;
         let (statistic, extended) = match metric.statistic {
             Statistic::Average => (Some(l1::alarm::Statistic::Average), None),
@@ -406,11 +406,11 @@ impl Dashboard {
     /// An empty dashboard at `<scope>/<id>` (logical ID `<Id>`); CloudFormation needs at least one widget, so
     /// add some.
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         props: DashboardProps,
     ) -> Result<Dashboard, ConstructError> {
-        let scope = scope.child(id);
+        let scope = scope.as_scope().child(id);
         let dashboard = l1::Dashboard {
             dashboard_name: props.dashboard_name,
             dashboard_body: Some(Val::from(r#"{"widgets":[]}"#)),

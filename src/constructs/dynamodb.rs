@@ -9,7 +9,7 @@ use super::kms::{Key, KeyRef};
 use super::{
     actions, check_imported_arn, imported_name, path_of, ArnResource, Construct, ConstructError,
 };
-use crate::{fns, Scope};
+use crate::{fns, AsScope};
 
 /// The type of a key attribute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -498,12 +498,12 @@ impl Table {
     /// A table at `<scope>/<id>` (logical ID `<Id>`) whose items are identified by `partition_key` (and the
     /// sort key of the props).
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         partition_key: Attribute,
         props: TableProps<'_>,
     ) -> Result<Table, ConstructError> {
-        let scope = scope.child(id);
+        let scope = scope.as_scope().child(id);
         let checked = props.validate(scope.path(), &partition_key)?;
         let throughput = match props.billing {
             Billing::OnDemand => None,

@@ -18,7 +18,7 @@ use super::{
     actions, check_imported_arn, days_in, imported_name, seconds_in, ArnResource, Construct,
     ConstructError, LambdaTarget, OwnScope,
 };
-use crate::{fns, Scope};
+use crate::{fns, AsScope};
 
 const EVENTS_SERVICE: &str = "events.amazonaws.com";
 
@@ -125,11 +125,11 @@ impl EventBus {
 
     /// A bus at `<scope>/<id>` (logical ID `<Id>`).
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         props: EventBusProps<'_>,
     ) -> Result<EventBus, ConstructError> {
-        let scope = scope.child(id);
+        let scope = scope.as_scope().child(id);
         let archive_retention = props.validate(scope.path())?;
         let name = props
             .event_bus_name
@@ -499,8 +499,12 @@ pub struct Rule {
 
 impl Rule {
     /// A rule at `<scope>/<id>` (logical ID `<Id>`).
-    pub fn new(scope: &Scope, id: &str, props: RuleProps<'_>) -> Result<Rule, ConstructError> {
-        let scope = scope.child(id);
+    pub fn new(
+        scope: &impl AsScope,
+        id: &str,
+        props: RuleProps<'_>,
+    ) -> Result<Rule, ConstructError> {
+        let scope = scope.as_scope().child(id);
         let schedule_expression = props.validate(scope.path())?;
         let pattern = props.event_pattern.filter(|p| !p.is_empty());
         let rule = l1::Rule {
@@ -648,7 +652,7 @@ impl Rule {
             return Ok(role.clone());
         }
         let role = Role::new(
-            &self.scope,
+            &self.scope.0,
             "EventsRole",
             Principal::service(EVENTS_SERVICE),
             RoleProps::default(),

@@ -10,7 +10,7 @@ use cfnkit_core::{Json, Val, Value};
 use cfnkit_l1::iam as l1;
 
 use super::{path_of, seconds_in, Construct, ConstructError};
-use crate::{fns, Scope};
+use crate::{fns, AsScope};
 
 /// Whether a statement allows or denies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -492,12 +492,12 @@ pub struct Role {
 impl Role {
     /// A role that `assumed_by` may assume (`Principal::service("lambda.amazonaws.com")`).
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         assumed_by: Principal,
         props: RoleProps,
     ) -> Result<Role, ConstructError> {
-        let scope = scope.child(id);
+        let scope = scope.as_scope().child(id);
         let max_session = props.validate(scope.path())?;
         let trust = PolicyDocument::with([PolicyStatement::allow()
             .actions(["sts:AssumeRole"])
@@ -595,13 +595,13 @@ pub struct Policy {
 impl Policy {
     /// A policy with this document, attached to these roles.
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         document: PolicyDocument,
         roles: &[&Role],
         props: PolicyProps,
     ) -> Result<Policy, ConstructError> {
-        let scope = scope.child(id);
+        let scope = scope.as_scope().child(id);
         if document.is_empty() {
             return Err(ConstructError::invalid(
                 scope.path(),

@@ -15,7 +15,7 @@ use super::kms::{Key, KeyRef};
 use super::{
     actions, check_imported_arn, imported_name, ArnResource, Construct, ConstructError, OwnScope,
 };
-use crate::Scope;
+use crate::AsScope;
 
 /// The AWS-managed key Kinesis encrypts with when a stream is given no key of its own.
 pub const AWS_MANAGED_KINESIS_KEY: &str = "alias/aws/kinesis";
@@ -257,8 +257,12 @@ impl Stream {
     }
 
     /// A stream at `<scope>/<id>` (logical ID `<Id>`).
-    pub fn new(scope: &Scope, id: &str, props: StreamProps<'_>) -> Result<Stream, ConstructError> {
-        let scope = scope.child(id);
+    pub fn new(
+        scope: &impl AsScope,
+        id: &str,
+        props: StreamProps<'_>,
+    ) -> Result<Stream, ConstructError> {
+        let scope = scope.as_scope().child(id);
         let retention_hours = props.validate(scope.path())?;
         let key = match props.encryption {
             StreamEncryption::AwsManaged => None,

@@ -12,7 +12,7 @@ use super::iam::{Grant, Grantable, PolicyDocument, PolicyStatement, Principal};
 use super::{
     actions, check_imported_arn, days_in, path_of, ArnResource, Construct, ConstructError,
 };
-use crate::Scope;
+use crate::AsScope;
 
 /// Props of a [`Key`].
 #[derive(Clone, Debug)]
@@ -141,8 +141,8 @@ impl Key {
     }
 
     /// A key with rotation on, the account root as administrator, and RETAIN removal.
-    pub fn new(scope: &Scope, id: &str, props: KeyProps) -> Result<Key, ConstructError> {
-        let scope = scope.child(id);
+    pub fn new(scope: &impl AsScope, id: &str, props: KeyProps) -> Result<Key, ConstructError> {
+        let scope = scope.as_scope().child(id);
         let checked = props.validate(scope.path())?;
         let policy = PolicyDocument::with([PolicyStatement::allow()
             .actions(actions::KMS_ADMIN)
@@ -262,12 +262,12 @@ pub struct Alias {
 impl Alias {
     /// `alias/<name>` for `key`.
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         alias_name: &str,
         key: &Key,
     ) -> Result<Alias, ConstructError> {
-        let scope = scope.child(id);
+        let scope = scope.as_scope().child(id);
         check_alias_name(scope.path(), alias_name)?;
         let alias = l1::Alias {
             alias_name: Some(alias_name.into()),

@@ -20,7 +20,7 @@ use super::{
     actions, check_imported_arn, construct_id, human, imported_name, seconds_in, ArnResource,
     Construct, ConstructError, LambdaTarget, OwnScope,
 };
-use crate::{fns, Scope};
+use crate::{fns, AsScope};
 
 /// What [`Code::cargo_bin`] writes as the hash part of the S3 key until `cfnkit package` fills in the SHA-256 of
 /// the built zip. Plain `synth` keeps it, so templates (and snapshots) are stable and need no built binaries.
@@ -150,7 +150,7 @@ pub struct FunctionProps<'a> {
     pub function_name: Option<Val<String>>,
     /// What the function does, shown in the console. Without it the function has no description.
     pub description: Option<String>,
-    /// Environment variables. Without any the function has an empty environment.
+    /// Environment variables ([`env`] makes them from pairs). Without any the function has an empty environment.
     pub environment: BTreeMap<String, Val<String>>,
     /// A customer-managed key for the environment variables at rest. Without it Lambda encrypts them with its
     /// AWS-managed key (checkov's CKV_AWS_173 asks for a customer-managed key).
@@ -255,6 +255,18 @@ impl FunctionProps<'_> {
         .validate(&format!("{path}/LogGroup"))?;
         Ok(CheckedFunctionProps { timeout })
     }
+}
+
+/// A function's environment from `(name, value)` pairs, for [`FunctionProps::environment`]:
+/// `environment: env([("TABLE_NAME", table.table_name()), ("STAGE", "prod".into())])`. Names are checked when the
+/// function is made.
+pub fn env<K: Into<String>, V: Into<Val<String>>>(
+    variables: impl IntoIterator<Item = (K, V)>,
+) -> BTreeMap<String, Val<String>> {
+    variables
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect()
 }
 
 /// Lambda's default timeout, used when [`FunctionProps::timeout`] is not set.
@@ -368,12 +380,12 @@ impl Function {
 
     /// A function at `<scope>/<id>` (logical ID `<Id>`) running `code`.
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         code: Code,
         props: FunctionProps<'_>,
     ) -> Result<Function, ConstructError> {
-        let scope = scope.child(id);
+        let scope = scope.as_scope().child(id);
         let checked = props.validate(scope.path(), &code)?;
 
         let role = Role::new(

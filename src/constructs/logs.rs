@@ -9,7 +9,7 @@ use cfnkit_l1::logs as l1;
 use super::iam::{Grant, Grantable, PolicyStatement, Principal};
 use super::kms::Key;
 use super::{actions, human, path_of, Construct, ConstructError};
-use crate::Scope;
+use crate::AsScope;
 
 /// The retention periods CloudWatch Logs accepts, in days.
 pub const RETENTION_DAYS: &[u64] = &[
@@ -113,11 +113,11 @@ pub struct LogGroup {
 impl LogGroup {
     /// A log group at `<scope>/<id>` (logical ID `<Id>`).
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         props: LogGroupProps<'_>,
     ) -> Result<LogGroup, ConstructError> {
-        let scope = scope.child(id);
+        let scope = scope.as_scope().child(id);
         let days = props.validate(scope.path())?;
         let key = props.encryption_key.cloned();
         if let Some(key) = &key {

@@ -3,24 +3,29 @@
 //!
 //! # Conventions
 //!
-//! Every construct in this module follows the same shape, so that knowing one means knowing them all:
+//! Every construct in this module follows the same shape, so that knowing one means knowing them all. An app
+//! imports what it needs with `use cfnkit::prelude::*;` ([`crate::prelude`]).
 //!
-//! - **One module per AWS service** ([`iam`], [`kms`], [`sqs`], [`sns`], [`events`]); the IAM action names every
-//!   grant uses live in one place, [`actions`].
-//! - **One props struct per construct**, implementing `Default`: `Queue::new(&scope, "Orders", QueueProps {
+//! - **One module per AWS service** ([`iam`], [`kms`], [`sqs`], [`sns`], [`events`], [`lambda`], [`dynamodb`]...);
+//!   the IAM action names every grant uses live in one place, [`actions`]. No two modules import each other.
+//! - **`new(scope, id, props)`**, where the scope is a [`crate::Scope`] or a [`crate::Stack`]
+//!   ([`crate::AsScope`]) and the props struct implements `Default`: `Queue::new(&stack, "Orders", QueueProps {
 //!   visibility_timeout: Some(Duration::from_secs(60)), ..Default::default() })`. Values a construct cannot do
-//!   without (the principal a role is assumed by) are arguments of `new`, not props. What is added to a
-//!   construct takes props the same way, not fluent setters (CDK's "no fluent APIs"): event sources
-//!   (`SqsEventSource::new(&queue, SqsEventSourceProps { .. })`, `StreamEventSourceProps` for DynamoDB and
-//!   Kinesis) and API integrations (`LambdaIntegration::new(&function, LambdaIntegrationProps { .. })`). Every optional prop documents
-//!   its default *as a behaviour* ("messages are encrypted with SQS-managed keys"), never as "defaults to None".
-//! - **Props take typed references**: `&Key`, `&Queue`, [`std::time::Duration`], never ARNs or raw seconds where a
-//!   construct exists. A value that can be wrong is checked when the construct is made, and `new` returns
-//!   `Result<Self, ConstructError>` whose message names the construct, the bad value and the fix.
+//!   without (the principal a role is assumed by, a table's partition key) are arguments of `new`, not props.
+//!   Every optional prop documents its default *as a behaviour* ("messages are encrypted with SQS-managed
+//!   keys"), never as "defaults to None".
+//! - **Props, not fluent setters** (CDK's "no fluent APIs"), for what is added to a construct too: event sources
+//!   (`SqsEventSource::new(&queue, SqsEventSourceProps { .. })`, [`lambda::StreamEventSourceProps`] for DynamoDB
+//!   and Kinesis) and API integrations (`LambdaIntegration::new(&function, LambdaIntegrationProps { .. })`, or
+//!   just `&function` for the defaults). A function's environment comes from pairs: [`lambda::env`].
+//! - **Props take typed references**: `&Key`, `&QueueRef`, [`std::time::Duration`], typed enums, never ARNs or raw
+//!   seconds where a construct exists. The L1 layer's enums are used where the schemas allow (a codegen fixup
+//!   gives them values where a schema is silent).
 //! - **Props are validated apart from building** (aws-cdk-lib's `validate-props.ts`): every check lives in
 //!   `impl XProps { fn validate(&self, path) -> Result<.., ConstructError> }`, which returns what it converted
 //!   (durations as CloudFormation's seconds or days); `new` calls it first, then only maps the checked props to
-//!   L1 resources, so nothing is added to the stack for props that fail.
+//!   L1 resources, so nothing is added to the stack for props that fail. `new` returns
+//!   `Result<Self, ConstructError>` whose message names the construct, the bad value and the fix.
 //! - **Logical IDs are a public contract.** A construct's primary resource is added at `<construct path>/Resource`,
 //!   so it takes the construct's id (`Order/OrdersQueue/Resource` is `OrdersQueue`); the resources it owns are
 //!   added under its path with a descriptive id (`Order/OrdersQueue/Policy` is `OrdersQueuePolicy`).
@@ -43,8 +48,9 @@
 //!   construct. A literal ARN is checked (service, resource type) when imported.
 //! - **Resource policies and key policies are kept in the construct** and rewritten into the L1 each time a
 //!   statement is added, so grants and wiring made after a construct was created still land in the template.
-//! - **Removal policies**: stateful resources (keys) are retained by default; `apply_removal_policy` on any
-//!   construct changes it. Stack and app tags reach every taggable resource a construct creates.
+//! - **Removal policies**: stateful resources (keys, tables, buckets, log groups) are retained by default;
+//!   `apply_removal_policy` on any construct changes it. Stack and app tags reach every taggable resource a
+//!   construct creates.
 
 pub mod actions;
 pub mod apigateway;

@@ -18,7 +18,7 @@ use super::{
     actions, check_imported_arn, days_in, imported_name, ArnResource, Construct, ConstructError,
     LambdaTarget, OwnScope,
 };
-use crate::{fns, Scope};
+use crate::{fns, AsScope};
 
 /// The service that delivers server access logs into a log bucket.
 const LOG_DELIVERY_SERVICE: &str = "logging.s3.amazonaws.com";
@@ -414,8 +414,12 @@ impl Bucket {
     }
 
     /// A bucket at `<scope>/<id>` (logical ID `<Id>`).
-    pub fn new(scope: &Scope, id: &str, props: BucketProps<'_>) -> Result<Bucket, ConstructError> {
-        let scope = scope.child(id);
+    pub fn new(
+        scope: &impl AsScope,
+        id: &str,
+        props: BucketProps<'_>,
+    ) -> Result<Bucket, ConstructError> {
+        let scope = scope.as_scope().child(id);
         let checked = props.validate(scope.path())?;
         let key = match props.encryption {
             BucketEncryption::S3Managed => None,

@@ -15,7 +15,7 @@ use super::{
     actions, check_imported_arn, days_in, ArnResource, Construct, ConstructError, LambdaTarget,
     OwnScope,
 };
-use crate::{fns, Scope};
+use crate::{fns, AsScope};
 
 const SECRETS_MANAGER_SERVICE: &str = "secretsmanager.amazonaws.com";
 
@@ -320,8 +320,12 @@ impl Secret {
     }
 
     /// A secret at `<scope>/<id>` (logical ID `<Id>`).
-    pub fn new(scope: &Scope, id: &str, props: SecretProps<'_>) -> Result<Secret, ConstructError> {
-        let scope = scope.child(id);
+    pub fn new(
+        scope: &impl AsScope,
+        id: &str,
+        props: SecretProps<'_>,
+    ) -> Result<Secret, ConstructError> {
+        let scope = scope.as_scope().child(id);
         props.validate(scope.path())?;
         let key = props.encryption_key.cloned();
         let secret = l1::Secret {

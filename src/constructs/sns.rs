@@ -16,7 +16,7 @@ use super::{
     actions, check_imported_arn, check_name, construct_id, imported_name, ArnResource, Construct,
     ConstructError, LambdaTarget, OwnScope,
 };
-use crate::Scope;
+use crate::AsScope;
 
 /// The AWS-managed key SNS encrypts with when a topic is given no key of its own.
 pub const AWS_MANAGED_SNS_KEY: &str = "alias/aws/sns";
@@ -174,8 +174,12 @@ impl Topic {
     }
 
     /// A topic at `<scope>/<id>` (logical ID `<Id>`).
-    pub fn new(scope: &Scope, id: &str, props: TopicProps<'_>) -> Result<Topic, ConstructError> {
-        let scope = scope.child(id);
+    pub fn new(
+        scope: &impl AsScope,
+        id: &str,
+        props: TopicProps<'_>,
+    ) -> Result<Topic, ConstructError> {
+        let scope = scope.as_scope().child(id);
         props.validate(scope.path())?;
         let key = props.master_key.cloned();
         let topic = l1::Topic {

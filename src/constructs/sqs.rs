@@ -14,7 +14,7 @@ use super::{
     actions, arn_field, check_imported_arn, check_name, imported_name, seconds_in, ArnResource,
     Construct, ConstructError, OwnScope,
 };
-use crate::{fns, Scope};
+use crate::{fns, AsScope, Scope};
 
 /// How a queue's messages are encrypted at rest.
 #[derive(Clone, Copy, Debug, Default)]
@@ -381,8 +381,12 @@ impl Queue {
     }
 
     /// A queue at `<scope>/<id>` (logical ID `<Id>`).
-    pub fn new(scope: &Scope, id: &str, props: QueueProps<'_>) -> Result<Queue, ConstructError> {
-        let scope = scope.child(id);
+    pub fn new(
+        scope: &impl AsScope,
+        id: &str,
+        props: QueueProps<'_>,
+    ) -> Result<Queue, ConstructError> {
+        let scope = scope.as_scope().child(id);
         let checked = props.validate(scope.path())?;
         let key = match props.encryption {
             QueueEncryption::SqsManaged => None,

@@ -10,7 +10,7 @@ use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
 use cfnkit::constructs::events::{EventPattern, Rule, RuleProps, Target};
 use cfnkit::constructs::kms::Key;
 use cfnkit::constructs::lambda::{
-    Architecture, Code, Function, FunctionProps, SqsEventSource, SqsEventSourceProps,
+    env, Architecture, Code, Function, FunctionProps, SqsEventSource, SqsEventSourceProps,
 };
 use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps, QueueRef};
 use cfnkit::constructs::Construct;
@@ -169,10 +169,7 @@ pub fn platform_function(
         FunctionProps {
             architecture: ARCHITECTURE,
             description: Some(description.to_owned()),
-            environment: environment
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
+            environment: env(environment),
             environment_encryption: Some(defaults.key),
             timeout: Some(defaults.timeout),
             memory_size: Some(MEMORY_MB),
