@@ -52,7 +52,9 @@ pub use crate::constructs::lambda::{
 pub use crate::constructs::logs::{LogGroup, LogGroupProps, Retention};
 pub use crate::constructs::s3::{Bucket, BucketAttributes, BucketEncryption, BucketProps};
 pub use crate::constructs::secretsmanager::{Secret, SecretAttributes, SecretProps};
-pub use crate::constructs::sns::{Subscription, Topic, TopicAttributes, TopicProps};
+pub use crate::constructs::sns::{
+    Subscription, SubscriptionProps, Topic, TopicAttributes, TopicProps,
+};
 pub use crate::constructs::sqs::{DeadLetter, Queue, QueueAttributes, QueueEncryption, QueueProps};
 pub use crate::constructs::{Construct, ConstructError, LambdaTarget};
 pub use crate::{fns, App, AsScope, Output, RemovalPolicy, Scope, Stack, Val};

@@ -200,7 +200,8 @@ fn imported_buses_functions_and_streams_wire_into_rules() {
     )
     .unwrap();
     let notify = Function::from_arn("Notify", arn("lambda", "function:notify")).unwrap();
-    rule.add_target(Target::lambda(&notify)).unwrap();
+    rule.add_target(Target::lambda(&notify, Default::default()))
+        .unwrap();
     let key = Key::from_arn("StreamKey", arn("kms", "key/5678")).unwrap();
     let clicks = Stream::from_attributes(
         "Clicks",
@@ -210,7 +211,8 @@ fn imported_buses_functions_and_streams_wire_into_rules() {
         },
     )
     .unwrap();
-    rule.add_target(clicks.rule_target()).unwrap();
+    rule.add_target(clicks.rule_target(Default::default()))
+        .unwrap();
 
     let t = template(&app, "Imports");
     let r = &resource(&t, "Placed")["Properties"];

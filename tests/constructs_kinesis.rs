@@ -7,7 +7,7 @@ mod constructs_support;
 use std::time::Duration;
 
 use cfnkit::constructs::cloudwatch::Statistic;
-use cfnkit::constructs::events::{EventPattern, Rule, RuleProps};
+use cfnkit::constructs::events::{EventPattern, Rule, RuleProps, TargetProps};
 use cfnkit::constructs::kinesis::{Stream, StreamCapacity, StreamEncryption, StreamProps};
 use cfnkit::constructs::kms::{Key, KeyProps};
 use cfnkit::constructs::lambda::{
@@ -60,11 +60,10 @@ fn example() -> App {
         },
     )
     .unwrap();
-    rule.add_target(
-        clicks
-            .rule_target()
-            .partition_key_path("$.detail.sessionId"),
-    )
+    rule.add_target(clicks.rule_target(TargetProps {
+        partition_key_path: Some("$.detail.sessionId".into()),
+        ..Default::default()
+    }))
     .unwrap();
     app
 }

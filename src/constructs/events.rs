@@ -400,86 +400,150 @@ enum TargetKind {
     },
 }
 
-/// A target of a [`Rule`], added with [`Rule::add_target`].
-#[derive(Clone, Debug)]
-pub struct Target {
-    kind: TargetKind,
-    dead_letter_queue: Option<Queue>,
-    retry: Option<(u32, Duration)>,
-    input: Option<RuleInput>,
-    message_group_id: Option<String>,
-    partition_key_path: Option<String>,
+/// How EventBridge retries delivering to a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries at most this many times (0 to 185).
+    pub max_retries: u32,
+    /// Gives up on an event this old (1 minute to 24 hours).
+    pub max_event_age: Duration,
 }
 
-impl Target {
-    fn of(kind: TargetKind) -> Self {
-        Target {
-            kind,
-            dead_letter_queue: None,
-            retry: None,
-            input: None,
-            message_group_id: None,
-            partition_key_path: None,
+/// Props of a [`Target`].
+#[derive(Clone, Debug, Default)]
+pub struct TargetProps<'a> {
+    /// Events that cannot be delivered go to this standard queue (which the rule is let into). Without it
+    /// EventBridge drops them after its retries.
+    pub dead_letter_queue: Option<&'a Queue>,
+    /// How delivery is retried. Without it EventBridge retries 185 times over 24 hours.
+    pub retry_policy: Option<RetryPolicy>,
+    /// What the target receives. Without it the target receives the whole event.
+    pub input: Option<RuleInput>,
+    /// The message group of an SQS FIFO queue target (required for one, refused for other targets).
+    pub message_group_id: Option<String>,
+    /// The JSONPath of the partition key of a Kinesis target (refused for other targets). Without it the event
+    /// id is the partition key.
+    pub partition_key_path: Option<String>,
+}
+
+impl TargetProps<'_> {
+    /// Every check of the props for a target of `kind`, before anything is wired (errors name the rule at
+    /// `path`). Returns the retry policy's event age in seconds.
+    fn validate(&self, path: &str, kind: &TargetKind) -> Result<Option<i64>, ConstructError> {
+        if let TargetKind::Sqs(queue) = kind {
+            if queue.is_fifo() && self.message_group_id.is_none() {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "the target queue {} is FIFO: give the target a message_group_id",
+                        queue.path()
+                    ),
+                ));
+            }
+        } else if self.message_group_id.is_some() {
+            return Err(ConstructError::conflict(
+                path,
+                "message_group_id applies to SQS FIFO queue targets only: drop it",
+            ));
         }
+        if self.partition_key_path.is_some() && !matches!(kind, TargetKind::Kinesis { .. }) {
+            return Err(ConstructError::conflict(
+                path,
+                "partition_key_path applies to Kinesis stream targets only: drop it",
+            ));
+        }
+        if let Some(dlq) = self.dead_letter_queue {
+            if dlq.is_fifo() {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "EventBridge dead-letter queues must be standard queues, and {} is FIFO",
+                        dlq.path()
+                    ),
+                ));
+            }
+        }
+        self.retry_policy
+            .map(|r| {
+                if r.max_retries > 185 {
+                    return Err(ConstructError::invalid(
+                        path,
+                        format!(
+                            "retry_policy max_retries must be from 0 to 185, got {}",
+                            r.max_retries
+                        ),
+                    ));
+                }
+                seconds_in(
+                    path,
+                    "retry_policy max_event_age",
+                    r.max_event_age,
+                    Duration::from_secs(60),
+                    Duration::from_secs(86_400),
+                )
+            })
+            .transpose()
     }
+}
+
+/// A target of a [`Rule`], added with [`Rule::add_target`]: `Target::sqs(&queue, TargetProps::default())`.
+#[derive(Clone, Debug)]
+pub struct Target<'a> {
+    kind: TargetKind,
+    props: TargetProps<'a>,
+}
+
+impl<'a> Target<'a> {
     /// Sends matching events to a queue (which the rule is let into, with the queue's key).
-    pub fn sqs(queue: &Queue) -> Self {
-        Self::of(TargetKind::Sqs(queue.clone()))
+    pub fn sqs(queue: &Queue, props: TargetProps<'a>) -> Self {
+        Target {
+            kind: TargetKind::Sqs(queue.clone()),
+            props,
+        }
     }
     /// Publishes matching events to a topic (which needs a customer-managed key: EventBridge cannot use
     /// `alias/aws/sns`).
-    pub fn sns(topic: &Topic) -> Self {
-        Self::of(TargetKind::Sns(topic.clone()))
+    pub fn sns(topic: &Topic, props: TargetProps<'a>) -> Self {
+        Target {
+            kind: TargetKind::Sns(topic.clone()),
+            props,
+        }
     }
     /// Invokes a Lambda function (with an invoke permission for this rule).
-    pub fn lambda(function: &(impl LambdaTarget + ?Sized)) -> Self {
-        Self::of(TargetKind::Lambda {
-            id: function.target_id(),
-            arn: function.function_arn(),
-        })
+    pub fn lambda(function: &(impl LambdaTarget + ?Sized), props: TargetProps<'a>) -> Self {
+        Target {
+            kind: TargetKind::Lambda {
+                id: function.target_id(),
+                arn: function.function_arn(),
+            },
+            props,
+        }
     }
     /// Puts matching events on a Kinesis stream through the rule's role; pass the stream's key when it is
-    /// encrypted with a customer-managed one.
-    pub fn kinesis_stream(stream_arn: impl Into<Val<String>>, key: Option<&KeyRef>) -> Self {
-        Self::of(TargetKind::Kinesis {
-            arn: stream_arn.into(),
-            key: key.cloned(),
-        })
+    /// encrypted with a customer-managed one. (A stream construct or import makes this for itself:
+    /// `stream.rule_target(props)`.)
+    pub fn kinesis_stream(
+        stream_arn: impl Into<Val<String>>,
+        key: Option<&KeyRef>,
+        props: TargetProps<'a>,
+    ) -> Self {
+        Target {
+            kind: TargetKind::Kinesis {
+                arn: stream_arn.into(),
+                key: key.cloned(),
+            },
+            props,
+        }
     }
-    /// Forwards matching events to another bus through the rule's role.
-    pub fn event_bus(bus: &EventBusRef) -> Self {
-        Self::event_bus_arn(bus.event_bus_arn())
-    }
-    /// Forwards matching events to a bus known by ARN (another account's, say) through the rule's role.
-    pub fn event_bus_arn(arn: impl Into<Val<String>>) -> Self {
-        Self::of(TargetKind::EventBus { arn: arn.into() })
-    }
-    /// Events that cannot be delivered go to this standard queue (which the rule is let into). Without it
-    /// EventBridge drops them after its retries.
-    pub fn dead_letter_queue(mut self, queue: &Queue) -> Self {
-        self.dead_letter_queue = Some(queue.clone());
-        self
-    }
-    /// Retries at most `max_retries` times (0 to 185) within `max_event_age` (1 minute to 24 hours). Without
-    /// it EventBridge retries 185 times over 24 hours.
-    pub fn retry_policy(mut self, max_retries: u32, max_event_age: Duration) -> Self {
-        self.retry = Some((max_retries, max_event_age));
-        self
-    }
-    /// What the target receives. Without it the target receives the whole event.
-    pub fn input(mut self, input: RuleInput) -> Self {
-        self.input = Some(input);
-        self
-    }
-    /// The message group of a FIFO queue target (required for FIFO queues).
-    pub fn message_group_id(mut self, id: impl Into<String>) -> Self {
-        self.message_group_id = Some(id.into());
-        self
-    }
-    /// The JSONPath of the Kinesis partition key. Without it the event id is the partition key.
-    pub fn partition_key_path(mut self, path: impl Into<String>) -> Self {
-        self.partition_key_path = Some(path.into());
-        self
+    /// Forwards matching events to another bus (made here, or imported with [`EventBus::from_arn`], another
+    /// account's say) through the rule's role.
+    pub fn event_bus(bus: &EventBusRef, props: TargetProps<'a>) -> Self {
+        Target {
+            kind: TargetKind::EventBus {
+                arn: bus.event_bus_arn(),
+            },
+            props,
+        }
     }
 }
 
@@ -528,23 +592,15 @@ impl Rule {
     }
 
     /// Adds a target (ids `Target0`, `Target1`... in order) and the permissions it needs.
-    pub fn add_target(&self, target: Target) -> Result<(), ConstructError> {
-        let path = self.path().to_owned();
+    pub fn add_target(&self, target: Target<'_>) -> Result<(), ConstructError> {
+        let Target { kind, props } = target;
+        let max_event_age = props.validate(self.path(), &kind)?;
         let mut l1_target = l1::rule::Target::default();
-        match &target.kind {
+        match &kind {
             TargetKind::Sqs(queue) => {
-                if queue.is_fifo() && target.message_group_id.is_none() {
-                    return Err(ConstructError::invalid(
-                        &path,
-                        format!(
-                            "the target queue {} is FIFO: give the target a message_group_id",
-                            queue.path()
-                        ),
-                    ));
-                }
                 queue.allow_service_send(EVENTS_SERVICE, self.rule_arn());
                 l1_target.arn = Some(queue.queue_arn());
-                l1_target.sqs_parameters = target.message_group_id.as_ref().map(|g| {
+                l1_target.sqs_parameters = props.message_group_id.as_ref().map(|g| {
                     Val::from(l1::rule::SqsParameters {
                         message_group_id: Some(g.into()),
                     })
@@ -576,7 +632,7 @@ impl Rule {
                 }
                 l1_target.arn = Some(arn.clone());
                 l1_target.role_arn = Some(role.role_arn());
-                l1_target.kinesis_parameters = target.partition_key_path.as_ref().map(|p| {
+                l1_target.kinesis_parameters = props.partition_key_path.as_ref().map(|p| {
                     Val::from(l1::rule::KinesisParameters {
                         partition_key_path: Some(p.into()),
                     })
@@ -589,41 +645,19 @@ impl Rule {
                 l1_target.role_arn = Some(role.role_arn());
             }
         }
-        if let Some(dlq) = &target.dead_letter_queue {
-            if dlq.is_fifo() {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!(
-                        "EventBridge dead-letter queues must be standard queues, and {} is FIFO",
-                        dlq.path()
-                    ),
-                ));
-            }
+        if let Some(dlq) = props.dead_letter_queue {
             dlq.allow_service_send(EVENTS_SERVICE, self.rule_arn());
             l1_target.dead_letter_config = Some(Val::from(l1::rule::DeadLetterConfig {
                 arn: Some(dlq.queue_arn()),
             }));
         }
-        if let Some((retries, age)) = target.retry {
-            if retries > 185 {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!("retry_policy max_retries must be from 0 to 185, got {retries}"),
-                ));
-            }
-            let age = seconds_in(
-                &path,
-                "retry_policy max_event_age",
-                age,
-                Duration::from_secs(60),
-                Duration::from_secs(86_400),
-            )?;
+        if let (Some(retry), Some(age)) = (props.retry_policy, max_event_age) {
             l1_target.retry_policy = Some(Val::from(l1::rule::RetryPolicy {
-                maximum_retry_attempts: Some(retries.into()),
+                maximum_retry_attempts: Some(retry.max_retries.into()),
                 maximum_event_age_in_seconds: Some(age.into()),
             }));
         }
-        match &target.input {
+        match &props.input {
             None => {}
             Some(RuleInput::Constant(v)) => l1_target.input = Some(v.to_string().into()),
             Some(RuleInput::Path(p)) => l1_target.input_path = Some(p.into()),

@@ -9,7 +9,7 @@ use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::kinesis as l1;
 
 use super::cloudwatch::{Metric, Statistic};
-use super::events::Target;
+use super::events::{Target, TargetProps};
 use super::iam::{Grant, Grantable};
 use super::kms::{Key, KeyRef};
 use super::{
@@ -153,8 +153,8 @@ impl StreamRef {
     }
     /// This stream as the target of an EventBridge rule: the rule's role is granted putting records (and
     /// encrypting with the customer-managed key).
-    pub fn rule_target(&self) -> Target {
-        Target::kinesis_stream(self.stream_arn(), self.key.as_ref())
+    pub fn rule_target<'a>(&self, props: TargetProps<'a>) -> Target<'a> {
+        Target::kinesis_stream(self.stream_arn(), self.key.as_ref(), props)
     }
     /// A metric of the stream (`AWS/Kinesis`, dimension `StreamName`).
     pub fn metric(&self, metric_name: &str) -> Metric {

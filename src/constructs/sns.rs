@@ -267,15 +267,15 @@ impl Topic {
     /// topic into the queue policy (and the queue's key). Other subscriptions live at `<topic>/<id>`.
     pub fn add_subscription(
         &self,
-        subscription: Subscription,
+        subscription: Subscription<'_>,
     ) -> Result<l1::SubscriptionHandle, ConstructError> {
-        let Subscription {
-            target,
+        let Subscription { target, props } = subscription;
+        let SubscriptionProps {
             filter_policy,
             filter_on_body,
             raw_message_delivery,
             dead_letter_queue,
-        } = subscription;
+        } = props;
         let (scope, protocol, endpoint) = match &target {
             SubscriptionTarget::Sqs(queue) => (
                 queue
@@ -389,81 +389,83 @@ pub enum SubscriptionTarget {
     Https { id: String, url: String },
 }
 
+/// Props of a [`Subscription`].
+#[derive(Clone, Debug, Default)]
+pub struct SubscriptionProps<'a> {
+    /// Delivers only messages whose attributes (or body, with `filter_on_body`) match this filter policy.
+    /// Without it every message is delivered.
+    pub filter_policy: Option<serde_json::Value>,
+    /// Applies the filter policy to the message body instead of its attributes. Off unless turned on.
+    pub filter_on_body: bool,
+    /// Delivers the message as published, without the SNS envelope (SQS and HTTPS only). Off unless turned on.
+    pub raw_message_delivery: bool,
+    /// Messages that cannot be delivered go to this queue (which the topic is let into). Without it SNS drops
+    /// them after its retries.
+    pub dead_letter_queue: Option<&'a Queue>,
+}
+
 /// A subscription to add to a topic with [`Topic::add_subscription`].
 ///
 /// ```no_run
-/// # use cfnkit::constructs::{sns::{Subscription, Topic}, sqs::Queue};
+/// # use cfnkit::constructs::{sns::{Subscription, SubscriptionProps, Topic}, sqs::Queue};
 /// # fn f(topic: &Topic, queue: &Queue) {
-/// topic.add_subscription(
-///     Subscription::sqs(queue)
-///         .filter_policy(serde_json::json!({"type": ["OrderPlaced"]}))
-///         .raw_message_delivery(),
-/// ).unwrap();
+/// topic.add_subscription(Subscription::sqs(queue, SubscriptionProps {
+///     filter_policy: Some(serde_json::json!({"type": ["OrderPlaced"]})),
+///     raw_message_delivery: true,
+///     ..Default::default()
+/// })).unwrap();
 /// # }
 /// ```
 #[derive(Clone, Debug)]
-pub struct Subscription {
+pub struct Subscription<'a> {
     target: SubscriptionTarget,
-    filter_policy: Option<serde_json::Value>,
-    filter_on_body: bool,
-    raw_message_delivery: bool,
-    dead_letter_queue: Option<Queue>,
+    props: SubscriptionProps<'a>,
 }
 
-impl Subscription {
-    fn to(target: SubscriptionTarget) -> Self {
+impl<'a> Subscription<'a> {
+    /// Delivers to an SQS queue.
+    pub fn sqs(queue: &Queue, props: SubscriptionProps<'a>) -> Self {
         Subscription {
-            target,
-            filter_policy: None,
-            filter_on_body: false,
-            raw_message_delivery: false,
-            dead_letter_queue: None,
+            target: SubscriptionTarget::Sqs(queue.clone()),
+            props,
         }
     }
-    /// Delivers to an SQS queue.
-    pub fn sqs(queue: &Queue) -> Self {
-        Self::to(SubscriptionTarget::Sqs(queue.clone()))
-    }
     /// Invokes a Lambda function (and adds its invoke permission for this topic).
-    pub fn lambda(function: &(impl LambdaTarget + ?Sized)) -> Self {
-        Self::to(SubscriptionTarget::Lambda {
-            id: function.target_id(),
-            function_arn: function.function_arn(),
-        })
+    pub fn lambda(function: &(impl LambdaTarget + ?Sized), props: SubscriptionProps<'a>) -> Self {
+        Subscription {
+            target: SubscriptionTarget::Lambda {
+                id: function.target_id(),
+                function_arn: function.function_arn(),
+            },
+            props,
+        }
     }
     /// Emails an address; `id` names the subscription (`<topic>/<id>`).
-    pub fn email(id: impl Into<String>, address: impl Into<String>) -> Self {
-        Self::to(SubscriptionTarget::Email {
-            id: id.into(),
-            address: address.into(),
-        })
+    pub fn email(
+        id: impl Into<String>,
+        address: impl Into<String>,
+        props: SubscriptionProps<'a>,
+    ) -> Self {
+        Subscription {
+            target: SubscriptionTarget::Email {
+                id: id.into(),
+                address: address.into(),
+            },
+            props,
+        }
     }
     /// Posts to an HTTPS endpoint; `id` names the subscription (`<topic>/<id>`).
-    pub fn https(id: impl Into<String>, url: impl Into<String>) -> Self {
-        Self::to(SubscriptionTarget::Https {
-            id: id.into(),
-            url: url.into(),
-        })
-    }
-    /// Delivers only messages whose attributes match this filter policy. Without it every message is delivered.
-    pub fn filter_policy(mut self, policy: serde_json::Value) -> Self {
-        self.filter_policy = Some(policy);
-        self
-    }
-    /// Applies the filter policy to the message body instead of its attributes.
-    pub fn filter_on_body(mut self) -> Self {
-        self.filter_on_body = true;
-        self
-    }
-    /// Delivers the message as published, without the SNS envelope (SQS and HTTPS only).
-    pub fn raw_message_delivery(mut self) -> Self {
-        self.raw_message_delivery = true;
-        self
-    }
-    /// Messages that cannot be delivered go to this queue (which the topic is let into). Without it SNS drops
-    /// them after its retries.
-    pub fn dead_letter_queue(mut self, queue: &Queue) -> Self {
-        self.dead_letter_queue = Some(queue.clone());
-        self
+    pub fn https(
+        id: impl Into<String>,
+        url: impl Into<String>,
+        props: SubscriptionProps<'a>,
+    ) -> Self {
+        Subscription {
+            target: SubscriptionTarget::Https {
+                id: id.into(),
+                url: url.into(),
+            },
+            props,
+        }
     }
 }

@@ -15,7 +15,7 @@ use cfnkit::constructs::apigateway::{
     RestApi, RestApiProps,
 };
 use cfnkit::constructs::dynamodb::Table;
-use cfnkit::constructs::events::Target;
+use cfnkit::constructs::events::{Target, TargetProps};
 use cfnkit::constructs::lambda::Function;
 use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::ConstructError;
@@ -129,7 +129,15 @@ pub fn stack(app: &App, base: &Base, user_pool_arn: &Val<String>) -> Result<Orde
         base.bus.grant_put_events(f);
     }
 
-    let target = || Target::lambda(&events_function).dead_letter_queue(&events_dlq);
+    let target = || {
+        Target::lambda(
+            &events_function,
+            TargetProps {
+                dead_letter_queue: Some(&events_dlq),
+                ..Default::default()
+            },
+        )
+    };
     service::rule(
         &scope,
         "StockConfirmationToOrder",

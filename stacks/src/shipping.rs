@@ -52,7 +52,7 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
         "PaymentConfirmedToShipping",
         base,
         EventPattern::of::<PaymentConfirmation>(),
-        Target::sqs(&queue),
+        Target::sqs(&queue, Default::default()),
     )?;
 
     let shipping = service::function(

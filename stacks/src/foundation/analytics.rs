@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
-use cfnkit::constructs::events::{EventPattern, Rule, RuleProps};
+use cfnkit::constructs::events::{EventPattern, Rule, RuleProps, TargetProps};
 use cfnkit::constructs::kinesis::{Stream, StreamEncryption, StreamProps};
 use cfnkit::constructs::lambda::{KinesisEventSource, StartingPosition, StreamEventSourceProps};
 use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
@@ -50,7 +50,10 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
         },
     )?;
     // One order's events share a shard, so they are aggregated in the order they happened.
-    rule.add_target(stream.rule_target().partition_key_path("$.detail.orderId"))?;
+    rule.add_target(stream.rule_target(TargetProps {
+        partition_key_path: Some("$.detail.orderId".into()),
+        ..Default::default()
+    }))?;
 
     let table = Table::new(
         &scope,
