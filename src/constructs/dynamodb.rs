@@ -361,7 +361,7 @@ impl TableRef {
         self.grant(grantee, actions::DYNAMODB_WRITE)
             .with_key(self.key.as_ref().map(|k| k.grant_encrypt_decrypt(grantee)))
     }
-    /// Both [`Table::grant_read_data`] and [`Table::grant_write_data`].
+    /// Both [`TableRef::grant_read_data`] and [`TableRef::grant_write_data`].
     pub fn grant_read_write_data(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
         let both: Vec<&str> = actions::DYNAMODB_READ
             .iter()

@@ -385,8 +385,8 @@ impl RuleInput {
 
 #[derive(Clone, Debug)]
 enum TargetKind {
-    Sqs(Queue),
-    Sns(Topic),
+    Sqs(Box<Queue>),
+    Sns(Box<Topic>),
     Lambda {
         id: String,
         arn: Val<String>,
@@ -497,7 +497,7 @@ impl<'a> Target<'a> {
     /// Sends matching events to a queue (which the rule is let into, with the queue's key).
     pub fn sqs(queue: &Queue, props: TargetProps<'a>) -> Self {
         Target {
-            kind: TargetKind::Sqs(queue.clone()),
+            kind: TargetKind::Sqs(Box::new(queue.clone())),
             props,
         }
     }
@@ -505,7 +505,7 @@ impl<'a> Target<'a> {
     /// `alias/aws/sns`).
     pub fn sns(topic: &Topic, props: TargetProps<'a>) -> Self {
         Target {
-            kind: TargetKind::Sns(topic.clone()),
+            kind: TargetKind::Sns(Box::new(topic.clone())),
             props,
         }
     }

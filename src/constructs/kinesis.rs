@@ -143,7 +143,7 @@ impl StreamRef {
                 .map(|k| k.grant(grantee, actions::KINESIS_KMS_WRITE)),
         )
     }
-    /// Both [`Stream::grant_read`] and [`Stream::grant_write`].
+    /// Both [`StreamRef::grant_read`] and [`StreamRef::grant_write`].
     pub fn grant_read_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
         self.grant_read(grantee).and(self.grant_write(grantee))
     }

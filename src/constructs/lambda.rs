@@ -150,7 +150,7 @@ pub struct FunctionProps<'a> {
     pub function_name: Option<Val<String>>,
     /// What the function does, shown in the console. Without it the function has no description.
     pub description: Option<String>,
-    /// Environment variables ([`env`] makes them from pairs). Without any the function has an empty environment.
+    /// Environment variables ([`env()`] makes them from pairs). Without any the function has an empty environment.
     pub environment: BTreeMap<String, Val<String>>,
     /// A customer-managed key for the environment variables at rest. Without it Lambda encrypts them with its
     /// AWS-managed key (checkov's CKV_AWS_173 asks for a customer-managed key).

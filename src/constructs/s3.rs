@@ -279,7 +279,7 @@ impl BucketRef {
     pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
         self.objects("").grant_write(grantee)
     }
-    /// Both [`Bucket::grant_read`] and [`Bucket::grant_write`].
+    /// Both [`BucketRef::grant_read`] and [`BucketRef::grant_write`].
     pub fn grant_read_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
         self.objects("").grant_read_write(grantee)
     }
@@ -730,7 +730,7 @@ impl BucketProps<'_> {
     }
 }
 
-/// A part of a bucket (the objects under a key prefix), to grant access to: [`Bucket::objects`].
+/// A part of a bucket (the objects under a key prefix), to grant access to: [`BucketRef::objects`].
 ///
 /// Object actions are granted on `<bucket ARN>/<prefix>*`; listing is granted on the bucket ARN (S3 lists at
 /// bucket level), and key usage on the bucket's customer-managed key when it has one.

@@ -353,7 +353,7 @@ impl Secret {
     /// for Secrets Manager on this secret only (`<id>/RotationPermission`), which the schedule depends on because
     /// Secrets Manager invokes the function as soon as the schedule exists.
     ///
-    /// The function also needs to read and write the secret: call [`Secret::grant_rotate`] with it (a
+    /// The function also needs to read and write the secret: call [`SecretRef::grant_rotate`] with it (a
     /// [`super::lambda::Function`] is both a target and a grantee). A function that generates passwords with
     /// `GetRandomPassword` needs that action on `*`, the only resource AWS accepts for it.
     pub fn add_rotation_schedule(

@@ -377,7 +377,7 @@ impl AlarmAction for Topic {
 #[derive(Clone, Debug)]
 pub enum SubscriptionTarget {
     /// An SQS queue.
-    Sqs(Queue),
+    Sqs(Box<Queue>),
     /// A Lambda function; `id` names the subscription and the function's invoke permission.
     Lambda {
         id: String,
@@ -426,7 +426,7 @@ impl<'a> Subscription<'a> {
     /// Delivers to an SQS queue.
     pub fn sqs(queue: &Queue, props: SubscriptionProps<'a>) -> Self {
         Subscription {
-            target: SubscriptionTarget::Sqs(queue.clone()),
+            target: SubscriptionTarget::Sqs(Box::new(queue.clone())),
             props,
         }
     }
