@@ -162,7 +162,7 @@ fn a_stream_is_an_eventbridge_target_through_the_rules_role() {
 }
 
 #[test]
-fn a_function_reads_a_stream_through_from_stream() {
+fn a_function_reads_a_stream_construct_named_after_it_with_its_key() {
     let app = App::new();
     let s = app.stack("Kinesis");
     let key = Key::new(&s.scope(), "K", KeyProps::default()).unwrap();
