@@ -11,11 +11,13 @@
 //! - [`resource_types`]: what cfnkit knows about resource types beyond their schemas (which are stateful).
 //! - [`assets`]: Lambda code zips: reproducible builds, content hashes, the bucket and key scheme.
 //! - [`cli`]: the `synth`, `package` and `list` commands that an app's thin `main` hands over to.
+//! - [`prelude`]: what an app needs, in one `use cfnkit::prelude::*;`.
 
 pub mod assets;
 pub mod cli;
 pub mod constructs;
 pub mod fns;
+pub mod prelude;
 pub mod resource_types;
 pub mod rules;
 pub mod stack;
@@ -28,7 +30,8 @@ pub use cfnkit_core::{
 };
 pub use cfnkit_l1 as l1;
 pub use stack::{
-    App, Environment, MappingHandle, Output, ParamHandle, Parameter, Scope, Stack, TemplateRule,
+    App, AsScope, Environment, MappingHandle, Output, ParamHandle, Parameter, Scope, Stack,
+    TemplateRule,
 };
 
 /// The README's examples compile and run as doc tests, so the README cannot drift from the API.

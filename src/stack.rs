@@ -410,6 +410,25 @@ impl Stack {
     }
 }
 
+/// Where a construct is made: a [`Scope`], or a [`Stack`] for its root scope, so that `Queue::new(&stack, ..)`
+/// and `Queue::new(&scope, ..)` both work (CDK's `this`).
+pub trait AsScope {
+    /// The scope constructs are added under.
+    fn as_scope(&self) -> Scope;
+}
+
+impl AsScope for Scope {
+    fn as_scope(&self) -> Scope {
+        self.clone()
+    }
+}
+
+impl AsScope for Stack {
+    fn as_scope(&self) -> Scope {
+        self.scope()
+    }
+}
+
 impl Scope {
     /// The scope's construct path (`Inventory/InventoryQueue`).
     pub fn path(&self) -> &str {

@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use cfnkit::constructs::apigateway::{
     AccessLogFormat, ApiGatewayAccount, Authorization, CloudWatchRole, LambdaIntegration,
-    MethodOptions, RestApi, RestApiProps, StageCache, DRAFT_04,
+    LambdaIntegrationProps, MethodOptions, RestApi, RestApiProps, StageCache, DRAFT_04,
 };
 use cfnkit::constructs::kms::{Key, KeyProps};
-use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
+use cfnkit::constructs::lambda::{Function, FunctionRef};
+use cfnkit::constructs::Construct;
+use cfnkit::constructs::{Principal, Role, RoleProps};
 use cfnkit::rules;
 use cfnkit::synth::synth;
 use cfnkit::{App, Stack};
@@ -37,11 +39,12 @@ struct OrderLine {
     quantity: u32,
 }
 
-fn handler() -> FunctionArn {
-    FunctionArn::new(
+fn handler() -> FunctionRef {
+    Function::from_arn(
         "OrderApi",
         "arn:aws:lambda:eu-west-1:111122223333:function:order-api",
     )
+    .unwrap()
 }
 
 fn api(stack: &Stack, props: RestApiProps<'_>) -> RestApi {
@@ -78,7 +81,7 @@ fn example(app: &App) -> RestApi {
     api.add_method(
         "POST",
         "/orders",
-        LambdaIntegration::new(&f),
+        LambdaIntegration::new(&f, Default::default()),
         MethodOptions {
             authorization: Authorization::Authorizer(&users),
             request_model: Some(&model),
@@ -90,7 +93,12 @@ fn example(app: &App) -> RestApi {
     api.add_method(
         "GET",
         "/orders/{id}",
-        LambdaIntegration::new(&f).timeout(Duration::from_secs(10)),
+        LambdaIntegration::new(
+            &f,
+            LambdaIntegrationProps {
+                timeout: Some(Duration::from_secs(10)),
+            },
+        ),
         MethodOptions::default(),
     )
     .unwrap();
@@ -111,7 +119,7 @@ fn defaults_log_trace_throttle_and_validate() {
     api.add_method(
         "GET",
         "/orders",
-        LambdaIntegration::new(&handler()),
+        LambdaIntegration::new(&handler(), Default::default()),
         MethodOptions::default(),
     )
     .unwrap();
@@ -184,7 +192,7 @@ fn the_model_is_draft_04_from_the_rust_type_and_validates_the_body() {
     api.add_method(
         "POST",
         "/orders",
-        LambdaIntegration::new(&handler()),
+        LambdaIntegration::new(&handler(), Default::default()),
         MethodOptions {
             request_model: Some(&model),
             ..Default::default()
@@ -238,14 +246,14 @@ fn permissions_are_scoped_to_the_method_and_path_and_path_parameters_are_require
     api.add_method(
         "POST",
         "/orders",
-        LambdaIntegration::new(&f),
+        LambdaIntegration::new(&f, Default::default()),
         MethodOptions::default(),
     )
     .unwrap();
     api.add_method(
         "GET",
         "/orders/{id}",
-        LambdaIntegration::new(&f),
+        LambdaIntegration::new(&f, Default::default()),
         MethodOptions::default(),
     )
     .unwrap();
@@ -293,7 +301,7 @@ fn the_deployment_is_renamed_when_the_api_changes_and_waits_for_its_methods() {
         api.add_method(
             "GET",
             "/orders",
-            LambdaIntegration::new(&handler()),
+            LambdaIntegration::new(&handler(), Default::default()),
             MethodOptions::default(),
         )
         .unwrap();
@@ -301,7 +309,7 @@ fn the_deployment_is_renamed_when_the_api_changes_and_waits_for_its_methods() {
             api.add_method(
                 "DELETE",
                 "/orders",
-                LambdaIntegration::new(&handler()),
+                LambdaIntegration::new(&handler(), Default::default()),
                 MethodOptions::default(),
             )
             .unwrap();
@@ -337,17 +345,18 @@ fn authorizers_cognito_with_scopes_and_lambda_token() {
     let users = api
         .add_cognito_authorizer("Users", [pool.get_att::<String>("Arn")])
         .unwrap();
-    let auth_fn = FunctionArn::new(
+    let auth_fn = Function::from_arn(
         "Auth",
         "arn:aws:lambda:eu-west-1:111122223333:function:auth",
-    );
+    )
+    .unwrap();
     let token = api
         .add_token_authorizer("Token", &auth_fn, "Authorization", None)
         .unwrap();
     api.add_method(
         "GET",
         "/me",
-        LambdaIntegration::new(&handler()),
+        LambdaIntegration::new(&handler(), Default::default()),
         MethodOptions {
             authorization: Authorization::Authorizer(&users),
             authorization_scopes: vec!["orders/read".into()],
@@ -358,7 +367,7 @@ fn authorizers_cognito_with_scopes_and_lambda_token() {
     api.add_method(
         "GET",
         "/admin",
-        LambdaIntegration::new(&handler()),
+        LambdaIntegration::new(&handler(), Default::default()),
         MethodOptions {
             authorization: Authorization::Authorizer(&token),
             ..Default::default()
@@ -397,7 +406,7 @@ fn an_open_method_fails_apig4_until_suppressed_with_a_reason() {
             .add_method(
                 "GET",
                 "/health",
-                LambdaIntegration::new(&handler()),
+                LambdaIntegration::new(&handler(), Default::default()),
                 MethodOptions {
                     authorization: Authorization::None,
                     ..Default::default()
@@ -451,7 +460,7 @@ fn outputs_url_execute_api_arns_stage_arn_and_metrics() {
     api.add_method(
         "GET",
         "/",
-        LambdaIntegration::new(&handler()),
+        LambdaIntegration::new(&handler(), Default::default()),
         MethodOptions::default(),
     )
     .unwrap();
@@ -560,10 +569,15 @@ fn bad_input_is_refused_with_the_value_and_the_fix() {
     let api = api(&stack, RestApiProps::default());
     let f = handler();
     let add = |m: &str, p: &str| {
-        api.add_method(m, p, LambdaIntegration::new(&f), MethodOptions::default())
-            .map(|_| ())
-            .unwrap_err()
-            .to_string()
+        api.add_method(
+            m,
+            p,
+            LambdaIntegration::new(&f, Default::default()),
+            MethodOptions::default(),
+        )
+        .map(|_| ())
+        .unwrap_err()
+        .to_string()
     };
     assert_eq!(
         add("GET", "orders"),
@@ -581,7 +595,7 @@ fn bad_input_is_refused_with_the_value_and_the_fix() {
     api.add_method(
         "POST",
         "/orders",
-        LambdaIntegration::new(&f),
+        LambdaIntegration::new(&f, Default::default()),
         MethodOptions::default(),
     )
     .unwrap();
@@ -592,7 +606,7 @@ fn bad_input_is_refused_with_the_value_and_the_fix() {
     api.add_method(
         "GET",
         "/orders/{id}",
-        LambdaIntegration::new(&f),
+        LambdaIntegration::new(&f, Default::default()),
         MethodOptions::default(),
     )
     .unwrap();
@@ -622,7 +636,7 @@ fn bad_input_is_refused_with_the_value_and_the_fix() {
         .add_method(
             "GET",
             "/list",
-            LambdaIntegration::new(&f),
+            LambdaIntegration::new(&f, Default::default()),
             MethodOptions {
                 request_model: Some(&model),
                 ..Default::default()
@@ -637,7 +651,12 @@ fn bad_input_is_refused_with_the_value_and_the_fix() {
         .add_method(
             "PUT",
             "/list",
-            LambdaIntegration::new(&f).timeout(Duration::from_secs(30)),
+            LambdaIntegration::new(
+                &f,
+                LambdaIntegrationProps {
+                    timeout: Some(Duration::from_secs(30)),
+                },
+            ),
             MethodOptions::default(),
         )
         .unwrap_err();
@@ -649,7 +668,7 @@ fn bad_input_is_refused_with_the_value_and_the_fix() {
         .add_method(
             "PUT",
             "/list",
-            LambdaIntegration::new(&f),
+            LambdaIntegration::new(&f, Default::default()),
             MethodOptions {
                 authorization_scopes: vec!["orders/write".into()],
                 ..Default::default()
@@ -751,7 +770,7 @@ fn a_web_acl_is_associated_with_the_stage() {
     api.add_method(
         "GET",
         "/orders",
-        LambdaIntegration::new(&handler()),
+        LambdaIntegration::new(&handler(), Default::default()),
         MethodOptions::default(),
     )
     .unwrap();
@@ -797,7 +816,7 @@ fn a_changed_model_or_an_escape_hatch_change_with_redeploy_makes_a_new_deploymen
             .add_method(
                 "POST",
                 "/orders",
-                LambdaIntegration::new(&handler()),
+                LambdaIntegration::new(&handler(), Default::default()),
                 MethodOptions {
                     request_model: Some(&model),
                     ..Default::default()

@@ -13,6 +13,7 @@ use cfnkit::constructs::apigateway::{
 use cfnkit::constructs::apigatewayv2::{HttpApi, HttpApiProps};
 use cfnkit::constructs::kms::{Key, KeyProps};
 use cfnkit::constructs::lambda::{Code, Function, FunctionProps};
+use cfnkit::constructs::Construct;
 use cfnkit::rules;
 use cfnkit::synth::synth;
 use cfnkit::{App, Scope};
@@ -95,7 +96,7 @@ fn example(app: &App) -> RestApi {
     api.add_method(
         "GET",
         "/orders/{id}",
-        LambdaIntegration::new(&handler),
+        LambdaIntegration::new(&handler, Default::default()),
         MethodOptions {
             authorization: Authorization::Authorizer(&token),
             ..Default::default()
@@ -105,7 +106,7 @@ fn example(app: &App) -> RestApi {
     api.add_method(
         "POST",
         "/orders",
-        LambdaIntegration::new(&handler),
+        LambdaIntegration::new(&handler, Default::default()),
         MethodOptions {
             authorization: Authorization::Authorizer(&request),
             ..Default::default()
@@ -329,7 +330,7 @@ fn an_options_method_made_by_hand_still_fails_apig4() {
     api.add_method(
         "OPTIONS",
         "/orders",
-        LambdaIntegration::new(&f),
+        LambdaIntegration::new(&f, Default::default()),
         MethodOptions {
             authorization: Authorization::None,
             ..Default::default()
@@ -359,7 +360,7 @@ fn cors_on_one_resource_with_several_origins_answers_the_callers_origin() {
     api.add_method(
         "GET",
         "/orders",
-        LambdaIntegration::new(&f),
+        LambdaIntegration::new(&f, Default::default()),
         MethodOptions::default(),
     )
     .unwrap();
@@ -577,7 +578,7 @@ fn cors_and_token_authorizer_snapshot() {
     api.add_method(
         "GET",
         "/orders",
-        LambdaIntegration::new(&auth),
+        LambdaIntegration::new(&auth, Default::default()),
         MethodOptions {
             authorization: Authorization::Authorizer(&token),
             ..Default::default()

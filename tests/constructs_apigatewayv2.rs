@@ -8,21 +8,24 @@ use std::time::Duration;
 
 use cfnkit::constructs::apigateway::AccessLogFormat;
 use cfnkit::constructs::apigatewayv2::{
-    Cors, HttpApi, HttpApiProps, HttpAuthorization, HttpLambdaIntegration, RouteOptions,
+    Cors, HttpApi, HttpApiProps, HttpAuthorization, HttpLambdaIntegration,
+    HttpLambdaIntegrationProps, RouteOptions,
 };
 use cfnkit::constructs::kms::{Key, KeyProps};
-use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
+use cfnkit::constructs::lambda::{Function, FunctionRef};
+use cfnkit::constructs::{Principal, Role, RoleProps};
 use cfnkit::rules;
 use cfnkit::synth::synth;
 use cfnkit::{App, Stack};
 use constructs_support::*;
 use serde_json::{json, Value};
 
-fn create_fn() -> FunctionArn {
-    FunctionArn::new(
+fn create_fn() -> FunctionRef {
+    Function::from_arn(
         "CreateOrder",
         "arn:aws:lambda:eu-west-1:111122223333:function:create-order",
     )
+    .unwrap()
 }
 
 fn api(stack: &Stack, props: HttpApiProps<'_>) -> HttpApi {
@@ -63,13 +66,18 @@ fn example(app: &App) -> HttpApi {
     let f = create_fn();
     api.add_route(
         "POST /orders",
-        HttpLambdaIntegration::new(&f),
+        HttpLambdaIntegration::new(&f, Default::default()),
         RouteOptions::default(),
     )
     .unwrap();
     api.add_route(
         "GET /orders/{id}",
-        HttpLambdaIntegration::new(&f).timeout(Duration::from_secs(10)),
+        HttpLambdaIntegration::new(
+            &f,
+            HttpLambdaIntegrationProps {
+                timeout: Some(Duration::from_secs(10)),
+            },
+        ),
         RouteOptions {
             authorization: HttpAuthorization::Jwt(&users),
             authorization_scopes: vec!["orders/read".into()],
@@ -125,7 +133,7 @@ fn a_route_proxies_to_lambda_with_payload_2_and_a_scoped_permission() {
     let route = api
         .add_route(
             "post /orders/{id}/lines",
-            HttpLambdaIntegration::new(&create_fn()),
+            HttpLambdaIntegration::new(&create_fn(), Default::default()),
             RouteOptions::default(),
         )
         .unwrap();
@@ -198,7 +206,7 @@ fn an_open_route_fails_apig4_until_suppressed_with_a_reason() {
         let r = api
             .add_route(
                 "POST /events",
-                HttpLambdaIntegration::new(&create_fn()),
+                HttpLambdaIntegration::new(&create_fn(), Default::default()),
                 RouteOptions {
                     authorization: HttpAuthorization::None,
                     ..Default::default()
@@ -242,7 +250,7 @@ fn outputs_grants_and_metrics() {
     stack.add_output("Url", cfnkit::Output::new(api.url()));
     api.add_route(
         "$default",
-        HttpLambdaIntegration::new(&create_fn()),
+        HttpLambdaIntegration::new(&create_fn(), Default::default()),
         RouteOptions::default(),
     )
     .unwrap();
@@ -274,10 +282,14 @@ fn bad_input_is_refused_with_the_value_and_the_fix() {
     let api = api(&stack, HttpApiProps::default());
     let f = create_fn();
     let add = |key: &str| {
-        api.add_route(key, HttpLambdaIntegration::new(&f), RouteOptions::default())
-            .map(|_| ())
-            .unwrap_err()
-            .to_string()
+        api.add_route(
+            key,
+            HttpLambdaIntegration::new(&f, Default::default()),
+            RouteOptions::default(),
+        )
+        .map(|_| ())
+        .unwrap_err()
+        .to_string()
     };
     assert_eq!(
         add("/orders"),
@@ -293,7 +305,7 @@ fn bad_input_is_refused_with_the_value_and_the_fix() {
         .contains("greedy path parameter \"{key+}\" must be the last part"));
     api.add_route(
         "POST /orders",
-        HttpLambdaIntegration::new(&f),
+        HttpLambdaIntegration::new(&f, Default::default()),
         RouteOptions::default(),
     )
     .unwrap();
@@ -304,7 +316,12 @@ fn bad_input_is_refused_with_the_value_and_the_fix() {
     let e = api
         .add_route(
             "GET /orders",
-            HttpLambdaIntegration::new(&f).timeout(Duration::from_secs(31)),
+            HttpLambdaIntegration::new(
+                &f,
+                HttpLambdaIntegrationProps {
+                    timeout: Some(Duration::from_secs(31)),
+                },
+            ),
             RouteOptions::default(),
         )
         .unwrap_err();

@@ -5,8 +5,7 @@ mod constructs_support;
 use std::time::Duration;
 
 use cfnkit::constructs::cloudwatch::{
-    self, Alarm, AlarmProps, ComparisonOperator, Dashboard, DashboardProps, Metric, Statistic,
-    Widget,
+    Alarm, AlarmProps, ComparisonOperator, Dashboard, DashboardProps, Metric, Statistic, Widget,
 };
 use cfnkit::constructs::kms::{Key, KeyProps};
 use cfnkit::constructs::lambda::{Code, Function, FunctionProps};
@@ -54,7 +53,7 @@ fn example(app: &App) {
     let backlog = Alarm::new(
         &scope,
         "JobsBacklog",
-        &cloudwatch::metric_approximate_number_of_messages_visible(&queue),
+        &queue.metric_approximate_number_of_messages_visible(),
         100.0,
         AlarmProps {
             comparison: ComparisonOperator::GreaterThanThreshold,

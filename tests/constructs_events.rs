@@ -5,13 +5,14 @@ mod constructs_support;
 use std::time::Duration;
 
 use cfnkit::constructs::events::{
-    ArchiveProps, EventBus, EventBusProps, EventPattern, Rule, RuleInput, RuleProps, Schedule,
-    Target,
+    ArchiveProps, EventBus, EventBusProps, EventPattern, RetryPolicy, Rule, RuleInput, RuleProps,
+    Schedule, Target, TargetProps,
 };
 use cfnkit::constructs::kms::{Key, KeyProps};
+use cfnkit::constructs::lambda::Function;
 use cfnkit::constructs::sns::{Topic, TopicProps};
 use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
-use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
+use cfnkit::constructs::{Principal, Role, RoleProps};
 use cfnkit::{fns, App};
 use constructs_support::*;
 use serde_json::json;
@@ -68,32 +69,45 @@ fn example() -> App {
         },
     )
     .unwrap();
-    rule.add_target(
-        Target::sqs(&queue)
-            .dead_letter_queue(&target_dlq)
-            .retry_policy(3, Duration::from_secs(3_600))
-            .input(RuleInput::transform(
+    rule.add_target(Target::sqs(
+        &queue,
+        TargetProps {
+            dead_letter_queue: Some(&target_dlq),
+            retry_policy: Some(RetryPolicy {
+                max_retries: 3,
+                max_event_age: Duration::from_secs(3_600),
+            }),
+            input: Some(RuleInput::transform(
                 [("order", "$.detail.orderId")],
                 r#"{"orderId": <order>}"#,
             )),
-    )
+            ..Default::default()
+        },
+    ))
     .unwrap();
-    rule.add_target(Target::sns(&topic)).unwrap();
-    rule.add_target(Target::event_bus(&audit_bus)).unwrap();
-    rule.add_target(
-        Target::kinesis_stream(
+    rule.add_target(Target::sns(&topic, Default::default()))
+        .unwrap();
+    rule.add_target(Target::event_bus(&audit_bus, Default::default()))
+        .unwrap();
+    rule.add_target(Target::kinesis_stream(
+        fns::sub("arn:${AWS::Partition}:kinesis:${AWS::Region}:${AWS::AccountId}:stream/orders"),
+        None,
+        TargetProps {
+            partition_key_path: Some("$.detail.orderId".into()),
+            ..Default::default()
+        },
+    ))
+    .unwrap();
+    rule.add_target(Target::lambda(
+        &Function::from_arn(
+            "Notifier",
             fns::sub(
-                "arn:${AWS::Partition}:kinesis:${AWS::Region}:${AWS::AccountId}:stream/orders",
+                "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:notifier",
             ),
-            None,
         )
-        .partition_key_path("$.detail.orderId"),
-    )
-    .unwrap();
-    rule.add_target(Target::lambda(&FunctionArn::new(
-        "Notifier",
-        fns::sub("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:notifier"),
-    )))
+        .unwrap(),
+        Default::default(),
+    ))
     .unwrap();
     let nightly = Rule::new(
         &s.scope(),
@@ -104,7 +118,9 @@ fn example() -> App {
         },
     )
     .unwrap();
-    nightly.add_target(Target::sqs(&queue)).unwrap();
+    nightly
+        .add_target(Target::sqs(&queue, Default::default()))
+        .unwrap();
     let role = Role::new(
         &s.scope(),
         "Producer",
@@ -236,7 +252,9 @@ fn an_sns_target_needs_a_customer_managed_key() {
         },
     )
     .unwrap();
-    let e = rule.add_target(Target::sns(&topic)).unwrap_err();
+    let e = rule
+        .add_target(Target::sns(&topic, Default::default()))
+        .unwrap_err();
     assert!(
         e.to_string()
             .starts_with("Events/T: events.amazonaws.com cannot publish"),
@@ -253,6 +271,65 @@ fn a_rule_needs_a_pattern_or_a_schedule() {
         e.to_string(),
         "Events/R: a rule needs an event_pattern with at least one field, a schedule, or both"
     );
+}
+
+#[test]
+fn target_props_for_another_kind_of_target_are_refused_before_anything_is_wired() {
+    let app = App::new();
+    let s = app.stack("Events");
+    let queue = Queue::new(&s.scope(), "Jobs", QueueProps::default()).unwrap();
+    let rule = Rule::new(
+        &s.scope(),
+        "R",
+        RuleProps {
+            event_pattern: Some(EventPattern::new().source(["x"])),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let err = |target| rule.add_target(target).unwrap_err().to_string();
+    assert_eq!(
+        err(Target::sqs(
+            &queue,
+            TargetProps {
+                partition_key_path: Some("$.id".into()),
+                ..Default::default()
+            },
+        )),
+        "Events/R: partition_key_path applies to Kinesis stream targets only: drop it"
+    );
+    let bus = EventBus::from_arn(
+        "Audit",
+        "arn:aws:events:eu-west-1:111122223333:event-bus/audit",
+    )
+    .unwrap();
+    assert!(err(Target::event_bus(
+        &bus,
+        TargetProps {
+            message_group_id: Some("g".into()),
+            ..Default::default()
+        },
+    ))
+    .contains("message_group_id applies to SQS FIFO queue targets only"));
+    let e = err(Target::sqs(
+        &queue,
+        TargetProps {
+            retry_policy: Some(RetryPolicy {
+                max_retries: 186,
+                max_event_age: Duration::from_secs(60),
+            }),
+            ..Default::default()
+        },
+    ));
+    assert!(
+        e.contains("max_retries must be from 0 to 185, got 186"),
+        "{e}"
+    );
+    // Refused before the queue policy was touched: it has only its TLS-only statement.
+    let t = template(&app, "Events");
+    let policy = &resource(&t, "JobsPolicy")["Properties"]["PolicyDocument"];
+    assert_eq!(statements(policy).len(), 1, "{policy:#}");
+    assert!(resource(&t, "R")["Properties"].get("Targets").is_none());
 }
 
 #[test]

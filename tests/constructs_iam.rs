@@ -91,3 +91,52 @@ fn a_role_with_grants_passes_cfn_lint() {
     );
     lint_or_skip(&app);
 }
+
+#[test]
+fn grants_return_the_statements_they_added_with_the_key_statements_apart() {
+    use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
+    use cfnkit::constructs::kms::{Key, KeyProps};
+    use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
+
+    let app = App::new();
+    let worker = role(&app);
+    let scope = app.stack("Iam").scope();
+    let key = Key::new(&scope, "DataKey", KeyProps::default()).unwrap();
+    let queue = Queue::new(
+        &scope,
+        "Jobs",
+        QueueProps {
+            encryption: QueueEncryption::Kms(&key),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let grant = queue.grant_consume_messages(&worker);
+    assert_eq!(grant.grantee().role_arn(), worker.role_arn());
+    assert_eq!(grant.statements().len(), 1);
+    assert_eq!(grant.statements()[0].action_names(), actions::SQS_CONSUME);
+    assert_eq!(grant.key_statements().len(), 1);
+    assert_eq!(
+        grant.key_statements()[0].action_names(),
+        actions::KMS_DECRYPT
+    );
+
+    // Everything a grant returns is in the role's policy, and nothing else was added.
+    let policy = worker.policy_document();
+    assert_eq!(policy.statements().len(), 2);
+    for s in grant.statements().iter().chain(grant.key_statements()) {
+        assert!(policy.statements().contains(s), "{s:?}");
+    }
+
+    let table = Table::new(
+        &scope,
+        "Orders",
+        Attribute::string("pk"),
+        TableProps::default(),
+    )
+    .unwrap();
+    // A table without a stream has nothing to read: the grant says so.
+    assert!(table.grant_stream_read(&worker).is_empty());
+    let rw = table.grant_read_write_data(&worker);
+    assert!(!rw.is_empty() && rw.key_statements().is_empty());
+}

@@ -7,11 +7,11 @@ mod constructs_support;
 use std::time::Duration;
 
 use cfnkit::constructs::cloudwatch::Statistic;
-use cfnkit::constructs::events::{EventPattern, Rule, RuleProps};
+use cfnkit::constructs::events::{EventPattern, Rule, RuleProps, TargetProps};
 use cfnkit::constructs::kinesis::{Stream, StreamCapacity, StreamEncryption, StreamProps};
 use cfnkit::constructs::kms::{Key, KeyProps};
 use cfnkit::constructs::lambda::{
-    Code, Function, FunctionProps, KinesisEventSource, StartingPosition,
+    Code, Function, FunctionProps, KinesisEventSource, StreamEventSourceProps,
 };
 use cfnkit::constructs::{Principal, Role, RoleProps};
 use cfnkit::App;
@@ -60,11 +60,10 @@ fn example() -> App {
         },
     )
     .unwrap();
-    rule.add_target(
-        clicks
-            .rule_target()
-            .partition_key_path("$.detail.sessionId"),
-    )
+    rule.add_target(clicks.rule_target(TargetProps {
+        partition_key_path: Some("$.detail.sessionId".into()),
+        ..Default::default()
+    }))
     .unwrap();
     app
 }
@@ -163,7 +162,7 @@ fn a_stream_is_an_eventbridge_target_through_the_rules_role() {
 }
 
 #[test]
-fn a_function_reads_a_stream_through_from_stream() {
+fn a_function_reads_a_stream_construct_named_after_it_with_its_key() {
     let app = App::new();
     let s = app.stack("Kinesis");
     let key = Key::new(&s.scope(), "K", KeyProps::default()).unwrap();
@@ -183,9 +182,13 @@ fn a_function_reads_a_stream_through_from_stream() {
         FunctionProps::default(),
     )
     .unwrap();
-    f.add_event_source(
-        KinesisEventSource::from_stream(&stream, StartingPosition::TrimHorizon).batch_size(50),
-    )
+    f.add_event_source(KinesisEventSource::new(
+        &stream,
+        StreamEventSourceProps {
+            batch_size: Some(50),
+            ..Default::default()
+        },
+    ))
     .unwrap();
     let t = template(&app, "Kinesis");
     let m = resource(&t, "ProjectorOrdersEventSource");

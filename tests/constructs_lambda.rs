@@ -2,6 +2,7 @@
 
 mod constructs_support;
 
+use cfnkit::constructs::kinesis::Stream;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -9,10 +10,11 @@ use cfnkit::constructs::dynamodb::{Attribute, StreamViewType, Table, TableProps}
 use cfnkit::constructs::kms::{Key, KeyProps};
 use cfnkit::constructs::lambda::{
     Code, DynamoEventSource, Function, FunctionProps, KinesisEventSource, SqsEventSource,
-    StartingPosition, Tracing,
+    SqsEventSourceProps, StartingPosition, StreamEventSourceProps, Tracing,
 };
+use cfnkit::constructs::logs::Retention;
 use cfnkit::constructs::sqs::{Queue, QueueProps};
-use cfnkit::constructs::{ConstructError, LambdaTarget};
+use cfnkit::constructs::{Construct, ConstructError, LambdaTarget};
 use cfnkit::{App, Scope};
 use constructs_support::*;
 use serde_json::json;
@@ -74,17 +76,23 @@ fn example(app: &App) {
     )
     .unwrap();
     table.grant_read_write_data(&f);
-    f.add_event_source(
-        SqsEventSource::new(&orders)
-            .batch_size(20)
-            .max_batching_window(Duration::from_secs(5)),
-    )
+    f.add_event_source(SqsEventSource::new(
+        &orders,
+        SqsEventSourceProps {
+            batch_size: Some(20),
+            max_batching_window: Some(Duration::from_secs(5)),
+            ..Default::default()
+        },
+    ))
     .unwrap();
-    f.add_event_source(
-        DynamoEventSource::new(&table, StartingPosition::TrimHorizon)
-            .batch_size(50)
-            .on_failure(&failures),
-    )
+    f.add_event_source(DynamoEventSource::new(
+        &table,
+        StreamEventSourceProps {
+            batch_size: Some(50),
+            on_failure: Some(&failures),
+            ..Default::default()
+        },
+    ))
     .unwrap();
     Function::new(
         &scope,
@@ -213,8 +221,14 @@ fn an_sqs_source_reports_batch_item_failures_and_grants_consume() {
     let s = app.stack("Fn");
     let q = Queue::new(&s.scope(), "Jobs", QueueProps::default()).unwrap();
     let f = function_in(&s.scope(), FunctionProps::default());
-    f.add_event_source(SqsEventSource::new(&q).batch_size(5))
-        .unwrap();
+    f.add_event_source(SqsEventSource::new(
+        &q,
+        SqsEventSourceProps {
+            batch_size: Some(5),
+            ..Default::default()
+        },
+    ))
+    .unwrap();
     let t = template(&app, "Fn");
     let m = resource(&t, "WorkerJobsEventSource");
     assert_eq!(m["Type"], "AWS::Lambda::EventSourceMapping");
@@ -246,7 +260,9 @@ fn a_visibility_timeout_under_six_times_the_function_timeout_is_refused() {
             ..Default::default()
         },
     );
-    let e = f.add_event_source(SqsEventSource::new(&q)).unwrap_err();
+    let e = f
+        .add_event_source(SqsEventSource::new(&q, Default::default()))
+        .unwrap_err();
     assert!(matches!(e, ConstructError::Conflict { .. }));
     assert_eq!(
         e.to_string(),
@@ -269,7 +285,13 @@ fn a_table_without_a_stream_cannot_be_a_source() {
     .unwrap();
     let f = function_in(&s.scope(), FunctionProps::default());
     let e = f
-        .add_event_source(DynamoEventSource::new(&table, StartingPosition::Latest))
+        .add_event_source(DynamoEventSource::new(
+            &table,
+            StreamEventSourceProps {
+                starting_position: StartingPosition::Latest,
+                ..Default::default()
+            },
+        ))
         .unwrap_err();
     assert!(e.to_string().contains("table Fn/T has no stream"), "{e}");
 }
@@ -319,10 +341,17 @@ fn a_dynamodb_stream_source_bisects_limits_retries_and_grants_the_stream_and_key
 fn a_kinesis_source_grants_read_on_the_stream() {
     let app = App::new();
     let f = function(&app, FunctionProps::default());
-    f.add_event_source(KinesisEventSource::new(
+    let clicks = Stream::from_arn(
         "Clicks",
         "arn:aws:kinesis:us-east-1:111111111111:stream/clicks",
-        StartingPosition::Latest,
+    )
+    .unwrap();
+    f.add_event_source(KinesisEventSource::new(
+        &clicks,
+        StreamEventSourceProps {
+            starting_position: StartingPosition::Latest,
+            ..Default::default()
+        },
     ))
     .unwrap();
     let t = template(&app, "Fn");
@@ -342,7 +371,7 @@ fn functions_are_lambda_targets_and_have_metrics() {
     let app = App::new();
     let f = function(&app, FunctionProps::default());
     assert_eq!(f.target_id(), "Worker");
-    assert_eq!(f.function_arn(), f.attr_arn());
+    assert_eq!(f.function_arn(), f.handle().attr_arn());
     let m = f.metric_errors();
     assert_eq!(m.namespace(), "AWS/Lambda");
     assert_eq!(m.metric_name(), "Errors");
@@ -383,6 +412,30 @@ fn bad_props_are_refused_with_the_value() {
         e.to_string(),
         "Fn/G: memory_size must be from 128 to 10240 MB, got 64"
     );
+}
+
+#[test]
+fn props_that_fail_add_nothing_to_the_stack() {
+    let app = App::new();
+    let s = app.stack("Fn");
+    let e = Function::new(
+        &s.scope(),
+        "H",
+        Code::asset("x"),
+        FunctionProps {
+            log_retention: Retention::days(10),
+            ..Default::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("Fn/H/LogGroup: retention must be one of 1, 3, 5"),
+        "{e}"
+    );
+    // Checked before the role and the log group were made: the stack is still empty.
+    let synth = cfnkit::synth::synth(&app).unwrap_err().to_string();
+    assert!(synth.contains("has no resources"), "{synth}");
 }
 
 #[test]

@@ -6,12 +6,13 @@ mod constructs_support;
 use std::time::Duration;
 
 use cfnkit::constructs::kms::{Key, KeyProps};
-use cfnkit::constructs::lambda::{Code, Function, FunctionProps};
+use cfnkit::constructs::lambda::{Code, Function, FunctionProps, FunctionRef};
 use cfnkit::constructs::s3::{
     Bucket, BucketEncryption, BucketProps, EventType, KeyFilter, LifecycleRule, ServerAccessLogs,
     StorageClass, Transition,
 };
-use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
+use cfnkit::constructs::Construct;
+use cfnkit::constructs::{Principal, Role, RoleProps};
 use cfnkit::{fns, App, RemovalPolicy};
 use constructs_support::*;
 use serde_json::{json, Value};
@@ -32,13 +33,14 @@ fn role(s: &cfnkit::Stack, id: &str) -> Role {
     .unwrap()
 }
 
-fn thumbnailer() -> FunctionArn {
-    FunctionArn::new(
+fn thumbnailer() -> FunctionRef {
+    Function::from_arn(
         "Thumbnailer",
         fns::sub(
             "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:thumbnailer",
         ),
     )
+    .unwrap()
 }
 
 /// An archive bucket encrypted with a key (with lifecycle rules and its own log bucket), an uploads bucket with a

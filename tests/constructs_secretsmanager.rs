@@ -6,9 +6,9 @@ mod constructs_support;
 use std::time::Duration;
 
 use cfnkit::constructs::kms::{Key, KeyProps};
-use cfnkit::constructs::lambda::{Code, Function, FunctionProps};
+use cfnkit::constructs::lambda::{Code, Function, FunctionProps, FunctionRef};
 use cfnkit::constructs::secretsmanager::{GenerateSecretString, Secret, SecretProps};
-use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
+use cfnkit::constructs::{Principal, Role, RoleProps};
 use cfnkit::{fns, App};
 use constructs_support::*;
 use serde_json::{json, Value};
@@ -23,11 +23,12 @@ fn role(s: &cfnkit::Stack, id: &str) -> Role {
     .unwrap()
 }
 
-fn rotator() -> FunctionArn {
-    FunctionArn::new(
+fn rotator() -> FunctionRef {
+    Function::from_arn(
         "Rotator",
         fns::sub("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:rotator"),
     )
+    .unwrap()
 }
 
 /// A database credential (JSON, encrypted with a key, rotated monthly) read by one role and rotated by another.

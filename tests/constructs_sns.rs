@@ -3,9 +3,10 @@
 mod constructs_support;
 
 use cfnkit::constructs::kms::{Key, KeyProps};
-use cfnkit::constructs::sns::{Subscription, Topic, TopicProps};
+use cfnkit::constructs::lambda::Function;
+use cfnkit::constructs::sns::{Subscription, SubscriptionProps, Topic, TopicProps};
 use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
-use cfnkit::constructs::{FunctionArn, Principal, Role, RoleProps};
+use cfnkit::constructs::{Principal, Role, RoleProps};
 use cfnkit::{fns, App};
 use constructs_support::*;
 use serde_json::json;
@@ -35,27 +36,39 @@ fn example() -> App {
     )
     .unwrap();
     topic
-        .add_subscription(
-            Subscription::sqs(&queue)
-                .filter_policy(json!({"type": ["OrderPlaced"]}))
-                .raw_message_delivery(),
-        )
+        .add_subscription(Subscription::sqs(
+            &queue,
+            SubscriptionProps {
+                filter_policy: Some(json!({"type": ["OrderPlaced"]})),
+                raw_message_delivery: true,
+                ..Default::default()
+            },
+        ))
         .unwrap();
-    let notifier = FunctionArn::new(
+    let notifier = Function::from_arn(
         "Notifier",
         fns::sub("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:notifier"),
-    );
+    )
+    .unwrap();
     topic
-        .add_subscription(Subscription::lambda(&notifier))
+        .add_subscription(Subscription::lambda(&notifier, Default::default()))
         .unwrap();
     plain
-        .add_subscription(Subscription::email("OpsEmail", "ops@example.com"))
+        .add_subscription(Subscription::email(
+            "OpsEmail",
+            "ops@example.com",
+            Default::default(),
+        ))
         .unwrap();
     plain
-        .add_subscription(
-            Subscription::https("Webhook", "https://hooks.example.com/alerts")
-                .filter_policy(json!({"severity": ["high"]})),
-        )
+        .add_subscription(Subscription::https(
+            "Webhook",
+            "https://hooks.example.com/alerts",
+            SubscriptionProps {
+                filter_policy: Some(json!({"severity": ["high"]})),
+                ..Default::default()
+            },
+        ))
         .unwrap();
     let role = Role::new(
         &s.scope(),

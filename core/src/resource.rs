@@ -45,8 +45,10 @@ pub trait Resource: 'static {
     const TYPE_NAME: &'static str;
     /// Where the type carries tags, if it is taggable.
     const TAGS: Option<TagFormat>;
-    /// The typed handle returned when the resource is added to a stack.
-    type Handle: From<ResourceHandle>;
+    /// The typed handle returned when the resource is added to a stack. It derefs to the untyped
+    /// [`ResourceHandle`], so code generic over resource types (the constructs' shared accessors) reaches the
+    /// resource attributes through any typed handle.
+    type Handle: From<ResourceHandle> + std::ops::Deref<Target = ResourceHandle>;
     /// The properties, by their CloudFormation names.
     fn properties(&self) -> BTreeMap<String, Value>;
 }

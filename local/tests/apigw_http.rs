@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use apigw_iam_support::{local_app, send, FakeInvoke, ACCOUNT};
 use cfnkit::constructs::apigatewayv2::{
-    Cors, HttpApi, HttpApiProps, HttpAuthorization, HttpLambdaIntegration, RouteOptions,
+    Cors, HttpApi, HttpApiProps, HttpAuthorization, RouteOptions,
 };
 use cfnkit::constructs::lambda::{Code, Function, FunctionProps};
 use cfnkit::App;
@@ -52,15 +52,11 @@ fn app() -> App {
             ["shop-client".into()],
         )
         .unwrap();
-    api.add_route(
-        "POST /orders",
-        HttpLambdaIntegration::new(&f),
-        RouteOptions::default(),
-    )
-    .unwrap();
+    api.add_route("POST /orders", &f, RouteOptions::default())
+        .unwrap();
     api.add_route(
         "GET /orders/{id}",
-        HttpLambdaIntegration::new(&f),
+        &f,
         RouteOptions {
             authorization: HttpAuthorization::Jwt(&users),
             authorization_scopes: vec!["orders/read".into()],
@@ -70,7 +66,7 @@ fn app() -> App {
     .unwrap();
     api.add_route(
         "GET /health",
-        HttpLambdaIntegration::new(&f),
+        &f,
         RouteOptions {
             authorization: HttpAuthorization::None,
             ..Default::default()

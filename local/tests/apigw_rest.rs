@@ -73,7 +73,7 @@ fn app() -> App {
             json!({"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "minItems": 1}}}),
         )
         .unwrap();
-    let integration = || LambdaIntegration::new(&handler);
+    let integration = || LambdaIntegration::new(&handler, Default::default());
     let with = |authorization| MethodOptions {
         authorization,
         ..Default::default()

@@ -20,8 +20,8 @@ use std::process::{Command, Stdio};
 
 use serde::Deserialize;
 
+use super::Architecture;
 use super::AssetError;
-use crate::constructs::lambda::Architecture;
 
 /// The glibc version the binaries are linked against: Amazon Linux 2023's.
 pub const GLIBC: &str = "2.34";

@@ -27,7 +27,6 @@ use std::collections::BTreeMap;
 
 use cfnkit_core::Value;
 
-use crate::constructs::lambda::Architecture;
 use crate::synth::{Assembly, Node};
 
 /// The hash part of an asset's key until `package` knows the zip's SHA-256.
@@ -77,6 +76,17 @@ pub fn check_names(package: Option<&str>, bin: &str, hash: &str) -> Result<(), I
         }
     }
     Ok(())
+}
+
+/// The instruction set a function runs on; an asset's zip is built for the architecture of the function that
+/// uses it. It lives here, with the builds that need it, so that assets do not depend on the constructs that
+/// name assets ([`crate::constructs::lambda`] re-exports it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Architecture {
+    /// Graviton: cheaper per millisecond, and what the runtime crate is built for.
+    #[default]
+    Arm64,
+    X86_64,
 }
 
 impl Architecture {

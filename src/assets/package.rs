@@ -119,7 +119,7 @@ pub fn files(packaged: &[Packaged]) -> Vec<(String, Vec<u8>)> {
 pub fn check_targets(
     assembly: &Assembly,
     selection: &[String],
-    installed: impl Fn(crate::constructs::lambda::Architecture) -> bool,
+    installed: impl Fn(super::Architecture) -> bool,
 ) -> Result<(), AssetError> {
     for u in discover(assembly, selection).iter().filter(|u| u.pending()) {
         if !installed(u.spec.architecture) {

@@ -4,21 +4,21 @@
 //!
 //! ```
 //! use cfnkit::constructs::apigateway::{Authorization, LambdaIntegration, MethodOptions, RestApi, RestApiProps};
-//! use cfnkit::constructs::FunctionArn;
+//! use cfnkit::constructs::lambda::Function;
 //! # fn main() -> Result<(), cfnkit::constructs::ConstructError> {
 //! let app = cfnkit::App::new();
 //! let stack = app.stack("Order");
 //! let api = RestApi::new(&stack.scope(), "Api", RestApiProps::default())?;
-//! let handler = FunctionArn::new("OrderApi", "arn:aws:lambda:eu-west-1:111122223333:function:orders");
+//! let handler = Function::from_arn("OrderApi", "arn:aws:lambda:eu-west-1:111122223333:function:orders")?;
 //! let request = api.add_model_schema(
 //!     "CreateOrder",
 //!     serde_json::json!({"type": "object", "required": ["customerId"]}),
 //! )?;
-//! api.add_method("POST", "/orders", LambdaIntegration::new(&handler), MethodOptions {
+//! api.add_method("POST", "/orders", LambdaIntegration::new(&handler, Default::default()), MethodOptions {
 //!     request_model: Some(&request),
 //!     ..Default::default()
 //! })?;
-//! api.add_method("GET", "/orders/{id}", LambdaIntegration::new(&handler), MethodOptions::default())?;
+//! api.add_method("GET", "/orders/{id}", LambdaIntegration::new(&handler, Default::default()), MethodOptions::default())?;
 //! # Ok(()) }
 //! ```
 //!
@@ -38,7 +38,7 @@
 //! use cfnkit::constructs::apigateway::{
 //!     Authorization, Cors, IdentitySource, LambdaIntegration, MethodOptions, RestApi, RestApiProps,
 //! };
-//! use cfnkit::constructs::FunctionArn;
+//! use cfnkit::constructs::lambda::Function;
 //! # fn main() -> Result<(), cfnkit::constructs::ConstructError> {
 //! let app = cfnkit::App::new();
 //! let stack = app.stack("Order");
@@ -46,15 +46,15 @@
 //!     default_cors: Some(Cors { allow_credentials: true, ..Cors::new(["https://shop.example.com"]) }),
 //!     ..Default::default()
 //! })?;
-//! let auth = FunctionArn::new("Auth", "arn:aws:lambda:eu-west-1:111122223333:function:auth");
-//! let handler = FunctionArn::new("OrderApi", "arn:aws:lambda:eu-west-1:111122223333:function:orders");
+//! let auth = Function::from_arn("Auth", "arn:aws:lambda:eu-west-1:111122223333:function:auth")?;
+//! let handler = Function::from_arn("OrderApi", "arn:aws:lambda:eu-west-1:111122223333:function:orders")?;
 //! let tenants = api.add_request_authorizer(
 //!     "Tenant",
 //!     &auth,
 //!     &[IdentitySource::Header("Authorization".into()), IdentitySource::QueryString("tenant".into())],
 //!     None,
 //! )?;
-//! api.add_method("GET", "/orders", LambdaIntegration::new(&handler), MethodOptions {
+//! api.add_method("GET", "/orders", LambdaIntegration::new(&handler, Default::default()), MethodOptions {
 //!     authorization: Authorization::Authorizer(&tenants),
 //!     ..Default::default()
 //! })?;
@@ -101,7 +101,7 @@
 mod json_schema;
 mod preflight;
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::time::Duration;
@@ -109,6 +109,7 @@ use std::time::Duration;
 use cfnkit_core::{RemovalPolicy, ResourceHandle, Val, Value};
 use cfnkit_l1::apigateway as l1;
 use cfnkit_l1::lambda as l1_lambda;
+use l1::method::AuthorizationType;
 use sha2::{Digest, Sha256};
 
 pub use json_schema::{model_schema_of, to_draft04, DRAFT_04};
@@ -117,11 +118,13 @@ pub use preflight::PREFLIGHT_OPEN_REASON;
 pub use super::cors::Cors;
 
 use super::cloudwatch::{Metric, Statistic};
-use super::iam::{Grantable, Principal, Role, RoleProps};
+use super::iam::{Grant, Grantable, Principal, Role, RoleProps};
 use super::kms::Key;
 use super::logs::{LogGroup, LogGroupProps, Retention};
-use super::{actions, human, seconds_in, ConstructError, LambdaTarget, OwnScope};
-use crate::{fns, Scope};
+use super::{
+    actions, human, path_of, seconds_in, Construct, ConstructError, LambdaTarget, OwnScope,
+};
+use crate::{fns, AsScope, Scope};
 
 const APIGATEWAY_SERVICE: &str = "apigateway.amazonaws.com";
 
@@ -313,8 +316,8 @@ pub struct ApiGatewayAccount {
 
 impl ApiGatewayAccount {
     /// The account settings at `<scope>/<id>` (logical ID `<Id>`), with the role `<Id>Role`.
-    pub fn new(scope: &Scope, id: &str) -> Result<ApiGatewayAccount, ConstructError> {
-        let scope = scope.child(id);
+    pub fn new(scope: &impl AsScope, id: &str) -> Result<ApiGatewayAccount, ConstructError> {
+        let scope = scope.as_scope().child(id);
         let role = Role::new(
             &scope,
             "Role",
@@ -352,8 +355,14 @@ impl ApiGatewayAccount {
     pub fn role(&self) -> &Role {
         &self.role
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::AccountHandle {
+}
+
+impl Construct for ApiGatewayAccount {
+    type L1 = l1::Account;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::AccountHandle {
         &self.handle
     }
 }
@@ -389,11 +398,11 @@ pub enum EndpointType {
 }
 
 impl EndpointType {
-    fn as_str(self) -> &'static str {
+    fn to_l1(self) -> l1::rest_api::Types {
         match self {
-            EndpointType::Regional => "REGIONAL",
-            EndpointType::Edge => "EDGE",
-            EndpointType::Private => "PRIVATE",
+            EndpointType::Regional => l1::rest_api::Types::Regional,
+            EndpointType::Edge => l1::rest_api::Types::Edge,
+            EndpointType::Private => l1::rest_api::Types::Private,
         }
     }
 }
@@ -417,7 +426,20 @@ pub struct StageCache {
     pub ttl: Duration,
 }
 
-const CACHE_SIZES: &[&str] = &["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];
+/// The cache sizes API Gateway offers, in GB.
+const CACHE_SIZES: &[l1::stage::CacheClusterSize] = {
+    use l1::stage::CacheClusterSize as Gb;
+    &[
+        Gb::V0_5,
+        Gb::V1_6,
+        Gb::V6_1,
+        Gb::V13_5,
+        Gb::V28_4,
+        Gb::V58_2,
+        Gb::V118,
+        Gb::V237,
+    ]
+};
 
 /// Props of a [`RestApi`].
 #[derive(Clone, Debug)]
@@ -481,6 +503,107 @@ impl Default for RestApiProps<'_> {
     }
 }
 
+/// [`RestApiProps`] as [`RestApiProps::validate`] accepted them.
+struct CheckedRestApiProps {
+    stage_name: String,
+    access_log_format: String,
+    /// The cache size and the time to live in seconds, when the stage has a cache.
+    cache: Option<(l1::stage::CacheClusterSize, i64)>,
+}
+
+impl RestApiProps<'_> {
+    /// Every check of the props, before anything is built: the stage name, throttling, CORS, the access log
+    /// format, the cache size and time to live.
+    fn validate(&self, path: &str) -> Result<CheckedRestApiProps, ConstructError> {
+        let stage_name = self
+            .stage_name
+            .clone()
+            .unwrap_or_else(|| DEFAULT_STAGE_NAME.to_owned());
+        let stage_ok = !stage_name.is_empty()
+            && stage_name.len() <= 128
+            && stage_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !stage_ok {
+            return Err(ConstructError::invalid(
+                path,
+                format!(
+                    "stage_name must be 1 to 128 letters, digits, `-` or `_`, got {stage_name:?}"
+                ),
+            ));
+        }
+        self.throttling.check(path)?;
+        if let Some(c) = &self.default_cors {
+            c.check(path)?;
+        }
+        let access_format = self.access_log_format.render(path, REST_LOG_FIELDS)?;
+        let cache = self
+            .cache
+            .map(|c| {
+                let size = CACHE_SIZES
+                    .iter()
+                    .find(|s| s.as_str().parse::<f64>().ok() == Some(c.size_gb))
+                    .ok_or_else(|| {
+                        ConstructError::invalid(
+                            path,
+                            format!(
+                                "cache.size_gb must be one of {} GB, got {}",
+                                CACHE_SIZES
+                                    .iter()
+                                    .map(|s| s.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                                c.size_gb
+                            ),
+                        )
+                    })?;
+                let ttl = seconds_in(
+                    path,
+                    "cache.ttl",
+                    c.ttl,
+                    Duration::ZERO,
+                    Duration::from_secs(3_600),
+                )?;
+                Ok::<_, ConstructError>((size.clone(), ttl))
+            })
+            .transpose()?;
+        Ok(CheckedRestApiProps {
+            stage_name,
+            access_log_format: access_format,
+            cache,
+        })
+    }
+
+    /// The stage's settings for every method (`*` on `/*`): logging, metrics, throttling and the cache.
+    fn all_methods(
+        &self,
+        cache: Option<&(l1::stage::CacheClusterSize, i64)>,
+    ) -> l1::stage::MethodSetting {
+        let mut all_methods = l1::stage::MethodSetting {
+            http_method: Some("*".into()),
+            resource_path: Some("/*".into()),
+            logging_level: Some(
+                match self.logging_level {
+                    LoggingLevel::Info => l1::stage::LoggingLevel::Info,
+                    LoggingLevel::Error => l1::stage::LoggingLevel::Error,
+                }
+                .into(),
+            ),
+            data_trace_enabled: Some(self.data_trace.into()),
+            metrics_enabled: Some(self.detailed_metrics.into()),
+            throttling_rate_limit: Some(self.throttling.rate_limit.into()),
+            throttling_burst_limit: Some(i64::from(self.throttling.burst_limit).into()),
+            ..Default::default()
+        };
+        if let Some((_, ttl)) = cache {
+            all_methods.caching_enabled = Some(true.into());
+            all_methods.cache_ttl_in_seconds = Some((*ttl).into());
+            all_methods.cache_data_encrypted = Some(true.into());
+        }
+        all_methods
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The API.
 // ---------------------------------------------------------------------------------------------------------------
@@ -533,61 +656,13 @@ pub struct RestApi {
 impl RestApi {
     /// A REST API at `<scope>/<id>` (logical ID `<Id>`), deployed to its stage.
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         props: RestApiProps<'_>,
     ) -> Result<RestApi, ConstructError> {
-        let scope = scope.child(id);
-        let path = scope.path().to_owned();
-        let stage_name = props
-            .stage_name
-            .clone()
-            .unwrap_or_else(|| DEFAULT_STAGE_NAME.to_owned());
-        let stage_ok = !stage_name.is_empty()
-            && stage_name.len() <= 128
-            && stage_name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !stage_ok {
-            return Err(ConstructError::invalid(
-                &path,
-                format!(
-                    "stage_name must be 1 to 128 letters, digits, `-` or `_`, got {stage_name:?}"
-                ),
-            ));
-        }
-        props.throttling.check(&path)?;
-        if let Some(c) = &props.default_cors {
-            c.check(&path)?;
-        }
-        let access_format = props.access_log_format.render(&path, REST_LOG_FIELDS)?;
-        let cache = props
-            .cache
-            .map(|c| {
-                let size = CACHE_SIZES
-                    .iter()
-                    .find(|s| s.parse::<f64>().ok() == Some(c.size_gb))
-                    .ok_or_else(|| {
-                        ConstructError::invalid(
-                            &path,
-                            format!(
-                                "cache.size_gb must be one of {} GB, got {}",
-                                CACHE_SIZES.join(", "),
-                                c.size_gb
-                            ),
-                        )
-                    })?;
-                let ttl = seconds_in(
-                    &path,
-                    "cache.ttl",
-                    c.ttl,
-                    Duration::ZERO,
-                    Duration::from_secs(3_600),
-                )?;
-                Ok::<_, ConstructError>((*size, ttl))
-            })
-            .transpose()?;
-
+        let scope = scope.as_scope().child(id);
+        let checked = props.validate(scope.path())?;
+        let all_methods = props.all_methods(checked.cache.as_ref());
         let name = props
             .rest_api_name
             .unwrap_or_else(|| fns::sub(format!("${{AWS::StackName}}-{id}")));
@@ -597,7 +672,7 @@ impl RestApi {
                 name: Some(name.clone()),
                 description: props.description.map(Val::from),
                 endpoint_configuration: Some(Val::from(l1::rest_api::EndpointConfiguration {
-                    types: Some(Val::from(vec![props.endpoint_type.as_str().to_owned()])),
+                    types: Some(Val::from(vec![props.endpoint_type.to_l1()])),
                     ..Default::default()
                 })),
                 ..Default::default()
@@ -626,41 +701,21 @@ impl RestApi {
             props.access_log_encryption_key,
         )?;
 
-        let mut all_methods = l1::stage::MethodSetting {
-            http_method: Some("*".into()),
-            resource_path: Some("/*".into()),
-            logging_level: Some(
-                match props.logging_level {
-                    LoggingLevel::Info => "INFO",
-                    LoggingLevel::Error => "ERROR",
-                }
-                .into(),
-            ),
-            data_trace_enabled: Some(props.data_trace.into()),
-            metrics_enabled: Some(props.detailed_metrics.into()),
-            throttling_rate_limit: Some(props.throttling.rate_limit.into()),
-            throttling_burst_limit: Some(i64::from(props.throttling.burst_limit).into()),
-            ..Default::default()
-        };
-        if let Some((_, ttl)) = cache {
-            all_methods.caching_enabled = Some(true.into());
-            all_methods.cache_ttl_in_seconds = Some(ttl.into());
-            all_methods.cache_data_encrypted = Some(true.into());
-        }
+        let cache = checked.cache;
         let stage_handle: l1::StageHandle = scope.add(
             "Stage",
             l1::Stage {
                 rest_api_id: Some(handle.ref_()),
                 deployment_id: Some(deployment.ref_()),
-                stage_name: Some(stage_name.clone().into()),
+                stage_name: Some(checked.stage_name.clone().into()),
                 tracing_enabled: Some(props.tracing.into()),
                 access_log_setting: Some(Val::from(l1::stage::AccessLogSetting {
                     destination_arn: Some(access_logs.log_group_arn()),
-                    format: Some(access_format.into()),
+                    format: Some(checked.access_log_format.into()),
                 })),
                 method_settings: Some(Val::from(vec![all_methods])),
-                cache_cluster_enabled: cache.map(|_| true.into()),
-                cache_cluster_size: cache.map(|(size, _)| size.into()),
+                cache_cluster_enabled: cache.as_ref().map(|_| true.into()),
+                cache_cluster_size: cache.clone().map(|(size, _)| size.into()),
                 ..Default::default()
             },
         );
@@ -682,7 +737,7 @@ impl RestApi {
                 scope: OwnScope(scope.clone()),
                 handle: stage_handle,
                 api_id: handle.ref_(),
-                name: stage_name,
+                name: checked.stage_name,
                 api_name: name.clone(),
             },
             scope: OwnScope(scope),
@@ -735,12 +790,13 @@ impl RestApi {
         Ok(resource)
     }
 
-    /// Adds `http_method` on `path` (made with its parents when missing), integrated with `integration`.
+    /// Adds `http_method` on `path` (made with its parents when missing), integrated with `integration`: a
+    /// [`LambdaIntegration`], or `&function` for one with its defaults.
     pub fn add_method(
         &self,
         http_method: &str,
         path: &str,
-        integration: LambdaIntegration<'_>,
+        integration: impl Into<LambdaIntegration>,
         options: MethodOptions<'_>,
     ) -> Result<Method, ConstructError> {
         self.resource_for_path(path)?
@@ -842,7 +898,7 @@ impl RestApi {
             l1::Authorizer {
                 rest_api_id: Some(self.rest_api_id()),
                 name: Some(id.into()),
-                type_: Some("COGNITO_USER_POOLS".into()),
+                type_: Some(l1::authorizer::Type::CognitoUserPools.into()),
                 provider_arns: Some(Val::from_raw(Value::List(
                     arns.into_iter().map(Val::into_raw).collect(),
                 ))),
@@ -945,8 +1001,8 @@ impl RestApi {
                 name: Some(id.into()),
                 type_: Some(
                     match kind {
-                        AuthorizerKind::Request => "REQUEST",
-                        _ => "TOKEN",
+                        AuthorizerKind::Request => l1::authorizer::Type::Request,
+                        _ => l1::authorizer::Type::Token,
                     }
                     .into(),
                 ),
@@ -1024,11 +1080,16 @@ impl RestApi {
 
     /// Lets the grantee call `http_method` (or `*`) on `path` (`/orders/{id}`, or `/*`) of the stage: what
     /// callers of IAM-authorized methods need.
-    pub fn grant_invoke(&self, grantee: &(impl Grantable + ?Sized), http_method: &str, path: &str) {
+    pub fn grant_invoke(
+        &self,
+        grantee: &(impl Grantable + ?Sized),
+        http_method: &str,
+        path: &str,
+    ) -> Grant {
         grantee.grant_role().grant(
             actions::EXECUTE_API_INVOKE,
             [self.arn_for_execute_api(http_method, path)],
-        );
+        )
     }
 
     /// `arn:...:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/<path>` with path parameters as `*`:
@@ -1103,21 +1164,15 @@ impl RestApi {
         self.metric("Latency")
             .statistic(Statistic::Percentile(99.0))
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::RestApiHandle {
-        &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::RestApi> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy` of the API.
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
+}
+
+impl Construct for RestApi {
+    type L1 = l1::RestApi;
+    fn path(&self) -> &str {
         self.scope.path()
+    }
+    fn handle(&self) -> &l1::RestApiHandle {
+        &self.handle
     }
 }
 
@@ -1277,11 +1332,12 @@ impl ApiResource {
         Ok(resource)
     }
 
-    /// Adds the method `http_method` (`GET`, `POST`... or `ANY`) to this resource, integrated with `integration`.
+    /// Adds the method `http_method` (`GET`, `POST`... or `ANY`) to this resource, integrated with `integration`
+    /// (a [`LambdaIntegration`], or `&function` for one with its defaults).
     pub fn add_method(
         &self,
         http_method: &str,
-        integration: LambdaIntegration<'_>,
+        integration: impl Into<LambdaIntegration>,
         options: MethodOptions<'_>,
     ) -> Result<Method, ConstructError> {
         let api_path = self.api.path().to_owned();
@@ -1307,37 +1363,29 @@ impl ApiResource {
                 format!("method {method} {} already exists: each resource has one method per HTTP method", self.path),
             ));
         }
-        let timeout = match integration.timeout {
-            Some(d) if d < Duration::from_millis(50) || d > Duration::from_secs(29) => {
-                return Err(ConstructError::invalid(
-                    &api_path,
-                    format!(
-                        "the integration timeout must be from 50 milliseconds to 29 seconds, got {}",
-                        human(d)
-                    ),
-                ));
-            }
-            Some(d) => Some(d.as_millis() as i64),
-            None => None,
-        };
+        let integration = integration.into();
+        let timeout = integration.props.validate(&api_path)?;
         let (auth_type, authorizer_id) = match options.authorization {
-            Authorization::None => ("NONE", None),
-            Authorization::Iam => ("AWS_IAM", None),
+            Authorization::None => (AuthorizationType::None, None),
+            Authorization::Iam => (AuthorizationType::AwsIam, None),
             Authorization::Authorizer(a) => (
                 match a.kind {
-                    AuthorizerKind::Cognito => "COGNITO_USER_POOLS",
-                    AuthorizerKind::Token | AuthorizerKind::Request => "CUSTOM",
+                    AuthorizerKind::Cognito => AuthorizationType::CognitoUserPools,
+                    AuthorizerKind::Token | AuthorizerKind::Request => AuthorizationType::Custom,
                 },
                 Some(a.authorizer_id()),
             ),
         };
-        if !options.authorization_scopes.is_empty() && auth_type != "COGNITO_USER_POOLS" {
+        if !options.authorization_scopes.is_empty()
+            && auth_type != AuthorizationType::CognitoUserPools
+        {
             return Err(ConstructError::conflict(
                 &api_path,
                 format!(
                     "authorization_scopes of {method} {} need a Cognito authorizer \
-                     (Authorization::Authorizer(&cognito_authorizer)), got {auth_type}",
-                    self.path
+                     (Authorization::Authorizer(&cognito_authorizer)), got {}",
+                    self.path,
+                    auth_type.as_str()
                 ),
             ));
         }
@@ -1396,7 +1444,7 @@ impl ApiResource {
         invoke_permission(
             &scope,
             "Permission",
-            &FunctionRef(integration.function_arn.clone()),
+            &ArnTarget(integration.function_arn.clone()),
             self.api.arn_for_execute_api(&method, &self.path),
         );
         self.api
@@ -1425,9 +1473,9 @@ impl ApiResource {
 }
 
 /// A function ARN as a [`LambdaTarget`], for the permission helper.
-struct FunctionRef(Val<String>);
+pub(crate) struct ArnTarget(pub(crate) Val<String>);
 
-impl LambdaTarget for FunctionRef {
+impl LambdaTarget for ArnTarget {
     fn function_arn(&self) -> Val<String> {
         self.0.clone()
     }
@@ -1436,27 +1484,52 @@ impl LambdaTarget for FunctionRef {
     }
 }
 
-/// A Lambda proxy integration (`AWS_PROXY`): the function gets the whole request and answers the whole response.
-#[derive(Clone, Debug)]
-pub struct LambdaIntegration<'a> {
-    function_arn: Val<String>,
-    timeout: Option<Duration>,
-    _function: std::marker::PhantomData<&'a ()>,
+/// Props of a [`LambdaIntegration`].
+#[derive(Clone, Debug, Default)]
+pub struct LambdaIntegrationProps {
+    /// How long API Gateway waits for the function (50 milliseconds to 29 seconds). Without it 29 seconds.
+    pub timeout: Option<Duration>,
 }
 
-impl<'a> LambdaIntegration<'a> {
-    /// Proxies requests to `function`; the method gets a permission to invoke it.
-    pub fn new(function: &'a (impl LambdaTarget + ?Sized)) -> Self {
-        LambdaIntegration {
-            function_arn: function.function_arn(),
-            timeout: None,
-            _function: std::marker::PhantomData,
+impl LambdaIntegrationProps {
+    /// Every check of the props (errors name the API at `path`); returns the timeout in milliseconds.
+    fn validate(&self, path: &str) -> Result<Option<i64>, ConstructError> {
+        match self.timeout {
+            Some(d) if d < Duration::from_millis(50) || d > Duration::from_secs(29) => {
+                Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "the integration timeout must be from 50 milliseconds to 29 seconds, got {}",
+                        human(d)
+                    ),
+                ))
+            }
+            d => Ok(d.map(|d| d.as_millis() as i64)),
         }
     }
-    /// How long API Gateway waits for the function (50 milliseconds to 29 seconds). Without it 29 seconds.
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.timeout = Some(d);
-        self
+}
+
+/// A Lambda proxy integration (`AWS_PROXY`): the function gets the whole request and answers the whole response.
+#[derive(Clone, Debug)]
+pub struct LambdaIntegration {
+    function_arn: Val<String>,
+    props: LambdaIntegrationProps,
+}
+
+impl LambdaIntegration {
+    /// Proxies requests to `function`; the method gets a permission to invoke it.
+    pub fn new(function: &(impl LambdaTarget + ?Sized), props: LambdaIntegrationProps) -> Self {
+        LambdaIntegration {
+            function_arn: function.function_arn(),
+            props,
+        }
+    }
+}
+
+/// `&function` for `LambdaIntegration::new(&function, Default::default())`.
+impl<T: LambdaTarget + ?Sized> From<&T> for LambdaIntegration {
+    fn from(function: &T) -> Self {
+        LambdaIntegration::new(function, LambdaIntegrationProps::default())
     }
 }
 
@@ -1534,13 +1607,15 @@ impl Method {
     pub fn resource_path(&self) -> &str {
         &self.resource_path
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::MethodHandle {
-        &self.handle
+}
+
+impl Construct for Method {
+    type L1 = l1::Method;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
     }
-    /// The L1 resource, to change properties the typed options do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Method> {
-        self.handle.resource_mut()
+    fn handle(&self) -> &l1::MethodHandle {
+        &self.handle
     }
 }
 
@@ -1561,8 +1636,14 @@ impl Model {
     pub fn schema(&self) -> &serde_json::Value {
         &self.schema
     }
-    /// The L1 handle.
-    pub fn handle(&self) -> &l1::ModelHandle {
+}
+
+impl Construct for Model {
+    type L1 = l1::Model;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::ModelHandle {
         &self.handle
     }
 }
@@ -1638,8 +1719,14 @@ impl Authorizer {
     pub fn authorizer_id(&self) -> Val<String> {
         self.handle.ref_()
     }
-    /// The L1 handle.
-    pub fn handle(&self) -> &l1::AuthorizerHandle {
+}
+
+impl Construct for Authorizer {
+    type L1 = l1::Authorizer;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::AuthorizerHandle {
         &self.handle
     }
 }
@@ -1684,12 +1771,14 @@ impl Stage {
             .dimension("ApiName", self.api_name.clone())
             .dimension("Stage", self.name.clone())
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::StageHandle {
-        &self.handle
+}
+
+impl Construct for Stage {
+    type L1 = l1::Stage;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
     }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Stage> {
-        self.handle.resource_mut()
+    fn handle(&self) -> &l1::StageHandle {
+        &self.handle
     }
 }

@@ -4,13 +4,13 @@
 //!
 //! ```
 //! use cfnkit::constructs::apigatewayv2::{HttpApi, HttpApiProps, HttpLambdaIntegration, RouteOptions};
-//! use cfnkit::constructs::FunctionArn;
+//! use cfnkit::constructs::lambda::Function;
 //! # fn main() -> Result<(), cfnkit::constructs::ConstructError> {
 //! let app = cfnkit::App::new();
 //! let stack = app.stack("Orders");
 //! let api = HttpApi::new(&stack.scope(), "Api", HttpApiProps::default())?;
-//! let create = FunctionArn::new("CreateOrder", "arn:aws:lambda:eu-west-1:111122223333:function:create");
-//! api.add_route("POST /orders", HttpLambdaIntegration::new(&create), RouteOptions::default())?;
+//! let create = Function::from_arn("CreateOrder", "arn:aws:lambda:eu-west-1:111122223333:function:create")?;
+//! api.add_route("POST /orders", HttpLambdaIntegration::new(&create, Default::default()), RouteOptions::default())?;
 //! # Ok(()) }
 //! ```
 //!
@@ -19,24 +19,25 @@
 //! do, see [`super::apigateway::ApiGatewayAccount`]): CloudWatch Logs delivers them as vended logs, which asks
 //! the principal that deploys the stack for `logs:CreateLogDelivery` and the related log-delivery permissions.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::rc::Rc;
 use std::time::Duration;
 
-use cfnkit_core::{RemovalPolicy, Val, Value};
+use cfnkit_core::{Val, Value};
 use cfnkit_l1::apigatewayv2 as l1;
+use l1::route::AuthorizationType;
 
 use super::apigateway::{
     access_log_group, arn_path, check_path_part, execute_api_arn, invoke_permission,
-    AccessLogFormat, Throttling, HTTP_METHODS,
+    AccessLogFormat, ArnTarget, Throttling, HTTP_METHODS,
 };
 use super::cloudwatch::{Metric, Statistic};
-use super::iam::Grantable;
+use super::iam::{Grant, Grantable};
 use super::kms::Key;
 use super::logs::{LogGroup, Retention};
-use super::{actions, human, ConstructError, LambdaTarget, OwnScope};
-use crate::{fns, Scope};
+use super::{actions, human, path_of, Construct, ConstructError, LambdaTarget, OwnScope};
+use crate::{fns, AsScope};
 
 /// The fields of [`AccessLogFormat::JsonStandardFields`] for HTTP APIs.
 const HTTP_LOG_FIELDS: &[(&str, &str)] = &[
@@ -111,6 +112,29 @@ struct HttpApiState {
     authorizers: BTreeSet<String>,
 }
 
+/// [`HttpApiProps`] as [`HttpApiProps::validate`] accepted them.
+struct CheckedHttpApiProps {
+    access_log_format: String,
+    /// In whole seconds.
+    cors_max_age: Option<i64>,
+}
+
+impl HttpApiProps<'_> {
+    /// Every check of the props, before anything is built: throttling, the access log format, CORS.
+    fn validate(&self, path: &str) -> Result<CheckedHttpApiProps, ConstructError> {
+        self.throttling.check(path)?;
+        Ok(CheckedHttpApiProps {
+            access_log_format: self.access_log_format.render(path, HTTP_LOG_FIELDS)?,
+            cors_max_age: self
+                .cors
+                .as_ref()
+                .map(|c| c.check(path))
+                .transpose()?
+                .flatten(),
+        })
+    }
+}
+
 /// An HTTP API with its `$default` stage.
 ///
 /// - The API is `<id>` (logical ID `<Id>`), its stage `<Id>DefaultStage` (auto-deployed, access logs in JSON to
@@ -130,15 +154,12 @@ pub struct HttpApi {
 impl HttpApi {
     /// An HTTP API at `<scope>/<id>` (logical ID `<Id>`).
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         props: HttpApiProps<'_>,
     ) -> Result<HttpApi, ConstructError> {
-        let scope = scope.child(id);
-        let path = scope.path().to_owned();
-        props.throttling.check(&path)?;
-        let format = props.access_log_format.render(&path, HTTP_LOG_FIELDS)?;
-        let cors = props.cors.map(|c| cors(&path, c)).transpose()?;
+        let scope = scope.as_scope().child(id);
+        let checked = props.validate(scope.path())?;
         let name = props
             .api_name
             .unwrap_or_else(|| fns::sub(format!("${{AWS::StackName}}-{id}")));
@@ -146,9 +167,9 @@ impl HttpApi {
             "Resource",
             l1::Api {
                 name: Some(name),
-                protocol_type: Some("HTTP".into()),
+                protocol_type: Some(l1::api::ProtocolType::Http.into()),
                 description: props.description.map(Val::from),
-                cors_configuration: cors.map(Val::from),
+                cors_configuration: props.cors.map(|c| Val::from(cors(c, checked.cors_max_age))),
                 ..Default::default()
             },
         );
@@ -165,7 +186,7 @@ impl HttpApi {
                 auto_deploy: Some(true.into()),
                 access_log_settings: Some(Val::from(l1::stage::AccessLogSettings {
                     destination_arn: Some(access_logs.log_group_arn()),
-                    format: Some(format.into()),
+                    format: Some(checked.access_log_format.into()),
                 })),
                 default_route_settings: Some(Val::from(l1::stage::RouteSettings {
                     throttling_rate_limit: Some(props.throttling.rate_limit.into()),
@@ -186,11 +207,11 @@ impl HttpApi {
     }
 
     /// Adds the route `route_key` (`POST /orders`, `GET /orders/{id}`, `ANY /files/{proxy+}` or `$default`) to
-    /// `integration`.
+    /// `integration`: an [`HttpLambdaIntegration`], or `&function` for one with its defaults.
     pub fn add_route(
         &self,
         route_key: &str,
-        integration: HttpLambdaIntegration<'_>,
+        integration: impl Into<HttpLambdaIntegration>,
         options: RouteOptions<'_>,
     ) -> Result<Route, ConstructError> {
         let path = self.path().to_owned();
@@ -205,28 +226,20 @@ impl HttpApi {
                 format!("route {route_key} already exists: each route key is routed once"),
             ));
         }
-        if let Some(t) = integration.timeout {
-            if t < Duration::from_millis(50) || t > Duration::from_secs(30) {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!(
-                        "the integration timeout must be from 50 milliseconds to 30 seconds, got {}",
-                        human(t)
-                    ),
-                ));
-            }
-        }
+        let integration = integration.into();
+        let timeout = integration.props.validate(&path)?;
         let (auth_type, authorizer_id) = match options.authorization {
-            HttpAuthorization::None => ("NONE", None),
-            HttpAuthorization::Iam => ("AWS_IAM", None),
-            HttpAuthorization::Jwt(a) => ("JWT", Some(a.authorizer_id())),
+            HttpAuthorization::None => (AuthorizationType::None, None),
+            HttpAuthorization::Iam => (AuthorizationType::AwsIam, None),
+            HttpAuthorization::Jwt(a) => (AuthorizationType::Jwt, Some(a.authorizer_id())),
         };
-        if !options.authorization_scopes.is_empty() && auth_type != "JWT" {
+        if !options.authorization_scopes.is_empty() && auth_type != AuthorizationType::Jwt {
             return Err(ConstructError::conflict(
                 &path,
                 format!(
                     "authorization_scopes of route {route_key} need a JWT authorizer \
-                     (HttpAuthorization::Jwt(&authorizer)), got {auth_type}"
+                     (HttpAuthorization::Jwt(&authorizer)), got {}",
+                    auth_type.as_str()
                 ),
             ));
         }
@@ -238,10 +251,10 @@ impl HttpApi {
             "Integration",
             l1::Integration {
                 api_id: Some(self.api_id()),
-                integration_type: Some("AWS_PROXY".into()),
+                integration_type: Some(l1::integration::IntegrationType::AwsProxy.into()),
                 integration_uri: Some(integration.function_arn.clone()),
-                payload_format_version: Some("2.0".into()),
-                timeout_in_millis: integration.timeout.map(|t| Val::from(t.as_millis() as i64)),
+                payload_format_version: Some(l1::integration::PayloadFormatVersion::V2_0.into()),
+                timeout_in_millis: timeout.map(Val::from),
                 ..Default::default()
             },
         );
@@ -313,7 +326,7 @@ impl HttpApi {
             l1::Authorizer {
                 api_id: Some(self.api_id()),
                 name: Some(id.into()),
-                authorizer_type: Some("JWT".into()),
+                authorizer_type: Some(l1::authorizer::AuthorizerType::Jwt.into()),
                 identity_source: Some(Val::from(vec!["$request.header.Authorization".to_owned()])),
                 jwt_configuration: Some(Val::from(l1::authorizer::JwtConfiguration {
                     issuer: Some(issuer),
@@ -345,11 +358,16 @@ impl HttpApi {
     }
 
     /// Lets the grantee call `http_method` (or `*`) on `path` of IAM-authorized routes.
-    pub fn grant_invoke(&self, grantee: &(impl Grantable + ?Sized), http_method: &str, path: &str) {
+    pub fn grant_invoke(
+        &self,
+        grantee: &(impl Grantable + ?Sized),
+        http_method: &str,
+        path: &str,
+    ) -> Grant {
         grantee.grant_role().grant(
             actions::EXECUTE_API_INVOKE,
             [self.arn_for_execute_api(http_method, path)],
-        );
+        )
     }
 
     /// `arn:...:execute-api:<region>:<account>:<api id>/*/<METHOD>/<path>` (any stage), path parameters as `*`.
@@ -403,36 +421,30 @@ impl HttpApi {
         self.metric("Latency")
             .statistic(Statistic::Percentile(99.0))
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::ApiHandle {
-        &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Api> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy` of the API.
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
+}
+
+impl Construct for HttpApi {
+    type L1 = l1::Api;
+    fn path(&self) -> &str {
         self.scope.path()
+    }
+    fn handle(&self) -> &l1::ApiHandle {
+        &self.handle
     }
 }
 
-/// The API's `CorsConfiguration` from checked [`Cors`] options.
-fn cors(path: &str, c: Cors) -> Result<l1::api::Cors, ConstructError> {
-    let max_age = c.check(path)?;
+/// The API's `CorsConfiguration` from [`Cors`] options that [`Cors::check`] accepted (with their `max_age` in
+/// seconds).
+fn cors(c: Cors, max_age: Option<i64>) -> l1::api::Cors {
     let list = |v: Vec<String>| (!v.is_empty()).then(|| Val::from(v));
-    Ok(l1::api::Cors {
+    l1::api::Cors {
         allow_origins: list(c.allow_origins),
         allow_methods: list(c.allow_methods),
         allow_headers: list(c.allow_headers),
         expose_headers: list(c.expose_headers),
         allow_credentials: c.allow_credentials.then(|| true.into()),
         max_age: max_age.map(Val::from),
-    })
+    }
 }
 
 /// `POST /orders/{id}` as `(Some("POST"), "/orders/{id}")`; `$default` as `(None, "$default")`.
@@ -481,31 +493,57 @@ fn route_construct_id(method: Option<&str>, path: &str) -> String {
     }
 }
 
+/// Props of an [`HttpLambdaIntegration`].
+#[derive(Clone, Debug, Default)]
+pub struct HttpLambdaIntegrationProps {
+    /// How long API Gateway waits for the function (50 milliseconds to 30 seconds). Without it 30 seconds.
+    pub timeout: Option<Duration>,
+}
+
+impl HttpLambdaIntegrationProps {
+    /// Every check of the props (errors name the API at `path`); returns the timeout in milliseconds.
+    fn validate(&self, path: &str) -> Result<Option<i64>, ConstructError> {
+        match self.timeout {
+            Some(t) if t < Duration::from_millis(50) || t > Duration::from_secs(30) => {
+                Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "the integration timeout must be from 50 milliseconds to 30 seconds, got {}",
+                        human(t)
+                    ),
+                ))
+            }
+            t => Ok(t.map(|t| t.as_millis() as i64)),
+        }
+    }
+}
+
 /// A Lambda proxy integration of an HTTP API, with payload format 2.0 (the event `aws_lambda_events`'
 /// `ApiGatewayV2httpRequest` reads).
 #[derive(Clone, Debug)]
-pub struct HttpLambdaIntegration<'a> {
+pub struct HttpLambdaIntegration {
     function_arn: Val<String>,
-    timeout: Option<Duration>,
-    _function: std::marker::PhantomData<&'a ()>,
+    props: HttpLambdaIntegrationProps,
 }
 
-impl<'a> HttpLambdaIntegration<'a> {
+impl HttpLambdaIntegration {
     /// Proxies requests to `function`; the route gets a permission to invoke it.
-    pub fn new(function: &'a (impl LambdaTarget + ?Sized)) -> Self {
+    pub fn new(function: &(impl LambdaTarget + ?Sized), props: HttpLambdaIntegrationProps) -> Self {
         HttpLambdaIntegration {
             function_arn: function.function_arn(),
-            timeout: None,
-            _function: std::marker::PhantomData,
+            props,
         }
     }
-    /// How long API Gateway waits for the function (50 milliseconds to 30 seconds). Without it 30 seconds.
-    pub fn timeout(mut self, d: Duration) -> Self {
-        self.timeout = Some(d);
-        self
+    fn as_target(&self) -> ArnTarget {
+        ArnTarget(self.function_arn.clone())
     }
-    fn as_target(&self) -> super::FunctionArn {
-        super::FunctionArn::new("Function", self.function_arn.clone())
+}
+
+/// `&function` for `HttpLambdaIntegration::new(&function, Default::default())`, so that a route to a function
+/// with the integration's defaults is `api.add_route("POST /orders", &function, RouteOptions::default())`.
+impl<T: LambdaTarget + ?Sized> From<&T> for HttpLambdaIntegration {
+    fn from(function: &T) -> Self {
+        HttpLambdaIntegration::new(function, HttpLambdaIntegrationProps::default())
     }
 }
 
@@ -554,13 +592,15 @@ impl Route {
     pub fn integration(&self) -> &l1::IntegrationHandle {
         &self.integration
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::RouteHandle {
-        &self.handle
+}
+
+impl Construct for Route {
+    type L1 = l1::Route;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
     }
-    /// The L1 resource, to change properties the typed options do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Route> {
-        self.handle.resource_mut()
+    fn handle(&self) -> &l1::RouteHandle {
+        &self.handle
     }
 }
 
@@ -575,8 +615,14 @@ impl HttpAuthorizer {
     pub fn authorizer_id(&self) -> Val<String> {
         self.handle.ref_()
     }
-    /// The L1 handle.
-    pub fn handle(&self) -> &l1::AuthorizerHandle {
+}
+
+impl Construct for HttpAuthorizer {
+    type L1 = l1::Authorizer;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::AuthorizerHandle {
         &self.handle
     }
 }

@@ -1,18 +1,16 @@
 //! CloudWatch: [`Metric`] (what the constructs' `metric_*` helpers return), [`Alarm`] with actions to SNS, and
 //! [`Dashboard`] with graph and alarm-status widgets.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use cfnkit_core::{RemovalPolicy, Val, Value};
+use cfnkit_core::{Val, Value};
 use cfnkit_l1::cloudwatch as l1;
 
-use super::sns::Topic;
-use super::sqs::Queue;
-use super::{human, ConstructError};
-use crate::{fns, Scope};
+use super::{human, path_of, Construct, ConstructError};
+use crate::{fns, AsScope};
 
 /// How the data points of a period are aggregated.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -131,17 +129,15 @@ impl Metric {
     }
 }
 
-/// `ApproximateNumberOfMessagesVisible` of a queue (maximum over 5 minutes): the backlog.
-pub fn metric_approximate_number_of_messages_visible(queue: &Queue) -> Metric {
-    queue.metric_approximate_number_of_messages_visible()
-}
-/// `ApproximateAgeOfOldestMessage` of a queue (maximum over 5 minutes): how far behind the consumers are.
-pub fn metric_approximate_age_of_oldest_message(queue: &Queue) -> Metric {
-    queue.metric_approximate_age_of_oldest_message()
-}
-/// `NumberOfMessagesSent` to a queue (sum over 5 minutes).
-pub fn metric_number_of_messages_sent(queue: &Queue) -> Metric {
-    queue.metric_number_of_messages_sent()
+/// Something an alarm notifies when it fires (CDK's `IAlarmAction`): an SNS topic
+/// ([`super::sns::Topic`] implements it).
+///
+/// The alarm module knows nothing of the services that can be actions; each implements this trait where it is
+/// defined, so that `cloudwatch` depends on none of them.
+pub trait AlarmAction {
+    /// Lets CloudWatch alarms deliver to the action (resource and key policies) and returns the ARN the alarm's
+    /// `AlarmActions` names; an error names what keeps the alarm from using it, and the fix.
+    fn bind_to_alarm(&self) -> Result<Val<String>, ConstructError>;
 }
 
 /// How an alarm compares the metric with the threshold.
@@ -181,6 +177,38 @@ impl Default for AlarmProps {
     }
 }
 
+impl AlarmProps {
+    /// Every check of the props (with the alarm's `metric` and `threshold`), before anything is built: the
+    /// metric's period, the evaluation periods and datapoints, a finite threshold. Returns the period in seconds.
+    fn validate(&self, path: &str, metric: &Metric, threshold: f64) -> Result<i64, ConstructError> {
+        let period = metric.period_seconds(path)?;
+        if self.evaluation_periods == 0 {
+            return Err(ConstructError::invalid(
+                path,
+                "evaluation_periods must be at least 1, got 0",
+            ));
+        }
+        if let Some(d) = self.datapoints_to_alarm {
+            if d == 0 || d > self.evaluation_periods {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "datapoints_to_alarm must be from 1 to evaluation_periods ({}), got {d}",
+                        self.evaluation_periods
+                    ),
+                ));
+            }
+        }
+        if !threshold.is_finite() {
+            return Err(ConstructError::invalid(
+                path,
+                format!("threshold must be a finite number, got {threshold}"),
+            ));
+        }
+        Ok(period)
+    }
+}
+
 /// A CloudWatch alarm on one metric.
 ///
 /// An alarm without an action notifies no one; it is allowed (a dashboard may show it), but the rule pack
@@ -193,38 +221,14 @@ pub struct Alarm {
 impl Alarm {
     /// An alarm at `<scope>/<id>` (logical ID `<Id>`) that fires when `metric` compared with `threshold` breaches.
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         metric: &Metric,
         threshold: f64,
         props: AlarmProps,
     ) -> Result<Alarm, ConstructError> {
-        let scope = scope.child(id);
-        let path = scope.path().to_owned();
-        let period = metric.period_seconds(&path)?;
-        if props.evaluation_periods == 0 {
-            return Err(ConstructError::invalid(
-                &path,
-                "evaluation_periods must be at least 1, got 0",
-            ));
-        }
-        if let Some(d) = props.datapoints_to_alarm {
-            if d == 0 || d > props.evaluation_periods {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!(
-                        "datapoints_to_alarm must be from 1 to evaluation_periods ({}), got {d}",
-                        props.evaluation_periods
-                    ),
-                ));
-            }
-        }
-        if !threshold.is_finite() {
-            return Err(ConstructError::invalid(
-                &path,
-                format!("threshold must be a finite number, got {threshold}"),
-            ));
-        }
+        let scope = scope.as_scope().child(id);
+        let period = props.validate(scope.path(), metric, threshold)?;
         let (statistic, extended) = match metric.statistic {
             Statistic::Average => (Some(l1::alarm::Statistic::Average), None),
             Statistic::Sum => (Some(l1::alarm::Statistic::Sum), None),
@@ -265,13 +269,14 @@ impl Alarm {
         })
     }
 
-    /// Notifies `topic` when the alarm fires. CloudWatch must be able to publish to the topic and use its key, so
-    /// the topic needs a customer-managed key: the topic policy and key policy get a statement for
-    /// `cloudwatch.amazonaws.com` (requests from this account). Fails, naming the fix, for a topic encrypted
-    /// with the AWS-managed key.
-    pub fn add_alarm_action(&self, topic: &Topic) -> Result<(), ConstructError> {
-        topic.allow_service_publish("cloudwatch.amazonaws.com", None)?;
-        let arn = topic.topic_arn();
+    /// Notifies `action` (an SNS topic) when the alarm fires. The action is bound first: a topic lets
+    /// `cloudwatch.amazonaws.com` publish and use its key, and fails, naming the fix, when it is encrypted with
+    /// the AWS-managed key (see [`AlarmAction`]).
+    pub fn add_alarm_action(
+        &self,
+        action: &(impl AlarmAction + ?Sized),
+    ) -> Result<(), ConstructError> {
+        let arn = action.bind_to_alarm()?;
         let mut r = self.handle.resource_mut();
         let actions = r.alarm_actions.get_or_insert_with(Default::default);
         if !matches!(actions.raw(), Value::List(items) if items.contains(arn.raw())) {
@@ -296,21 +301,15 @@ impl Alarm {
     pub fn alarm_name(&self) -> Val<String> {
         self.handle.ref_()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::AlarmHandle {
+}
+
+impl Construct for Alarm {
+    type L1 = l1::Alarm;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::AlarmHandle {
         &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Alarm> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy`.
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
-        self.handle.path().trim_end_matches("/Resource")
     }
 }
 
@@ -407,11 +406,11 @@ impl Dashboard {
     /// An empty dashboard at `<scope>/<id>` (logical ID `<Id>`); CloudFormation needs at least one widget, so
     /// add some.
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         props: DashboardProps,
     ) -> Result<Dashboard, ConstructError> {
-        let scope = scope.child(id);
+        let scope = scope.as_scope().child(id);
         let dashboard = l1::Dashboard {
             dashboard_name: props.dashboard_name,
             dashboard_body: Some(Val::from(r#"{"widgets":[]}"#)),
@@ -452,17 +451,15 @@ impl Dashboard {
     pub fn dashboard_name(&self) -> Val<String> {
         self.handle.ref_()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::DashboardHandle {
+}
+
+impl Construct for Dashboard {
+    type L1 = l1::Dashboard;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::DashboardHandle {
         &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Dashboard> {
-        self.handle.resource_mut()
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
-        self.handle.path().trim_end_matches("/Resource")
     }
 }
 

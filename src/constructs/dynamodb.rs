@@ -1,16 +1,16 @@
 //! DynamoDB: [`Table`] (on-demand, point-in-time recovery, deletion protection, retained) and its grants.
 
-use std::cell::RefMut;
-
 use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::dynamodb as l1;
 use l1::table as tl1;
 
-use super::iam::Grantable;
-use super::kms::Key;
-use super::{actions, ConstructError};
+use super::iam::{Grant, Grantable};
+use super::kms::{Key, KeyRef};
+use super::{
+    actions, check_imported_arn, imported_name, path_of, ArnResource, Construct, ConstructError,
+};
 use crate::rules::IAM5;
-use crate::{fns, Scope};
+use crate::{fns, AsScope};
 
 /// The type of a key attribute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +28,19 @@ pub struct Attribute {
 }
 
 impl Attribute {
+    fn to_l1(&self) -> tl1::AttributeDefinition {
+        tl1::AttributeDefinition {
+            attribute_name: Some(self.name.as_str().into()),
+            attribute_type: Some(
+                match self.type_ {
+                    AttributeType::String => tl1::AttributeType::S,
+                    AttributeType::Number => tl1::AttributeType::N,
+                    AttributeType::Binary => tl1::AttributeType::B,
+                }
+                .into(),
+            ),
+        }
+    }
     /// A string attribute.
     pub fn string(name: impl Into<String>) -> Self {
         Attribute {
@@ -61,25 +74,9 @@ pub enum Billing {
     Provisioned { read: u32, write: u32 },
 }
 
-/// What a table's stream records for each change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StreamViewType {
-    KeysOnly,
-    NewImage,
-    OldImage,
-    NewAndOldImages,
-}
-
-impl StreamViewType {
-    fn as_str(self) -> &'static str {
-        match self {
-            StreamViewType::KeysOnly => "KEYS_ONLY",
-            StreamViewType::NewImage => "NEW_IMAGE",
-            StreamViewType::OldImage => "OLD_IMAGE",
-            StreamViewType::NewAndOldImages => "NEW_AND_OLD_IMAGES",
-        }
-    }
-}
+/// What a table's stream records for each change (the L1's enum: `KeysOnly`, `NewImage`, `OldImage`,
+/// `NewAndOldImages`).
+pub use tl1::StreamViewType;
 
 /// Which attributes an index copies.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -96,9 +93,9 @@ pub enum Projection {
 impl Projection {
     fn to_l1(&self) -> tl1::Projection {
         let (kind, attrs) = match self {
-            Projection::All => ("ALL", None),
-            Projection::KeysOnly => ("KEYS_ONLY", None),
-            Projection::Include(a) => ("INCLUDE", Some(Val::from(a.clone()))),
+            Projection::All => (tl1::ProjectionType::All, None),
+            Projection::KeysOnly => (tl1::ProjectionType::KeysOnly, None),
+            Projection::Include(a) => (tl1::ProjectionType::Include, Some(Val::from(a.clone()))),
         };
         tl1::Projection {
             projection_type: Some(kind.into()),
@@ -171,12 +168,272 @@ impl Default for TableProps<'_> {
     }
 }
 
+/// [`TableProps`] as [`TableProps::validate`] accepted them.
+struct CheckedTableProps {
+    /// Every key attribute of the table and its indexes, once, in first-use order.
+    attribute_definitions: Vec<Attribute>,
+}
+
+impl TableProps<'_> {
+    /// Every check of the props (with the table's `partition_key`), before anything is built: one type per key
+    /// attribute, index names and counts, local indexes only with a sort key, provisioned capacity.
+    fn validate(
+        &self,
+        path: &str,
+        partition_key: &Attribute,
+    ) -> Result<CheckedTableProps, ConstructError> {
+        let mut defs: Vec<Attribute> = Vec::new();
+        let mut define = |a: &Attribute| -> Result<(), ConstructError> {
+            if a.name.is_empty() {
+                return Err(ConstructError::invalid(
+                    path,
+                    "key attribute names must not be empty",
+                ));
+            }
+            match defs.iter().find(|d| d.name == a.name) {
+                Some(d) if d.type_ != a.type_ => Err(ConstructError::conflict(
+                    path,
+                    format!(
+                        "attribute {:?} is used as a key with two types ({:?} and {:?}): give it one type",
+                        a.name, d.type_, a.type_
+                    ),
+                )),
+                Some(_) => Ok(()),
+                None => {
+                    defs.push(a.clone());
+                    Ok(())
+                }
+            }
+        };
+        define(partition_key)?;
+        if let Some(s) = &self.sort_key {
+            define(s)?;
+        }
+        for g in &self.global_secondary_indexes {
+            define(&g.partition_key)?;
+            if let Some(s) = &g.sort_key {
+                define(s)?;
+            }
+        }
+        for l in &self.local_secondary_indexes {
+            define(&l.sort_key)?;
+        }
+        let index_names = self
+            .global_secondary_indexes
+            .iter()
+            .map(|g| &g.index_name)
+            .chain(self.local_secondary_indexes.iter().map(|l| &l.index_name));
+        let mut names = std::collections::BTreeSet::new();
+        for n in index_names {
+            if n.len() < 3
+                || n.len() > 255
+                || !n
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+            {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "index names must be 3 to 255 letters, digits, `_`, `-` or `.`, got {n:?}"
+                    ),
+                ));
+            }
+            if !names.insert(n.clone()) {
+                return Err(ConstructError::conflict(
+                    path,
+                    format!("two indexes are named {n:?}: rename one"),
+                ));
+            }
+        }
+        if self.global_secondary_indexes.len() > 20 {
+            return Err(ConstructError::invalid(
+                path,
+                format!(
+                    "a table has at most 20 global secondary indexes, got {}",
+                    self.global_secondary_indexes.len()
+                ),
+            ));
+        }
+        if !self.local_secondary_indexes.is_empty() && self.sort_key.is_none() {
+            return Err(ConstructError::conflict(
+                path,
+                "local secondary indexes need a table with a sort key: set sort_key or use a global index",
+            ));
+        }
+        if self.local_secondary_indexes.len() > 5 {
+            return Err(ConstructError::invalid(
+                path,
+                format!(
+                    "a table has at most 5 local secondary indexes, got {}",
+                    self.local_secondary_indexes.len()
+                ),
+            ));
+        }
+        if let Billing::Provisioned { read, write } = self.billing {
+            if read == 0 || write == 0 {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!("provisioned capacity must be at least 1, got read {read} and write {write}"),
+                ));
+            }
+        }
+        Ok(CheckedTableProps {
+            attribute_definitions: defs,
+        })
+    }
+}
+
+/// A key schema: the partition key (`HASH`) and, when there is one, the sort key (`RANGE`).
+fn key_schema(partition_key: &Attribute, sort_key: Option<&Attribute>) -> Vec<tl1::KeySchema> {
+    let key = |a: &Attribute, key_type: tl1::KeyType| tl1::KeySchema {
+        attribute_name: Some(a.name.as_str().into()),
+        key_type: Some(key_type.into()),
+    };
+    std::iter::once(key(partition_key, tl1::KeyType::Hash))
+        .chain(sort_key.map(|s| key(s, tl1::KeyType::Range)))
+        .collect()
+}
+
+impl GlobalSecondaryIndex {
+    /// The index as the L1 writes it; `throughput` is the table's (every index of a provisioned table has it).
+    fn to_l1(&self, throughput: Option<&tl1::ProvisionedThroughput>) -> tl1::GlobalSecondaryIndex {
+        tl1::GlobalSecondaryIndex {
+            index_name: Some(self.index_name.as_str().into()),
+            key_schema: Some(Val::from(key_schema(
+                &self.partition_key,
+                self.sort_key.as_ref(),
+            ))),
+            projection: Some(self.projection.to_l1().into()),
+            provisioned_throughput: throughput.cloned().map(Val::from),
+            ..Default::default()
+        }
+    }
+}
+
+impl LocalSecondaryIndex {
+    /// The index as the L1 writes it: the table's partition key with this index's sort key.
+    fn to_l1(&self, partition_key: &Attribute) -> tl1::LocalSecondaryIndex {
+        tl1::LocalSecondaryIndex {
+            index_name: Some(self.index_name.as_str().into()),
+            key_schema: Some(Val::from(
+                key_schema(partition_key, Some(&self.sort_key))
+                    .into_iter()
+                    .map(|k| tl1::KeySchemaItem {
+                        attribute_name: k.attribute_name,
+                        key_type: k.key_type,
+                    })
+                    .collect::<Vec<_>>(),
+            )),
+            projection: Some(self.projection.to_l1().into()),
+        }
+    }
+}
+
 /// A DynamoDB table: on-demand, with point-in-time recovery and deletion protection, retained on stack deletion.
 #[derive(Clone, Debug)]
 pub struct Table {
+    reference: TableRef,
     handle: l1::TableHandle,
-    key: Option<Key>,
-    has_stream: bool,
+}
+
+/// A table as grants and event sources see it: its ARN and name, its stream's ARN and its customer-managed key.
+/// A [`Table`] made here derefs to one; [`Table::from_arn`] and [`Table::from_attributes`] make one for a table
+/// made elsewhere.
+#[derive(Clone, Debug)]
+pub struct TableRef {
+    /// The construct path, or the id of an imported table: what messages name it by.
+    pub(crate) path: String,
+    table_arn: Val<String>,
+    table_name: Val<String>,
+    stream_arn: Option<Val<String>>,
+    key: Option<KeyRef>,
+}
+
+impl TableRef {
+    /// Lets the grantee read items (CDK's `grantReadData` actions) from the table and its indexes, and decrypt
+    /// with the table's customer-managed key.
+    pub fn grant_read_data(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::DYNAMODB_READ)
+            .with_key(self.key.as_ref().map(|k| k.grant_decrypt(grantee)))
+    }
+    /// Lets the grantee write items (CDK's `grantWriteData` actions), and encrypt and decrypt with the table's
+    /// customer-managed key.
+    pub fn grant_write_data(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::DYNAMODB_WRITE)
+            .with_key(self.key.as_ref().map(|k| k.grant_encrypt_decrypt(grantee)))
+    }
+    /// Both [`TableRef::grant_read_data`] and [`TableRef::grant_write_data`].
+    pub fn grant_read_write_data(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        let both: Vec<&str> = actions::DYNAMODB_READ
+            .iter()
+            .chain(actions::DYNAMODB_WRITE)
+            .copied()
+            .collect();
+        self.grant(grantee, &both)
+            .with_key(self.key.as_ref().map(|k| k.grant_encrypt_decrypt(grantee)))
+    }
+    /// Lets the grantee read the table's stream (and decrypt it with the customer-managed key).
+    /// `dynamodb:ListStreams` is granted on `*`, the only resource AWS accepts for it; the other actions on the
+    /// stream's ARN. Does nothing for a table without a stream.
+    pub fn grant_stream_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        let Some(stream) = self.table_stream_arn() else {
+            return Grant::none(grantee);
+        };
+        let role = grantee.grant_role();
+        let list = role.grant(actions::DYNAMODB_LIST_STREAMS, ["*"]);
+        crate::rules::suppress_only(role.handle(), &IAM5, &["Resource::*"], LIST_STREAMS_IAM5);
+        list.and(role.grant(actions::DYNAMODB_STREAM_READ, [stream]))
+            .with_key(self.key.as_ref().map(|k| k.grant_decrypt(grantee)))
+    }
+    /// Lets the grantee perform `actions` on the table and its indexes (no key permissions). The grantee's role
+    /// gets an IAM5 suppression of exactly the indexes' `Resource::<Table>/index/*` with its reason (see
+    /// [`crate::rules`]): the wildcard is this grant's, so the grant says why.
+    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) -> Grant {
+        let role = grantee.grant_role();
+        let grant = role.grant(actions, [self.table_arn(), self.index_arns()]);
+        crate::rules::suppress_only(role.handle(), &IAM5, &[INDEXES_ITEM], INDEXES_IAM5);
+        grant
+    }
+    /// The table ARN.
+    pub fn table_arn(&self) -> Val<String> {
+        self.table_arn.clone()
+    }
+    /// `<table ARN>/index/*`: every index of the table.
+    pub fn index_arns(&self) -> Val<String> {
+        fns::sub_with("${Table}/index/*", [("Table", self.table_arn())])
+    }
+    /// The table name.
+    pub fn table_name(&self) -> Val<String> {
+        self.table_name.clone()
+    }
+    /// The stream ARN, when the table has a stream.
+    pub fn table_stream_arn(&self) -> Option<Val<String>> {
+        self.stream_arn.clone()
+    }
+    /// The customer-managed key, when the table uses one.
+    pub fn encryption_key(&self) -> Option<&KeyRef> {
+        self.key.as_ref()
+    }
+}
+
+/// What [`Table::from_attributes`] needs to know of a table made elsewhere.
+#[derive(Clone, Debug)]
+pub struct TableAttributes<'a> {
+    /// The table ARN (`arn:<partition>:dynamodb:<region>:<account>:table/<name>`; a literal one is checked).
+    pub table_arn: Val<String>,
+    /// The ARN of the table's stream, to read it ([`TableRef::grant_stream_read`], a
+    /// [`super::lambda::DynamoEventSource`]). Without it the table is taken to have no stream.
+    pub table_stream_arn: Option<Val<String>>,
+    /// The customer-managed key the table is encrypted with, so grants also grant its use. Without it grants
+    /// name the table only (right for DynamoDB-owned and AWS-managed keys).
+    pub encryption_key: Option<&'a KeyRef>,
+}
+
+impl std::ops::Deref for Table {
+    type Target = TableRef;
+    fn deref(&self) -> &TableRef {
+        &self.reference
+    }
 }
 
 /// The rule pack's name for the index ARN of [`Table::index_arns`] (an `Fn::Sub` template, shown as written).
@@ -192,127 +449,63 @@ const LIST_STREAMS_IAM5: &str =
     "dynamodb:ListStreams has no resource-level permissions: IAM accepts only Resource `*` for it";
 
 impl Table {
+    /// A table made elsewhere, by ARN, without a stream or a customer-managed key: grants add statements to the
+    /// grantee naming it and its indexes.
+    pub fn from_arn(
+        id: &str,
+        table_arn: impl Into<Val<String>>,
+    ) -> Result<TableRef, ConstructError> {
+        Table::from_attributes(
+            id,
+            TableAttributes {
+                table_arn: table_arn.into(),
+                table_stream_arn: None,
+                encryption_key: None,
+            },
+        )
+    }
+
+    /// A table made elsewhere, with its stream and customer-managed key when it has them.
+    pub fn from_attributes(
+        id: &str,
+        attributes: TableAttributes<'_>,
+    ) -> Result<TableRef, ConstructError> {
+        let arn = attributes.table_arn;
+        check_imported_arn(
+            id,
+            "table_arn",
+            &arn,
+            "dynamodb",
+            ArnResource::Slash("table"),
+        )?;
+        if let Some(stream) = &attributes.table_stream_arn {
+            check_imported_arn(
+                id,
+                "table_stream_arn",
+                stream,
+                "dynamodb",
+                ArnResource::Slash("table"),
+            )?;
+        }
+        Ok(TableRef {
+            path: id.to_owned(),
+            table_name: imported_name(&arn, ArnResource::Slash("table")),
+            table_arn: arn,
+            stream_arn: attributes.table_stream_arn,
+            key: attributes.encryption_key.cloned(),
+        })
+    }
+
     /// A table at `<scope>/<id>` (logical ID `<Id>`) whose items are identified by `partition_key` (and the
     /// sort key of the props).
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         partition_key: Attribute,
         props: TableProps<'_>,
     ) -> Result<Table, ConstructError> {
-        let scope = scope.child(id);
-        let path = scope.path().to_owned();
-
-        // Attribute definitions: every key attribute of the table and its indexes, once, in first-use order.
-        let mut defs: Vec<Attribute> = Vec::new();
-        let mut define = |a: &Attribute| -> Result<(), ConstructError> {
-            if a.name.is_empty() {
-                return Err(ConstructError::invalid(
-                    &path,
-                    "key attribute names must not be empty",
-                ));
-            }
-            match defs.iter().find(|d| d.name == a.name) {
-                Some(d) if d.type_ != a.type_ => Err(ConstructError::conflict(
-                    &path,
-                    format!(
-                        "attribute {:?} is used as a key with two types ({:?} and {:?}): give it one type",
-                        a.name, d.type_, a.type_
-                    ),
-                )),
-                Some(_) => Ok(()),
-                None => {
-                    defs.push(a.clone());
-                    Ok(())
-                }
-            }
-        };
-        define(&partition_key)?;
-        if let Some(s) = &props.sort_key {
-            define(s)?;
-        }
-        let mut names = std::collections::BTreeSet::new();
-        for g in &props.global_secondary_indexes {
-            define(&g.partition_key)?;
-            if let Some(s) = &g.sort_key {
-                define(s)?;
-            }
-        }
-        for l in &props.local_secondary_indexes {
-            define(&l.sort_key)?;
-        }
-        let index_names = props
-            .global_secondary_indexes
-            .iter()
-            .map(|g| &g.index_name)
-            .chain(props.local_secondary_indexes.iter().map(|l| &l.index_name));
-        for n in index_names {
-            if n.len() < 3
-                || n.len() > 255
-                || !n
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-            {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!(
-                        "index names must be 3 to 255 letters, digits, `_`, `-` or `.`, got {n:?}"
-                    ),
-                ));
-            }
-            if !names.insert(n.clone()) {
-                return Err(ConstructError::conflict(
-                    &path,
-                    format!("two indexes are named {n:?}: rename one"),
-                ));
-            }
-        }
-        if props.global_secondary_indexes.len() > 20 {
-            return Err(ConstructError::invalid(
-                &path,
-                format!(
-                    "a table has at most 20 global secondary indexes, got {}",
-                    props.global_secondary_indexes.len()
-                ),
-            ));
-        }
-        if !props.local_secondary_indexes.is_empty() && props.sort_key.is_none() {
-            return Err(ConstructError::conflict(
-                &path,
-                "local secondary indexes need a table with a sort key: set sort_key or use a global index",
-            ));
-        }
-        if props.local_secondary_indexes.len() > 5 {
-            return Err(ConstructError::invalid(
-                &path,
-                format!(
-                    "a table has at most 5 local secondary indexes, got {}",
-                    props.local_secondary_indexes.len()
-                ),
-            ));
-        }
-        if let Billing::Provisioned { read, write } = props.billing {
-            if read == 0 || write == 0 {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!("provisioned capacity must be at least 1, got read {read} and write {write}"),
-                ));
-            }
-        }
-
-        let key_schema = |pk: &Attribute, sk: Option<&Attribute>| {
-            let mut v = vec![tl1::KeySchema {
-                attribute_name: Some(pk.name.as_str().into()),
-                key_type: Some("HASH".into()),
-            }];
-            if let Some(sk) = sk {
-                v.push(tl1::KeySchema {
-                    attribute_name: Some(sk.name.as_str().into()),
-                    key_type: Some("RANGE".into()),
-                });
-            }
-            v
-        };
+        let scope = scope.as_scope().child(id);
+        let checked = props.validate(scope.path(), &partition_key)?;
         let throughput = match props.billing {
             Billing::OnDemand => None,
             Billing::Provisioned { read, write } => Some(tl1::ProvisionedThroughput {
@@ -320,32 +513,25 @@ impl Table {
                 write_capacity_units: Some(write.into()),
             }),
         };
-        let table_schema = key_schema(&partition_key, props.sort_key.as_ref());
         let key = props.encryption_key.cloned();
+        let has_stream = props.stream.is_some();
         let table = l1::Table {
             table_name: props.table_name,
             attribute_definitions: Some(Val::from(
-                defs.iter()
-                    .map(|a| tl1::AttributeDefinition {
-                        attribute_name: Some(a.name.as_str().into()),
-                        attribute_type: Some(
-                            match a.type_ {
-                                AttributeType::String => tl1::AttributeType::S,
-                                AttributeType::Number => tl1::AttributeType::N,
-                                AttributeType::Binary => tl1::AttributeType::B,
-                            }
-                            .into(),
-                        ),
-                    })
+                checked
+                    .attribute_definitions
+                    .iter()
+                    .map(Attribute::to_l1)
                     .collect::<Vec<_>>(),
             )),
+            // The table's KeySchema is typed `Json` in the L1 (the schema also accepts a deprecated object form).
             key_schema: Some(Val::from_raw(
-                Val::<Vec<tl1::KeySchema>>::from(table_schema).into_raw(),
+                Val::from(key_schema(&partition_key, props.sort_key.as_ref())).into_raw(),
             )),
             billing_mode: Some(
                 match props.billing {
-                    Billing::OnDemand => "PAY_PER_REQUEST",
-                    Billing::Provisioned { .. } => "PROVISIONED",
+                    Billing::OnDemand => tl1::BillingMode::PayPerRequest,
+                    Billing::Provisioned { .. } => tl1::BillingMode::Provisioned,
                 }
                 .into(),
             ),
@@ -365,7 +551,7 @@ impl Table {
             }),
             stream_specification: props.stream.map(|s| {
                 Val::from(tl1::StreamSpecification {
-                    stream_view_type: Some(s.as_str().into()),
+                    stream_view_type: Some(s.into()),
                     ..Default::default()
                 })
             }),
@@ -374,16 +560,7 @@ impl Table {
                     props
                         .global_secondary_indexes
                         .iter()
-                        .map(|g| tl1::GlobalSecondaryIndex {
-                            index_name: Some(g.index_name.as_str().into()),
-                            key_schema: Some(Val::from(key_schema(
-                                &g.partition_key,
-                                g.sort_key.as_ref(),
-                            ))),
-                            projection: Some(g.projection.to_l1().into()),
-                            provisioned_throughput: throughput.clone().map(Val::from),
-                            ..Default::default()
-                        })
+                        .map(|g| g.to_l1(throughput.as_ref()))
                         .collect::<Vec<_>>(),
                 )
             }),
@@ -392,19 +569,7 @@ impl Table {
                     props
                         .local_secondary_indexes
                         .iter()
-                        .map(|l| tl1::LocalSecondaryIndex {
-                            index_name: Some(l.index_name.as_str().into()),
-                            key_schema: Some(Val::from(
-                                key_schema(&partition_key, Some(&l.sort_key))
-                                    .into_iter()
-                                    .map(|k| tl1::KeySchemaItem {
-                                        attribute_name: k.attribute_name,
-                                        key_type: k.key_type,
-                                    })
-                                    .collect::<Vec<_>>(),
-                            )),
-                            projection: Some(l.projection.to_l1().into()),
-                        })
+                        .map(|l| l.to_l1(&partition_key))
                         .collect::<Vec<_>>(),
                 )
             }),
@@ -420,98 +585,24 @@ impl Table {
         let handle: l1::TableHandle = scope.add("Resource", table);
         handle.apply_removal_policy(props.removal_policy);
         Ok(Table {
+            reference: TableRef {
+                path: scope.path().to_owned(),
+                table_arn: handle.attr_arn(),
+                table_name: handle.ref_(),
+                stream_arn: has_stream.then(|| handle.attr_stream_arn()),
+                key: key.as_deref().cloned(),
+            },
             handle,
-            key,
-            has_stream: props.stream.is_some(),
         })
     }
+}
 
-    /// Lets the grantee read items (CDK's `grantReadData` actions) from the table and its indexes, and decrypt
-    /// with the table's customer-managed key.
-    pub fn grant_read_data(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::DYNAMODB_READ);
-        if let Some(key) = &self.key {
-            key.grant_decrypt(grantee);
-        }
+impl Construct for Table {
+    type L1 = l1::Table;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
     }
-    /// Lets the grantee write items (CDK's `grantWriteData` actions), and encrypt and decrypt with the table's
-    /// customer-managed key.
-    pub fn grant_write_data(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::DYNAMODB_WRITE);
-        if let Some(key) = &self.key {
-            key.grant_encrypt_decrypt(grantee);
-        }
-    }
-    /// Both [`Table::grant_read_data`] and [`Table::grant_write_data`].
-    pub fn grant_read_write_data(&self, grantee: &(impl Grantable + ?Sized)) {
-        let both: Vec<&str> = actions::DYNAMODB_READ
-            .iter()
-            .chain(actions::DYNAMODB_WRITE)
-            .copied()
-            .collect();
-        self.grant(grantee, &both);
-        if let Some(key) = &self.key {
-            key.grant_encrypt_decrypt(grantee);
-        }
-    }
-    /// Lets the grantee read the table's stream (and decrypt it with the customer-managed key).
-    /// `dynamodb:ListStreams` is granted on `*`, the only resource AWS accepts for it; the other actions on the
-    /// stream's ARN. Does nothing for a table without a stream.
-    pub fn grant_stream_read(&self, grantee: &(impl Grantable + ?Sized)) {
-        let Some(stream) = self.table_stream_arn() else {
-            return;
-        };
-        let role = grantee.grant_role();
-        role.grant(actions::DYNAMODB_LIST_STREAMS, ["*"]);
-        crate::rules::suppress_only(role.handle(), &IAM5, &["Resource::*"], LIST_STREAMS_IAM5);
-        role.grant(actions::DYNAMODB_STREAM_READ, [stream]);
-        if let Some(key) = &self.key {
-            key.grant_decrypt(grantee);
-        }
-    }
-    /// Lets the grantee perform `actions` on the table and its indexes (no key permissions). The grantee's role
-    /// gets an IAM5 suppression of exactly the indexes' `Resource::<Table>/index/*` with its reason (see
-    /// [`crate::rules`]): the wildcard is this grant's, so the grant says why.
-    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) {
-        let role = grantee.grant_role();
-        role.grant(actions, [self.table_arn(), self.index_arns()]);
-        crate::rules::suppress_only(role.handle(), &IAM5, &[INDEXES_ITEM], INDEXES_IAM5);
-    }
-
-    /// The table ARN.
-    pub fn table_arn(&self) -> Val<String> {
-        self.handle.attr_arn()
-    }
-    /// `<table ARN>/index/*`: every index of the table.
-    pub fn index_arns(&self) -> Val<String> {
-        fns::sub_with("${Table}/index/*", [("Table", self.table_arn())])
-    }
-    /// The table name.
-    pub fn table_name(&self) -> Val<String> {
-        self.handle.ref_()
-    }
-    /// The stream ARN, when the table has a stream.
-    pub fn table_stream_arn(&self) -> Option<Val<String>> {
-        self.has_stream.then(|| self.handle.attr_stream_arn())
-    }
-    /// The customer-managed key, when the table uses one.
-    pub fn encryption_key(&self) -> Option<&Key> {
-        self.key.as_ref()
-    }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::TableHandle {
+    fn handle(&self) -> &l1::TableHandle {
         &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Table> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy` (RETAIN by default).
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
-        self.handle.path().trim_end_matches("/Resource")
     }
 }

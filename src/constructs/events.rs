@@ -1,7 +1,7 @@
 //! EventBridge: [`EventBus`] (optional archive and key), [`Rule`] with a typed [`EventPattern`], and targets
 //! (SQS, SNS, Lambda, Kinesis, another bus) that wire their own permissions.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
@@ -10,12 +10,15 @@ use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::events as l1;
 use cfnkit_l1::lambda as l1_lambda;
 
-use super::iam::{Grantable, Principal, Role, RoleProps};
-use super::kms::Key;
+use super::iam::{Grant, Grantable, Principal, Role, RoleProps};
+use super::kms::{Key, KeyRef};
 use super::sns::Topic;
 use super::sqs::Queue;
-use super::{actions, days_in, seconds_in, ConstructError, LambdaTarget, OwnScope};
-use crate::{fns, Scope};
+use super::{
+    actions, check_imported_arn, days_in, imported_name, seconds_in, ArnResource, Construct,
+    ConstructError, LambdaTarget, OwnScope,
+};
+use crate::{fns, AsScope};
 
 const EVENTS_SERVICE: &str = "events.amazonaws.com";
 
@@ -46,22 +49,88 @@ pub struct EventBusProps<'a> {
     pub removal_policy: Option<RemovalPolicy>,
 }
 
+impl EventBusProps<'_> {
+    /// Every check of the props, before anything is built: the archive's retention, returned in whole days.
+    fn validate(&self, path: &str) -> Result<Option<i64>, ConstructError> {
+        self.archive
+            .as_ref()
+            .and_then(|a| a.retention)
+            .map(|d| days_in(path, "archive.retention", d, 1, 36_500))
+            .transpose()
+    }
+}
+
 /// A custom event bus.
 #[derive(Clone, Debug)]
 pub struct EventBus {
+    reference: EventBusRef,
     scope: OwnScope,
     handle: l1::EventBusHandle,
     archive: Option<l1::ArchiveHandle>,
 }
 
+/// An event bus as grants, rules and targets see it: its ARN and name. An [`EventBus`] made here derefs to one;
+/// [`EventBus::from_arn`] makes one for a bus made elsewhere.
+#[derive(Clone, Debug)]
+pub struct EventBusRef {
+    event_bus_arn: Val<String>,
+    event_bus_name: Val<String>,
+}
+
+impl EventBusRef {
+    /// Lets the grantee put events on this bus.
+    pub fn grant_put_events(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        grantee
+            .grant_role()
+            .grant(actions::EVENTS_PUT, [self.event_bus_arn()])
+    }
+    /// The bus ARN.
+    pub fn event_bus_arn(&self) -> Val<String> {
+        self.event_bus_arn.clone()
+    }
+    /// The bus name (what rules and `PutEvents` callers name it by).
+    pub fn event_bus_name(&self) -> Val<String> {
+        self.event_bus_name.clone()
+    }
+}
+
+impl std::ops::Deref for EventBus {
+    type Target = EventBusRef;
+    fn deref(&self) -> &EventBusRef {
+        &self.reference
+    }
+}
+
 impl EventBus {
+    /// A bus made elsewhere (another app, another account), by ARN
+    /// (`arn:<partition>:events:<region>:<account>:event-bus/<name>`; a literal one is checked): put-events
+    /// grants, rules on it and targets forwarding to it name it.
+    pub fn from_arn(
+        id: &str,
+        event_bus_arn: impl Into<Val<String>>,
+    ) -> Result<EventBusRef, ConstructError> {
+        let arn = event_bus_arn.into();
+        check_imported_arn(
+            id,
+            "event_bus_arn",
+            &arn,
+            "events",
+            ArnResource::Slash("event-bus"),
+        )?;
+        Ok(EventBusRef {
+            event_bus_name: imported_name(&arn, ArnResource::Slash("event-bus")),
+            event_bus_arn: arn,
+        })
+    }
+
     /// A bus at `<scope>/<id>` (logical ID `<Id>`).
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         props: EventBusProps<'_>,
     ) -> Result<EventBus, ConstructError> {
-        let scope = scope.child(id);
+        let scope = scope.as_scope().child(id);
+        let archive_retention = props.validate(scope.path())?;
         let name = props
             .event_bus_name
             .unwrap_or_else(|| fns::sub(format!("${{AWS::StackName}}-{id}")));
@@ -71,7 +140,7 @@ impl EventBus {
         let bus = l1::EventBus {
             name: Some(name),
             description: props.description.map(Val::from),
-            kms_key_identifier: props.kms_key.map(Key::key_arn),
+            kms_key_identifier: props.kms_key.map(|k| k.key_arn()),
             ..Default::default()
         };
         let handle: l1::EventBusHandle = scope.add("Resource", bus);
@@ -81,62 +150,41 @@ impl EventBus {
         let archive = match props.archive {
             None => None,
             Some(a) => {
-                let retention = a
-                    .retention
-                    .map(|d| days_in(scope.path(), "archive.retention", d, 1, 36_500))
-                    .transpose()?;
                 let archive = l1::Archive {
                     source_arn: Some(handle.attr_arn()),
-                    retention_days: retention.map(Val::from),
+                    retention_days: archive_retention.map(Val::from),
                     event_pattern: a.event_pattern.map(|p| Val::from(p.to_json())),
                     description: a.description.map(Val::from),
-                    kms_key_identifier: props.kms_key.map(Key::key_arn),
+                    kms_key_identifier: props.kms_key.map(|k| k.key_arn()),
                     ..Default::default()
                 };
                 Some(scope.add("Archive", archive))
             }
         };
         Ok(EventBus {
+            reference: EventBusRef {
+                event_bus_arn: handle.attr_arn(),
+                event_bus_name: handle.ref_(),
+            },
             scope: OwnScope(scope),
             handle,
             archive,
         })
     }
 
-    /// Lets the grantee put events on this bus.
-    pub fn grant_put_events(&self, grantee: &(impl Grantable + ?Sized)) {
-        grantee
-            .grant_role()
-            .grant(actions::EVENTS_PUT, [self.event_bus_arn()]);
-    }
-
-    /// The bus ARN.
-    pub fn event_bus_arn(&self) -> Val<String> {
-        self.handle.attr_arn()
-    }
-    /// The bus name (what rules and `PutEvents` callers name it by).
-    pub fn event_bus_name(&self) -> Val<String> {
-        self.handle.ref_()
-    }
     /// The archive, when there is one.
     pub fn archive(&self) -> Option<&l1::ArchiveHandle> {
         self.archive.as_ref()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::EventBusHandle {
-        &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::EventBus> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy`.
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
+}
+
+impl Construct for EventBus {
+    type L1 = l1::EventBus;
+    fn path(&self) -> &str {
         self.scope.path()
+    }
+    fn handle(&self) -> &l1::EventBusHandle {
+        &self.handle
     }
 }
 
@@ -255,7 +303,7 @@ impl Schedule {
 #[derive(Clone, Debug)]
 pub struct RuleProps<'a> {
     /// The bus the rule listens on. Without it the rule listens on the account's default bus.
-    pub event_bus: Option<&'a EventBus>,
+    pub event_bus: Option<&'a EventBusRef>,
     /// The events the rule matches. A rule needs a pattern, a schedule or both.
     pub event_pattern: Option<EventPattern>,
     /// Runs the rule on a schedule (default bus only).
@@ -278,6 +326,30 @@ impl Default for RuleProps<'_> {
             enabled: true,
             rule_name: None,
         }
+    }
+}
+
+impl RuleProps<'_> {
+    /// Every check of the props, before anything is built: a pattern or a schedule, schedules on the default
+    /// bus only, the schedule itself. Returns the schedule expression.
+    fn validate(&self, path: &str) -> Result<Option<String>, ConstructError> {
+        let has_pattern = self.event_pattern.as_ref().is_some_and(|p| !p.is_empty());
+        if !has_pattern && self.schedule.is_none() {
+            return Err(ConstructError::invalid(
+                path,
+                "a rule needs an event_pattern with at least one field, a schedule, or both",
+            ));
+        }
+        if self.schedule.is_some() && self.event_bus.is_some() {
+            return Err(ConstructError::conflict(
+                path,
+                "scheduled rules run on the default bus only: drop event_bus or the schedule",
+            ));
+        }
+        self.schedule
+            .as_ref()
+            .map(|s| s.expression(path))
+            .transpose()
     }
 }
 
@@ -313,93 +385,165 @@ impl RuleInput {
 
 #[derive(Clone, Debug)]
 enum TargetKind {
-    Sqs(Queue),
-    Sns(Topic),
-    Lambda { id: String, arn: Val<String> },
-    Kinesis { arn: Val<String>, key: Option<Key> },
-    EventBus { arn: Val<String> },
+    Sqs(Box<Queue>),
+    Sns(Box<Topic>),
+    Lambda {
+        id: String,
+        arn: Val<String>,
+    },
+    Kinesis {
+        arn: Val<String>,
+        key: Option<KeyRef>,
+    },
+    EventBus {
+        arn: Val<String>,
+    },
 }
 
-/// A target of a [`Rule`], added with [`Rule::add_target`].
-#[derive(Clone, Debug)]
-pub struct Target {
-    kind: TargetKind,
-    dead_letter_queue: Option<Queue>,
-    retry: Option<(u32, Duration)>,
-    input: Option<RuleInput>,
-    message_group_id: Option<String>,
-    partition_key_path: Option<String>,
+/// How EventBridge retries delivering to a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries at most this many times (0 to 185).
+    pub max_retries: u32,
+    /// Gives up on an event this old (1 minute to 24 hours).
+    pub max_event_age: Duration,
 }
 
-impl Target {
-    fn of(kind: TargetKind) -> Self {
-        Target {
-            kind,
-            dead_letter_queue: None,
-            retry: None,
-            input: None,
-            message_group_id: None,
-            partition_key_path: None,
+/// Props of a [`Target`].
+#[derive(Clone, Debug, Default)]
+pub struct TargetProps<'a> {
+    /// Events that cannot be delivered go to this standard queue (which the rule is let into). Without it
+    /// EventBridge drops them after its retries.
+    pub dead_letter_queue: Option<&'a Queue>,
+    /// How delivery is retried. Without it EventBridge retries 185 times over 24 hours.
+    pub retry_policy: Option<RetryPolicy>,
+    /// What the target receives. Without it the target receives the whole event.
+    pub input: Option<RuleInput>,
+    /// The message group of an SQS FIFO queue target (required for one, refused for other targets).
+    pub message_group_id: Option<String>,
+    /// The JSONPath of the partition key of a Kinesis target (refused for other targets). Without it the event
+    /// id is the partition key.
+    pub partition_key_path: Option<String>,
+}
+
+impl TargetProps<'_> {
+    /// Every check of the props for a target of `kind`, before anything is wired (errors name the rule at
+    /// `path`). Returns the retry policy's event age in seconds.
+    fn validate(&self, path: &str, kind: &TargetKind) -> Result<Option<i64>, ConstructError> {
+        if let TargetKind::Sqs(queue) = kind {
+            if queue.is_fifo() && self.message_group_id.is_none() {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "the target queue {} is FIFO: give the target a message_group_id",
+                        queue.path()
+                    ),
+                ));
+            }
+        } else if self.message_group_id.is_some() {
+            return Err(ConstructError::conflict(
+                path,
+                "message_group_id applies to SQS FIFO queue targets only: drop it",
+            ));
         }
+        if self.partition_key_path.is_some() && !matches!(kind, TargetKind::Kinesis { .. }) {
+            return Err(ConstructError::conflict(
+                path,
+                "partition_key_path applies to Kinesis stream targets only: drop it",
+            ));
+        }
+        if let Some(dlq) = self.dead_letter_queue {
+            if dlq.is_fifo() {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "EventBridge dead-letter queues must be standard queues, and {} is FIFO",
+                        dlq.path()
+                    ),
+                ));
+            }
+        }
+        self.retry_policy
+            .map(|r| {
+                if r.max_retries > 185 {
+                    return Err(ConstructError::invalid(
+                        path,
+                        format!(
+                            "retry_policy max_retries must be from 0 to 185, got {}",
+                            r.max_retries
+                        ),
+                    ));
+                }
+                seconds_in(
+                    path,
+                    "retry_policy max_event_age",
+                    r.max_event_age,
+                    Duration::from_secs(60),
+                    Duration::from_secs(86_400),
+                )
+            })
+            .transpose()
     }
+}
+
+/// A target of a [`Rule`], added with [`Rule::add_target`]: `Target::sqs(&queue, TargetProps::default())`.
+#[derive(Clone, Debug)]
+pub struct Target<'a> {
+    kind: TargetKind,
+    props: TargetProps<'a>,
+}
+
+impl<'a> Target<'a> {
     /// Sends matching events to a queue (which the rule is let into, with the queue's key).
-    pub fn sqs(queue: &Queue) -> Self {
-        Self::of(TargetKind::Sqs(queue.clone()))
+    pub fn sqs(queue: &Queue, props: TargetProps<'a>) -> Self {
+        Target {
+            kind: TargetKind::Sqs(Box::new(queue.clone())),
+            props,
+        }
     }
     /// Publishes matching events to a topic (which needs a customer-managed key: EventBridge cannot use
     /// `alias/aws/sns`).
-    pub fn sns(topic: &Topic) -> Self {
-        Self::of(TargetKind::Sns(topic.clone()))
+    pub fn sns(topic: &Topic, props: TargetProps<'a>) -> Self {
+        Target {
+            kind: TargetKind::Sns(Box::new(topic.clone())),
+            props,
+        }
     }
     /// Invokes a Lambda function (with an invoke permission for this rule).
-    pub fn lambda(function: &(impl LambdaTarget + ?Sized)) -> Self {
-        Self::of(TargetKind::Lambda {
-            id: function.target_id(),
-            arn: function.function_arn(),
-        })
+    pub fn lambda(function: &(impl LambdaTarget + ?Sized), props: TargetProps<'a>) -> Self {
+        Target {
+            kind: TargetKind::Lambda {
+                id: function.target_id(),
+                arn: function.function_arn(),
+            },
+            props,
+        }
     }
     /// Puts matching events on a Kinesis stream through the rule's role; pass the stream's key when it is
-    /// encrypted with a customer-managed one.
-    pub fn kinesis_stream(stream_arn: impl Into<Val<String>>, key: Option<&Key>) -> Self {
-        Self::of(TargetKind::Kinesis {
-            arn: stream_arn.into(),
-            key: key.cloned(),
-        })
+    /// encrypted with a customer-managed one. (A stream construct or import makes this for itself:
+    /// `stream.rule_target(props)`.)
+    pub fn kinesis_stream(
+        stream_arn: impl Into<Val<String>>,
+        key: Option<&KeyRef>,
+        props: TargetProps<'a>,
+    ) -> Self {
+        Target {
+            kind: TargetKind::Kinesis {
+                arn: stream_arn.into(),
+                key: key.cloned(),
+            },
+            props,
+        }
     }
-    /// Forwards matching events to another bus through the rule's role.
-    pub fn event_bus(bus: &EventBus) -> Self {
-        Self::event_bus_arn(bus.event_bus_arn())
-    }
-    /// Forwards matching events to a bus known by ARN (another account's, say) through the rule's role.
-    pub fn event_bus_arn(arn: impl Into<Val<String>>) -> Self {
-        Self::of(TargetKind::EventBus { arn: arn.into() })
-    }
-    /// Events that cannot be delivered go to this standard queue (which the rule is let into). Without it
-    /// EventBridge drops them after its retries.
-    pub fn dead_letter_queue(mut self, queue: &Queue) -> Self {
-        self.dead_letter_queue = Some(queue.clone());
-        self
-    }
-    /// Retries at most `max_retries` times (0 to 185) within `max_event_age` (1 minute to 24 hours). Without
-    /// it EventBridge retries 185 times over 24 hours.
-    pub fn retry_policy(mut self, max_retries: u32, max_event_age: Duration) -> Self {
-        self.retry = Some((max_retries, max_event_age));
-        self
-    }
-    /// What the target receives. Without it the target receives the whole event.
-    pub fn input(mut self, input: RuleInput) -> Self {
-        self.input = Some(input);
-        self
-    }
-    /// The message group of a FIFO queue target (required for FIFO queues).
-    pub fn message_group_id(mut self, id: impl Into<String>) -> Self {
-        self.message_group_id = Some(id.into());
-        self
-    }
-    /// The JSONPath of the Kinesis partition key. Without it the event id is the partition key.
-    pub fn partition_key_path(mut self, path: impl Into<String>) -> Self {
-        self.partition_key_path = Some(path.into());
-        self
+    /// Forwards matching events to another bus (made here, or imported with [`EventBus::from_arn`], another
+    /// account's say) through the rule's role.
+    pub fn event_bus(bus: &EventBusRef, props: TargetProps<'a>) -> Self {
+        Target {
+            kind: TargetKind::EventBus {
+                arn: bus.event_bus_arn(),
+            },
+            props,
+        }
     }
 }
 
@@ -419,32 +563,20 @@ pub struct Rule {
 
 impl Rule {
     /// A rule at `<scope>/<id>` (logical ID `<Id>`).
-    pub fn new(scope: &Scope, id: &str, props: RuleProps<'_>) -> Result<Rule, ConstructError> {
-        let scope = scope.child(id);
-        let path = scope.path().to_owned();
+    pub fn new(
+        scope: &impl AsScope,
+        id: &str,
+        props: RuleProps<'_>,
+    ) -> Result<Rule, ConstructError> {
+        let scope = scope.as_scope().child(id);
+        let schedule_expression = props.validate(scope.path())?;
         let pattern = props.event_pattern.filter(|p| !p.is_empty());
-        if pattern.is_none() && props.schedule.is_none() {
-            return Err(ConstructError::invalid(
-                &path,
-                "a rule needs an event_pattern with at least one field, a schedule, or both",
-            ));
-        }
-        if props.schedule.is_some() && props.event_bus.is_some() {
-            return Err(ConstructError::conflict(
-                &path,
-                "scheduled rules run on the default bus only: drop event_bus or the schedule",
-            ));
-        }
         let rule = l1::Rule {
             name: props.rule_name,
             description: props.description.map(Val::from),
-            event_bus_name: props.event_bus.map(EventBus::event_bus_name),
+            event_bus_name: props.event_bus.map(EventBusRef::event_bus_name),
             event_pattern: pattern.map(|p| Val::from(p.to_json())),
-            schedule_expression: props
-                .schedule
-                .map(|s| s.expression(&path))
-                .transpose()?
-                .map(Val::from),
+            schedule_expression: schedule_expression.map(Val::from),
             state: Some(Val::from(if props.enabled {
                 l1::rule::State::Enabled
             } else {
@@ -460,23 +592,15 @@ impl Rule {
     }
 
     /// Adds a target (ids `Target0`, `Target1`... in order) and the permissions it needs.
-    pub fn add_target(&self, target: Target) -> Result<(), ConstructError> {
-        let path = self.path().to_owned();
+    pub fn add_target(&self, target: Target<'_>) -> Result<(), ConstructError> {
+        let Target { kind, props } = target;
+        let max_event_age = props.validate(self.path(), &kind)?;
         let mut l1_target = l1::rule::Target::default();
-        match &target.kind {
+        match &kind {
             TargetKind::Sqs(queue) => {
-                if queue.is_fifo() && target.message_group_id.is_none() {
-                    return Err(ConstructError::invalid(
-                        &path,
-                        format!(
-                            "the target queue {} is FIFO: give the target a message_group_id",
-                            queue.path()
-                        ),
-                    ));
-                }
                 queue.allow_service_send(EVENTS_SERVICE, self.rule_arn());
                 l1_target.arn = Some(queue.queue_arn());
-                l1_target.sqs_parameters = target.message_group_id.as_ref().map(|g| {
+                l1_target.sqs_parameters = props.message_group_id.as_ref().map(|g| {
                     Val::from(l1::rule::SqsParameters {
                         message_group_id: Some(g.into()),
                     })
@@ -508,7 +632,7 @@ impl Rule {
                 }
                 l1_target.arn = Some(arn.clone());
                 l1_target.role_arn = Some(role.role_arn());
-                l1_target.kinesis_parameters = target.partition_key_path.as_ref().map(|p| {
+                l1_target.kinesis_parameters = props.partition_key_path.as_ref().map(|p| {
                     Val::from(l1::rule::KinesisParameters {
                         partition_key_path: Some(p.into()),
                     })
@@ -521,41 +645,19 @@ impl Rule {
                 l1_target.role_arn = Some(role.role_arn());
             }
         }
-        if let Some(dlq) = &target.dead_letter_queue {
-            if dlq.is_fifo() {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!(
-                        "EventBridge dead-letter queues must be standard queues, and {} is FIFO",
-                        dlq.path()
-                    ),
-                ));
-            }
+        if let Some(dlq) = props.dead_letter_queue {
             dlq.allow_service_send(EVENTS_SERVICE, self.rule_arn());
             l1_target.dead_letter_config = Some(Val::from(l1::rule::DeadLetterConfig {
                 arn: Some(dlq.queue_arn()),
             }));
         }
-        if let Some((retries, age)) = target.retry {
-            if retries > 185 {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!("retry_policy max_retries must be from 0 to 185, got {retries}"),
-                ));
-            }
-            let age = seconds_in(
-                &path,
-                "retry_policy max_event_age",
-                age,
-                Duration::from_secs(60),
-                Duration::from_secs(86_400),
-            )?;
+        if let (Some(retry), Some(age)) = (props.retry_policy, max_event_age) {
             l1_target.retry_policy = Some(Val::from(l1::rule::RetryPolicy {
-                maximum_retry_attempts: Some(retries.into()),
+                maximum_retry_attempts: Some(retry.max_retries.into()),
                 maximum_event_age_in_seconds: Some(age.into()),
             }));
         }
-        match &target.input {
+        match &props.input {
             None => {}
             Some(RuleInput::Constant(v)) => l1_target.input = Some(v.to_string().into()),
             Some(RuleInput::Path(p)) => l1_target.input_path = Some(p.into()),
@@ -584,7 +686,7 @@ impl Rule {
             return Ok(role.clone());
         }
         let role = Role::new(
-            &self.scope,
+            &self.scope.0,
             "EventsRole",
             Principal::service(EVENTS_SERVICE),
             RoleProps::default(),
@@ -597,16 +699,14 @@ impl Rule {
     pub fn rule_arn(&self) -> Val<String> {
         self.handle.attr_arn()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::RuleHandle {
-        &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Rule> {
-        self.handle.resource_mut()
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
+}
+
+impl Construct for Rule {
+    type L1 = l1::Rule;
+    fn path(&self) -> &str {
         self.scope.path()
+    }
+    fn handle(&self) -> &l1::RuleHandle {
+        &self.handle
     }
 }

@@ -1,16 +1,16 @@
 //! IAM: typed policy statements and documents, the [`Role`] construct, the [`Policy`] construct, and
 //! [`Grantable`], the trait of everything that grants can be given to.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use cfnkit_core::{Json, RemovalPolicy, ResourceHandle, Val, Value};
+use cfnkit_core::{Json, Val, Value};
 use cfnkit_l1::iam as l1;
 
-use super::{seconds_in, ConstructError};
-use crate::{fns, Scope};
+use super::{path_of, seconds_in, Construct, ConstructError};
+use crate::{fns, AsScope};
 
 /// Whether a statement allows or denies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -361,6 +361,85 @@ impl Grantable for Role {
     }
 }
 
+/// What a grant added (CDK's `iam.Grant`): the grantee's role, the statements added to its policy for the
+/// resource, and those added for the customer-managed key the resource is encrypted with. Every `grant_*`
+/// method returns one, so a caller can check (or a test assert) exactly what was granted.
+///
+/// ```
+/// use cfnkit::constructs::iam::{Principal, Role, RoleProps};
+/// use cfnkit::constructs::sqs::{Queue, QueueProps};
+/// # fn main() -> Result<(), cfnkit::constructs::ConstructError> {
+/// let app = cfnkit::App::new();
+/// let scope = app.stack("Jobs").scope();
+/// let queue = Queue::new(&scope, "Work", QueueProps::default())?;
+/// let role = Role::new(&scope, "Worker", Principal::service("lambda.amazonaws.com"), RoleProps::default())?;
+/// let grant = queue.grant_send_messages(&role);
+/// assert_eq!(grant.statements()[0].action_names(), ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]);
+/// assert!(grant.key_statements().is_empty()); // SQS-managed encryption: no key to grant
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Grant {
+    grantee: Role,
+    statements: Vec<PolicyStatement>,
+    key_statements: Vec<PolicyStatement>,
+}
+
+impl Grant {
+    /// Adds `statement` to the grantee's policy: the building block of every grant.
+    pub fn add_to_principal_policy(
+        grantee: &(impl Grantable + ?Sized),
+        statement: PolicyStatement,
+    ) -> Grant {
+        let role = grantee.grant_role();
+        role.add_to_policy(statement.clone());
+        Grant {
+            grantee: role.clone(),
+            statements: vec![statement],
+            key_statements: Vec::new(),
+        }
+    }
+    /// A grant that added nothing (a stream grant on a table without a stream).
+    pub fn none(grantee: &(impl Grantable + ?Sized)) -> Grant {
+        Grant {
+            grantee: grantee.grant_role().clone(),
+            statements: Vec::new(),
+            key_statements: Vec::new(),
+        }
+    }
+    /// This grant and `other` as one (CDK's `Grant.combine`): both sets of statements.
+    pub fn and(mut self, other: Grant) -> Grant {
+        self.statements.extend(other.statements);
+        self.key_statements.extend(other.key_statements);
+        self
+    }
+    /// This grant with what `key_grant` (a grant on the resource's key) added, as its key statements.
+    pub fn with_key(mut self, key_grant: Option<Grant>) -> Grant {
+        if let Some(k) = key_grant {
+            self.key_statements.extend(k.statements);
+            self.key_statements.extend(k.key_statements);
+        }
+        self
+    }
+    /// The role the statements were added to.
+    pub fn grantee(&self) -> &Role {
+        &self.grantee
+    }
+    /// The statements added to the grantee's policy for the resource itself.
+    pub fn statements(&self) -> &[PolicyStatement] {
+        &self.statements
+    }
+    /// The statements added to the grantee's policy for the customer-managed key the resource is encrypted
+    /// with, on the key's behalf (empty when the resource has no such key).
+    pub fn key_statements(&self) -> &[PolicyStatement] {
+        &self.key_statements
+    }
+    /// Whether the grant added nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty() && self.key_statements.is_empty()
+    }
+}
+
 /// Props of a [`Role`].
 #[derive(Clone, Debug, Default)]
 pub struct RoleProps {
@@ -380,6 +459,23 @@ pub struct RoleProps {
     pub permissions_boundary: Option<Val<String>>,
 }
 
+impl RoleProps {
+    /// Every check of the props, before anything is built: the session duration, returned in seconds.
+    fn validate(&self, path: &str) -> Result<Option<i64>, ConstructError> {
+        self.max_session_duration
+            .map(|d| {
+                seconds_in(
+                    path,
+                    "max_session_duration",
+                    d,
+                    Duration::from_secs(3_600),
+                    Duration::from_secs(12 * 3_600),
+                )
+            })
+            .transpose()
+    }
+}
+
 /// The name of the inline policy that grants append to.
 const GRANTS_POLICY_NAME: &str = "grants";
 
@@ -396,24 +492,13 @@ pub struct Role {
 impl Role {
     /// A role that `assumed_by` may assume (`Principal::service("lambda.amazonaws.com")`).
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         assumed_by: Principal,
         props: RoleProps,
     ) -> Result<Role, ConstructError> {
-        let scope = scope.child(id);
-        let max_session = props
-            .max_session_duration
-            .map(|d| {
-                seconds_in(
-                    scope.path(),
-                    "max_session_duration",
-                    d,
-                    Duration::from_secs(3_600),
-                    Duration::from_secs(12 * 3_600),
-                )
-            })
-            .transpose()?;
+        let scope = scope.as_scope().child(id);
+        let max_session = props.validate(scope.path())?;
         let trust = PolicyDocument::with([PolicyStatement::allow()
             .actions(["sts:AssumeRole"])
             .principal(assumed_by)]);
@@ -445,17 +530,18 @@ impl Role {
         self.handle.resource_mut().policies = Some(Val::from(vec![policy]));
     }
 
-    /// Allows `actions` on `resources`: the building block of every grant.
+    /// Allows `actions` on `resources`.
     pub fn grant<R: Into<Val<String>>>(
         &self,
         actions: &[&str],
         resources: impl IntoIterator<Item = R>,
-    ) {
-        self.add_to_policy(
+    ) -> Grant {
+        Grant::add_to_principal_policy(
+            self,
             PolicyStatement::allow()
                 .actions(actions)
                 .resources(resources),
-        );
+        )
     }
 
     /// Attaches a managed policy by ARN.
@@ -479,21 +565,15 @@ impl Role {
     pub fn role_name(&self) -> Val<String> {
         self.handle.ref_()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::RoleHandle {
+}
+
+impl Construct for Role {
+    type L1 = l1::Role;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::RoleHandle {
         &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Role> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy`.
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
-        self.handle.path().trim_end_matches("/Resource")
     }
 }
 
@@ -508,20 +588,20 @@ pub struct PolicyProps {
 /// Most code should use grants, which add to each role's own inline policy.
 #[derive(Clone, Debug)]
 pub struct Policy {
-    handle: ResourceHandle,
+    handle: l1::PolicyHandle,
     document: Rc<RefCell<PolicyDocument>>,
 }
 
 impl Policy {
     /// A policy with this document, attached to these roles.
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         document: PolicyDocument,
         roles: &[&Role],
         props: PolicyProps,
     ) -> Result<Policy, ConstructError> {
-        let scope = scope.child(id);
+        let scope = scope.as_scope().child(id);
         if document.is_empty() {
             return Err(ConstructError::invalid(
                 scope.path(),
@@ -538,7 +618,7 @@ impl Policy {
         };
         let handle: l1::PolicyHandle = scope.add("Resource", resource);
         Ok(Policy {
-            handle: (*handle).clone(),
+            handle,
             document: Rc::new(RefCell::new(document)),
         })
     }
@@ -547,12 +627,16 @@ impl Policy {
     pub fn add_statement(&self, statement: PolicyStatement) {
         let mut doc = self.document.borrow_mut();
         doc.add(statement);
-        if let Some(mut p) = self.handle.downcast_mut::<l1::Policy>() {
-            p.policy_document = Some(doc.to_json());
-        }
+        self.handle.resource_mut().policy_document = Some(doc.to_json());
     }
-    /// The L1 handle.
-    pub fn handle(&self) -> &ResourceHandle {
+}
+
+impl Construct for Policy {
+    type L1 = l1::Policy;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::PolicyHandle {
         &self.handle
     }
 }

@@ -1,20 +1,21 @@
 //! Kinesis: [`Stream`] (encrypted with KMS, on-demand by default, retained) with its grants and metrics.
 //!
-//! A stream feeds a Lambda function through [`super::lambda::KinesisEventSource::from_stream`] and receives
-//! EventBridge events through [`Stream::rule_target`].
+//! A stream feeds a Lambda function through a [`super::lambda::KinesisEventSource`] and receives
+//! EventBridge events through [`StreamRef::rule_target`].
 
-use std::cell::RefMut;
 use std::time::Duration;
 
 use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::kinesis as l1;
 
 use super::cloudwatch::{Metric, Statistic};
-use super::events::Target;
-use super::iam::Grantable;
-use super::kms::Key;
-use super::{actions, construct_id, ConstructError, OwnScope};
-use crate::Scope;
+use super::events::{Target, TargetProps};
+use super::iam::{Grant, Grantable};
+use super::kms::{Key, KeyRef};
+use super::{
+    actions, check_imported_arn, imported_name, ArnResource, Construct, ConstructError, OwnScope,
+};
+use crate::AsScope;
 
 /// The AWS-managed key Kinesis encrypts with when a stream is given no key of its own.
 pub const AWS_MANAGED_KINESIS_KEY: &str = "alias/aws/kinesis";
@@ -71,27 +72,18 @@ impl Default for StreamProps<'_> {
     }
 }
 
-/// A Kinesis data stream: encrypted with KMS, on demand, retained on stack deletion.
-#[derive(Clone, Debug)]
-pub struct Stream {
-    scope: OwnScope,
-    handle: l1::StreamHandle,
-    key: Option<Key>,
-}
-
-impl Stream {
-    /// A stream at `<scope>/<id>` (logical ID `<Id>`).
-    pub fn new(scope: &Scope, id: &str, props: StreamProps<'_>) -> Result<Stream, ConstructError> {
-        let scope = scope.child(id);
-        let path = scope.path().to_owned();
-        let retention_hours = props
+impl StreamProps<'_> {
+    /// Every check of the props, before anything is built: the retention period and the shard count. Returns
+    /// the retention in whole hours.
+    fn validate(&self, path: &str) -> Result<Option<i64>, ConstructError> {
+        let retention_hours = self
             .retention_period
             .map(|d| {
                 let secs = d.as_secs();
                 let hours = secs / 3_600;
                 if d.subsec_nanos() != 0 || secs % 3_600 != 0 || !(24..=8_760).contains(&hours) {
                     Err(ConstructError::invalid(
-                        &path,
+                        path,
                         format!(
                             "retention_period must be a whole number of hours from 24 hours to 365 days, got {}",
                             super::human(d)
@@ -102,82 +94,68 @@ impl Stream {
                 }
             })
             .transpose()?;
-        if let StreamCapacity::Provisioned { shards } = props.capacity {
+        if let StreamCapacity::Provisioned { shards } = self.capacity {
             if !(1..=10_000).contains(&shards) {
                 return Err(ConstructError::invalid(
-                    &path,
+                    path,
                     format!("a provisioned stream needs 1 to 10000 shards, got {shards}"),
                 ));
             }
         }
-        let key = match props.encryption {
-            StreamEncryption::AwsManaged => None,
-            StreamEncryption::Kms(k) => Some(k.clone()),
-        };
-        let stream = l1::Stream {
-            name: props.stream_name,
-            retention_period_hours: retention_hours.map(Val::from),
-            shard_count: match props.capacity {
-                StreamCapacity::OnDemand => None,
-                StreamCapacity::Provisioned { shards } => Some(shards.into()),
-            },
-            stream_mode_details: Some(Val::from(l1::stream::StreamModeDetails {
-                stream_mode: Some(
-                    match props.capacity {
-                        StreamCapacity::OnDemand => l1::stream::StreamMode::OnDemand,
-                        StreamCapacity::Provisioned { .. } => l1::stream::StreamMode::Provisioned,
-                    }
-                    .into(),
-                ),
-            })),
-            stream_encryption: Some(Val::from(l1::stream::StreamEncryption {
-                encryption_type: Some(l1::stream::EncryptionType::Kms.into()),
-                key_id: Some(
-                    key.as_ref()
-                        .map_or_else(|| Val::from(AWS_MANAGED_KINESIS_KEY), Key::key_arn),
-                ),
-            })),
-            ..Default::default()
-        };
-        let handle: l1::StreamHandle = scope.add("Resource", stream);
-        handle.apply_removal_policy(props.removal_policy);
-        Ok(Stream {
-            scope: OwnScope(scope),
-            handle,
-            key,
-        })
+        Ok(retention_hours)
     }
+}
 
+/// A Kinesis data stream: encrypted with KMS, on demand, retained on stack deletion.
+#[derive(Clone, Debug)]
+pub struct Stream {
+    reference: StreamRef,
+    scope: OwnScope,
+    handle: l1::StreamHandle,
+}
+
+/// A stream as grants, event sources and rule targets see it: its ARN and name, and its customer-managed key. A
+/// [`Stream`] made here derefs to one; [`Stream::from_arn`] and [`Stream::from_attributes`] make one for a
+/// stream made elsewhere.
+#[derive(Clone, Debug)]
+pub struct StreamRef {
+    /// The construct path, or the id of an imported stream: what wiring resources are named after.
+    pub(crate) path: String,
+    stream_arn: Val<String>,
+    stream_name: Val<String>,
+    key: Option<KeyRef>,
+}
+
+impl StreamRef {
     /// Lets the grantee read records (and decrypt them with the customer-managed key).
-    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::KINESIS_READ);
-        if let Some(key) = &self.key {
-            key.grant(grantee, actions::KINESIS_KMS_READ);
-        }
+    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::KINESIS_READ).with_key(
+            self.key
+                .as_ref()
+                .map(|k| k.grant(grantee, actions::KINESIS_KMS_READ)),
+        )
     }
     /// Lets the grantee put records (and encrypt them with the customer-managed key).
-    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::KINESIS_WRITE);
-        if let Some(key) = &self.key {
-            key.grant(grantee, actions::KINESIS_KMS_WRITE);
-        }
+    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::KINESIS_WRITE).with_key(
+            self.key
+                .as_ref()
+                .map(|k| k.grant(grantee, actions::KINESIS_KMS_WRITE)),
+        )
     }
-    /// Both [`Stream::grant_read`] and [`Stream::grant_write`].
-    pub fn grant_read_write(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant_read(grantee);
-        self.grant_write(grantee);
+    /// Both [`StreamRef::grant_read`] and [`StreamRef::grant_write`].
+    pub fn grant_read_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant_read(grantee).and(self.grant_write(grantee))
     }
     /// Lets the grantee perform `actions` on this stream (no key permissions).
-    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) {
-        grantee.grant_role().grant(actions, [self.stream_arn()]);
+    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) -> Grant {
+        grantee.grant_role().grant(actions, [self.stream_arn()])
     }
-
     /// This stream as the target of an EventBridge rule: the rule's role is granted putting records (and
     /// encrypting with the customer-managed key).
-    pub fn rule_target(&self) -> Target {
-        Target::kinesis_stream(self.stream_arn(), self.key.as_ref())
+    pub fn rule_target<'a>(&self, props: TargetProps<'a>) -> Target<'a> {
+        Target::kinesis_stream(self.stream_arn(), self.key.as_ref(), props)
     }
-
     /// A metric of the stream (`AWS/Kinesis`, dimension `StreamName`).
     pub fn metric(&self, metric_name: &str) -> Metric {
         Metric::new("AWS/Kinesis", metric_name).dimension("StreamName", self.stream_name())
@@ -210,37 +188,132 @@ impl Stream {
         self.metric("ReadProvisionedThroughputExceeded")
             .statistic(Statistic::Sum)
     }
-
     /// The stream ARN.
     pub fn stream_arn(&self) -> Val<String> {
-        self.handle.attr_arn()
+        self.stream_arn.clone()
     }
     /// The stream name (`Ref`).
     pub fn stream_name(&self) -> Val<String> {
-        self.handle.ref_()
+        self.stream_name.clone()
     }
     /// The customer-managed key, when the stream uses one.
-    pub fn encryption_key(&self) -> Option<&Key> {
+    pub fn encryption_key(&self) -> Option<&KeyRef> {
         self.key.as_ref()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::StreamHandle {
-        &self.handle
+}
+
+/// What [`Stream::from_attributes`] needs to know of a stream made elsewhere.
+#[derive(Clone, Debug)]
+pub struct StreamAttributes<'a> {
+    /// The stream ARN (`arn:<partition>:kinesis:<region>:<account>:stream/<name>`; a literal one is checked).
+    pub stream_arn: Val<String>,
+    /// The customer-managed key the stream is encrypted with, so grants also grant its use. Without it grants
+    /// name the stream only (right for `alias/aws/kinesis`).
+    pub encryption_key: Option<&'a KeyRef>,
+}
+
+impl std::ops::Deref for Stream {
+    type Target = StreamRef;
+    fn deref(&self) -> &StreamRef {
+        &self.reference
     }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Stream> {
-        self.handle.resource_mut()
+}
+
+impl Stream {
+    /// A stream made elsewhere, by ARN (encrypted with `alias/aws/kinesis`): grants, event sources and rule
+    /// targets name it.
+    pub fn from_arn(
+        id: &str,
+        stream_arn: impl Into<Val<String>>,
+    ) -> Result<StreamRef, ConstructError> {
+        Stream::from_attributes(
+            id,
+            StreamAttributes {
+                stream_arn: stream_arn.into(),
+                encryption_key: None,
+            },
+        )
     }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy` (RETAIN by default).
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
+
+    /// A stream made elsewhere, with its customer-managed key: grants also grant the key usage they need.
+    pub fn from_attributes(
+        id: &str,
+        attributes: StreamAttributes<'_>,
+    ) -> Result<StreamRef, ConstructError> {
+        let arn = attributes.stream_arn;
+        check_imported_arn(
+            id,
+            "stream_arn",
+            &arn,
+            "kinesis",
+            ArnResource::Slash("stream"),
+        )?;
+        Ok(StreamRef {
+            path: id.to_owned(),
+            stream_name: imported_name(&arn, ArnResource::Slash("stream")),
+            stream_arn: arn,
+            key: attributes.encryption_key.cloned(),
+        })
     }
-    /// The construct path.
-    pub fn path(&self) -> &str {
+
+    /// A stream at `<scope>/<id>` (logical ID `<Id>`).
+    pub fn new(
+        scope: &impl AsScope,
+        id: &str,
+        props: StreamProps<'_>,
+    ) -> Result<Stream, ConstructError> {
+        let scope = scope.as_scope().child(id);
+        let retention_hours = props.validate(scope.path())?;
+        let key = match props.encryption {
+            StreamEncryption::AwsManaged => None,
+            StreamEncryption::Kms(k) => Some(k.clone()),
+        };
+        let stream = l1::Stream {
+            name: props.stream_name,
+            retention_period_hours: retention_hours.map(Val::from),
+            shard_count: match props.capacity {
+                StreamCapacity::OnDemand => None,
+                StreamCapacity::Provisioned { shards } => Some(shards.into()),
+            },
+            stream_mode_details: Some(Val::from(l1::stream::StreamModeDetails {
+                stream_mode: Some(
+                    match props.capacity {
+                        StreamCapacity::OnDemand => l1::stream::StreamMode::OnDemand,
+                        StreamCapacity::Provisioned { .. } => l1::stream::StreamMode::Provisioned,
+                    }
+                    .into(),
+                ),
+            })),
+            stream_encryption: Some(Val::from(l1::stream::StreamEncryption {
+                encryption_type: Some(l1::stream::EncryptionType::Kms.into()),
+                key_id: Some(
+                    key.as_ref()
+                        .map_or_else(|| Val::from(AWS_MANAGED_KINESIS_KEY), |k| k.key_arn()),
+                ),
+            })),
+            ..Default::default()
+        };
+        let handle: l1::StreamHandle = scope.add("Resource", stream);
+        handle.apply_removal_policy(props.removal_policy);
+        Ok(Stream {
+            reference: StreamRef {
+                path: scope.path().to_owned(),
+                stream_arn: handle.attr_arn(),
+                stream_name: handle.ref_(),
+                key: key.as_deref().cloned(),
+            },
+            scope: OwnScope(scope),
+            handle,
+        })
+    }
+}
+
+impl Construct for Stream {
+    type L1 = l1::Stream;
+    fn path(&self) -> &str {
         self.scope.path()
     }
-    /// The construct id.
-    pub fn id(&self) -> &str {
-        construct_id(self.scope.path())
+    fn handle(&self) -> &l1::StreamHandle {
+        &self.handle
     }
 }

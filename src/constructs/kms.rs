@@ -1,16 +1,18 @@
 //! KMS: [`Key`] (rotation on, a key policy that lets the account and the services using the key work, retained
 //! on stack deletion) and [`Alias`].
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::kms as l1;
 
-use super::iam::{Grantable, PolicyDocument, PolicyStatement, Principal};
-use super::{actions, days_in, ConstructError};
-use crate::Scope;
+use super::iam::{Grant, Grantable, PolicyDocument, PolicyStatement, Principal};
+use super::{
+    actions, check_imported_arn, days_in, path_of, ArnResource, Construct, ConstructError,
+};
+use crate::AsScope;
 
 /// Props of a [`Key`].
 #[derive(Clone, Debug)]
@@ -43,6 +45,71 @@ impl Default for KeyProps {
     }
 }
 
+/// [`KeyProps`] as [`KeyProps::validate`] accepted them: periods in whole days.
+struct CheckedKeyProps {
+    pending_window: Option<i64>,
+    rotation_period: Option<i64>,
+}
+
+impl KeyProps {
+    /// Every check of the props, before anything is built: the periods, rotation, the alias.
+    fn validate(&self, path: &str) -> Result<CheckedKeyProps, ConstructError> {
+        let checked = CheckedKeyProps {
+            pending_window: self
+                .pending_window
+                .map(|d| days_in(path, "pending_window", d, 7, 30))
+                .transpose()?,
+            rotation_period: self
+                .rotation_period
+                .map(|d| days_in(path, "rotation_period", d, 90, 2560))
+                .transpose()?,
+        };
+        if checked.rotation_period.is_some() && !self.enable_key_rotation {
+            return Err(ConstructError::conflict(
+                path,
+                "rotation_period is set but enable_key_rotation is false: turn rotation on or drop the period",
+            ));
+        }
+        if let Some(alias) = &self.alias {
+            check_alias_name(path, alias)?;
+        }
+        Ok(checked)
+    }
+}
+
+/// A KMS key as grants see it: its ARN. A [`Key`] made here derefs to one; [`Key::from_arn`] makes one for a
+/// key made elsewhere. Grants add statements to the grantee's policy and never touch the key policy, so they
+/// work on both.
+#[derive(Clone, Debug)]
+pub struct KeyRef {
+    key_arn: Val<String>,
+}
+
+impl KeyRef {
+    /// Lets the grantee encrypt and decrypt with the key: `kms:Decrypt`, `kms:Encrypt`, `kms:GenerateDataKey`
+    /// (no `kms:ReEncrypt*` or `kms:GenerateDataKey*` as AWS CDK grants: see [`actions`]).
+    pub fn grant_encrypt_decrypt(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::KMS_ENCRYPT_DECRYPT)
+    }
+    /// Lets the grantee decrypt with the key: `kms:Decrypt`.
+    pub fn grant_decrypt(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::KMS_DECRYPT)
+    }
+    /// Lets the grantee encrypt with the key: `kms:Encrypt` and `kms:GenerateDataKey`.
+    pub fn grant_encrypt(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::KMS_ENCRYPT)
+    }
+    /// Lets the grantee perform `actions` on the key.
+    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) -> Grant {
+        grantee.grant_role().grant(actions, [self.key_arn()])
+    }
+
+    /// The key ARN (what other resources' `KmsMasterKeyId` and grants use).
+    pub fn key_arn(&self) -> Val<String> {
+        self.key_arn.clone()
+    }
+}
+
 /// A customer-managed symmetric KMS key.
 ///
 /// Its key policy gives the account root full control (so IAM policies, and so grants, decide who uses it) and
@@ -50,32 +117,33 @@ impl Default for KeyProps {
 /// ([`Key::allow_service`]); the SQS, SNS and EventBridge constructs add those statements themselves.
 #[derive(Clone, Debug)]
 pub struct Key {
+    reference: KeyRef,
     handle: l1::KeyHandle,
     policy: Rc<RefCell<PolicyDocument>>,
 }
 
+impl std::ops::Deref for Key {
+    type Target = KeyRef;
+    fn deref(&self) -> &KeyRef {
+        &self.reference
+    }
+}
+
 impl Key {
+    /// A key made elsewhere (another app, the console), by ARN, to grant its use: grants add statements to the
+    /// grantee's policy, which is enough when the key policy lets the account's IAM policies decide (the default
+    /// key policy does). Nothing can be added to its key policy. A literal ARN is checked
+    /// (`arn:<partition>:kms:<region>:<account>:key/<id>`).
+    pub fn from_arn(id: &str, key_arn: impl Into<Val<String>>) -> Result<KeyRef, ConstructError> {
+        let key_arn = key_arn.into();
+        check_imported_arn(id, "key_arn", &key_arn, "kms", ArnResource::Slash("key"))?;
+        Ok(KeyRef { key_arn })
+    }
+
     /// A key with rotation on, the account root as administrator, and RETAIN removal.
-    pub fn new(scope: &Scope, id: &str, props: KeyProps) -> Result<Key, ConstructError> {
-        let scope = scope.child(id);
-        let path = scope.path().to_owned();
-        let pending = props
-            .pending_window
-            .map(|d| days_in(&path, "pending_window", d, 7, 30))
-            .transpose()?;
-        let rotation_period = props
-            .rotation_period
-            .map(|d| days_in(&path, "rotation_period", d, 90, 2560))
-            .transpose()?;
-        if rotation_period.is_some() && !props.enable_key_rotation {
-            return Err(ConstructError::conflict(
-                &path,
-                "rotation_period is set but enable_key_rotation is false: turn rotation on or drop the period",
-            ));
-        }
-        if let Some(alias) = &props.alias {
-            check_alias_name(&path, alias)?;
-        }
+    pub fn new(scope: &impl AsScope, id: &str, props: KeyProps) -> Result<Key, ConstructError> {
+        let scope = scope.as_scope().child(id);
+        let checked = props.validate(scope.path())?;
         let policy = PolicyDocument::with([PolicyStatement::allow()
             .actions(actions::KMS_ADMIN)
             .principal(Principal::AccountRoot)
@@ -84,14 +152,17 @@ impl Key {
         let key = l1::Key {
             description: props.description.map(Val::from),
             enable_key_rotation: Some(props.enable_key_rotation.into()),
-            rotation_period_in_days: rotation_period.map(Val::from),
-            pending_window_in_days: pending.map(Val::from),
+            rotation_period_in_days: checked.rotation_period.map(Val::from),
+            pending_window_in_days: checked.pending_window.map(Val::from),
             key_policy: Some(policy.to_json()),
             ..Default::default()
         };
         let handle: l1::KeyHandle = scope.add("Resource", key);
         handle.apply_removal_policy(props.removal_policy);
         let key = Key {
+            reference: KeyRef {
+                key_arn: handle.attr_arn(),
+            },
             handle,
             policy: Rc::new(RefCell::new(policy)),
         };
@@ -140,28 +211,6 @@ impl Key {
         self.allow_service("cloudwatch.amazonaws.com");
     }
 
-    /// Lets the grantee encrypt and decrypt with the key: `kms:Decrypt`, `kms:Encrypt`, `kms:GenerateDataKey`
-    /// (no `kms:ReEncrypt*` or `kms:GenerateDataKey*` as AWS CDK grants: see [`actions`]).
-    pub fn grant_encrypt_decrypt(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::KMS_ENCRYPT_DECRYPT);
-    }
-    /// Lets the grantee decrypt with the key: `kms:Decrypt`.
-    pub fn grant_decrypt(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::KMS_DECRYPT);
-    }
-    /// Lets the grantee encrypt with the key: `kms:Encrypt` and `kms:GenerateDataKey`.
-    pub fn grant_encrypt(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::KMS_ENCRYPT);
-    }
-    /// Lets the grantee perform `actions` on the key.
-    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) {
-        grantee.grant_role().grant(actions, [self.key_arn()]);
-    }
-
-    /// The key ARN (what other resources' `KmsMasterKeyId` and grants use).
-    pub fn key_arn(&self) -> Val<String> {
-        self.handle.attr_arn()
-    }
     /// The key id.
     pub fn key_id(&self) -> Val<String> {
         self.handle.attr_key_id()
@@ -170,21 +219,15 @@ impl Key {
     pub fn policy_document(&self) -> PolicyDocument {
         self.policy.borrow().clone()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::KeyHandle {
+}
+
+impl Construct for Key {
+    type L1 = l1::Key;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::KeyHandle {
         &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Key> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy` (RETAIN by default).
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
-        self.handle.path().trim_end_matches("/Resource")
     }
 }
 
@@ -219,12 +262,12 @@ pub struct Alias {
 impl Alias {
     /// `alias/<name>` for `key`.
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         alias_name: &str,
         key: &Key,
     ) -> Result<Alias, ConstructError> {
-        let scope = scope.child(id);
+        let scope = scope.as_scope().child(id);
         check_alias_name(scope.path(), alias_name)?;
         let alias = l1::Alias {
             alias_name: Some(alias_name.into()),
@@ -238,8 +281,14 @@ impl Alias {
     pub fn alias_name(&self) -> Val<String> {
         self.handle.ref_()
     }
-    /// The L1 handle.
-    pub fn handle(&self) -> &l1::AliasHandle {
+}
+
+impl Construct for Alias {
+    type L1 = l1::Alias;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::AliasHandle {
         &self.handle
     }
 }

@@ -1,7 +1,6 @@
 //! Lambda: [`Function`] (provided.al2023 on arm64, its own execution role and log group, X-Ray tracing) and its
 //! event sources: [`SqsEventSource`], [`DynamoEventSource`], [`KinesisEventSource`].
 
-use std::cell::RefMut;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -11,14 +10,17 @@ use l1::event_source_mapping as esm;
 use l1::function as fl1;
 
 use super::cloudwatch::{Metric, Statistic};
-use super::dynamodb::Table;
-use super::iam::{Grantable, Principal, Role, RoleProps};
-use super::kinesis::Stream;
-use super::kms::Key;
+use super::dynamodb::TableRef;
+use super::iam::{Grant, Grantable, Principal, Role, RoleProps};
+use super::kinesis::StreamRef;
+use super::kms::{Key, KeyRef};
 use super::logs::{LogGroup, LogGroupProps, Retention};
-use super::sqs::Queue;
-use super::{actions, construct_id, human, seconds_in, ConstructError, LambdaTarget, OwnScope};
-use crate::{fns, Scope};
+use super::sqs::{Queue, QueueRef};
+use super::{
+    actions, check_imported_arn, construct_id, human, imported_name, seconds_in, ArnResource,
+    Construct, ConstructError, LambdaTarget, OwnScope,
+};
+use crate::{fns, AsScope};
 
 /// What [`Code::cargo_bin`] writes as the hash part of the S3 key until `cfnkit package` fills in the SHA-256 of
 /// the built zip. Plain `synth` keeps it, so templates (and snapshots) are stable and need no built binaries.
@@ -27,6 +29,8 @@ pub const ASSET_HASH_PLACEHOLDER: &str = crate::assets::HASH_PLACEHOLDER;
 /// The bucket assets are uploaded to (an `Fn::Sub` pattern): one per account and region, which the deployer
 /// creates once. See the README's "Assets" section.
 pub const ASSET_BUCKET: &str = crate::assets::BUCKET;
+
+pub use crate::assets::Architecture;
 
 /// Where a function's code comes from.
 #[derive(Clone, Debug, PartialEq)]
@@ -94,34 +98,31 @@ impl Code {
         }
     }
 
-    fn to_l1(&self, path: &str) -> Result<fl1::Code, ConstructError> {
+    /// An asset's names go into S3 keys and file paths: checked before anything is built.
+    fn validate(&self, path: &str) -> Result<(), ConstructError> {
         match self {
             Code::Asset { package, bin, hash } => {
                 crate::assets::check_names(package.as_deref(), bin, hash)
-                    .map_err(|e| ConstructError::invalid(path, e.to_string()))?;
-                Ok(fl1::Code {
-                    s3_bucket: Some(fns::sub(ASSET_BUCKET)),
-                    s3_key: Some(crate::assets::key(bin, hash).into()),
-                    ..Default::default()
-                })
+                    .map_err(|e| ConstructError::invalid(path, e.to_string()))
             }
-            Code::S3 { bucket, key } => Ok(fl1::Code {
+            Code::S3 { .. } => Ok(()),
+        }
+    }
+
+    fn to_l1(&self) -> fl1::Code {
+        match self {
+            Code::Asset { bin, hash, .. } => fl1::Code {
+                s3_bucket: Some(fns::sub(ASSET_BUCKET)),
+                s3_key: Some(crate::assets::key(bin, hash).into()),
+                ..Default::default()
+            },
+            Code::S3 { bucket, key } => fl1::Code {
                 s3_bucket: Some(bucket.clone()),
                 s3_key: Some(key.clone()),
                 ..Default::default()
-            }),
+            },
         }
     }
-}
-
-/// The instruction set a function runs on; an asset's zip is built for the architecture of the function that
-/// uses it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Architecture {
-    /// Graviton: cheaper per millisecond, and what the runtime crate is built for.
-    #[default]
-    Arm64,
-    X86_64,
 }
 
 /// X-Ray tracing of invocations.
@@ -149,11 +150,11 @@ pub struct FunctionProps<'a> {
     pub function_name: Option<Val<String>>,
     /// What the function does, shown in the console. Without it the function has no description.
     pub description: Option<String>,
-    /// Environment variables. Without any the function has an empty environment.
+    /// Environment variables ([`env()`] makes them from pairs). Without any the function has an empty environment.
     pub environment: BTreeMap<String, Val<String>>,
     /// A customer-managed key for the environment variables at rest. Without it Lambda encrypts them with its
     /// AWS-managed key (checkov's CKV_AWS_173 asks for a customer-managed key).
-    pub environment_encryption: Option<&'a Key>,
+    pub environment_encryption: Option<&'a KeyRef>,
     /// The longest an invocation may run (1 second to 15 minutes). Without it 3 seconds, Lambda's default.
     pub timeout: Option<Duration>,
     /// Memory in MB (128 to 10,240); CPU grows with it. Without it 128 MB, Lambda's default.
@@ -165,7 +166,7 @@ pub struct FunctionProps<'a> {
     pub tracing: Tracing,
     /// Where asynchronous invocations that fail every retry go: the role is granted sending to it. Without it
     /// failed asynchronous events are dropped (checkov's CKV_AWS_116 asks for one).
-    pub dead_letter_queue: Option<&'a Queue>,
+    pub dead_letter_queue: Option<&'a QueueRef>,
     /// How long the function's log group keeps events. Without it one year.
     pub log_retention: Retention,
     /// A customer-managed key for the function's log group. Without it CloudWatch Logs encrypts with its own keys.
@@ -196,6 +197,78 @@ impl Default for FunctionProps<'_> {
     }
 }
 
+/// [`FunctionProps`] as [`FunctionProps::validate`] accepted them.
+struct CheckedFunctionProps {
+    /// In whole seconds.
+    timeout: Option<i64>,
+}
+
+impl FunctionProps<'_> {
+    /// Every check of the props (and of the `code` they go with), before anything is built: timeout and memory
+    /// ranges, the handler, environment variable names, asset names, the log group's retention.
+    fn validate(&self, path: &str, code: &Code) -> Result<CheckedFunctionProps, ConstructError> {
+        let timeout = self
+            .timeout
+            .map(|d| {
+                seconds_in(
+                    path,
+                    "timeout",
+                    d,
+                    Duration::from_secs(1),
+                    Duration::from_secs(900),
+                )
+            })
+            .transpose()?;
+        if let Some(m) = self.memory_size {
+            if !(128..=10_240).contains(&m) {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!("memory_size must be from 128 to 10240 MB, got {m}"),
+                ));
+            }
+        }
+        if self.handler.is_empty() {
+            return Err(ConstructError::invalid(
+                path,
+                "handler must not be empty: custom runtimes use `bootstrap`",
+            ));
+        }
+        for name in self.environment.keys() {
+            let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ok || name.starts_with("AWS_") {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "environment variable names must start with a letter, contain only letters, digits \
+                         and `_`, and not start with the reserved `AWS_`, got {name:?}"
+                    ),
+                ));
+            }
+        }
+        code.validate(path)?;
+        // The log group's own check, under the path the log group will have, before the role is made.
+        LogGroupProps {
+            retention: self.log_retention,
+            ..Default::default()
+        }
+        .validate(&format!("{path}/LogGroup"))?;
+        Ok(CheckedFunctionProps { timeout })
+    }
+}
+
+/// A function's environment from `(name, value)` pairs, for [`FunctionProps::environment`]:
+/// `environment: env([("TABLE_NAME", table.table_name()), ("STAGE", "prod".into())])`. Names are checked when the
+/// function is made.
+pub fn env<K: Into<String>, V: Into<Val<String>>>(
+    variables: impl IntoIterator<Item = (K, V)>,
+) -> BTreeMap<String, Val<String>> {
+    variables
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect()
+}
+
 /// Lambda's default timeout, used when [`FunctionProps::timeout`] is not set.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -210,6 +283,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 ///   `LoggingConfig.LogGroup`, so there is no reference cycle and retention always applies.
 #[derive(Clone, Debug)]
 pub struct Function {
+    reference: FunctionRef,
     scope: OwnScope,
     handle: l1::FunctionHandle,
     role: Role,
@@ -217,56 +291,102 @@ pub struct Function {
     timeout: Duration,
 }
 
+/// A function as invokers see it: its ARN and name. A [`Function`] made here derefs to one; [`Function::from_arn`]
+/// makes one for a function made elsewhere. Both are [`LambdaTarget`]s (subscriptions, rule targets, API
+/// integrations, authorizers, rotation).
+#[derive(Clone, Debug)]
+pub struct FunctionRef {
+    /// The construct path, or the id of an imported function: what wiring resources are named after.
+    path: String,
+    function_arn: Val<String>,
+    function_name: Val<String>,
+}
+
+impl FunctionRef {
+    /// Lets the grantee invoke the function.
+    pub fn grant_invoke(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        grantee
+            .grant_role()
+            .grant(actions::LAMBDA_INVOKE, [self.function_arn()])
+    }
+    /// A metric of the function (`AWS/Lambda`, dimension `FunctionName`).
+    pub fn metric(&self, metric_name: &str) -> Metric {
+        Metric::new("AWS/Lambda", metric_name).dimension("FunctionName", self.function_name())
+    }
+    /// `Errors`: invocations that failed (sum over 5 minutes).
+    pub fn metric_errors(&self) -> Metric {
+        self.metric("Errors").statistic(Statistic::Sum)
+    }
+    /// `Throttles`: invocations refused for lack of concurrency (sum over 5 minutes).
+    pub fn metric_throttles(&self) -> Metric {
+        self.metric("Throttles").statistic(Statistic::Sum)
+    }
+    /// `Invocations` (sum over 5 minutes).
+    pub fn metric_invocations(&self) -> Metric {
+        self.metric("Invocations").statistic(Statistic::Sum)
+    }
+    /// `Duration` (average over 5 minutes; use `.statistic(Statistic::Percentile(99.0))` for tail latency).
+    pub fn metric_duration(&self) -> Metric {
+        self.metric("Duration")
+    }
+    /// The function ARN.
+    pub fn function_arn(&self) -> Val<String> {
+        self.function_arn.clone()
+    }
+    /// The function name.
+    pub fn function_name(&self) -> Val<String> {
+        self.function_name.clone()
+    }
+}
+
+impl LambdaTarget for FunctionRef {
+    fn function_arn(&self) -> Val<String> {
+        self.function_arn.clone()
+    }
+    fn target_id(&self) -> String {
+        construct_id(&self.path).to_owned()
+    }
+}
+
+impl std::ops::Deref for Function {
+    type Target = FunctionRef;
+    fn deref(&self) -> &FunctionRef {
+        &self.reference
+    }
+}
+
 impl Function {
+    /// A function made elsewhere, by ARN (`arn:<partition>:lambda:<region>:<account>:function:<name>`, maybe
+    /// with a version or alias; a literal one is checked): it can be invoked and granted invoking, and `id`
+    /// names the resources that wire a source to it (`<rule>/<id>Permission`).
+    pub fn from_arn(
+        id: &str,
+        function_arn: impl Into<Val<String>>,
+    ) -> Result<FunctionRef, ConstructError> {
+        let arn = function_arn.into();
+        check_imported_arn(
+            id,
+            "function_arn",
+            &arn,
+            "lambda",
+            ArnResource::Colon("function"),
+        )?;
+        Ok(FunctionRef {
+            path: id.to_owned(),
+            function_name: imported_name(&arn, ArnResource::Colon("function")),
+            function_arn: arn,
+        })
+    }
+
     /// A function at `<scope>/<id>` (logical ID `<Id>`) running `code`.
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         code: Code,
         props: FunctionProps<'_>,
     ) -> Result<Function, ConstructError> {
-        let scope = scope.child(id);
-        let path = scope.path().to_owned();
-        let timeout = props
-            .timeout
-            .map(|d| {
-                seconds_in(
-                    &path,
-                    "timeout",
-                    d,
-                    Duration::from_secs(1),
-                    Duration::from_secs(900),
-                )
-            })
-            .transpose()?;
-        if let Some(m) = props.memory_size {
-            if !(128..=10_240).contains(&m) {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!("memory_size must be from 128 to 10240 MB, got {m}"),
-                ));
-            }
-        }
-        if props.handler.is_empty() {
-            return Err(ConstructError::invalid(
-                &path,
-                "handler must not be empty: custom runtimes use `bootstrap`",
-            ));
-        }
-        for name in props.environment.keys() {
-            let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !ok || name.starts_with("AWS_") {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!(
-                        "environment variable names must start with a letter, contain only letters, digits \
-                         and `_`, and not start with the reserved `AWS_`, got {name:?}"
-                    ),
-                ));
-            }
-        }
-        let code_l1 = code.to_l1(&path)?;
+        let scope = scope.as_scope().child(id);
+        let checked = props.validate(scope.path(), &code)?;
 
         let role = Role::new(
             &scope,
@@ -304,7 +424,7 @@ impl Function {
         }
 
         let function = fl1::Function {
-            code: Some(code_l1.into()),
+            code: Some(code.to_l1().into()),
             role: Some(role.role_arn()),
             runtime: Some(props.runtime.into()),
             handler: Some(props.handler.into()),
@@ -325,8 +445,8 @@ impl Function {
                     ))),
                 })
             }),
-            kms_key_arn: props.environment_encryption.map(Key::key_arn),
-            timeout: timeout.map(Val::from),
+            kms_key_arn: props.environment_encryption.map(|k| k.key_arn()),
+            timeout: checked.timeout.map(Val::from),
             memory_size: props.memory_size.map(Val::from),
             reserved_concurrent_executions: props.reserved_concurrency.map(Val::from),
             tracing_config: tracing.map(|m| {
@@ -359,6 +479,11 @@ impl Function {
             );
         }
         Ok(Function {
+            reference: FunctionRef {
+                path: scope.path().to_owned(),
+                function_arn: handle.attr_arn(),
+                function_name: handle.ref_(),
+            },
             scope: OwnScope(scope),
             handle,
             role,
@@ -376,42 +501,6 @@ impl Function {
         source.bind(self)
     }
 
-    /// Lets the grantee invoke the function.
-    pub fn grant_invoke(&self, grantee: &(impl Grantable + ?Sized)) {
-        grantee
-            .grant_role()
-            .grant(actions::LAMBDA_INVOKE, [self.function_arn()]);
-    }
-
-    /// A metric of the function (`AWS/Lambda`, dimension `FunctionName`).
-    pub fn metric(&self, metric_name: &str) -> Metric {
-        Metric::new("AWS/Lambda", metric_name).dimension("FunctionName", self.function_name())
-    }
-    /// `Errors`: invocations that failed (sum over 5 minutes).
-    pub fn metric_errors(&self) -> Metric {
-        self.metric("Errors").statistic(Statistic::Sum)
-    }
-    /// `Throttles`: invocations refused for lack of concurrency (sum over 5 minutes).
-    pub fn metric_throttles(&self) -> Metric {
-        self.metric("Throttles").statistic(Statistic::Sum)
-    }
-    /// `Invocations` (sum over 5 minutes).
-    pub fn metric_invocations(&self) -> Metric {
-        self.metric("Invocations").statistic(Statistic::Sum)
-    }
-    /// `Duration` (average over 5 minutes; use `.statistic(Statistic::Percentile(99.0))` for tail latency).
-    pub fn metric_duration(&self) -> Metric {
-        self.metric("Duration")
-    }
-
-    /// The function ARN (`Fn::GetAtt Arn`).
-    pub fn attr_arn(&self) -> Val<String> {
-        self.handle.attr_arn()
-    }
-    /// The function name (`Ref`).
-    pub fn function_name(&self) -> Val<String> {
-        self.handle.ref_()
-    }
     /// The timeout (3 seconds, Lambda's default, when not set).
     pub fn timeout(&self) -> Duration {
         self.timeout
@@ -424,26 +513,6 @@ impl Function {
     pub fn log_group(&self) -> &LogGroup {
         &self.log_group
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::FunctionHandle {
-        &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Function> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy`.
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
-        self.scope.path()
-    }
-    /// The construct id.
-    pub fn id(&self) -> &str {
-        construct_id(self.scope.path())
-    }
 
     fn add_mapping(
         &self,
@@ -451,6 +520,16 @@ impl Function {
         mapping: l1::EventSourceMapping,
     ) -> l1::EventSourceMappingHandle {
         self.scope.add(&format!("{source_id}EventSource"), mapping)
+    }
+}
+
+impl Construct for Function {
+    type L1 = l1::Function;
+    fn path(&self) -> &str {
+        self.scope.path()
+    }
+    fn handle(&self) -> &l1::FunctionHandle {
+        &self.handle
     }
 }
 
@@ -462,10 +541,10 @@ impl Grantable for Function {
 
 impl LambdaTarget for Function {
     fn function_arn(&self) -> Val<String> {
-        self.handle.attr_arn()
+        self.reference.function_arn()
     }
     fn target_id(&self) -> String {
-        self.id().to_owned()
+        self.reference.target_id()
     }
 }
 
@@ -504,59 +583,48 @@ fn batching_window(path: &str, d: Option<Duration>) -> Result<Option<i64>, Const
     .transpose()
 }
 
-/// An SQS queue as an event source. Partial batch responses (`ReportBatchItemFailures`) are always on, so one
-/// bad message does not make the whole batch visible again; the handler reports the failed message ids.
-///
-/// Wiring checks that the queue's visibility timeout is at least 6 times the function's timeout (AWS's
-/// guidance, and a rule of the rule pack): a shorter one lets messages reappear while a retried batch is still
-/// being processed.
+/// Props of an [`SqsEventSource`].
 #[derive(Clone, Debug)]
-pub struct SqsEventSource<'a> {
-    queue: &'a Queue,
-    batch_size: Option<u32>,
-    max_batching_window: Option<Duration>,
-    max_concurrency: Option<u32>,
-    enabled: bool,
+pub struct SqsEventSourceProps {
+    /// Largest batch (1 to 10,000; above 10 needs a batching window). Without it 10, Lambda's default.
+    pub batch_size: Option<u32>,
+    /// How long Lambda gathers messages before invoking (0 to 5 minutes; not for FIFO queues). Without it
+    /// messages are delivered as soon as available.
+    pub max_batching_window: Option<Duration>,
+    /// The most concurrent invocations this source drives (2 to 1,000). Without it up to the function's
+    /// concurrency.
+    pub max_concurrency: Option<u32>,
+    /// Whether the mapping is enabled. On unless turned off.
+    pub enabled: bool,
 }
 
-impl<'a> SqsEventSource<'a> {
-    /// Batches of up to 10 messages (Lambda's default), delivered as soon as available.
-    pub fn new(queue: &'a Queue) -> Self {
-        SqsEventSource {
-            queue,
+impl Default for SqsEventSourceProps {
+    fn default() -> Self {
+        SqsEventSourceProps {
             batch_size: None,
             max_batching_window: None,
             max_concurrency: None,
             enabled: true,
         }
     }
-    /// Largest batch (1 to 10,000; above 10 needs a batching window).
-    pub fn batch_size(mut self, n: u32) -> Self {
-        self.batch_size = Some(n);
-        self
-    }
-    /// How long Lambda gathers messages before invoking (0 to 5 minutes).
-    pub fn max_batching_window(mut self, d: Duration) -> Self {
-        self.max_batching_window = Some(d);
-        self
-    }
-    /// The most concurrent invocations this source drives (2 to 1,000). Without it up to the function's
-    /// concurrency.
-    pub fn max_concurrency(mut self, n: u32) -> Self {
-        self.max_concurrency = Some(n);
-        self
-    }
-    /// Creates the mapping disabled.
-    pub fn disabled(mut self) -> Self {
-        self.enabled = false;
-        self
-    }
 }
 
-impl EventSource for SqsEventSource<'_> {
-    fn bind(&self, function: &Function) -> Result<l1::EventSourceMappingHandle, ConstructError> {
+/// [`SqsEventSourceProps`] as [`SqsEventSourceProps::validate`] accepted them.
+struct CheckedSqsEventSourceProps {
+    batch_size: Option<i64>,
+    max_batching_window: Option<i64>,
+}
+
+impl SqsEventSourceProps {
+    /// Every check of the props for `queue` feeding `function`, before anything is wired: the visibility
+    /// timeout against the function's timeout, the batch and its window, the concurrency.
+    fn validate(
+        &self,
+        queue: &Queue,
+        function: &Function,
+    ) -> Result<CheckedSqsEventSourceProps, ConstructError> {
         let path = function.path();
-        let visibility = self.queue.visibility_timeout();
+        let visibility = queue.visibility_timeout();
         let needed = function.timeout() * 6;
         if visibility < needed {
             return Err(ConstructError::conflict(
@@ -564,7 +632,7 @@ impl EventSource for SqsEventSource<'_> {
                 format!(
                     "the visibility timeout of queue {} ({}) must be at least 6 times the function timeout ({}): \
                      set the queue's visibility_timeout to at least {} or shorten the function's timeout",
-                    self.queue.path(),
+                    queue.path(),
                     human(visibility),
                     human(function.timeout()),
                     human(needed)
@@ -579,7 +647,7 @@ impl EventSource for SqsEventSource<'_> {
                 "a batch_size above 10 needs a max_batching_window of at least 1 second",
             ));
         }
-        if self.queue.is_fifo() && window.is_some() {
+        if queue.is_fifo() && window.is_some() {
             return Err(ConstructError::conflict(
                 path,
                 "FIFO queues do not support max_batching_window: drop it",
@@ -593,24 +661,54 @@ impl EventSource for SqsEventSource<'_> {
                 ));
             }
         }
+        Ok(CheckedSqsEventSourceProps {
+            batch_size: batch,
+            max_batching_window: window,
+        })
+    }
+}
+
+/// An SQS queue as an event source: `function.add_event_source(SqsEventSource::new(&queue, props))`. Partial
+/// batch responses (`ReportBatchItemFailures`) are always on, so one bad message does not make the whole batch
+/// visible again; the handler reports the failed message ids.
+///
+/// Wiring checks that the queue's visibility timeout is at least 6 times the function's timeout (AWS's
+/// guidance, and a rule of the rule pack): a shorter one lets messages reappear while a retried batch is still
+/// being processed. So the queue is a [`Queue`] made here, whose visibility timeout is known.
+#[derive(Clone, Debug)]
+pub struct SqsEventSource<'a> {
+    queue: &'a Queue,
+    props: SqsEventSourceProps,
+}
+
+impl<'a> SqsEventSource<'a> {
+    /// `queue` delivering to the function it is added to.
+    pub fn new(queue: &'a Queue, props: SqsEventSourceProps) -> Self {
+        SqsEventSource { queue, props }
+    }
+}
+
+impl EventSource for SqsEventSource<'_> {
+    fn bind(&self, function: &Function) -> Result<l1::EventSourceMappingHandle, ConstructError> {
+        let checked = self.props.validate(self.queue, function)?;
         self.queue.grant_consume_messages(function);
         let mapping = l1::EventSourceMapping {
             event_source_arn: Some(self.queue.queue_arn()),
             function_name: Some(function.function_name()),
-            batch_size: batch.map(Val::from),
-            maximum_batching_window_in_seconds: window.map(Val::from),
+            batch_size: checked.batch_size.map(Val::from),
+            maximum_batching_window_in_seconds: checked.max_batching_window.map(Val::from),
             function_response_types: Some(Val::from(vec![
                 esm::FunctionResponseTypes::ReportBatchItemFailures,
             ])),
-            scaling_config: self.max_concurrency.map(|c| {
+            scaling_config: self.props.max_concurrency.map(|c| {
                 Val::from(esm::ScalingConfig {
                     maximum_concurrency: Some(c.into()),
                 })
             }),
-            enabled: (!self.enabled).then(|| false.into()),
+            enabled: (!self.props.enabled).then(|| false.into()),
             ..Default::default()
         };
-        let handle = function.add_mapping(construct_id(self.queue.path()), mapping);
+        let handle = function.add_mapping(self.queue.id(), mapping);
         // The mapping is validated against the role's permissions when it is created.
         handle.add_depends_on(function.role().handle());
         Ok(handle)
@@ -618,40 +716,56 @@ impl EventSource for SqsEventSource<'_> {
 }
 
 /// Where a stream event source starts reading.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum StartingPosition {
     /// Only records written after the mapping is created.
     Latest,
-    /// Every record still in the stream.
+    /// Every record still in the stream: the default, so that records written between the table's (or
+    /// stream's) creation and the mapping's, in the same deploy, are not skipped.
+    #[default]
     TrimHorizon,
 }
 
 impl StartingPosition {
-    fn as_str(self) -> &'static str {
+    fn to_l1(self) -> esm::StartingPosition {
         match self {
-            StartingPosition::Latest => "LATEST",
-            StartingPosition::TrimHorizon => "TRIM_HORIZON",
+            StartingPosition::Latest => esm::StartingPosition::Latest,
+            StartingPosition::TrimHorizon => esm::StartingPosition::TrimHorizon,
         }
     }
 }
 
-/// Options shared by the stream sources (DynamoDB streams and Kinesis).
+/// Props of the stream event sources, [`DynamoEventSource`] and [`KinesisEventSource`].
 #[derive(Clone, Debug)]
-struct StreamOptions<'a> {
-    starting_position: StartingPosition,
-    batch_size: Option<u32>,
-    max_batching_window: Option<Duration>,
-    bisect_batch_on_error: bool,
-    max_retry_attempts: Option<i32>,
-    max_record_age: Option<Duration>,
-    parallelization_factor: Option<u32>,
-    on_failure: Option<&'a Queue>,
+pub struct StreamEventSourceProps<'a> {
+    /// Where reading starts. Without it every record still in the stream ([`StartingPosition::TrimHorizon`]).
+    pub starting_position: StartingPosition,
+    /// Largest batch (1 to 10,000). Without it Lambda's default, 100.
+    pub batch_size: Option<u32>,
+    /// How long Lambda gathers records before invoking (0 to 5 minutes). Without it records are delivered as
+    /// soon as available.
+    pub max_batching_window: Option<Duration>,
+    /// Whether a failing batch is split in two and retried. On unless turned off, so one poison record does
+    /// not hold up the shard.
+    pub bisect_batch_on_error: bool,
+    /// Retries of a failing batch (-1 for until the record expires, to 10,000). Without it (`Some(3)`, the
+    /// default) 3, so a poison record moves to the on-failure destination instead of blocking the shard for a
+    /// day; `None` leaves Lambda's default (retry until the record expires).
+    pub max_retry_attempts: Option<i32>,
+    /// Oldest record the function is sent (1 minute to 7 days). Without it records are sent until they expire
+    /// from the stream.
+    pub max_record_age: Option<Duration>,
+    /// Concurrent batches per shard (1 to 10). Without it 1.
+    pub parallelization_factor: Option<u32>,
+    /// Where records of a batch that failed every retry are described: the function is granted sending to it.
+    /// Without it they are dropped.
+    pub on_failure: Option<&'a QueueRef>,
 }
 
-impl<'a> StreamOptions<'a> {
-    fn new(starting_position: StartingPosition) -> Self {
-        StreamOptions {
-            starting_position,
+impl Default for StreamEventSourceProps<'_> {
+    fn default() -> Self {
+        StreamEventSourceProps {
+            starting_position: StartingPosition::TrimHorizon,
             batch_size: None,
             max_batching_window: None,
             bisect_batch_on_error: true,
@@ -661,13 +775,18 @@ impl<'a> StreamOptions<'a> {
             on_failure: None,
         }
     }
+}
 
-    fn mapping(
-        &self,
-        function: &Function,
-        source_arn: Val<String>,
-    ) -> Result<l1::EventSourceMapping, ConstructError> {
-        let path = function.path();
+/// [`StreamEventSourceProps`] as [`StreamEventSourceProps::validate`] accepted them, in CloudFormation's units.
+struct CheckedStreamEventSourceProps {
+    batch_size: Option<i64>,
+    max_batching_window: Option<i64>,
+    max_record_age: Option<i64>,
+}
+
+impl StreamEventSourceProps<'_> {
+    /// Every check of the props, before anything is wired (errors name the function, at `path`).
+    fn validate(&self, path: &str) -> Result<CheckedStreamEventSourceProps, ConstructError> {
         let batch = batch_size(path, self.batch_size, 10_000)?;
         let window = batching_window(path, self.max_batching_window)?;
         if let Some(n) = self.max_retry_attempts {
@@ -698,18 +817,32 @@ impl<'a> StreamOptions<'a> {
                 ));
             }
         }
+        Ok(CheckedStreamEventSourceProps {
+            batch_size: batch,
+            max_batching_window: window,
+            max_record_age: age,
+        })
+    }
+
+    /// The mapping from `source_arn` to `function`, granting sending to the on-failure queue.
+    fn mapping(
+        &self,
+        function: &Function,
+        source_arn: Val<String>,
+    ) -> Result<l1::EventSourceMapping, ConstructError> {
+        let checked = self.validate(function.path())?;
         if let Some(q) = self.on_failure {
             q.grant_send_messages(function);
         }
         Ok(l1::EventSourceMapping {
             event_source_arn: Some(source_arn),
             function_name: Some(function.function_name()),
-            starting_position: Some(self.starting_position.as_str().into()),
-            batch_size: batch.map(Val::from),
-            maximum_batching_window_in_seconds: window.map(Val::from),
+            starting_position: Some(self.starting_position.to_l1().into()),
+            batch_size: checked.batch_size.map(Val::from),
+            maximum_batching_window_in_seconds: checked.max_batching_window.map(Val::from),
             bisect_batch_on_function_error: Some(self.bisect_batch_on_error.into()),
             maximum_retry_attempts: self.max_retry_attempts.map(Val::from),
-            maximum_record_age_in_seconds: age.map(Val::from),
+            maximum_record_age_in_seconds: checked.max_record_age.map(Val::from),
             parallelization_factor: self.parallelization_factor.map(Val::from),
             function_response_types: Some(Val::from(vec![
                 esm::FunctionResponseTypes::ReportBatchItemFailures,
@@ -726,68 +859,21 @@ impl<'a> StreamOptions<'a> {
     }
 }
 
-macro_rules! stream_options {
-    () => {
-        /// Largest batch (1 to 10,000). Without it Lambda's default, 100.
-        pub fn batch_size(mut self, n: u32) -> Self {
-            self.options.batch_size = Some(n);
-            self
-        }
-        /// How long Lambda gathers records before invoking (0 to 5 minutes).
-        pub fn max_batching_window(mut self, d: Duration) -> Self {
-            self.options.max_batching_window = Some(d);
-            self
-        }
-        /// Whether a failing batch is split in two and retried. On unless turned off, so one poison record
-        /// does not hold up the shard.
-        pub fn bisect_batch_on_error(mut self, on: bool) -> Self {
-            self.options.bisect_batch_on_error = on;
-            self
-        }
-        /// Retries of a failing batch (-1 for until the record expires, to 10,000). Without it 3, so a poison
-        /// record moves to the on-failure destination instead of blocking the shard for a day.
-        pub fn max_retry_attempts(mut self, n: i32) -> Self {
-            self.options.max_retry_attempts = Some(n);
-            self
-        }
-        /// Oldest record the function is sent (1 minute to 7 days). Without it records are sent until they
-        /// expire from the stream.
-        pub fn max_record_age(mut self, d: Duration) -> Self {
-            self.options.max_record_age = Some(d);
-            self
-        }
-        /// Concurrent batches per shard (1 to 10). Without it 1.
-        pub fn parallelization_factor(mut self, n: u32) -> Self {
-            self.options.parallelization_factor = Some(n);
-            self
-        }
-        /// Where records of a batch that failed every retry are described: the role is granted sending to it.
-        /// Without it they are dropped.
-        pub fn on_failure(mut self, queue: &'a Queue) -> Self {
-            self.options.on_failure = Some(queue);
-            self
-        }
-    };
-}
-
-/// A DynamoDB table's stream as an event source. The table must have a stream
-/// (`TableProps { stream: Some(..) }`). `ReportBatchItemFailures` is always on, bisecting on error is on and
-/// retries are limited to 3.
+/// A DynamoDB table's stream as an event source: `function.add_event_source(DynamoEventSource::new(&table,
+/// props))`. The table must have a stream (`TableProps { stream: Some(..) }`, or an imported table's
+/// `table_stream_arn`). `ReportBatchItemFailures` is always on, bisecting on error is on and retries are
+/// limited to 3.
 #[derive(Clone, Debug)]
 pub struct DynamoEventSource<'a> {
-    table: &'a Table,
-    options: StreamOptions<'a>,
+    table: &'a TableRef,
+    props: StreamEventSourceProps<'a>,
 }
 
 impl<'a> DynamoEventSource<'a> {
-    /// Reads `table`'s stream from `starting_position`.
-    pub fn new(table: &'a Table, starting_position: StartingPosition) -> Self {
-        DynamoEventSource {
-            table,
-            options: StreamOptions::new(starting_position),
-        }
+    /// `table`'s stream delivering to the function it is added to.
+    pub fn new(table: &'a TableRef, props: StreamEventSourceProps<'a>) -> Self {
+        DynamoEventSource { table, props }
     }
-    stream_options!();
 }
 
 impl EventSource for DynamoEventSource<'_> {
@@ -798,72 +884,46 @@ impl EventSource for DynamoEventSource<'_> {
                 format!(
                     "table {} has no stream to read: give it one (TableProps {{ stream: \
                      Some(StreamViewType::NewImage), .. }})",
-                    self.table.path()
+                    self.table.path
                 ),
             ));
         };
-        let mapping = self.options.mapping(function, stream_arn)?;
+        let mapping = self.props.mapping(function, stream_arn)?;
         self.table.grant_stream_read(function);
-        let handle = function.add_mapping(construct_id(self.table.path()), mapping);
+        let handle = function.add_mapping(construct_id(&self.table.path), mapping);
         handle.add_depends_on(function.role().handle());
         Ok(handle)
     }
 }
 
-/// A Kinesis data stream as an event source. `ReportBatchItemFailures` is always on, bisecting on error is on
-/// and retries are limited to 3.
+/// A Kinesis data stream as an event source: `function.add_event_source(KinesisEventSource::new(&stream,
+/// props))`, for a [`super::kinesis::Stream`] made here or one imported (`Stream::from_arn`,
+/// `Stream::from_attributes`). The mapping is named after the stream (`<function>/<StreamId>EventSource`) and
+/// the function is granted reading it (and decrypting with its customer-managed key). `ReportBatchItemFailures`
+/// is always on, bisecting on error is on and retries are limited to 3.
 #[derive(Clone, Debug)]
 pub struct KinesisEventSource<'a> {
-    id: String,
-    stream_arn: Val<String>,
-    key: Option<&'a Key>,
-    options: StreamOptions<'a>,
+    stream: &'a StreamRef,
+    props: StreamEventSourceProps<'a>,
 }
 
 impl<'a> KinesisEventSource<'a> {
-    /// Reads the stream `stream_arn` from `starting_position`; `id` names the mapping
-    /// (`<function>/<id>EventSource`).
-    pub fn new(
-        id: impl Into<String>,
-        stream_arn: impl Into<Val<String>>,
-        starting_position: StartingPosition,
-    ) -> Self {
-        KinesisEventSource {
-            id: id.into(),
-            stream_arn: stream_arn.into(),
-            key: None,
-            options: StreamOptions::new(starting_position),
-        }
+    /// `stream` delivering to the function it is added to.
+    pub fn new(stream: &'a StreamRef, props: StreamEventSourceProps<'a>) -> Self {
+        KinesisEventSource { stream, props }
     }
-    /// Reads a [`Stream`] construct from `starting_position`: the mapping is named after the stream
-    /// (`<function>/<StreamId>EventSource`) and the function is granted decrypting with the stream's
-    /// customer-managed key when it has one.
-    pub fn from_stream(stream: &'a Stream, starting_position: StartingPosition) -> Self {
-        KinesisEventSource {
-            id: stream.id().to_owned(),
-            stream_arn: stream.stream_arn(),
-            key: stream.encryption_key(),
-            options: StreamOptions::new(starting_position),
-        }
-    }
-    /// The customer-managed key the stream is encrypted with: the function is granted decrypting with it.
-    pub fn encryption_key(mut self, key: &'a Key) -> Self {
-        self.key = Some(key);
-        self
-    }
-    stream_options!();
 }
 
 impl EventSource for KinesisEventSource<'_> {
     fn bind(&self, function: &Function) -> Result<l1::EventSourceMappingHandle, ConstructError> {
-        let mapping = self.options.mapping(function, self.stream_arn.clone())?;
+        let mapping = self.props.mapping(function, self.stream.stream_arn())?;
         function
             .grant_role()
-            .grant(actions::KINESIS_READ, [self.stream_arn.clone()]);
-        if let Some(key) = self.key {
+            .grant(actions::KINESIS_READ, [self.stream.stream_arn()]);
+        if let Some(key) = self.stream.encryption_key() {
             key.grant_decrypt(function);
         }
-        let handle = function.add_mapping(&self.id, mapping);
+        let handle = function.add_mapping(construct_id(&self.stream.path), mapping);
         handle.add_depends_on(function.role().handle());
         Ok(handle)
     }

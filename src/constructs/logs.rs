@@ -1,16 +1,15 @@
 //! CloudWatch Logs: [`LogGroup`] (retention always set, optional customer-managed key, retained on stack
 //! deletion) and its grants.
 
-use std::cell::RefMut;
 use std::time::Duration;
 
 use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::logs as l1;
 
-use super::iam::{Grantable, PolicyStatement, Principal};
+use super::iam::{Grant, Grantable, PolicyStatement, Principal};
 use super::kms::Key;
-use super::{actions, human, ConstructError};
-use crate::Scope;
+use super::{actions, human, path_of, Construct, ConstructError};
+use crate::AsScope;
 
 /// The retention periods CloudWatch Logs accepts, in days.
 pub const RETENTION_DAYS: &[u64] = &[
@@ -97,6 +96,13 @@ impl Default for LogGroupProps<'_> {
     }
 }
 
+impl LogGroupProps<'_> {
+    /// Every check of the props, before anything is built: the retention, returned in days (`None`: forever).
+    pub(crate) fn validate(&self, path: &str) -> Result<Option<i64>, ConstructError> {
+        retention_days(path, self.retention)
+    }
+}
+
 /// A CloudWatch Logs log group with retention (one year unless told otherwise), retained on stack deletion.
 #[derive(Clone, Debug)]
 pub struct LogGroup {
@@ -107,12 +113,12 @@ pub struct LogGroup {
 impl LogGroup {
     /// A log group at `<scope>/<id>` (logical ID `<Id>`).
     pub fn new(
-        scope: &Scope,
+        scope: &impl AsScope,
         id: &str,
         props: LogGroupProps<'_>,
     ) -> Result<LogGroup, ConstructError> {
-        let scope = scope.child(id);
-        let days = retention_days(scope.path(), props.retention)?;
+        let scope = scope.as_scope().child(id);
+        let days = props.validate(scope.path())?;
         let key = props.encryption_key.cloned();
         if let Some(key) = &key {
             key.add_to_resource_policy(
@@ -132,7 +138,7 @@ impl LogGroup {
         let group = l1::LogGroup {
             log_group_name: props.log_group_name,
             retention_in_days: days.map(Val::from),
-            kms_key_id: key.as_ref().map(Key::key_arn),
+            kms_key_id: key.as_ref().map(|k| k.key_arn()),
             ..Default::default()
         };
         let handle: l1::LogGroupHandle = scope.add("Resource", group);
@@ -141,10 +147,10 @@ impl LogGroup {
     }
 
     /// Lets the grantee create log streams in the group and write events to them.
-    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) {
+    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
         grantee
             .grant_role()
-            .grant(actions::LOGS_WRITE, [self.log_group_arn()]);
+            .grant(actions::LOGS_WRITE, [self.log_group_arn()])
     }
 
     /// The log group ARN (`arn:...:log-group:<name>:*`, which also covers its streams).
@@ -159,21 +165,15 @@ impl LogGroup {
     pub fn encryption_key(&self) -> Option<&Key> {
         self.key.as_ref()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::LogGroupHandle {
+}
+
+impl Construct for LogGroup {
+    type L1 = l1::LogGroup;
+    fn path(&self) -> &str {
+        path_of(&self.handle)
+    }
+    fn handle(&self) -> &l1::LogGroupHandle {
         &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::LogGroup> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy` (RETAIN by default).
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
-        self.handle.path().trim_end_matches("/Resource")
     }
 }
 

@@ -1,7 +1,7 @@
 //! S3: [`Bucket`] (public access blocked, encrypted, versioned, TLS-only, access-logged, retained), its lifecycle
 //! rules, event notifications to Lambda, and its grants.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
@@ -12,10 +12,13 @@ use cfnkit_l1::s3 as l1;
 use l1::bucket as bl1;
 
 use super::cloudwatch::{Metric, Statistic};
-use super::iam::{Grantable, PolicyStatement, Principal, ResourcePolicy};
-use super::kms::Key;
-use super::{actions, days_in, ConstructError, LambdaTarget, OwnScope};
-use crate::{fns, Scope};
+use super::iam::{Grant, Grantable, PolicyStatement, Principal, ResourcePolicy};
+use super::kms::{Key, KeyRef};
+use super::{
+    actions, check_imported_arn, days_in, imported_name, ArnResource, Construct, ConstructError,
+    LambdaTarget, OwnScope,
+};
+use crate::{fns, AsScope};
 
 /// The service that delivers server access logs into a log bucket.
 const LOG_DELIVERY_SERVICE: &str = "logging.s3.amazonaws.com";
@@ -246,34 +249,182 @@ struct BucketState {
 /// log bucket, and RETAIN on stack deletion.
 #[derive(Clone, Debug)]
 pub struct Bucket {
+    reference: BucketRef,
     scope: OwnScope,
     handle: l1::BucketHandle,
-    key: Option<Key>,
-    bucket_name: Option<Val<String>>,
     access_logs: Option<Box<Bucket>>,
     logs_itself: bool,
     state: Rc<RefCell<BucketState>>,
 }
 
-impl Bucket {
-    /// A bucket at `<scope>/<id>` (logical ID `<Id>`).
-    pub fn new(scope: &Scope, id: &str, props: BucketProps<'_>) -> Result<Bucket, ConstructError> {
-        let scope = scope.child(id);
-        let path = scope.path().to_owned();
-        if let Some(Value::String(name)) = props.bucket_name.as_ref().map(|n| n.raw()) {
-            check_bucket_name(&path, name)?;
+/// A bucket as grants and metrics see it: its ARN and name, and its customer-managed key. A [`Bucket`] made here
+/// derefs to one; [`Bucket::from_name`], [`Bucket::from_arn`] and [`Bucket::from_attributes`] make one for a
+/// bucket made elsewhere.
+#[derive(Clone, Debug)]
+pub struct BucketRef {
+    bucket_arn: Val<String>,
+    bucket_name: Val<String>,
+    /// The name given when the bucket was made (or imported): grants then name the bucket by an ARN made from
+    /// it, not by a reference to the bucket resource.
+    fixed_name: Option<Val<String>>,
+    key: Option<KeyRef>,
+}
+
+impl BucketRef {
+    /// Lets the grantee read objects and list the bucket (and decrypt with the bucket's customer-managed key).
+    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.objects("").grant_read(grantee)
+    }
+    /// Lets the grantee put and delete objects (and use the bucket's customer-managed key to write).
+    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.objects("").grant_write(grantee)
+    }
+    /// Both [`BucketRef::grant_read`] and [`BucketRef::grant_write`].
+    pub fn grant_read_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.objects("").grant_read_write(grantee)
+    }
+    /// Lets the grantee put objects (not read or delete them).
+    pub fn grant_put(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.objects("").grant_put(grantee)
+    }
+    /// Lets the grantee delete objects.
+    pub fn grant_delete(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.objects("").grant_delete(grantee)
+    }
+    /// The objects whose keys start with `key_prefix`, to grant access to a part of the bucket only:
+    /// `bucket.objects("exports/").grant_read(&function)`.
+    ///
+    /// On a bucket with a `bucket_name`, grants name the bucket by an ARN made from that name rather than by a
+    /// reference to the bucket resource, so that a function the bucket notifies can also be granted access to
+    /// it without a dependency cycle (see [`Bucket::add_event_notification`]).
+    pub fn objects(&self, key_prefix: &str) -> Objects<'_> {
+        let pattern = format!("{key_prefix}*");
+        let (bucket_arn, objects_arn) = match &self.fixed_name {
+            Some(name) => (
+                arn_from_name(name, ""),
+                arn_from_name(name, &format!("/{pattern}")),
+            ),
+            None => (self.bucket_arn(), self.arn_for_objects(&pattern)),
+        };
+        Objects {
+            bucket: self,
+            bucket_arn,
+            objects_arn,
         }
+    }
+    /// A metric of the bucket (`AWS/S3`, dimension `BucketName`).
+    pub fn metric(&self, metric_name: &str) -> Metric {
+        Metric::new("AWS/S3", metric_name).dimension("BucketName", self.bucket_name())
+    }
+    /// `BucketSizeBytes` of objects in S3 Standard (daily, average over one day): how much the bucket holds.
+    pub fn metric_bucket_size_bytes(&self) -> Metric {
+        self.metric("BucketSizeBytes")
+            .dimension("StorageType", "StandardStorage")
+            .period(Duration::from_secs(86_400))
+    }
+    /// `NumberOfObjects` (daily, average over one day), every storage class.
+    pub fn metric_number_of_objects(&self) -> Metric {
+        self.metric("NumberOfObjects")
+            .dimension("StorageType", "AllStorageTypes")
+            .period(Duration::from_secs(86_400))
+            .statistic(Statistic::Average)
+    }
+    /// The bucket name (`Ref`).
+    pub fn bucket_name(&self) -> Val<String> {
+        self.bucket_name.clone()
+    }
+    /// The bucket ARN.
+    pub fn bucket_arn(&self) -> Val<String> {
+        self.bucket_arn.clone()
+    }
+    /// The ARN of the objects matching `key_pattern` (`*`, `exports/*`): `<bucket ARN>/<key_pattern>`.
+    pub fn arn_for_objects(&self, key_pattern: &str) -> Val<String> {
+        fns::join(
+            "",
+            Val::from(vec![
+                self.bucket_arn(),
+                Val::from(format!("/{key_pattern}")),
+            ]),
+        )
+    }
+    /// The customer-managed key, when the bucket uses one.
+    pub fn encryption_key(&self) -> Option<&KeyRef> {
+        self.key.as_ref()
+    }
+}
+
+/// What [`Bucket::from_attributes`] needs to know of a bucket made elsewhere.
+#[derive(Clone, Debug)]
+pub struct BucketAttributes<'a> {
+    /// The bucket name (a literal one is checked against S3's naming rules).
+    pub bucket_name: Val<String>,
+    /// The customer-managed key the bucket is encrypted with, so grants also grant its use. Without it grants
+    /// name the bucket only (right for SSE-S3).
+    pub encryption_key: Option<&'a KeyRef>,
+}
+
+impl std::ops::Deref for Bucket {
+    type Target = BucketRef;
+    fn deref(&self) -> &BucketRef {
+        &self.reference
+    }
+}
+
+impl Bucket {
+    /// A bucket made elsewhere, by name (SSE-S3): grants add statements to the grantee naming it by an ARN made
+    /// from the name; nothing can be added to its bucket policy or notifications.
+    pub fn from_name(
+        id: &str,
+        bucket_name: impl Into<Val<String>>,
+    ) -> Result<BucketRef, ConstructError> {
+        Bucket::from_attributes(
+            id,
+            BucketAttributes {
+                bucket_name: bucket_name.into(),
+                encryption_key: None,
+            },
+        )
+    }
+
+    /// A bucket made elsewhere, by ARN (`arn:<partition>:s3:::<name>`; a literal one is checked).
+    pub fn from_arn(
+        id: &str,
+        bucket_arn: impl Into<Val<String>>,
+    ) -> Result<BucketRef, ConstructError> {
+        let arn = bucket_arn.into();
+        check_imported_arn(id, "bucket_arn", &arn, "s3", ArnResource::Name)?;
+        Bucket::from_name(id, imported_name(&arn, ArnResource::Name))
+    }
+
+    /// A bucket made elsewhere, with its customer-managed key: grants also grant the key usage they need.
+    pub fn from_attributes(
+        id: &str,
+        attributes: BucketAttributes<'_>,
+    ) -> Result<BucketRef, ConstructError> {
+        let name = attributes.bucket_name;
+        if let Value::String(literal) = name.raw() {
+            check_bucket_name(id, literal)?;
+        }
+        Ok(BucketRef {
+            bucket_arn: arn_from_name(&name, ""),
+            bucket_name: name.clone(),
+            fixed_name: Some(name),
+            key: attributes.encryption_key.cloned(),
+        })
+    }
+
+    /// A bucket at `<scope>/<id>` (logical ID `<Id>`).
+    pub fn new(
+        scope: &impl AsScope,
+        id: &str,
+        props: BucketProps<'_>,
+    ) -> Result<Bucket, ConstructError> {
+        let scope = scope.as_scope().child(id);
+        let checked = props.validate(scope.path())?;
         let key = match props.encryption {
             BucketEncryption::S3Managed => None,
             BucketEncryption::Kms(k) => Some(k.clone()),
         };
-        let rules = props
-            .lifecycle_rules
-            .iter()
-            .enumerate()
-            .map(|(i, r)| lifecycle_rule(&path, i, r, props.versioned))
-            .collect::<Result<Vec<_>, _>>()?;
-
         // The log bucket comes first: this bucket's LoggingConfiguration names it.
         let (log_bucket, log_prefix) = match &props.server_access_logs {
             ServerAccessLogs::Off => (None, None),
@@ -290,52 +441,19 @@ impl Bucket {
                 (Some(logs), None)
             }
             ServerAccessLogs::ToBucket { bucket, prefix } => {
-                if bucket.key.is_some() {
-                    return Err(ConstructError::conflict(
-                        &path,
-                        format!(
-                            "server access logs cannot be delivered to {}, which is encrypted with a KMS key: S3 \
-                             log delivery writes only to buckets with S3-managed encryption \
-                             (BucketEncryption::S3Managed)",
-                            bucket.path()
-                        ),
-                    ));
-                }
-                if let Some(p) = prefix {
-                    if p.contains("${") {
-                        return Err(ConstructError::invalid(
-                            &path,
-                            format!("the access log prefix must not contain `${{`, got {p:?}"),
-                        ));
-                    }
-                }
                 (Some((*bucket).clone()), prefix.clone())
             }
         };
+        let rules: Vec<bl1::Rule> = props
+            .lifecycle_rules
+            .iter()
+            .zip(checked.lifecycle_rules)
+            .map(|(rule, days)| rule.to_l1(days))
+            .collect();
 
         let bucket = l1::Bucket {
             bucket_name: props.bucket_name.clone(),
-            bucket_encryption: Some(Val::from(bl1::BucketEncryption {
-                server_side_encryption_configuration: Some(Val::from(vec![
-                    bl1::ServerSideEncryptionRule {
-                        server_side_encryption_by_default: Some(Val::from(
-                            bl1::ServerSideEncryptionByDefault {
-                                sse_algorithm: Some(
-                                    if key.is_some() {
-                                        bl1::SseAlgorithm::AwsKms
-                                    } else {
-                                        bl1::SseAlgorithm::Aes256
-                                    }
-                                    .into(),
-                                ),
-                                kms_master_key_id: key.as_ref().map(Key::key_arn),
-                            },
-                        )),
-                        bucket_key_enabled: key.is_some().then(|| true.into()),
-                        ..Default::default()
-                    },
-                ])),
-            })),
+            bucket_encryption: Some(Val::from(encryption(key.as_ref()))),
             public_access_block_configuration: Some(Val::from(
                 bl1::PublicAccessBlockConfiguration {
                     block_public_acls: Some(true.into()),
@@ -372,10 +490,14 @@ impl Bucket {
         let handle: l1::BucketHandle = scope.add("Resource", bucket);
         handle.apply_removal_policy(props.removal_policy);
         let bucket = Bucket {
+            reference: BucketRef {
+                bucket_arn: handle.attr_arn(),
+                bucket_name: handle.ref_(),
+                fixed_name: props.bucket_name,
+                key: key.as_deref().cloned(),
+            },
             scope: OwnScope(scope),
             handle,
-            key,
-            bucket_name: props.bucket_name,
             logs_itself: log_bucket.is_some(),
             access_logs: log_bucket.map(Box::new),
             state: Rc::new(RefCell::new(BucketState {
@@ -422,7 +544,7 @@ impl Bucket {
     /// which already imports the log bucket's name, and synth would refuse the cycle.
     fn allow_access_log_delivery(&self, source: &Bucket, prefix: &str) {
         let same_stack = self.scope.stack().name() == source.scope.stack().name();
-        let source_arn = match &source.bucket_name {
+        let source_arn = match &source.fixed_name {
             _ if same_stack => Some(source.bucket_arn()),
             Some(name) if matches!(name.raw(), Value::String(_)) => Some(arn_from_name(name, "")),
             _ => None,
@@ -494,10 +616,7 @@ impl Bucket {
                     function_name: Some(function.function_arn()),
                     principal: Some("s3.amazonaws.com".into()),
                     source_account: Some(fns::account_id()),
-                    source_arn: self
-                        .bucket_name
-                        .as_ref()
-                        .map(|name| arn_from_name(name, "")),
+                    source_arn: self.fixed_name.as_ref().map(|name| arn_from_name(name, "")),
                     ..Default::default()
                 },
             );
@@ -543,91 +662,9 @@ impl Bucket {
         self.handle.resource_mut().notification_configuration = config;
     }
 
-    /// Lets the grantee read objects and list the bucket (and decrypt with the bucket's customer-managed key).
-    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.objects("").grant_read(grantee);
-    }
-    /// Lets the grantee put and delete objects (and use the bucket's customer-managed key to write).
-    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.objects("").grant_write(grantee);
-    }
-    /// Both [`Bucket::grant_read`] and [`Bucket::grant_write`].
-    pub fn grant_read_write(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.objects("").grant_read_write(grantee);
-    }
-    /// Lets the grantee put objects (not read or delete them).
-    pub fn grant_put(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.objects("").grant_put(grantee);
-    }
-    /// Lets the grantee delete objects.
-    pub fn grant_delete(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.objects("").grant_delete(grantee);
-    }
-    /// The objects whose keys start with `key_prefix`, to grant access to a part of the bucket only:
-    /// `bucket.objects("exports/").grant_read(&function)`.
-    ///
-    /// On a bucket with a `bucket_name`, grants name the bucket by an ARN made from that name rather than by a
-    /// reference to the bucket resource, so that a function the bucket notifies can also be granted access to
-    /// it without a dependency cycle (see [`Bucket::add_event_notification`]).
-    pub fn objects(&self, key_prefix: &str) -> Objects<'_> {
-        let pattern = format!("{key_prefix}*");
-        let (bucket_arn, objects_arn) = match &self.bucket_name {
-            Some(name) => (
-                arn_from_name(name, ""),
-                arn_from_name(name, &format!("/{pattern}")),
-            ),
-            None => (self.bucket_arn(), self.arn_for_objects(&pattern)),
-        };
-        Objects {
-            bucket: self,
-            bucket_arn,
-            objects_arn,
-        }
-    }
-
-    /// A metric of the bucket (`AWS/S3`, dimension `BucketName`).
-    pub fn metric(&self, metric_name: &str) -> Metric {
-        Metric::new("AWS/S3", metric_name).dimension("BucketName", self.bucket_name())
-    }
-    /// `BucketSizeBytes` of objects in S3 Standard (daily, average over one day): how much the bucket holds.
-    pub fn metric_bucket_size_bytes(&self) -> Metric {
-        self.metric("BucketSizeBytes")
-            .dimension("StorageType", "StandardStorage")
-            .period(Duration::from_secs(86_400))
-    }
-    /// `NumberOfObjects` (daily, average over one day), every storage class.
-    pub fn metric_number_of_objects(&self) -> Metric {
-        self.metric("NumberOfObjects")
-            .dimension("StorageType", "AllStorageTypes")
-            .period(Duration::from_secs(86_400))
-            .statistic(Statistic::Average)
-    }
-
-    /// The bucket name (`Ref`).
-    pub fn bucket_name(&self) -> Val<String> {
-        self.handle.ref_()
-    }
-    /// The bucket ARN.
-    pub fn bucket_arn(&self) -> Val<String> {
-        self.handle.attr_arn()
-    }
-    /// The ARN of the objects matching `key_pattern` (`*`, `exports/*`): `<bucket ARN>/<key_pattern>`.
-    pub fn arn_for_objects(&self, key_pattern: &str) -> Val<String> {
-        fns::join(
-            "",
-            Val::from(vec![
-                self.bucket_arn(),
-                Val::from(format!("/{key_pattern}")),
-            ]),
-        )
-    }
     /// The bucket's regional domain name (`<name>.s3.<region>.amazonaws.com`).
     pub fn bucket_regional_domain_name(&self) -> Val<String> {
         self.handle.attr_regional_domain_name()
-    }
-    /// The customer-managed key, when the bucket uses one.
-    pub fn encryption_key(&self) -> Option<&Key> {
-        self.key.as_ref()
     }
     /// The bucket the server access logs go to, when they are on.
     pub fn access_logs_bucket(&self) -> Option<&Bucket> {
@@ -637,70 +674,111 @@ impl Bucket {
     pub fn policy(&self) -> Option<l1::BucketPolicyHandle> {
         self.state.borrow().policy.handle()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::BucketHandle {
-        &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Bucket> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy` (RETAIN by default).
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
+}
+
+impl Construct for Bucket {
+    type L1 = l1::Bucket;
+    fn path(&self) -> &str {
         self.scope.path()
+    }
+    fn handle(&self) -> &l1::BucketHandle {
+        &self.handle
     }
 }
 
-/// A part of a bucket (the objects under a key prefix), to grant access to: [`Bucket::objects`].
+/// [`BucketProps`] as [`BucketProps::validate`] accepted them.
+struct CheckedBucketProps {
+    /// The whole days of each lifecycle rule, in order.
+    lifecycle_rules: Vec<LifecycleDays>,
+}
+
+impl BucketProps<'_> {
+    /// Every check of the props, before anything is built: the bucket name, each lifecycle rule, and the log
+    /// bucket logs are sent to.
+    fn validate(&self, path: &str) -> Result<CheckedBucketProps, ConstructError> {
+        if let Some(Value::String(name)) = self.bucket_name.as_ref().map(|n| n.raw()) {
+            check_bucket_name(path, name)?;
+        }
+        let lifecycle_rules = self
+            .lifecycle_rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| r.validate(path, i, self.versioned))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let ServerAccessLogs::ToBucket { bucket, prefix } = &self.server_access_logs {
+            if bucket.key.is_some() {
+                return Err(ConstructError::conflict(
+                    path,
+                    format!(
+                        "server access logs cannot be delivered to {}, which is encrypted with a KMS key: S3 \
+                         log delivery writes only to buckets with S3-managed encryption \
+                         (BucketEncryption::S3Managed)",
+                        bucket.path()
+                    ),
+                ));
+            }
+            if let Some(p) = prefix {
+                if p.contains("${") {
+                    return Err(ConstructError::invalid(
+                        path,
+                        format!("the access log prefix must not contain `${{`, got {p:?}"),
+                    ));
+                }
+            }
+        }
+        Ok(CheckedBucketProps { lifecycle_rules })
+    }
+}
+
+/// A part of a bucket (the objects under a key prefix), to grant access to: [`BucketRef::objects`].
 ///
 /// Object actions are granted on `<bucket ARN>/<prefix>*`; listing is granted on the bucket ARN (S3 lists at
 /// bucket level), and key usage on the bucket's customer-managed key when it has one.
 #[derive(Clone, Debug)]
 pub struct Objects<'a> {
-    bucket: &'a Bucket,
+    bucket: &'a BucketRef,
     bucket_arn: Val<String>,
     objects_arn: Val<String>,
 }
 
 impl Objects<'_> {
     /// Lets the grantee read these objects and list the bucket (and decrypt with the bucket's key).
-    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) {
+    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
         let role = grantee.grant_role();
-        role.grant(actions::S3_READ_BUCKET, [self.bucket_arn.clone()]);
-        role.grant(actions::S3_READ_OBJECTS, [self.objects_arn.clone()]);
-        self.grant_key(grantee, actions::S3_KMS_READ);
+        role.grant(actions::S3_READ_BUCKET, [self.bucket_arn.clone()])
+            .and(role.grant(actions::S3_READ_OBJECTS, [self.objects_arn.clone()]))
+            .with_key(self.grant_key(grantee, actions::S3_KMS_READ))
     }
     /// Lets the grantee put and delete these objects (and encrypt with the bucket's key).
-    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant_put(grantee);
-        self.grant_delete(grantee);
+    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant_put(grantee).and(self.grant_delete(grantee))
     }
     /// Both [`Objects::grant_read`] and [`Objects::grant_write`].
-    pub fn grant_read_write(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant_read(grantee);
-        self.grant_write(grantee);
+    pub fn grant_read_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant_read(grantee).and(self.grant_write(grantee))
     }
     /// Lets the grantee put these objects (and encrypt with the bucket's key).
-    pub fn grant_put(&self, grantee: &(impl Grantable + ?Sized)) {
+    pub fn grant_put(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
         grantee
             .grant_role()
-            .grant(actions::S3_PUT, [self.objects_arn.clone()]);
-        self.grant_key(grantee, actions::S3_KMS_WRITE);
+            .grant(actions::S3_PUT, [self.objects_arn.clone()])
+            .with_key(self.grant_key(grantee, actions::S3_KMS_WRITE))
     }
     /// Lets the grantee delete these objects (deleting needs no key).
-    pub fn grant_delete(&self, grantee: &(impl Grantable + ?Sized)) {
+    pub fn grant_delete(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
         grantee
             .grant_role()
-            .grant(actions::S3_DELETE, [self.objects_arn.clone()]);
+            .grant(actions::S3_DELETE, [self.objects_arn.clone()])
     }
-    fn grant_key(&self, grantee: &(impl Grantable + ?Sized), key_actions: &[&str]) {
-        if let Some(key) = &self.bucket.key {
-            key.grant(grantee, key_actions);
-        }
+    fn grant_key(
+        &self,
+        grantee: &(impl Grantable + ?Sized),
+        key_actions: &[&str],
+    ) -> Option<Grant> {
+        self.bucket
+            .key
+            .as_ref()
+            .map(|key| key.grant(grantee, key_actions))
     }
 }
 
@@ -717,6 +795,31 @@ fn arn_from_name(name: &Val<String>, suffix: &str) -> Val<String> {
             format!("arn:${{AWS::Partition}}:s3:::${{Name}}{suffix}"),
             [("Name", name.clone())],
         ),
+    }
+}
+
+/// SSE-KMS with a bucket key when there is a customer-managed `key`, SSE-S3 otherwise.
+fn encryption(key: Option<&Key>) -> bl1::BucketEncryption {
+    bl1::BucketEncryption {
+        server_side_encryption_configuration: Some(Val::from(vec![
+            bl1::ServerSideEncryptionRule {
+                server_side_encryption_by_default: Some(Val::from(
+                    bl1::ServerSideEncryptionByDefault {
+                        sse_algorithm: Some(
+                            if key.is_some() {
+                                bl1::SseAlgorithm::AwsKms
+                            } else {
+                                bl1::SseAlgorithm::Aes256
+                            }
+                            .into(),
+                        ),
+                        kms_master_key_id: key.map(|k| k.key_arn()),
+                    },
+                )),
+                bucket_key_enabled: key.is_some().then(|| true.into()),
+                ..Default::default()
+            },
+        ])),
     }
 }
 
@@ -753,136 +856,166 @@ fn check_bucket_name(path: &str, name: &str) -> Result<(), ConstructError> {
     Ok(())
 }
 
-/// One lifecycle rule as the L1 writes it, after checking its durations and that it does something.
-fn lifecycle_rule(
-    path: &str,
-    index: usize,
-    rule: &LifecycleRule,
-    versioned: bool,
-) -> Result<bl1::Rule, ConstructError> {
-    let days = |prop: &str, d: Duration, min: u64| {
-        days_in(
-            path,
-            &format!("lifecycle_rules[{index}].{prop}"),
-            d,
-            min.max(1),
-            36_500,
-        )
-    };
-    let transitions = |prop: &str, ts: &[Transition]| {
-        ts.iter()
-            .map(|t| {
-                let d = days(prop, t.after, t.storage_class.min_days())?;
-                Ok::<_, ConstructError>((t.storage_class, d))
-            })
-            .collect::<Result<Vec<_>, _>>()
-    };
-    let current = transitions("transitions", &rule.transitions)?;
-    let noncurrent = transitions(
-        "noncurrent_version_transitions",
-        &rule.noncurrent_version_transitions,
-    )?;
-    let expiration = rule
-        .expiration
-        .map(|d| days("expiration", d, 1))
-        .transpose()?;
-    let noncurrent_expiration = rule
-        .noncurrent_version_expiration
-        .map(|d| days("noncurrent_version_expiration", d, 1))
-        .transpose()?;
-    let abort = rule
-        .abort_incomplete_multipart_upload_after
-        .map(|d| days("abort_incomplete_multipart_upload_after", d, 1))
-        .transpose()?;
-    if current.is_empty()
-        && noncurrent.is_empty()
-        && expiration.is_none()
-        && noncurrent_expiration.is_none()
-        && abort.is_none()
-    {
-        return Err(ConstructError::invalid(
-            path,
-            format!(
-                "lifecycle_rules[{index}] does nothing: give it a transition, an expiration, a noncurrent version \
-                 expiration or abort_incomplete_multipart_upload_after"
-            ),
-        ));
-    }
-    if !versioned && (!noncurrent.is_empty() || noncurrent_expiration.is_some()) {
-        return Err(ConstructError::conflict(
-            path,
-            format!(
-                "lifecycle_rules[{index}] acts on noncurrent versions, which an unversioned bucket does not have: \
-                 set versioned: true or drop the noncurrent version actions"
-            ),
-        ));
-    }
-    if let (Some(exp), Some(last)) = (expiration, current.iter().map(|(_, d)| *d).max()) {
-        if exp <= last {
-            return Err(ConstructError::conflict(
+/// A lifecycle rule's durations as the whole days S3 takes, checked.
+struct LifecycleDays {
+    current: Vec<(StorageClass, i64)>,
+    noncurrent: Vec<(StorageClass, i64)>,
+    expiration: Option<i64>,
+    noncurrent_expiration: Option<i64>,
+    abort: Option<i64>,
+}
+
+impl LifecycleRule {
+    /// Checks the rule (number `index` of a bucket that is `versioned` or not): whole days within S3's limits,
+    /// at least one action, noncurrent actions only on a versioned bucket, expiry after the last transition.
+    fn validate(
+        &self,
+        path: &str,
+        index: usize,
+        versioned: bool,
+    ) -> Result<LifecycleDays, ConstructError> {
+        let days = |prop: &str, d: Duration, min: u64| {
+            days_in(
+                path,
+                &format!("lifecycle_rules[{index}].{prop}"),
+                d,
+                min.max(1),
+                36_500,
+            )
+        };
+        let transitions = |prop: &str, ts: &[Transition]| {
+            ts.iter()
+                .map(|t| {
+                    let d = days(prop, t.after, t.storage_class.min_days())?;
+                    Ok::<_, ConstructError>((t.storage_class, d))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let current = transitions("transitions", &self.transitions)?;
+        let noncurrent = transitions(
+            "noncurrent_version_transitions",
+            &self.noncurrent_version_transitions,
+        )?;
+        let expiration = self
+            .expiration
+            .map(|d| days("expiration", d, 1))
+            .transpose()?;
+        let noncurrent_expiration = self
+            .noncurrent_version_expiration
+            .map(|d| days("noncurrent_version_expiration", d, 1))
+            .transpose()?;
+        let abort = self
+            .abort_incomplete_multipart_upload_after
+            .map(|d| days("abort_incomplete_multipart_upload_after", d, 1))
+            .transpose()?;
+        if current.is_empty()
+            && noncurrent.is_empty()
+            && expiration.is_none()
+            && noncurrent_expiration.is_none()
+            && abort.is_none()
+        {
+            return Err(ConstructError::invalid(
                 path,
                 format!(
-                    "lifecycle_rules[{index}] expires objects after {exp} days, not after their last transition \
-                     ({last} days): expire later or drop the transition"
+                    "lifecycle_rules[{index}] does nothing: give it a transition, an expiration, a noncurrent version \
+                     expiration or abort_incomplete_multipart_upload_after"
                 ),
             ));
         }
-    }
-    if let Some(id) = &rule.id {
-        if id.is_empty() || id.len() > 255 {
-            return Err(ConstructError::invalid(
+        if !versioned && (!noncurrent.is_empty() || noncurrent_expiration.is_some()) {
+            return Err(ConstructError::conflict(
                 path,
-                format!("lifecycle_rules[{index}].id must be 1 to 255 characters, got {id:?}"),
+                format!(
+                    "lifecycle_rules[{index}] acts on noncurrent versions, which an unversioned bucket does not have: \
+                     set versioned: true or drop the noncurrent version actions"
+                ),
             ));
         }
-    }
-    let to_l1 = |ts: Vec<(StorageClass, i64)>| {
-        ts.into_iter()
-            .map(|(class, d)| bl1::Transition {
-                storage_class: Some(class.to_l1().into()),
-                transition_in_days: Some(d.into()),
-                ..Default::default()
-            })
-            .collect::<Vec<_>>()
-    };
-    Ok(bl1::Rule {
-        id: rule.id.clone().map(Val::from),
-        prefix: rule.prefix.clone().map(Val::from),
-        status: Some(
-            if rule.enabled {
-                bl1::AbacStatus::Enabled
-            } else {
-                bl1::AbacStatus::Disabled
+        if let (Some(exp), Some(last)) = (expiration, current.iter().map(|(_, d)| *d).max()) {
+            if exp <= last {
+                return Err(ConstructError::conflict(
+                    path,
+                    format!(
+                        "lifecycle_rules[{index}] expires objects after {exp} days, not after their last transition \
+                         ({last} days): expire later or drop the transition"
+                    ),
+                ));
             }
-            .into(),
-        ),
-        transitions: (!current.is_empty()).then(|| Val::from(to_l1(current))),
-        expiration_in_days: expiration.map(Val::from),
-        noncurrent_version_transitions: (!noncurrent.is_empty()).then(|| {
-            Val::from(
-                to_l1(noncurrent)
-                    .into_iter()
-                    .map(|t| bl1::NoncurrentVersionTransition {
-                        storage_class: t.storage_class,
-                        transition_in_days: t.transition_in_days,
-                        ..Default::default()
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        }),
-        noncurrent_version_expiration: noncurrent_expiration.map(|d| {
-            Val::from(bl1::NoncurrentVersionExpiration {
-                noncurrent_days: Some(d.into()),
-                ..Default::default()
-            })
-        }),
-        abort_incomplete_multipart_upload: abort.map(|d| {
-            Val::from(bl1::AbortIncompleteMultipartUpload {
-                days_after_initiation: Some(d.into()),
-            })
-        }),
-        ..Default::default()
-    })
+        }
+        if let Some(id) = &self.id {
+            if id.is_empty() || id.len() > 255 {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!("lifecycle_rules[{index}].id must be 1 to 255 characters, got {id:?}"),
+                ));
+            }
+        }
+        Ok(LifecycleDays {
+            current,
+            noncurrent,
+            expiration,
+            noncurrent_expiration,
+            abort,
+        })
+    }
+
+    /// The rule as the L1 writes it, with the days [`LifecycleRule::validate`] returned.
+    fn to_l1(&self, days: LifecycleDays) -> bl1::Rule {
+        let LifecycleDays {
+            current,
+            noncurrent,
+            expiration,
+            noncurrent_expiration,
+            abort,
+        } = days;
+        let to_l1 = |ts: Vec<(StorageClass, i64)>| {
+            ts.into_iter()
+                .map(|(class, d)| bl1::Transition {
+                    storage_class: Some(class.to_l1().into()),
+                    transition_in_days: Some(d.into()),
+                    ..Default::default()
+                })
+                .collect::<Vec<_>>()
+        };
+        bl1::Rule {
+            id: self.id.clone().map(Val::from),
+            prefix: self.prefix.clone().map(Val::from),
+            status: Some(
+                if self.enabled {
+                    bl1::AbacStatus::Enabled
+                } else {
+                    bl1::AbacStatus::Disabled
+                }
+                .into(),
+            ),
+            transitions: (!current.is_empty()).then(|| Val::from(to_l1(current))),
+            expiration_in_days: expiration.map(Val::from),
+            noncurrent_version_transitions: (!noncurrent.is_empty()).then(|| {
+                Val::from(
+                    to_l1(noncurrent)
+                        .into_iter()
+                        .map(|t| bl1::NoncurrentVersionTransition {
+                            storage_class: t.storage_class,
+                            transition_in_days: t.transition_in_days,
+                            ..Default::default()
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            }),
+            noncurrent_version_expiration: noncurrent_expiration.map(|d| {
+                Val::from(bl1::NoncurrentVersionExpiration {
+                    noncurrent_days: Some(d.into()),
+                    ..Default::default()
+                })
+            }),
+            abort_incomplete_multipart_upload: abort.map(|d| {
+                Val::from(bl1::AbortIncompleteMultipartUpload {
+                    days_after_initiation: Some(d.into()),
+                })
+            }),
+            ..Default::default()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Secrets Manager: [`Secret`] (a generated value, a customer-managed key when given, rotation by a Lambda
 //! function, retained on stack deletion) and its grants.
 
-use std::cell::{Cell, RefMut};
+use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -9,10 +9,13 @@ use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::lambda as l1_lambda;
 use cfnkit_l1::secretsmanager as l1;
 
-use super::iam::{Grantable, PolicyStatement};
-use super::kms::Key;
-use super::{actions, days_in, ConstructError, LambdaTarget, OwnScope};
-use crate::{fns, Scope};
+use super::iam::{Grant, Grantable, PolicyStatement};
+use super::kms::{Key, KeyRef};
+use super::{
+    actions, check_imported_arn, days_in, ArnResource, Construct, ConstructError, LambdaTarget,
+    OwnScope,
+};
+use crate::{fns, AsScope};
 
 const SECRETS_MANAGER_SERVICE: &str = "secretsmanager.amazonaws.com";
 
@@ -73,7 +76,9 @@ impl GenerateSecretString {
         }
     }
 
-    fn to_l1(&self, path: &str) -> Result<l1::secret::GenerateSecretString, ConstructError> {
+    /// Checks the options: a template and a key together (the key not already in the template), the length,
+    /// at least one kind of character.
+    fn validate(&self, path: &str) -> Result<(), ConstructError> {
         match (&self.template, &self.key) {
             (Some(serde_json::Value::Object(fields)), Some(key)) => {
                 if key.is_empty() {
@@ -133,8 +138,12 @@ impl GenerateSecretString {
                  digits, uppercase or lowercase letters",
             ));
         }
+        Ok(())
+    }
+
+    fn to_l1(&self) -> l1::secret::GenerateSecretString {
         let flag = |on: bool| on.then(|| true.into());
-        Ok(l1::secret::GenerateSecretString {
+        l1::secret::GenerateSecretString {
             secret_string_template: self.template.as_ref().map(|t| t.to_string().into()),
             generate_string_key: self.key.as_deref().map(Val::from),
             password_length: self.length.map(Val::from),
@@ -145,7 +154,7 @@ impl GenerateSecretString {
             exclude_lowercase: flag(self.exclude_lowercase),
             include_space: flag(self.include_space),
             require_each_included_type: Some(self.require_each_included_type.into()),
-        })
+        }
     }
 }
 
@@ -181,37 +190,160 @@ impl Default for SecretProps<'_> {
     }
 }
 
+impl SecretProps<'_> {
+    /// Every check of the props, before anything is built: how the value is generated.
+    fn validate(&self, path: &str) -> Result<(), ConstructError> {
+        self.generate_secret_string.validate(path)
+    }
+}
+
 /// A Secrets Manager secret whose value Secrets Manager generates, so it is never in the template.
 ///
 /// Rotation is added with [`Secret::add_rotation_schedule`]; checkov's rotation check for CloudFormation
 /// looks for a rotation schedule on every secret.
 #[derive(Clone, Debug)]
 pub struct Secret {
+    reference: SecretRef,
     scope: OwnScope,
     handle: l1::SecretHandle,
-    key: Option<Key>,
     rotation: Rc<Cell<bool>>,
 }
 
+/// A secret as grants see it: its ARN and its customer-managed key. A [`Secret`] made here derefs to one;
+/// [`Secret::from_arn`] and [`Secret::from_attributes`] make one for a secret made elsewhere.
+#[derive(Clone, Debug)]
+pub struct SecretRef {
+    secret_arn: Val<String>,
+    key: Option<KeyRef>,
+}
+
+impl SecretRef {
+    /// Lets the grantee read the secret's value (and decrypt it with the customer-managed key, through
+    /// Secrets Manager only).
+    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::SECRETS_READ, actions::SECRETS_KMS_READ)
+    }
+    /// Lets the grantee write new values (and encrypt them with the customer-managed key, through Secrets
+    /// Manager only).
+    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::SECRETS_WRITE, actions::SECRETS_KMS_WRITE)
+    }
+    /// What a rotation function needs on this secret: read it, write the new version and move its stages
+    /// (and use the customer-managed key for both, through Secrets Manager only).
+    pub fn grant_rotate(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::SECRETS_ROTATE, actions::SECRETS_KMS_WRITE)
+    }
+    /// The secret ARN (`Ref`).
+    pub fn secret_arn(&self) -> Val<String> {
+        self.secret_arn.clone()
+    }
+    /// The customer-managed key, when the secret uses one.
+    pub fn encryption_key(&self) -> Option<&KeyRef> {
+        self.key.as_ref()
+    }
+
+    fn grant(
+        &self,
+        grantee: &(impl Grantable + ?Sized),
+        secret_actions: &[&str],
+        key_actions: &[&str],
+    ) -> Grant {
+        let grant = grantee
+            .grant_role()
+            .grant(secret_actions, [self.secret_arn()]);
+        grant.with_key(self.key.as_ref().map(|key| {
+            // Only requests Secrets Manager makes on the grantee's behalf may use the key.
+            Grant::add_to_principal_policy(
+                grantee,
+                PolicyStatement::allow()
+                    .actions(key_actions)
+                    .resource(key.key_arn())
+                    .condition(
+                        "StringEquals",
+                        "kms:ViaService",
+                        fns::sub("secretsmanager.${AWS::Region}.amazonaws.com"),
+                    ),
+            )
+        }))
+    }
+}
+
+/// What [`Secret::from_attributes`] needs to know of a secret made elsewhere.
+#[derive(Clone, Debug)]
+pub struct SecretAttributes<'a> {
+    /// The secret's full ARN (`arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters>`; a
+    /// literal one is checked).
+    pub secret_arn: Val<String>,
+    /// The customer-managed key the secret is encrypted with, so grants also grant its use (through Secrets
+    /// Manager only). Without it grants name the secret only (right for `aws/secretsmanager`).
+    pub encryption_key: Option<&'a KeyRef>,
+}
+
+impl std::ops::Deref for Secret {
+    type Target = SecretRef;
+    fn deref(&self) -> &SecretRef {
+        &self.reference
+    }
+}
+
 impl Secret {
+    /// A secret made elsewhere, by ARN (encrypted with `aws/secretsmanager`): grants name it.
+    pub fn from_arn(
+        id: &str,
+        secret_arn: impl Into<Val<String>>,
+    ) -> Result<SecretRef, ConstructError> {
+        Secret::from_attributes(
+            id,
+            SecretAttributes {
+                secret_arn: secret_arn.into(),
+                encryption_key: None,
+            },
+        )
+    }
+
+    /// A secret made elsewhere, with its customer-managed key: grants also grant the key usage they need.
+    pub fn from_attributes(
+        id: &str,
+        attributes: SecretAttributes<'_>,
+    ) -> Result<SecretRef, ConstructError> {
+        check_imported_arn(
+            id,
+            "secret_arn",
+            &attributes.secret_arn,
+            "secretsmanager",
+            ArnResource::Colon("secret"),
+        )?;
+        Ok(SecretRef {
+            secret_arn: attributes.secret_arn,
+            key: attributes.encryption_key.cloned(),
+        })
+    }
+
     /// A secret at `<scope>/<id>` (logical ID `<Id>`).
-    pub fn new(scope: &Scope, id: &str, props: SecretProps<'_>) -> Result<Secret, ConstructError> {
-        let scope = scope.child(id);
-        let generate = props.generate_secret_string.to_l1(scope.path())?;
+    pub fn new(
+        scope: &impl AsScope,
+        id: &str,
+        props: SecretProps<'_>,
+    ) -> Result<Secret, ConstructError> {
+        let scope = scope.as_scope().child(id);
+        props.validate(scope.path())?;
         let key = props.encryption_key.cloned();
         let secret = l1::Secret {
             name: props.secret_name,
             description: props.description.map(Val::from),
-            kms_key_id: key.as_ref().map(Key::key_arn),
-            generate_secret_string: Some(Val::from(generate)),
+            kms_key_id: key.as_ref().map(|k| k.key_arn()),
+            generate_secret_string: Some(Val::from(props.generate_secret_string.to_l1())),
             ..Default::default()
         };
         let handle: l1::SecretHandle = scope.add("Resource", secret);
         handle.apply_removal_policy(props.removal_policy);
         Ok(Secret {
+            reference: SecretRef {
+                secret_arn: handle.ref_(),
+                key: key.as_deref().cloned(),
+            },
             scope: OwnScope(scope),
             handle,
-            key,
             rotation: Rc::default(),
         })
     }
@@ -221,7 +353,7 @@ impl Secret {
     /// for Secrets Manager on this secret only (`<id>/RotationPermission`), which the schedule depends on because
     /// Secrets Manager invokes the function as soon as the schedule exists.
     ///
-    /// The function also needs to read and write the secret: call [`Secret::grant_rotate`] with it (a
+    /// The function also needs to read and write the secret: call [`SecretRef::grant_rotate`] with it (a
     /// [`super::lambda::Function`] is both a target and a grantee). A function that generates passwords with
     /// `GetRandomPassword` needs that action on `*`, the only resource AWS accepts for it.
     pub fn add_rotation_schedule(
@@ -263,71 +395,18 @@ impl Secret {
         Ok(schedule)
     }
 
-    /// Lets the grantee read the secret's value (and decrypt it with the customer-managed key, through
-    /// Secrets Manager only).
-    pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::SECRETS_READ, actions::SECRETS_KMS_READ);
-    }
-    /// Lets the grantee write new values (and encrypt them with the customer-managed key, through Secrets
-    /// Manager only).
-    pub fn grant_write(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::SECRETS_WRITE, actions::SECRETS_KMS_WRITE);
-    }
-    /// What a rotation function needs on this secret: read it, write the new version and move its stages
-    /// (and use the customer-managed key for both, through Secrets Manager only).
-    pub fn grant_rotate(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::SECRETS_ROTATE, actions::SECRETS_KMS_WRITE);
-    }
-
-    fn grant(
-        &self,
-        grantee: &(impl Grantable + ?Sized),
-        secret_actions: &[&str],
-        key_actions: &[&str],
-    ) {
-        let role = grantee.grant_role();
-        role.grant(secret_actions, [self.secret_arn()]);
-        if let Some(key) = &self.key {
-            // Only requests Secrets Manager makes on the grantee's behalf may use the key.
-            role.add_to_policy(
-                PolicyStatement::allow()
-                    .actions(key_actions)
-                    .resource(key.key_arn())
-                    .condition(
-                        "StringEquals",
-                        "kms:ViaService",
-                        fns::sub("secretsmanager.${AWS::Region}.amazonaws.com"),
-                    ),
-            );
-        }
-    }
-
-    /// The secret ARN (`Ref`).
-    pub fn secret_arn(&self) -> Val<String> {
-        self.handle.ref_()
-    }
-    /// The customer-managed key, when the secret uses one.
-    pub fn encryption_key(&self) -> Option<&Key> {
-        self.key.as_ref()
-    }
     /// Whether a rotation schedule was added.
     pub fn is_rotated(&self) -> bool {
         self.rotation.get()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::SecretHandle {
-        &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Secret> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy` (RETAIN by default).
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
+}
+
+impl Construct for Secret {
+    type L1 = l1::Secret;
+    fn path(&self) -> &str {
         self.scope.path()
+    }
+    fn handle(&self) -> &l1::SecretHandle {
+        &self.handle
     }
 }

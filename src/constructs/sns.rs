@@ -1,17 +1,22 @@
 //! SNS: [`Topic`] (encrypted, TLS-only), its [`Subscription`]s (SQS, Lambda, email, HTTPS) and grants.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use cfnkit_core::{RemovalPolicy, Val, Value};
 use cfnkit_l1::lambda as l1_lambda;
 use cfnkit_l1::sns as l1;
+use l1::subscription::Protocol;
 
-use super::iam::{Grantable, PolicyStatement, Principal, ResourcePolicy};
-use super::kms::Key;
+use super::cloudwatch::AlarmAction;
+use super::iam::{Grant, Grantable, PolicyStatement, Principal, ResourcePolicy};
+use super::kms::{Key, KeyRef};
 use super::sqs::Queue;
-use super::{actions, check_name, construct_id, ConstructError, LambdaTarget, OwnScope};
-use crate::Scope;
+use super::{
+    actions, check_imported_arn, check_name, construct_id, imported_name, ArnResource, Construct,
+    ConstructError, LambdaTarget, OwnScope,
+};
+use crate::AsScope;
 
 /// The AWS-managed key SNS encrypts with when a topic is given no key of its own.
 pub const AWS_MANAGED_SNS_KEY: &str = "alias/aws/sns";
@@ -51,37 +56,131 @@ impl Default for TopicProps<'_> {
     }
 }
 
+impl TopicProps<'_> {
+    /// Every check of the props, before anything is built: FIFO-only props and the name.
+    fn validate(&self, path: &str) -> Result<(), ConstructError> {
+        if self.content_based_deduplication && !self.fifo {
+            return Err(ConstructError::conflict(
+                path,
+                "content_based_deduplication needs a FIFO topic: set fifo: true",
+            ));
+        }
+        if let Some(Value::String(name)) = self.topic_name.as_ref().map(|n| n.raw()) {
+            if self.fifo != name.ends_with(".fifo") {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "topic_name must end in `.fifo` exactly when the topic is FIFO (fifo: {}), got {name:?}",
+                        self.fifo
+                    ),
+                ));
+            }
+            check_name(path, "topic_name", name, 256, "topic")?;
+        }
+        Ok(())
+    }
+}
+
+/// A topic as grants see it: its ARN and name, and its customer-managed key. A [`Topic`] made here derefs to
+/// one; [`Topic::from_arn`] and [`Topic::from_attributes`] make one for a topic made elsewhere.
+#[derive(Clone, Debug)]
+pub struct TopicRef {
+    topic_arn: Val<String>,
+    topic_name: Val<String>,
+    key: Option<KeyRef>,
+}
+
+impl TopicRef {
+    /// Lets the grantee publish (and use the topic's customer-managed key to do so).
+    pub fn grant_publish(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        grantee
+            .grant_role()
+            .grant(actions::SNS_PUBLISH, [self.topic_arn()])
+            .with_key(
+                self.key
+                    .as_ref()
+                    .map(|k| k.grant(grantee, actions::SNS_KMS_PUBLISH)),
+            )
+    }
+    /// The topic ARN.
+    pub fn topic_arn(&self) -> Val<String> {
+        self.topic_arn.clone()
+    }
+    /// The topic name: the `TopicName` dimension of the topic's CloudWatch metrics.
+    pub fn topic_name(&self) -> Val<String> {
+        self.topic_name.clone()
+    }
+    /// The customer-managed key, when the topic uses one.
+    pub fn encryption_key(&self) -> Option<&KeyRef> {
+        self.key.as_ref()
+    }
+}
+
+/// What [`Topic::from_attributes`] needs to know of a topic made elsewhere.
+#[derive(Clone, Debug)]
+pub struct TopicAttributes<'a> {
+    /// The topic ARN (`arn:<partition>:sns:<region>:<account>:<name>`; a literal one is checked).
+    pub topic_arn: Val<String>,
+    /// The customer-managed key the topic is encrypted with, so publish grants also grant its use. Without it
+    /// grants name the topic only (right for the AWS-managed key).
+    pub encryption_key: Option<&'a KeyRef>,
+}
+
 /// An SNS topic: encrypted at rest and TLS-only by default.
 #[derive(Clone, Debug)]
 pub struct Topic {
+    reference: TopicRef,
     scope: OwnScope,
     handle: l1::TopicHandle,
     key: Option<Key>,
     policy: Rc<RefCell<ResourcePolicy<l1::TopicPolicyHandle>>>,
 }
 
+impl std::ops::Deref for Topic {
+    type Target = TopicRef;
+    fn deref(&self) -> &TopicRef {
+        &self.reference
+    }
+}
+
 impl Topic {
+    /// A topic made elsewhere, by ARN (encrypted with the AWS-managed key, or not at all): publish grants name
+    /// it; nothing can be added to its topic policy.
+    pub fn from_arn(
+        id: &str,
+        topic_arn: impl Into<Val<String>>,
+    ) -> Result<TopicRef, ConstructError> {
+        Topic::from_attributes(
+            id,
+            TopicAttributes {
+                topic_arn: topic_arn.into(),
+                encryption_key: None,
+            },
+        )
+    }
+
+    /// A topic made elsewhere, with its customer-managed key: publish grants also grant the key usage they need.
+    pub fn from_attributes(
+        id: &str,
+        attributes: TopicAttributes<'_>,
+    ) -> Result<TopicRef, ConstructError> {
+        let arn = attributes.topic_arn;
+        check_imported_arn(id, "topic_arn", &arn, "sns", ArnResource::Name)?;
+        Ok(TopicRef {
+            topic_name: imported_name(&arn, ArnResource::Name),
+            topic_arn: arn,
+            key: attributes.encryption_key.cloned(),
+        })
+    }
+
     /// A topic at `<scope>/<id>` (logical ID `<Id>`).
-    pub fn new(scope: &Scope, id: &str, props: TopicProps<'_>) -> Result<Topic, ConstructError> {
-        let scope = scope.child(id);
-        if props.content_based_deduplication && !props.fifo {
-            return Err(ConstructError::conflict(
-                scope.path(),
-                "content_based_deduplication needs a FIFO topic: set fifo: true",
-            ));
-        }
-        if let Some(Value::String(name)) = props.topic_name.as_ref().map(|n| n.raw()) {
-            if props.fifo != name.ends_with(".fifo") {
-                return Err(ConstructError::invalid(
-                    scope.path(),
-                    format!(
-                        "topic_name must end in `.fifo` exactly when the topic is FIFO (fifo: {}), got {name:?}",
-                        props.fifo
-                    ),
-                ));
-            }
-            check_name(scope.path(), "topic_name", name, 256, "topic")?;
-        }
+    pub fn new(
+        scope: &impl AsScope,
+        id: &str,
+        props: TopicProps<'_>,
+    ) -> Result<Topic, ConstructError> {
+        let scope = scope.as_scope().child(id);
+        props.validate(scope.path())?;
         let key = props.master_key.cloned();
         let topic = l1::Topic {
             topic_name: props.topic_name,
@@ -90,7 +189,7 @@ impl Topic {
             content_based_deduplication: props.content_based_deduplication.then(|| true.into()),
             kms_master_key_id: Some(
                 key.as_ref()
-                    .map_or_else(|| Val::from(AWS_MANAGED_SNS_KEY), Key::key_arn),
+                    .map_or_else(|| Val::from(AWS_MANAGED_SNS_KEY), |k| k.key_arn()),
             ),
             ..Default::default()
         };
@@ -99,6 +198,11 @@ impl Topic {
             handle.apply_removal_policy(p);
         }
         let topic = Topic {
+            reference: TopicRef {
+                topic_arn: handle.attr_topic_arn(),
+                topic_name: handle.get_att("TopicName"),
+                key: key.as_deref().cloned(),
+            },
             scope: OwnScope(scope),
             handle,
             key,
@@ -163,37 +267,40 @@ impl Topic {
     /// topic into the queue policy (and the queue's key). Other subscriptions live at `<topic>/<id>`.
     pub fn add_subscription(
         &self,
-        subscription: Subscription,
+        subscription: Subscription<'_>,
     ) -> Result<l1::SubscriptionHandle, ConstructError> {
-        let Subscription {
-            target,
+        let Subscription { target, props } = subscription;
+        let SubscriptionProps {
             filter_policy,
             filter_on_body,
             raw_message_delivery,
             dead_letter_queue,
-        } = subscription;
+        } = props;
         let (scope, protocol, endpoint) = match &target {
             SubscriptionTarget::Sqs(queue) => (
                 queue
                     .scope()
                     .child(&format!("{}Subscription", construct_id(self.path()))),
-                "sqs",
+                Protocol::Sqs,
                 queue.queue_arn(),
             ),
             SubscriptionTarget::Lambda { id, function_arn } => {
-                (self.scope.child(id), "lambda", function_arn.clone())
+                (self.scope.child(id), Protocol::Lambda, function_arn.clone())
             }
             SubscriptionTarget::Email { id, address } => {
-                (self.scope.child(id), "email", Val::from(address))
+                (self.scope.child(id), Protocol::Email, Val::from(address))
             }
             SubscriptionTarget::Https { id, url } => {
-                (self.scope.child(id), "https", Val::from(url))
+                (self.scope.child(id), Protocol::Https, Val::from(url))
             }
         };
-        if raw_message_delivery && !matches!(protocol, "sqs" | "https") {
+        if raw_message_delivery && !matches!(protocol, Protocol::Sqs | Protocol::Https) {
             return Err(ConstructError::conflict(
                 scope.path(),
-                format!("raw_message_delivery applies to SQS and HTTPS subscriptions only, not {protocol}"),
+                format!(
+                    "raw_message_delivery applies to SQS and HTTPS subscriptions only, not {}",
+                    protocol.as_str()
+                ),
             ));
         }
         if let SubscriptionTarget::Https { url, .. } = &target {
@@ -215,7 +322,8 @@ impl Topic {
             protocol: Some(protocol.into()),
             endpoint: Some(endpoint),
             filter_policy: filter_policy.map(Val::from),
-            filter_policy_scope: filter_on_body.then(|| "MessageBody".into()),
+            filter_policy_scope: filter_on_body
+                .then(|| l1::subscription::FilterPolicyScope::MessageBody.into()),
             raw_message_delivery: raw_message_delivery.then(|| true.into()),
             redrive_policy: dead_letter_queue
                 .as_ref()
@@ -238,47 +346,30 @@ impl Topic {
         Ok(handle)
     }
 
-    /// Lets the grantee publish (and use the topic's customer-managed key to do so).
-    pub fn grant_publish(&self, grantee: &(impl Grantable + ?Sized)) {
-        grantee
-            .grant_role()
-            .grant(actions::SNS_PUBLISH, [self.topic_arn()]);
-        if let Some(key) = &self.key {
-            key.grant(grantee, actions::SNS_KMS_PUBLISH);
-        }
-    }
-
-    /// The topic ARN.
-    pub fn topic_arn(&self) -> Val<String> {
-        self.handle.attr_topic_arn()
-    }
-    /// The topic name: the `TopicName` dimension of the topic's CloudWatch metrics.
-    pub fn topic_name(&self) -> Val<String> {
-        self.handle.get_att("TopicName")
-    }
-    /// The customer-managed key, when the topic uses one.
-    pub fn encryption_key(&self) -> Option<&Key> {
-        self.key.as_ref()
-    }
     /// The topic policy, once it exists (it does by default: the TLS-only statement).
     pub fn policy(&self) -> Option<l1::TopicPolicyHandle> {
         self.policy.borrow().handle()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::TopicHandle {
+}
+
+impl Construct for Topic {
+    type L1 = l1::Topic;
+    fn path(&self) -> &str {
+        self.scope.path()
+    }
+    fn handle(&self) -> &l1::TopicHandle {
         &self.handle
     }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Topic> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy`.
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
-        self.scope.path()
+}
+
+/// CloudWatch alarms publish to the topic: CloudWatch must be able to publish to it and use its key, so the
+/// topic needs a customer-managed key; the topic policy and key policy get a statement for
+/// `cloudwatch.amazonaws.com` (requests from this account). Fails, naming the fix, for a topic encrypted with the
+/// AWS-managed key.
+impl AlarmAction for Topic {
+    fn bind_to_alarm(&self) -> Result<Val<String>, ConstructError> {
+        self.allow_service_publish("cloudwatch.amazonaws.com", None)?;
+        Ok(self.topic_arn())
     }
 }
 
@@ -286,7 +377,7 @@ impl Topic {
 #[derive(Clone, Debug)]
 pub enum SubscriptionTarget {
     /// An SQS queue.
-    Sqs(Queue),
+    Sqs(Box<Queue>),
     /// A Lambda function; `id` names the subscription and the function's invoke permission.
     Lambda {
         id: String,
@@ -298,81 +389,83 @@ pub enum SubscriptionTarget {
     Https { id: String, url: String },
 }
 
+/// Props of a [`Subscription`].
+#[derive(Clone, Debug, Default)]
+pub struct SubscriptionProps<'a> {
+    /// Delivers only messages whose attributes (or body, with `filter_on_body`) match this filter policy.
+    /// Without it every message is delivered.
+    pub filter_policy: Option<serde_json::Value>,
+    /// Applies the filter policy to the message body instead of its attributes. Off unless turned on.
+    pub filter_on_body: bool,
+    /// Delivers the message as published, without the SNS envelope (SQS and HTTPS only). Off unless turned on.
+    pub raw_message_delivery: bool,
+    /// Messages that cannot be delivered go to this queue (which the topic is let into). Without it SNS drops
+    /// them after its retries.
+    pub dead_letter_queue: Option<&'a Queue>,
+}
+
 /// A subscription to add to a topic with [`Topic::add_subscription`].
 ///
 /// ```no_run
-/// # use cfnkit::constructs::{sns::{Subscription, Topic}, sqs::Queue};
+/// # use cfnkit::constructs::{sns::{Subscription, SubscriptionProps, Topic}, sqs::Queue};
 /// # fn f(topic: &Topic, queue: &Queue) {
-/// topic.add_subscription(
-///     Subscription::sqs(queue)
-///         .filter_policy(serde_json::json!({"type": ["OrderPlaced"]}))
-///         .raw_message_delivery(),
-/// ).unwrap();
+/// topic.add_subscription(Subscription::sqs(queue, SubscriptionProps {
+///     filter_policy: Some(serde_json::json!({"type": ["OrderPlaced"]})),
+///     raw_message_delivery: true,
+///     ..Default::default()
+/// })).unwrap();
 /// # }
 /// ```
 #[derive(Clone, Debug)]
-pub struct Subscription {
+pub struct Subscription<'a> {
     target: SubscriptionTarget,
-    filter_policy: Option<serde_json::Value>,
-    filter_on_body: bool,
-    raw_message_delivery: bool,
-    dead_letter_queue: Option<Queue>,
+    props: SubscriptionProps<'a>,
 }
 
-impl Subscription {
-    fn to(target: SubscriptionTarget) -> Self {
+impl<'a> Subscription<'a> {
+    /// Delivers to an SQS queue.
+    pub fn sqs(queue: &Queue, props: SubscriptionProps<'a>) -> Self {
         Subscription {
-            target,
-            filter_policy: None,
-            filter_on_body: false,
-            raw_message_delivery: false,
-            dead_letter_queue: None,
+            target: SubscriptionTarget::Sqs(Box::new(queue.clone())),
+            props,
         }
     }
-    /// Delivers to an SQS queue.
-    pub fn sqs(queue: &Queue) -> Self {
-        Self::to(SubscriptionTarget::Sqs(queue.clone()))
-    }
     /// Invokes a Lambda function (and adds its invoke permission for this topic).
-    pub fn lambda(function: &(impl LambdaTarget + ?Sized)) -> Self {
-        Self::to(SubscriptionTarget::Lambda {
-            id: function.target_id(),
-            function_arn: function.function_arn(),
-        })
+    pub fn lambda(function: &(impl LambdaTarget + ?Sized), props: SubscriptionProps<'a>) -> Self {
+        Subscription {
+            target: SubscriptionTarget::Lambda {
+                id: function.target_id(),
+                function_arn: function.function_arn(),
+            },
+            props,
+        }
     }
     /// Emails an address; `id` names the subscription (`<topic>/<id>`).
-    pub fn email(id: impl Into<String>, address: impl Into<String>) -> Self {
-        Self::to(SubscriptionTarget::Email {
-            id: id.into(),
-            address: address.into(),
-        })
+    pub fn email(
+        id: impl Into<String>,
+        address: impl Into<String>,
+        props: SubscriptionProps<'a>,
+    ) -> Self {
+        Subscription {
+            target: SubscriptionTarget::Email {
+                id: id.into(),
+                address: address.into(),
+            },
+            props,
+        }
     }
     /// Posts to an HTTPS endpoint; `id` names the subscription (`<topic>/<id>`).
-    pub fn https(id: impl Into<String>, url: impl Into<String>) -> Self {
-        Self::to(SubscriptionTarget::Https {
-            id: id.into(),
-            url: url.into(),
-        })
-    }
-    /// Delivers only messages whose attributes match this filter policy. Without it every message is delivered.
-    pub fn filter_policy(mut self, policy: serde_json::Value) -> Self {
-        self.filter_policy = Some(policy);
-        self
-    }
-    /// Applies the filter policy to the message body instead of its attributes.
-    pub fn filter_on_body(mut self) -> Self {
-        self.filter_on_body = true;
-        self
-    }
-    /// Delivers the message as published, without the SNS envelope (SQS and HTTPS only).
-    pub fn raw_message_delivery(mut self) -> Self {
-        self.raw_message_delivery = true;
-        self
-    }
-    /// Messages that cannot be delivered go to this queue (which the topic is let into). Without it SNS drops
-    /// them after its retries.
-    pub fn dead_letter_queue(mut self, queue: &Queue) -> Self {
-        self.dead_letter_queue = Some(queue.clone());
-        self
+    pub fn https(
+        id: impl Into<String>,
+        url: impl Into<String>,
+        props: SubscriptionProps<'a>,
+    ) -> Self {
+        Subscription {
+            target: SubscriptionTarget::Https {
+                id: id.into(),
+                url: url.into(),
+            },
+            props,
+        }
     }
 }

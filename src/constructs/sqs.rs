@@ -1,6 +1,6 @@
 //! SQS: [`Queue`] (encrypted, TLS-only, with an optional dead-letter queue) and its grants.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -8,10 +8,13 @@ use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::sqs as l1;
 
 use super::cloudwatch::{Metric, Statistic};
-use super::iam::{Grantable, PolicyStatement, Principal, ResourcePolicy};
-use super::kms::Key;
-use super::{actions, check_name, seconds_in, ConstructError, OwnScope};
-use crate::Scope;
+use super::iam::{Grant, Grantable, PolicyStatement, Principal, ResourcePolicy};
+use super::kms::{Key, KeyRef};
+use super::{
+    actions, arn_field, check_imported_arn, check_name, imported_name, seconds_in, ArnResource,
+    Construct, ConstructError, OwnScope,
+};
+use crate::{fns, AsScope, Scope};
 
 /// How a queue's messages are encrypted at rest.
 #[derive(Clone, Copy, Debug, Default)]
@@ -94,6 +97,102 @@ impl Default for QueueProps<'_> {
     }
 }
 
+/// [`QueueProps`] as [`QueueProps::validate`] accepted them: durations in the whole seconds CloudFormation takes.
+struct CheckedQueueProps {
+    retention_period: Option<i64>,
+    visibility_timeout: Option<i64>,
+    delivery_delay: Option<i64>,
+    receive_message_wait_time: Option<i64>,
+    data_key_reuse: Option<i64>,
+    /// Of the dead-letter queue, when there is one.
+    max_receive_count: Option<u32>,
+}
+
+impl QueueProps<'_> {
+    /// Every check of the props, before anything is built (aws-sqs's `validate-props.ts`): ranges, the props
+    /// that need KMS or FIFO, the name, the dead-letter queue.
+    fn validate(&self, path: &str) -> Result<CheckedQueueProps, ConstructError> {
+        let secs = |prop: &str, d: Option<Duration>, min: u64, max: u64| {
+            d.map(|d| {
+                seconds_in(
+                    path,
+                    prop,
+                    d,
+                    Duration::from_secs(min),
+                    Duration::from_secs(max),
+                )
+            })
+            .transpose()
+        };
+        let checked = CheckedQueueProps {
+            retention_period: secs("retention_period", self.retention_period, 60, 14 * 86_400)?,
+            visibility_timeout: secs("visibility_timeout", self.visibility_timeout, 0, 12 * 3_600)?,
+            delivery_delay: secs("delivery_delay", self.delivery_delay, 0, 15 * 60)?,
+            receive_message_wait_time: secs(
+                "receive_message_wait_time",
+                self.receive_message_wait_time,
+                0,
+                20,
+            )?,
+            data_key_reuse: secs("data_key_reuse", self.data_key_reuse, 60, 86_400)?,
+            max_receive_count: match self.dead_letter {
+                DeadLetter::None => None,
+                DeadLetter::Queue {
+                    max_receive_count, ..
+                }
+                | DeadLetter::Create { max_receive_count } => {
+                    Some(check_receive_count(path, max_receive_count)?)
+                }
+            },
+        };
+        if let Some(size) = self.max_message_size_bytes {
+            if !(1_024..=1_048_576).contains(&size) {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!("max_message_size_bytes must be from 1024 to 1048576, got {size}"),
+                ));
+            }
+        }
+        if checked.data_key_reuse.is_some()
+            && matches!(self.encryption, QueueEncryption::SqsManaged)
+        {
+            return Err(ConstructError::conflict(
+                path,
+                "data_key_reuse applies to KMS encryption only: set encryption to QueueEncryption::Kms(&key) \
+                 or drop data_key_reuse",
+            ));
+        }
+        if self.content_based_deduplication && !self.fifo {
+            return Err(ConstructError::conflict(
+                path,
+                "content_based_deduplication needs a FIFO queue: set fifo: true",
+            ));
+        }
+        if let Some(cfnkit_core::Value::String(name)) = self.queue_name.as_ref().map(|n| n.raw()) {
+            if self.fifo != name.ends_with(".fifo") {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "queue_name must end in `.fifo` exactly when the queue is FIFO (fifo: {}), got {name:?}",
+                        self.fifo
+                    ),
+                ));
+            }
+            check_name(path, "queue_name", name, 80, "queue")?;
+        }
+        // A dead-letter queue made here (`DeadLetter::Create`) is FIFO exactly when this one is.
+        if let DeadLetter::Queue { queue, .. } = self.dead_letter {
+            if queue.is_fifo() != self.fifo {
+                return Err(ConstructError::conflict(
+                    path,
+                    "a FIFO queue needs a FIFO dead-letter queue and a standard queue a standard one",
+                ));
+            }
+        }
+        Ok(checked)
+    }
+}
+
 /// A dead-letter queue as attached to its source queue.
 #[derive(Clone, Debug)]
 pub struct DeadLetterQueue {
@@ -103,235 +202,51 @@ pub struct DeadLetterQueue {
     pub max_receive_count: u32,
 }
 
-/// An SQS queue: encrypted at rest (SQS-managed keys unless given a [`Key`]) and TLS-only by default.
+/// A queue as grants and metrics see it: its ARN, URL and name, and its customer-managed key. A [`Queue`] made
+/// here derefs to one; [`Queue::from_arn`] and [`Queue::from_attributes`] make one for a queue made elsewhere.
 #[derive(Clone, Debug)]
-pub struct Queue {
-    scope: OwnScope,
-    handle: l1::QueueHandle,
-    key: Option<Key>,
-    dead_letter: Option<Box<DeadLetterQueue>>,
-    visibility_timeout: Option<Duration>,
-    policy: Rc<RefCell<ResourcePolicy<l1::QueuePolicyHandle>>>,
+pub struct QueueRef {
+    queue_arn: Val<String>,
+    queue_url: Val<String>,
+    queue_name: Val<String>,
+    key: Option<KeyRef>,
 }
 
-impl Queue {
-    /// A queue at `<scope>/<id>` (logical ID `<Id>`).
-    pub fn new(scope: &Scope, id: &str, props: QueueProps<'_>) -> Result<Queue, ConstructError> {
-        let scope = scope.child(id);
-        let path = scope.path().to_owned();
-        let secs = |prop: &str, d: Option<Duration>, min: u64, max: u64| {
-            d.map(|d| {
-                seconds_in(
-                    &path,
-                    prop,
-                    d,
-                    Duration::from_secs(min),
-                    Duration::from_secs(max),
-                )
-            })
-            .transpose()
-        };
-        let retention = secs("retention_period", props.retention_period, 60, 14 * 86_400)?;
-        let visibility = secs(
-            "visibility_timeout",
-            props.visibility_timeout,
-            0,
-            12 * 3_600,
-        )?;
-        let delay = secs("delivery_delay", props.delivery_delay, 0, 15 * 60)?;
-        let wait = secs(
-            "receive_message_wait_time",
-            props.receive_message_wait_time,
-            0,
-            20,
-        )?;
-        let reuse = secs("data_key_reuse", props.data_key_reuse, 60, 86_400)?;
-        if let Some(size) = props.max_message_size_bytes {
-            if !(1_024..=1_048_576).contains(&size) {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!("max_message_size_bytes must be from 1024 to 1048576, got {size}"),
-                ));
-            }
-        }
-        let key = match props.encryption {
-            QueueEncryption::SqsManaged => None,
-            QueueEncryption::Kms(k) => Some(k.clone()),
-        };
-        if reuse.is_some() && key.is_none() {
-            return Err(ConstructError::conflict(
-                &path,
-                "data_key_reuse applies to KMS encryption only: set encryption to QueueEncryption::Kms(&key) \
-                 or drop data_key_reuse",
-            ));
-        }
-        if props.content_based_deduplication && !props.fifo {
-            return Err(ConstructError::conflict(
-                &path,
-                "content_based_deduplication needs a FIFO queue: set fifo: true",
-            ));
-        }
-        if let Some(name) = props.queue_name.as_ref().and_then(|n| match n.raw() {
-            cfnkit_core::Value::String(s) => Some(s.clone()),
-            _ => None,
-        }) {
-            if props.fifo != name.ends_with(".fifo") {
-                return Err(ConstructError::invalid(
-                    &path,
-                    format!(
-                        "queue_name must end in `.fifo` exactly when the queue is FIFO (fifo: {}), got {name:?}",
-                        props.fifo
-                    ),
-                ));
-            }
-            check_name(&path, "queue_name", &name, 80, "queue")?;
-        }
-
-        let dead_letter = match props.dead_letter {
-            DeadLetter::None => None,
-            DeadLetter::Queue {
-                queue,
-                max_receive_count,
-            } => Some(DeadLetterQueue {
-                queue: queue.clone(),
-                max_receive_count: check_receive_count(&path, max_receive_count)?,
-            }),
-            DeadLetter::Create { max_receive_count } => {
-                let max_receive_count = check_receive_count(&path, max_receive_count)?;
-                let dlq = Queue::new(
-                    &scope,
-                    "Dlq",
-                    QueueProps {
-                        fifo: props.fifo,
-                        encryption: props.encryption,
-                        retention_period: Some(Duration::from_secs(14 * 86_400)),
-                        enforce_ssl: props.enforce_ssl,
-                        removal_policy: props.removal_policy,
-                        ..Default::default()
-                    },
-                )?;
-                Some(DeadLetterQueue {
-                    queue: dlq,
-                    max_receive_count,
-                })
-            }
-        };
-        if let Some(dl) = &dead_letter {
-            if dl.queue.is_fifo() != props.fifo {
-                return Err(ConstructError::conflict(
-                    &path,
-                    "a FIFO queue needs a FIFO dead-letter queue and a standard queue a standard one",
-                ));
-            }
-        }
-
-        let queue = l1::Queue {
-            queue_name: props.queue_name,
-            fifo_queue: props.fifo.then(|| true.into()),
-            content_based_deduplication: props.content_based_deduplication.then(|| true.into()),
-            sqs_managed_sse_enabled: key.is_none().then(|| true.into()),
-            kms_master_key_id: key.as_ref().map(Key::key_arn),
-            kms_data_key_reuse_period_seconds: reuse.map(Val::from),
-            message_retention_period: retention.map(Val::from),
-            visibility_timeout: visibility.map(Val::from),
-            delay_seconds: delay.map(Val::from),
-            receive_message_wait_time_seconds: wait.map(Val::from),
-            maximum_message_size: props.max_message_size_bytes.map(Val::from),
-            redrive_policy: dead_letter.as_ref().map(|dl| {
-                Val::from(l1::queue::RedrivePolicy {
-                    dead_letter_target_arn: Some(dl.queue.queue_arn()),
-                    max_receive_count: Some(dl.max_receive_count.into()),
-                })
-            }),
-            ..Default::default()
-        };
-        let handle: l1::QueueHandle = scope.add("Resource", queue);
-        if let Some(p) = props.removal_policy {
-            handle.apply_removal_policy(p);
-        }
-        let queue = Queue {
-            scope: OwnScope(scope),
-            handle,
-            key,
-            dead_letter: dead_letter.map(Box::new),
-            visibility_timeout: props.visibility_timeout,
-            policy: Rc::new(RefCell::new(ResourcePolicy::new())),
-        };
-        if props.enforce_ssl {
-            queue.add_to_resource_policy(PolicyStatement::deny_insecure_transport(
-                actions::SQS_ALL,
-                [queue.queue_arn()],
-            ));
-        }
-        Ok(queue)
-    }
-
-    /// Adds a statement to the queue policy (`<Id>Policy`, created with the first statement).
-    pub fn add_to_resource_policy(&self, statement: PolicyStatement) {
-        self.policy.borrow_mut().add(
-            statement,
-            |document| {
-                let policy = l1::QueuePolicy {
-                    policy_document: Some(document),
-                    queues: Some(Val::from(vec![self.queue_url()])),
-                };
-                self.scope.add("Policy", policy)
-            },
-            |h, document| h.resource_mut().policy_document = Some(document),
-        );
-    }
-
-    /// Lets an AWS service (`sns.amazonaws.com`, `events.amazonaws.com`) send messages to the queue on behalf of
-    /// `source_arn` (a topic, a rule) only, and, when the queue uses a customer-managed key, use that key.
-    pub fn allow_service_send(&self, service: &str, source_arn: Val<String>) {
-        self.add_to_resource_policy(
-            PolicyStatement::allow()
-                .actions(actions::SQS_SERVICE_SEND)
-                .principal(Principal::service(service))
-                .resource(self.queue_arn())
-                .condition("ArnEquals", "aws:SourceArn", source_arn),
-        );
-        if let Some(key) = &self.key {
-            key.allow_service(service);
-        }
-    }
-
+impl QueueRef {
     /// Lets the grantee receive, change the visibility of and delete messages (and decrypt them when the queue
     /// uses a customer-managed key).
-    pub fn grant_consume_messages(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::SQS_CONSUME);
-        if let Some(key) = &self.key {
-            key.grant_decrypt(grantee);
-        }
+    pub fn grant_consume_messages(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::SQS_CONSUME)
+            .with_key(self.key.as_ref().map(|k| k.grant_decrypt(grantee)))
     }
     /// Lets the grantee send messages (and, when the queue uses a customer-managed key, get and check data keys
     /// with it: [`actions::SQS_KMS_SEND`]).
-    pub fn grant_send_messages(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::SQS_SEND);
-        if let Some(key) = &self.key {
-            key.grant(grantee, actions::SQS_KMS_SEND);
-        }
+    pub fn grant_send_messages(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::SQS_SEND).with_key(
+            self.key
+                .as_ref()
+                .map(|k| k.grant(grantee, actions::SQS_KMS_SEND)),
+        )
     }
     /// Lets the grantee purge the queue.
-    pub fn grant_purge(&self, grantee: &(impl Grantable + ?Sized)) {
-        self.grant(grantee, actions::SQS_PURGE);
+    pub fn grant_purge(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+        self.grant(grantee, actions::SQS_PURGE)
     }
     /// Lets the grantee perform `actions` on this queue (no key permissions).
-    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) {
-        grantee.grant_role().grant(actions, [self.queue_arn()]);
+    pub fn grant(&self, grantee: &(impl Grantable + ?Sized), actions: &[&str]) -> Grant {
+        grantee.grant_role().grant(actions, [self.queue_arn()])
     }
-
     /// The queue ARN.
     pub fn queue_arn(&self) -> Val<String> {
-        self.handle.attr_arn()
+        self.queue_arn.clone()
     }
     /// The queue URL.
     pub fn queue_url(&self) -> Val<String> {
-        self.handle.ref_()
+        self.queue_url.clone()
     }
     /// The queue name: the `QueueName` dimension of the queue's CloudWatch metrics.
     pub fn queue_name(&self) -> Val<String> {
-        self.handle.get_att("QueueName")
+        self.queue_name.clone()
     }
     /// `(namespace, [(dimension, value)])` of the queue's CloudWatch metrics.
     pub fn metric_name_dimensions(&self) -> (&'static str, Vec<(&'static str, Val<String>)>) {
@@ -391,6 +306,191 @@ impl Queue {
     pub fn metric_sent_message_size(&self) -> Metric {
         self.metric("SentMessageSize")
     }
+    /// The customer-managed key, when the queue uses one.
+    pub fn encryption_key(&self) -> Option<&KeyRef> {
+        self.key.as_ref()
+    }
+}
+
+/// What [`Queue::from_attributes`] needs to know of a queue made elsewhere.
+#[derive(Clone, Debug)]
+pub struct QueueAttributes<'a> {
+    /// The queue ARN (`arn:<partition>:sqs:<region>:<account>:<name>`; a literal one is checked).
+    pub queue_arn: Val<String>,
+    /// The customer-managed key the queue is encrypted with, so grants also grant its use. Without it grants
+    /// name the queue only (right for SQS-managed encryption).
+    pub encryption_key: Option<&'a KeyRef>,
+}
+
+/// An SQS queue: encrypted at rest (SQS-managed keys unless given a [`Key`]) and TLS-only by default.
+#[derive(Clone, Debug)]
+pub struct Queue {
+    reference: QueueRef,
+    scope: OwnScope,
+    handle: l1::QueueHandle,
+    key: Option<Key>,
+    dead_letter: Option<Box<DeadLetterQueue>>,
+    visibility_timeout: Option<Duration>,
+    policy: Rc<RefCell<ResourcePolicy<l1::QueuePolicyHandle>>>,
+}
+
+impl std::ops::Deref for Queue {
+    type Target = QueueRef;
+    fn deref(&self) -> &QueueRef {
+        &self.reference
+    }
+}
+
+impl Queue {
+    /// A queue made elsewhere, by ARN (SQS-managed encryption): grants add statements to the grantee naming it,
+    /// and its metrics name it; nothing can be added to its queue policy.
+    pub fn from_arn(
+        id: &str,
+        queue_arn: impl Into<Val<String>>,
+    ) -> Result<QueueRef, ConstructError> {
+        Queue::from_attributes(
+            id,
+            QueueAttributes {
+                queue_arn: queue_arn.into(),
+                encryption_key: None,
+            },
+        )
+    }
+
+    /// A queue made elsewhere, with its customer-managed key: grants also grant the key usage they need.
+    pub fn from_attributes(
+        id: &str,
+        attributes: QueueAttributes<'_>,
+    ) -> Result<QueueRef, ConstructError> {
+        let arn = attributes.queue_arn;
+        check_imported_arn(id, "queue_arn", &arn, "sqs", ArnResource::Name)?;
+        let name = imported_name(&arn, ArnResource::Name);
+        Ok(QueueRef {
+            queue_url: fns::sub_with(
+                "https://sqs.${Region}.${AWS::URLSuffix}/${Account}/${Name}",
+                [
+                    ("Region", arn_field(&arn, 3)),
+                    ("Account", arn_field(&arn, 4)),
+                    ("Name", name.clone()),
+                ],
+            ),
+            queue_name: name,
+            queue_arn: arn,
+            key: attributes.encryption_key.cloned(),
+        })
+    }
+
+    /// A queue at `<scope>/<id>` (logical ID `<Id>`).
+    pub fn new(
+        scope: &impl AsScope,
+        id: &str,
+        props: QueueProps<'_>,
+    ) -> Result<Queue, ConstructError> {
+        let scope = scope.as_scope().child(id);
+        let checked = props.validate(scope.path())?;
+        let key = match props.encryption {
+            QueueEncryption::SqsManaged => None,
+            QueueEncryption::Kms(k) => Some(k.clone()),
+        };
+        let dead_letter = match props.dead_letter {
+            DeadLetter::None => None,
+            DeadLetter::Queue { queue, .. } => Some(queue.clone()),
+            DeadLetter::Create { .. } => Some(Queue::new(
+                &scope,
+                "Dlq",
+                QueueProps {
+                    fifo: props.fifo,
+                    encryption: props.encryption,
+                    retention_period: Some(Duration::from_secs(14 * 86_400)),
+                    enforce_ssl: props.enforce_ssl,
+                    removal_policy: props.removal_policy,
+                    ..Default::default()
+                },
+            )?),
+        }
+        .zip(checked.max_receive_count)
+        .map(|(queue, max_receive_count)| DeadLetterQueue {
+            queue,
+            max_receive_count,
+        });
+
+        let queue = l1::Queue {
+            queue_name: props.queue_name,
+            fifo_queue: props.fifo.then(|| true.into()),
+            content_based_deduplication: props.content_based_deduplication.then(|| true.into()),
+            sqs_managed_sse_enabled: key.is_none().then(|| true.into()),
+            kms_master_key_id: key.as_ref().map(|k| k.key_arn()),
+            kms_data_key_reuse_period_seconds: checked.data_key_reuse.map(Val::from),
+            message_retention_period: checked.retention_period.map(Val::from),
+            visibility_timeout: checked.visibility_timeout.map(Val::from),
+            delay_seconds: checked.delivery_delay.map(Val::from),
+            receive_message_wait_time_seconds: checked.receive_message_wait_time.map(Val::from),
+            maximum_message_size: props.max_message_size_bytes.map(Val::from),
+            redrive_policy: dead_letter.as_ref().map(|dl| {
+                Val::from(l1::queue::RedrivePolicy {
+                    dead_letter_target_arn: Some(dl.queue.queue_arn()),
+                    max_receive_count: Some(dl.max_receive_count.into()),
+                })
+            }),
+            ..Default::default()
+        };
+        let handle: l1::QueueHandle = scope.add("Resource", queue);
+        if let Some(p) = props.removal_policy {
+            handle.apply_removal_policy(p);
+        }
+        let queue = Queue {
+            reference: QueueRef {
+                queue_arn: handle.attr_arn(),
+                queue_url: handle.ref_(),
+                queue_name: handle.get_att("QueueName"),
+                key: key.as_deref().cloned(),
+            },
+            scope: OwnScope(scope),
+            handle,
+            key,
+            dead_letter: dead_letter.map(Box::new),
+            visibility_timeout: props.visibility_timeout,
+            policy: Rc::new(RefCell::new(ResourcePolicy::new())),
+        };
+        if props.enforce_ssl {
+            queue.add_to_resource_policy(PolicyStatement::deny_insecure_transport(
+                actions::SQS_ALL,
+                [queue.queue_arn()],
+            ));
+        }
+        Ok(queue)
+    }
+
+    /// Adds a statement to the queue policy (`<Id>Policy`, created with the first statement).
+    pub fn add_to_resource_policy(&self, statement: PolicyStatement) {
+        self.policy.borrow_mut().add(
+            statement,
+            |document| {
+                let policy = l1::QueuePolicy {
+                    policy_document: Some(document),
+                    queues: Some(Val::from(vec![self.queue_url()])),
+                };
+                self.scope.add("Policy", policy)
+            },
+            |h, document| h.resource_mut().policy_document = Some(document),
+        );
+    }
+
+    /// Lets an AWS service (`sns.amazonaws.com`, `events.amazonaws.com`) send messages to the queue on behalf of
+    /// `source_arn` (a topic, a rule) only, and, when the queue uses a customer-managed key, use that key.
+    pub fn allow_service_send(&self, service: &str, source_arn: Val<String>) {
+        self.add_to_resource_policy(
+            PolicyStatement::allow()
+                .actions(actions::SQS_SERVICE_SEND)
+                .principal(Principal::service(service))
+                .resource(self.queue_arn())
+                .condition("ArnEquals", "aws:SourceArn", source_arn),
+        );
+        if let Some(key) = &self.key {
+            key.allow_service(service);
+        }
+    }
+
     /// Whether this is a FIFO queue.
     pub fn is_fifo(&self) -> bool {
         self.handle
@@ -404,10 +504,6 @@ impl Queue {
     pub fn visibility_timeout(&self) -> Duration {
         self.visibility_timeout.unwrap_or(Duration::from_secs(30))
     }
-    /// The customer-managed key, when the queue uses one.
-    pub fn encryption_key(&self) -> Option<&Key> {
-        self.key.as_ref()
-    }
     /// The dead-letter queue, when there is one.
     pub fn dead_letter_queue(&self) -> Option<&DeadLetterQueue> {
         self.dead_letter.as_deref()
@@ -416,25 +512,19 @@ impl Queue {
     pub fn policy(&self) -> Option<l1::QueuePolicyHandle> {
         self.policy.borrow().handle()
     }
-    /// The L1 handle: references, `DependsOn`, metadata, `add_property_override`.
-    pub fn handle(&self) -> &l1::QueueHandle {
-        &self.handle
-    }
-    /// The L1 resource, to change properties the typed props do not cover.
-    pub fn resource_mut(&self) -> RefMut<'_, l1::Queue> {
-        self.handle.resource_mut()
-    }
-    /// Sets `DeletionPolicy` and `UpdateReplacePolicy`.
-    pub fn apply_removal_policy(&self, policy: RemovalPolicy) {
-        self.handle.apply_removal_policy(policy);
-    }
-    /// The construct path.
-    pub fn path(&self) -> &str {
-        self.scope.path()
-    }
     /// The construct's scope, for resources that belong to the queue (subscriptions in its stack).
     pub(crate) fn scope(&self) -> &Scope {
         &self.scope
+    }
+}
+
+impl Construct for Queue {
+    type L1 = l1::Queue;
+    fn path(&self) -> &str {
+        self.scope.path()
+    }
+    fn handle(&self) -> &l1::QueueHandle {
+        &self.handle
     }
 }
 
@@ -494,10 +584,5 @@ mod tests {
             assert_eq!(metric.dimensions(), &name[..]);
             assert_eq!(metric.get_period(), Duration::from_secs(300));
         }
-        // The free functions of the cloudwatch module return the same metrics.
-        assert_eq!(
-            crate::constructs::cloudwatch::metric_approximate_number_of_messages_visible(&q),
-            q.metric_approximate_number_of_messages_visible()
-        );
     }
 }

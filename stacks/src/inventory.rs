@@ -40,7 +40,13 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
     ];
     for (queue_id, rule_id, pattern, function_id, handler) in flows {
         let queue = service::work_queue(&scope, queue_id, base)?;
-        service::rule(&scope, rule_id, base, pattern, Target::sqs(&queue))?;
+        service::rule(
+            &scope,
+            rule_id,
+            base,
+            pattern,
+            Target::sqs(&queue, Default::default()),
+        )?;
         let function = service::function(
             &scope,
             function_id,

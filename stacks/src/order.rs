@@ -11,10 +11,11 @@
 use std::collections::BTreeMap;
 
 use cfnkit::constructs::apigateway::{
-    Authorization, CloudWatchRole, LambdaIntegration, MethodOptions, RestApi, RestApiProps,
+    Authorization, CloudWatchRole, LambdaIntegration, LambdaIntegrationProps, MethodOptions,
+    RestApi, RestApiProps,
 };
 use cfnkit::constructs::dynamodb::Table;
-use cfnkit::constructs::events::Target;
+use cfnkit::constructs::events::{Target, TargetProps};
 use cfnkit::constructs::lambda::Function;
 use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::ConstructError;
@@ -94,7 +95,14 @@ pub fn stack(app: &App, base: &Base, user_pool_arn: &Val<String>) -> Result<Orde
         validate::api_gateway_model_schema::<CreateOrderRequest>(),
     )?;
     let users = api.add_cognito_authorizer("Users", [user_pool_arn.clone()])?;
-    let integration = || LambdaIntegration::new(&api_function).timeout(service::FUNCTION_TIMEOUT);
+    let integration = || {
+        LambdaIntegration::new(
+            &api_function,
+            LambdaIntegrationProps {
+                timeout: Some(service::FUNCTION_TIMEOUT),
+            },
+        )
+    };
     api.add_method(
         "POST",
         "/orders",
@@ -121,7 +129,15 @@ pub fn stack(app: &App, base: &Base, user_pool_arn: &Val<String>) -> Result<Orde
         base.bus.grant_put_events(f);
     }
 
-    let target = || Target::lambda(&events_function).dead_letter_queue(&events_dlq);
+    let target = || {
+        Target::lambda(
+            &events_function,
+            TargetProps {
+                dead_letter_queue: Some(&events_dlq),
+                ..Default::default()
+            },
+        )
+    };
     service::rule(
         &scope,
         "StockConfirmationToOrder",

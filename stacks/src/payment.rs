@@ -31,7 +31,7 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
         base,
         // Only confirmed stock is paid for; the order function handles the refusals.
         EventPattern::of::<StockConfirmation>().detail_equals("stockConfirmed", true),
-        Target::sqs(&queue),
+        Target::sqs(&queue, Default::default()),
     )?;
 
     let customer_topic = Topic::new(

@@ -9,8 +9,11 @@ use cfnkit::constructs::cloudwatch::{Alarm, AlarmProps};
 use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
 use cfnkit::constructs::events::{EventPattern, Rule, RuleProps, Target};
 use cfnkit::constructs::kms::Key;
-use cfnkit::constructs::lambda::{Architecture, Code, Function, FunctionProps, SqsEventSource};
-use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps};
+use cfnkit::constructs::lambda::{
+    env, Architecture, Code, Function, FunctionProps, SqsEventSource, SqsEventSourceProps,
+};
+use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps, QueueRef};
+use cfnkit::constructs::Construct;
 use cfnkit::constructs::ConstructError;
 use cfnkit::{Scope, Val};
 use contracts::env::{self, Handler};
@@ -86,7 +89,7 @@ pub fn function(
     handler: Handler,
     base: &Base,
     environment: BTreeMap<&'static str, Val<String>>,
-    dead_letter_queue: Option<&Queue>,
+    dead_letter_queue: Option<&QueueRef>,
 ) -> Result<Function, ConstructError> {
     let path = format!("{}/{id}", scope.path());
     let required = env::required_by(handler);
@@ -157,7 +160,7 @@ pub fn platform_function(
     description: &str,
     defaults: &FunctionDefaults<'_>,
     environment: BTreeMap<&'static str, Val<String>>,
-    dead_letter_queue: Option<&Queue>,
+    dead_letter_queue: Option<&QueueRef>,
 ) -> Result<Function, ConstructError> {
     let function = Function::new(
         scope,
@@ -166,10 +169,7 @@ pub fn platform_function(
         FunctionProps {
             architecture: ARCHITECTURE,
             description: Some(description.to_owned()),
-            environment: environment
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
+            environment: env(environment),
             environment_encryption: Some(defaults.key),
             timeout: Some(defaults.timeout),
             memory_size: Some(MEMORY_MB),
@@ -215,7 +215,13 @@ pub fn suppress_object_prefix(function: &Function, bucket_id: &str, prefix: &str
 /// Lets `function` consume `queue`: an SQS event source reporting batch item failures, at most
 /// [`SQS_MAX_CONCURRENCY`] concurrent batches.
 pub fn consume(function: &Function, queue: &Queue) -> Result<(), ConstructError> {
-    function.add_event_source(SqsEventSource::new(queue).max_concurrency(SQS_MAX_CONCURRENCY))?;
+    function.add_event_source(SqsEventSource::new(
+        queue,
+        SqsEventSourceProps {
+            max_concurrency: Some(SQS_MAX_CONCURRENCY),
+            ..Default::default()
+        },
+    ))?;
     Ok(())
 }
 

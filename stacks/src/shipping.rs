@@ -6,9 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use cfnkit::constructs::cloudwatch::{
-    metric_approximate_number_of_messages_visible, Alarm, AlarmProps,
-};
+use cfnkit::constructs::cloudwatch::{Alarm, AlarmProps};
 use cfnkit::constructs::events::Target;
 use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::ConstructError;
@@ -54,7 +52,7 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
         "PaymentConfirmedToShipping",
         base,
         EventPattern::of::<PaymentConfirmation>(),
-        Target::sqs(&queue),
+        Target::sqs(&queue, Default::default()),
     )?;
 
     let shipping = service::function(
@@ -92,7 +90,7 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
     let alarm = Alarm::new(
         &scope,
         "ShippingDlqDepthAlarm",
-        &metric_approximate_number_of_messages_visible(&dlq),
+        &dlq.metric_approximate_number_of_messages_visible(),
         1.0,
         AlarmProps {
             description: Some(

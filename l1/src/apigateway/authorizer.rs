@@ -84,7 +84,7 @@ pub struct Authorizer {
     /// The authorizer type. Valid values are `TOKEN` for a Lambda function using a single authorization
     /// token submitted in a custom header, `REQUEST` for a Lambda function using incoming request
     /// parameters, and `COGNITO_USER_POOLS` for using an Amazon Cognito user pool.
-    pub type_: Option<Val<String>>,
+    pub type_: Option<Val<Type>>,
 }
 
 impl Authorizer {
@@ -99,7 +99,7 @@ impl Authorizer {
         Self {
             name: Some(Val::<String>::from("placeholder")),
             rest_api_id: Some(Val::<String>::from("placeholder")),
-            type_: Some(Val::<String>::from("placeholder")),
+            type_: Some(Val::<Type>::from(Type::from("TOKEN"))),
             ..Self::default()
         }
     }
@@ -176,7 +176,7 @@ impl AuthorizerBuilder {
         self
     }
     /// Sets `Type`.
-    pub fn type_(mut self, value: impl Into<Val<String>>) -> Self {
+    pub fn type_(mut self, value: impl Into<Val<Type>>) -> Self {
         self.0.type_ = Some(value.into());
         self
     }
@@ -239,3 +239,63 @@ impl AuthorizerHandle {
         self.0.downcast_mut::<Authorizer>().expect("AWS::ApiGateway::Authorizer")
     }
 }
+
+/// Values of `Type`.
+///
+/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Type {
+    /// `TOKEN`
+    Token,
+    /// `REQUEST`
+    Request,
+    /// `COGNITO_USER_POOLS`
+    CognitoUserPools,
+    /// A value not known when this crate was generated.
+    Unknown(String),
+}
+
+impl Type {
+    /// The value as CloudFormation spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Type::Token => "TOKEN",
+            Type::Request => "REQUEST",
+            Type::CognitoUserPools => "COGNITO_USER_POOLS",
+            Type::Unknown(s) => s,
+        }
+    }
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
+    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Type {
+    const VALUES: &'static [&'static str] = &["TOKEN", "REQUEST", "COGNITO_USER_POOLS"];
+    fn as_str(&self) -> &str {
+        Type::as_str(self)
+    }
+}
+
+impl From<&str> for Type {
+    fn from(s: &str) -> Self {
+        match s {
+            "TOKEN" => Type::Token,
+            "REQUEST" => Type::Request,
+            "COGNITO_USER_POOLS" => Type::CognitoUserPools,
+            other => Type::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl ToValue for Type {
+    fn to_value(&self) -> Value {
+        Value::String(self.as_str().to_owned())
+    }
+}
+
+impl Literal for Type {}

@@ -32,7 +32,7 @@ pub struct Method {
     ///
     /// > If you specify the `AuthorizerId` property, specify `CUSTOM` or `COGNITO_USER_POOLS` for this
     /// property.
-    pub authorization_type: Option<Val<String>>,
+    pub authorization_type: Option<Val<AuthorizationType>>,
     /// `AuthorizerId`.
     ///
     /// The identifier of an authorizer to use on this method. The method's authorization type must be
@@ -141,7 +141,7 @@ impl MethodBuilder {
         self
     }
     /// Sets `AuthorizationType`.
-    pub fn authorization_type(mut self, value: impl Into<Val<String>>) -> Self {
+    pub fn authorization_type(mut self, value: impl Into<Val<AuthorizationType>>) -> Self {
         self.0.authorization_type = Some(value.into());
         self
     }
@@ -788,6 +788,70 @@ impl ToValue for MethodResponse {
 }
 
 impl Literal for MethodResponse {}
+
+/// Values of `AuthorizationType`.
+///
+/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthorizationType {
+    /// `NONE`
+    None,
+    /// `AWS_IAM`
+    AwsIam,
+    /// `CUSTOM`
+    Custom,
+    /// `COGNITO_USER_POOLS`
+    CognitoUserPools,
+    /// A value not known when this crate was generated.
+    Unknown(String),
+}
+
+impl AuthorizationType {
+    /// The value as CloudFormation spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            AuthorizationType::None => "NONE",
+            AuthorizationType::AwsIam => "AWS_IAM",
+            AuthorizationType::Custom => "CUSTOM",
+            AuthorizationType::CognitoUserPools => "COGNITO_USER_POOLS",
+            AuthorizationType::Unknown(s) => s,
+        }
+    }
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
+    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthorizationType {
+    const VALUES: &'static [&'static str] = &["NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS"];
+    fn as_str(&self) -> &str {
+        AuthorizationType::as_str(self)
+    }
+}
+
+impl From<&str> for AuthorizationType {
+    fn from(s: &str) -> Self {
+        match s {
+            "NONE" => AuthorizationType::None,
+            "AWS_IAM" => AuthorizationType::AwsIam,
+            "CUSTOM" => AuthorizationType::Custom,
+            "COGNITO_USER_POOLS" => AuthorizationType::CognitoUserPools,
+            other => AuthorizationType::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl ToValue for AuthorizationType {
+    fn to_value(&self) -> Value {
+        Value::String(self.as_str().to_owned())
+    }
+}
+
+impl Literal for AuthorizationType {}
 
 /// Values of `ConnectionType`.
 ///

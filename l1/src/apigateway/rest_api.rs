@@ -337,7 +337,7 @@ pub struct EndpointConfiguration {
     /// edge-optimized API and its custom domain name, the endpoint type is `"EDGE"` . For a regional API
     /// and its custom domain name, the endpoint type is `REGIONAL` . For a private API, the endpoint type
     /// is `PRIVATE` .
-    pub types: Option<Val<Vec<String>>>,
+    pub types: Option<Val<Vec<Types>>>,
     /// `VpcEndpointIds`.
     ///
     /// A list of VpcEndpointIds of an API (RestApi) against which to create Route53 ALIASes. It is only
@@ -377,12 +377,12 @@ impl EndpointConfigurationBuilder {
         self
     }
     /// Appends one item to `Types`.
-    pub fn types(mut self, item: impl Into<Val<String>>) -> Self {
+    pub fn types(mut self, item: impl Into<Val<Types>>) -> Self {
         self.0.types.get_or_insert_with(Default::default).push(item);
         self
     }
     /// Sets the whole list (a literal list, or an intrinsic returning one).
-    pub fn set_types(mut self, value: impl Into<Val<Vec<String>>>) -> Self {
+    pub fn set_types(mut self, value: impl Into<Val<Vec<Types>>>) -> Self {
         self.0.types = Some(value.into());
         self
     }
@@ -565,3 +565,63 @@ impl ToValue for Tag {
 }
 
 impl Literal for Tag {}
+
+/// Values of `Types`.
+///
+/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Types {
+    /// `EDGE`
+    Edge,
+    /// `REGIONAL`
+    Regional,
+    /// `PRIVATE`
+    Private,
+    /// A value not known when this crate was generated.
+    Unknown(String),
+}
+
+impl Types {
+    /// The value as CloudFormation spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Types::Edge => "EDGE",
+            Types::Regional => "REGIONAL",
+            Types::Private => "PRIVATE",
+            Types::Unknown(s) => s,
+        }
+    }
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
+    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Types {
+    const VALUES: &'static [&'static str] = &["EDGE", "REGIONAL", "PRIVATE"];
+    fn as_str(&self) -> &str {
+        Types::as_str(self)
+    }
+}
+
+impl From<&str> for Types {
+    fn from(s: &str) -> Self {
+        match s {
+            "EDGE" => Types::Edge,
+            "REGIONAL" => Types::Regional,
+            "PRIVATE" => Types::Private,
+            other => Types::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl ToValue for Types {
+    fn to_value(&self) -> Value {
+        Value::String(self.as_str().to_owned())
+    }
+}
+
+impl Literal for Types {}

@@ -25,7 +25,7 @@ pub struct Stage {
     /// API caching to enhance
     /// responsiveness](https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-caching.html)
     /// .
-    pub cache_cluster_size: Option<Val<String>>,
+    pub cache_cluster_size: Option<Val<CacheClusterSize>>,
     /// `CanarySetting`.
     ///
     /// Settings for the canary deployment in this stage.
@@ -126,7 +126,7 @@ impl StageBuilder {
         self
     }
     /// Sets `CacheClusterSize`.
-    pub fn cache_cluster_size(mut self, value: impl Into<Val<String>>) -> Self {
+    pub fn cache_cluster_size(mut self, value: impl Into<Val<CacheClusterSize>>) -> Self {
         self.0.cache_cluster_size = Some(value.into());
         self
     }
@@ -454,7 +454,7 @@ pub struct MethodSetting {
     /// CloudWatch Logs. Valid values are `OFF` , `ERROR` , and `INFO` . Choose `ERROR` to write only
     /// error-level entries to CloudWatch Logs, or choose `INFO` to include all `ERROR` events as well as
     /// extra informational events.
-    pub logging_level: Option<Val<String>>,
+    pub logging_level: Option<Val<LoggingLevel>>,
     /// `MetricsEnabled`.
     ///
     /// Specifies whether Amazon CloudWatch metrics are enabled for this method.
@@ -542,7 +542,7 @@ impl MethodSettingBuilder {
         self
     }
     /// Sets `LoggingLevel`.
-    pub fn logging_level(mut self, value: impl Into<Val<String>>) -> Self {
+    pub fn logging_level(mut self, value: impl Into<Val<LoggingLevel>>) -> Self {
         self.0.logging_level = Some(value.into());
         self
     }
@@ -647,3 +647,143 @@ impl ToValue for Tag {
 }
 
 impl Literal for Tag {}
+
+/// Values of `CacheClusterSize`.
+///
+/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CacheClusterSize {
+    /// `0.5`
+    V0_5,
+    /// `1.6`
+    V1_6,
+    /// `6.1`
+    V6_1,
+    /// `13.5`
+    V13_5,
+    /// `28.4`
+    V28_4,
+    /// `58.2`
+    V58_2,
+    /// `118`
+    V118,
+    /// `237`
+    V237,
+    /// A value not known when this crate was generated.
+    Unknown(String),
+}
+
+impl CacheClusterSize {
+    /// The value as CloudFormation spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            CacheClusterSize::V0_5 => "0.5",
+            CacheClusterSize::V1_6 => "1.6",
+            CacheClusterSize::V6_1 => "6.1",
+            CacheClusterSize::V13_5 => "13.5",
+            CacheClusterSize::V28_4 => "28.4",
+            CacheClusterSize::V58_2 => "58.2",
+            CacheClusterSize::V118 => "118",
+            CacheClusterSize::V237 => "237",
+            CacheClusterSize::Unknown(s) => s,
+        }
+    }
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
+    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for CacheClusterSize {
+    const VALUES: &'static [&'static str] = &["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"];
+    fn as_str(&self) -> &str {
+        CacheClusterSize::as_str(self)
+    }
+}
+
+impl From<&str> for CacheClusterSize {
+    fn from(s: &str) -> Self {
+        match s {
+            "0.5" => CacheClusterSize::V0_5,
+            "1.6" => CacheClusterSize::V1_6,
+            "6.1" => CacheClusterSize::V6_1,
+            "13.5" => CacheClusterSize::V13_5,
+            "28.4" => CacheClusterSize::V28_4,
+            "58.2" => CacheClusterSize::V58_2,
+            "118" => CacheClusterSize::V118,
+            "237" => CacheClusterSize::V237,
+            other => CacheClusterSize::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl ToValue for CacheClusterSize {
+    fn to_value(&self) -> Value {
+        Value::String(self.as_str().to_owned())
+    }
+}
+
+impl Literal for CacheClusterSize {}
+
+/// Values of `LoggingLevel`.
+///
+/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LoggingLevel {
+    /// `OFF`
+    Off,
+    /// `ERROR`
+    Error,
+    /// `INFO`
+    Info,
+    /// A value not known when this crate was generated.
+    Unknown(String),
+}
+
+impl LoggingLevel {
+    /// The value as CloudFormation spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            LoggingLevel::Off => "OFF",
+            LoggingLevel::Error => "ERROR",
+            LoggingLevel::Info => "INFO",
+            LoggingLevel::Unknown(s) => s,
+        }
+    }
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
+    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for LoggingLevel {
+    const VALUES: &'static [&'static str] = &["OFF", "ERROR", "INFO"];
+    fn as_str(&self) -> &str {
+        LoggingLevel::as_str(self)
+    }
+}
+
+impl From<&str> for LoggingLevel {
+    fn from(s: &str) -> Self {
+        match s {
+            "OFF" => LoggingLevel::Off,
+            "ERROR" => LoggingLevel::Error,
+            "INFO" => LoggingLevel::Info,
+            other => LoggingLevel::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl ToValue for LoggingLevel {
+    fn to_value(&self) -> Value {
+        Value::String(self.as_str().to_owned())
+    }
+}
+
+impl Literal for LoggingLevel {}

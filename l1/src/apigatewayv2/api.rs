@@ -98,7 +98,7 @@ pub struct Api {
     ///
     /// The API protocol. Valid values are `WEBSOCKET` or `HTTP` . Required unless you specify an OpenAPI
     /// definition for `Body` or `S3BodyLocation` .
-    pub protocol_type: Option<Val<String>>,
+    pub protocol_type: Option<Val<ProtocolType>>,
     /// `RouteKey`.
     ///
     /// This property is part of quick create. If you don't specify a `routeKey` , a default route of
@@ -232,7 +232,7 @@ impl ApiBuilder {
         self
     }
     /// Sets `ProtocolType`.
-    pub fn protocol_type(mut self, value: impl Into<Val<String>>) -> Self {
+    pub fn protocol_type(mut self, value: impl Into<Val<ProtocolType>>) -> Self {
         self.0.protocol_type = Some(value.into());
         self
     }
@@ -535,3 +535,59 @@ impl ToValue for Cors {
 }
 
 impl Literal for Cors {}
+
+/// Values of `ProtocolType`.
+///
+/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProtocolType {
+    /// `HTTP`
+    Http,
+    /// `WEBSOCKET`
+    Websocket,
+    /// A value not known when this crate was generated.
+    Unknown(String),
+}
+
+impl ProtocolType {
+    /// The value as CloudFormation spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ProtocolType::Http => "HTTP",
+            ProtocolType::Websocket => "WEBSOCKET",
+            ProtocolType::Unknown(s) => s,
+        }
+    }
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
+    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProtocolType {
+    const VALUES: &'static [&'static str] = &["HTTP", "WEBSOCKET"];
+    fn as_str(&self) -> &str {
+        ProtocolType::as_str(self)
+    }
+}
+
+impl From<&str> for ProtocolType {
+    fn from(s: &str) -> Self {
+        match s {
+            "HTTP" => ProtocolType::Http,
+            "WEBSOCKET" => ProtocolType::Websocket,
+            other => ProtocolType::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl ToValue for ProtocolType {
+    fn to_value(&self) -> Value {
+        Value::String(self.as_str().to_owned())
+    }
+}
+
+impl Literal for ProtocolType {}

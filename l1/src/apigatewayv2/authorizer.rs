@@ -44,7 +44,7 @@ pub struct Authorizer {
     ///
     /// The authorizer type. Specify `REQUEST` for a Lambda function using incoming request parameters.
     /// Specify `JWT` to use JSON Web Tokens (supported only for HTTP APIs).
-    pub authorizer_type: Option<Val<String>>,
+    pub authorizer_type: Option<Val<AuthorizerType>>,
     /// `AuthorizerUri`.
     ///
     /// The authorizer's Uniform Resource Identifier (URI). For `REQUEST` authorizers, this must be a
@@ -114,7 +114,7 @@ impl Authorizer {
     pub fn minimal() -> Self {
         Self {
             api_id: Some(Val::<String>::from("placeholder")),
-            authorizer_type: Some(Val::<String>::from("placeholder")),
+            authorizer_type: Some(Val::<AuthorizerType>::from(AuthorizerType::from("REQUEST"))),
             name: Some(Val::<String>::from("placeholder")),
             ..Self::default()
         }
@@ -163,7 +163,7 @@ impl AuthorizerBuilder {
         self
     }
     /// Sets `AuthorizerType`.
-    pub fn authorizer_type(mut self, value: impl Into<Val<String>>) -> Self {
+    pub fn authorizer_type(mut self, value: impl Into<Val<AuthorizerType>>) -> Self {
         self.0.authorizer_type = Some(value.into());
         self
     }
@@ -335,3 +335,59 @@ impl ToValue for JwtConfiguration {
 }
 
 impl Literal for JwtConfiguration {}
+
+/// Values of `AuthorizerType`.
+///
+/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthorizerType {
+    /// `REQUEST`
+    Request,
+    /// `JWT`
+    Jwt,
+    /// A value not known when this crate was generated.
+    Unknown(String),
+}
+
+impl AuthorizerType {
+    /// The value as CloudFormation spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            AuthorizerType::Request => "REQUEST",
+            AuthorizerType::Jwt => "JWT",
+            AuthorizerType::Unknown(s) => s,
+        }
+    }
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
+    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthorizerType {
+    const VALUES: &'static [&'static str] = &["REQUEST", "JWT"];
+    fn as_str(&self) -> &str {
+        AuthorizerType::as_str(self)
+    }
+}
+
+impl From<&str> for AuthorizerType {
+    fn from(s: &str) -> Self {
+        match s {
+            "REQUEST" => AuthorizerType::Request,
+            "JWT" => AuthorizerType::Jwt,
+            other => AuthorizerType::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl ToValue for AuthorizerType {
+    fn to_value(&self) -> Value {
+        Value::String(self.as_str().to_owned())
+    }
+}
+
+impl Literal for AuthorizerType {}

@@ -85,7 +85,7 @@ pub struct Integration {
     ///
     /// `MOCK` : for integrating the route or method request with API Gateway as a "loopback" endpoint
     /// without invoking any backend. Supported only for WebSocket APIs.
-    pub integration_type: Option<Val<String>>,
+    pub integration_type: Option<Val<IntegrationType>>,
     /// `IntegrationUri`.
     ///
     /// For a Lambda integration, specify the URI of a Lambda function.
@@ -123,7 +123,7 @@ pub struct Integration {
     /// for HTTP
     /// APIs](https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html)
     /// .
-    pub payload_format_version: Option<Val<String>>,
+    pub payload_format_version: Option<Val<PayloadFormatVersion>>,
     /// `RequestParameters`.
     ///
     /// For WebSocket APIs, a key-value map specifying request parameters that are passed from the method
@@ -194,7 +194,7 @@ impl Integration {
     pub fn minimal() -> Self {
         Self {
             api_id: Some(Val::<String>::from("placeholder")),
-            integration_type: Some(Val::<String>::from("placeholder")),
+            integration_type: Some(Val::<IntegrationType>::from(IntegrationType::from("AWS"))),
             ..Self::default()
         }
     }
@@ -269,7 +269,7 @@ impl IntegrationBuilder {
         self
     }
     /// Sets `IntegrationType`.
-    pub fn integration_type(mut self, value: impl Into<Val<String>>) -> Self {
+    pub fn integration_type(mut self, value: impl Into<Val<IntegrationType>>) -> Self {
         self.0.integration_type = Some(value.into());
         self
     }
@@ -284,7 +284,7 @@ impl IntegrationBuilder {
         self
     }
     /// Sets `PayloadFormatVersion`.
-    pub fn payload_format_version(mut self, value: impl Into<Val<String>>) -> Self {
+    pub fn payload_format_version(mut self, value: impl Into<Val<PayloadFormatVersion>>) -> Self {
         self.0.payload_format_version = Some(value.into());
         self
     }
@@ -583,3 +583,127 @@ impl ToValue for TlsConfig {
 }
 
 impl Literal for TlsConfig {}
+
+/// Values of `IntegrationType`.
+///
+/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IntegrationType {
+    /// `AWS`
+    Aws,
+    /// `AWS_PROXY`
+    AwsProxy,
+    /// `HTTP`
+    Http,
+    /// `HTTP_PROXY`
+    HttpProxy,
+    /// `MOCK`
+    Mock,
+    /// A value not known when this crate was generated.
+    Unknown(String),
+}
+
+impl IntegrationType {
+    /// The value as CloudFormation spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            IntegrationType::Aws => "AWS",
+            IntegrationType::AwsProxy => "AWS_PROXY",
+            IntegrationType::Http => "HTTP",
+            IntegrationType::HttpProxy => "HTTP_PROXY",
+            IntegrationType::Mock => "MOCK",
+            IntegrationType::Unknown(s) => s,
+        }
+    }
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
+    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for IntegrationType {
+    const VALUES: &'static [&'static str] = &["AWS", "AWS_PROXY", "HTTP", "HTTP_PROXY", "MOCK"];
+    fn as_str(&self) -> &str {
+        IntegrationType::as_str(self)
+    }
+}
+
+impl From<&str> for IntegrationType {
+    fn from(s: &str) -> Self {
+        match s {
+            "AWS" => IntegrationType::Aws,
+            "AWS_PROXY" => IntegrationType::AwsProxy,
+            "HTTP" => IntegrationType::Http,
+            "HTTP_PROXY" => IntegrationType::HttpProxy,
+            "MOCK" => IntegrationType::Mock,
+            other => IntegrationType::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl ToValue for IntegrationType {
+    fn to_value(&self) -> Value {
+        Value::String(self.as_str().to_owned())
+    }
+}
+
+impl Literal for IntegrationType {}
+
+/// Values of `PayloadFormatVersion`.
+///
+/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PayloadFormatVersion {
+    /// `1.0`
+    V1_0,
+    /// `2.0`
+    V2_0,
+    /// A value not known when this crate was generated.
+    Unknown(String),
+}
+
+impl PayloadFormatVersion {
+    /// The value as CloudFormation spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            PayloadFormatVersion::V1_0 => "1.0",
+            PayloadFormatVersion::V2_0 => "2.0",
+            PayloadFormatVersion::Unknown(s) => s,
+        }
+    }
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
+    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for PayloadFormatVersion {
+    const VALUES: &'static [&'static str] = &["1.0", "2.0"];
+    fn as_str(&self) -> &str {
+        PayloadFormatVersion::as_str(self)
+    }
+}
+
+impl From<&str> for PayloadFormatVersion {
+    fn from(s: &str) -> Self {
+        match s {
+            "1.0" => PayloadFormatVersion::V1_0,
+            "2.0" => PayloadFormatVersion::V2_0,
+            other => PayloadFormatVersion::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl ToValue for PayloadFormatVersion {
+    fn to_value(&self) -> Value {
+        Value::String(self.as_str().to_owned())
+    }
+}
+
+impl Literal for PayloadFormatVersion {}

@@ -28,7 +28,7 @@ pub struct Route {
     /// `AWS_IAM` for using AWS IAM permissions, and `CUSTOM` for using a Lambda authorizer. For HTTP APIs,
     /// valid values are `NONE` for open access, `JWT` for using JSON Web Tokens, `AWS_IAM` for using AWS
     /// IAM permissions, and `CUSTOM` for using a Lambda authorizer.
-    pub authorization_type: Option<Val<String>>,
+    pub authorization_type: Option<Val<AuthorizationType>>,
     /// `AuthorizerId`.
     ///
     /// The identifier of the `Authorizer` resource to be associated with this route. The authorizer
@@ -127,7 +127,7 @@ impl RouteBuilder {
         self
     }
     /// Sets `AuthorizationType`.
-    pub fn authorization_type(mut self, value: impl Into<Val<String>>) -> Self {
+    pub fn authorization_type(mut self, value: impl Into<Val<AuthorizationType>>) -> Self {
         self.0.authorization_type = Some(value.into());
         self
     }
@@ -227,3 +227,67 @@ impl RouteHandle {
         self.0.downcast_mut::<Route>().expect("AWS::ApiGatewayV2::Route")
     }
 }
+
+/// Values of `AuthorizationType`.
+///
+/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthorizationType {
+    /// `NONE`
+    None,
+    /// `AWS_IAM`
+    AwsIam,
+    /// `CUSTOM`
+    Custom,
+    /// `JWT`
+    Jwt,
+    /// A value not known when this crate was generated.
+    Unknown(String),
+}
+
+impl AuthorizationType {
+    /// The value as CloudFormation spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            AuthorizationType::None => "NONE",
+            AuthorizationType::AwsIam => "AWS_IAM",
+            AuthorizationType::Custom => "CUSTOM",
+            AuthorizationType::Jwt => "JWT",
+            AuthorizationType::Unknown(s) => s,
+        }
+    }
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
+    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for AuthorizationType {
+    const VALUES: &'static [&'static str] = &["NONE", "AWS_IAM", "CUSTOM", "JWT"];
+    fn as_str(&self) -> &str {
+        AuthorizationType::as_str(self)
+    }
+}
+
+impl From<&str> for AuthorizationType {
+    fn from(s: &str) -> Self {
+        match s {
+            "NONE" => AuthorizationType::None,
+            "AWS_IAM" => AuthorizationType::AwsIam,
+            "CUSTOM" => AuthorizationType::Custom,
+            "JWT" => AuthorizationType::Jwt,
+            other => AuthorizationType::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl ToValue for AuthorizationType {
+    fn to_value(&self) -> Value {
+        Value::String(self.as_str().to_owned())
+    }
+}
+
+impl Literal for AuthorizationType {}

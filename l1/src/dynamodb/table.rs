@@ -55,7 +55,7 @@ pub struct Table {
     ///   .
     ///
     /// If not specified, the default is `PROVISIONED` .
-    pub billing_mode: Option<Val<String>>,
+    pub billing_mode: Option<Val<BillingMode>>,
     /// `ContributorInsightsSpecification`.
     ///
     /// The settings used to specify whether to enable CloudWatch Contributor Insights for the table and
@@ -255,7 +255,7 @@ impl TableBuilder {
         self
     }
     /// Sets `BillingMode`.
-    pub fn billing_mode(mut self, value: impl Into<Val<String>>) -> Self {
+    pub fn billing_mode(mut self, value: impl Into<Val<BillingMode>>) -> Self {
         self.0.billing_mode = Some(value.into());
         self
     }
@@ -1020,7 +1020,7 @@ pub struct KeySchema {
     /// > The sort key of an item is also known as its *range attribute* . The term "range attribute"
     /// derives from the way DynamoDB stores items with the same partition key physically close together, in
     /// sorted order by the sort key value.
-    pub key_type: Option<Val<String>>,
+    pub key_type: Option<Val<KeyType>>,
 }
 
 impl KeySchema {
@@ -1034,7 +1034,7 @@ impl KeySchema {
     pub fn minimal() -> Self {
         Self {
             attribute_name: Some(Val::<String>::from("placeholder")),
-            key_type: Some(Val::<String>::from("placeholder")),
+            key_type: Some(Val::<KeyType>::from(KeyType::from("HASH"))),
         }
     }
 
@@ -1057,7 +1057,7 @@ impl KeySchemaBuilder {
         self
     }
     /// Sets `KeyType`.
-    pub fn key_type(mut self, value: impl Into<Val<String>>) -> Self {
+    pub fn key_type(mut self, value: impl Into<Val<KeyType>>) -> Self {
         self.0.key_type = Some(value.into());
         self
     }
@@ -1087,7 +1087,7 @@ pub struct KeySchemaItem {
     /// `AttributeName`: required.
     pub attribute_name: Option<Val<String>>,
     /// `KeyType`: required.
-    pub key_type: Option<Val<String>>,
+    pub key_type: Option<Val<KeyType>>,
 }
 
 impl KeySchemaItem {
@@ -1101,7 +1101,7 @@ impl KeySchemaItem {
     pub fn minimal() -> Self {
         Self {
             attribute_name: Some(Val::<String>::from("placeholder")),
-            key_type: Some(Val::<String>::from("placeholder")),
+            key_type: Some(Val::<KeyType>::from(KeyType::from("HASH"))),
         }
     }
 
@@ -1124,7 +1124,7 @@ impl KeySchemaItemBuilder {
         self
     }
     /// Sets `KeyType`.
-    pub fn key_type(mut self, value: impl Into<Val<String>>) -> Self {
+    pub fn key_type(mut self, value: impl Into<Val<KeyType>>) -> Self {
         self.0.key_type = Some(value.into());
         self
     }
@@ -1508,7 +1508,7 @@ pub struct Projection {
     /// - `ALL` - All of the table attributes are projected into the index.
     ///
     /// When using the DynamoDB console, `ALL` is selected by default.
-    pub projection_type: Option<Val<String>>,
+    pub projection_type: Option<Val<ProjectionType>>,
 }
 
 impl Projection {
@@ -1547,7 +1547,7 @@ impl ProjectionBuilder {
         self
     }
     /// Sets `ProjectionType`.
-    pub fn projection_type(mut self, value: impl Into<Val<String>>) -> Self {
+    pub fn projection_type(mut self, value: impl Into<Val<ProjectionType>>) -> Self {
         self.0.projection_type = Some(value.into());
         self
     }
@@ -1960,7 +1960,7 @@ pub struct StreamSpecification {
     /// - `NEW_IMAGE` - The entire item, as it appears after it was modified, is written to the stream.
     /// - `OLD_IMAGE` - The entire item, as it appeared before it was modified, is written to the stream.
     /// - `NEW_AND_OLD_IMAGES` - Both the new and the old item images of the item are written to the stream.
-    pub stream_view_type: Option<Val<String>>,
+    pub stream_view_type: Option<Val<StreamViewType>>,
 }
 
 impl StreamSpecification {
@@ -1972,7 +1972,10 @@ impl StreamSpecification {
     /// An instance with the required properties set to placeholder values (for tests of the generated layer).
     #[doc(hidden)]
     pub fn minimal() -> Self {
-        Self { stream_view_type: Some(Val::<String>::from("placeholder")), ..Self::default() }
+        Self {
+            stream_view_type: Some(Val::<StreamViewType>::from(StreamViewType::from("KEYS_ONLY"))),
+            ..Self::default()
+        }
     }
 
     fn to_map(&self) -> BTreeMap<String, Value> {
@@ -1994,7 +1997,7 @@ impl StreamSpecificationBuilder {
         self
     }
     /// Sets `StreamViewType`.
-    pub fn stream_view_type(mut self, value: impl Into<Val<String>>) -> Self {
+    pub fn stream_view_type(mut self, value: impl Into<Val<StreamViewType>>) -> Self {
         self.0.stream_view_type = Some(value.into());
         self
     }
@@ -2340,6 +2343,118 @@ impl ToValue for AttributeType {
 
 impl Literal for AttributeType {}
 
+/// Values of `BillingMode`.
+///
+/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BillingMode {
+    /// `PROVISIONED`
+    Provisioned,
+    /// `PAY_PER_REQUEST`
+    PayPerRequest,
+    /// A value not known when this crate was generated.
+    Unknown(String),
+}
+
+impl BillingMode {
+    /// The value as CloudFormation spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            BillingMode::Provisioned => "PROVISIONED",
+            BillingMode::PayPerRequest => "PAY_PER_REQUEST",
+            BillingMode::Unknown(s) => s,
+        }
+    }
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
+    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for BillingMode {
+    const VALUES: &'static [&'static str] = &["PROVISIONED", "PAY_PER_REQUEST"];
+    fn as_str(&self) -> &str {
+        BillingMode::as_str(self)
+    }
+}
+
+impl From<&str> for BillingMode {
+    fn from(s: &str) -> Self {
+        match s {
+            "PROVISIONED" => BillingMode::Provisioned,
+            "PAY_PER_REQUEST" => BillingMode::PayPerRequest,
+            other => BillingMode::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl ToValue for BillingMode {
+    fn to_value(&self) -> Value {
+        Value::String(self.as_str().to_owned())
+    }
+}
+
+impl Literal for BillingMode {}
+
+/// Values of `KeyType`.
+///
+/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyType {
+    /// `HASH`
+    Hash,
+    /// `RANGE`
+    Range,
+    /// A value not known when this crate was generated.
+    Unknown(String),
+}
+
+impl KeyType {
+    /// The value as CloudFormation spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            KeyType::Hash => "HASH",
+            KeyType::Range => "RANGE",
+            KeyType::Unknown(s) => s,
+        }
+    }
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
+    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for KeyType {
+    const VALUES: &'static [&'static str] = &["HASH", "RANGE"];
+    fn as_str(&self) -> &str {
+        KeyType::as_str(self)
+    }
+}
+
+impl From<&str> for KeyType {
+    fn from(s: &str) -> Self {
+        match s {
+            "HASH" => KeyType::Hash,
+            "RANGE" => KeyType::Range,
+            other => KeyType::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl ToValue for KeyType {
+    fn to_value(&self) -> Value {
+        Value::String(self.as_str().to_owned())
+    }
+}
+
+impl Literal for KeyType {}
+
 /// Values of `Mode`.
 ///
 /// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
@@ -2396,6 +2511,66 @@ impl ToValue for Mode {
 
 impl Literal for Mode {}
 
+/// Values of `ProjectionType`.
+///
+/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProjectionType {
+    /// `KEYS_ONLY`
+    KeysOnly,
+    /// `INCLUDE`
+    Include,
+    /// `ALL`
+    All,
+    /// A value not known when this crate was generated.
+    Unknown(String),
+}
+
+impl ProjectionType {
+    /// The value as CloudFormation spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ProjectionType::KeysOnly => "KEYS_ONLY",
+            ProjectionType::Include => "INCLUDE",
+            ProjectionType::All => "ALL",
+            ProjectionType::Unknown(s) => s,
+        }
+    }
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
+    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for ProjectionType {
+    const VALUES: &'static [&'static str] = &["KEYS_ONLY", "INCLUDE", "ALL"];
+    fn as_str(&self) -> &str {
+        ProjectionType::as_str(self)
+    }
+}
+
+impl From<&str> for ProjectionType {
+    fn from(s: &str) -> Self {
+        match s {
+            "KEYS_ONLY" => ProjectionType::KeysOnly,
+            "INCLUDE" => ProjectionType::Include,
+            "ALL" => ProjectionType::All,
+            other => ProjectionType::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl ToValue for ProjectionType {
+    fn to_value(&self) -> Value {
+        Value::String(self.as_str().to_owned())
+    }
+}
+
+impl Literal for ProjectionType {}
+
 /// Values of `SSEType`.
 ///
 /// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
@@ -2447,3 +2622,67 @@ impl ToValue for SseType {
 }
 
 impl Literal for SseType {}
+
+/// Values of `StreamViewType`.
+///
+/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StreamViewType {
+    /// `KEYS_ONLY`
+    KeysOnly,
+    /// `NEW_IMAGE`
+    NewImage,
+    /// `OLD_IMAGE`
+    OldImage,
+    /// `NEW_AND_OLD_IMAGES`
+    NewAndOldImages,
+    /// A value not known when this crate was generated.
+    Unknown(String),
+}
+
+impl StreamViewType {
+    /// The value as CloudFormation spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            StreamViewType::KeysOnly => "KEYS_ONLY",
+            StreamViewType::NewImage => "NEW_IMAGE",
+            StreamViewType::OldImage => "OLD_IMAGE",
+            StreamViewType::NewAndOldImages => "NEW_AND_OLD_IMAGES",
+            StreamViewType::Unknown(s) => s,
+        }
+    }
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
+    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StreamViewType {
+    const VALUES: &'static [&'static str] = &["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"];
+    fn as_str(&self) -> &str {
+        StreamViewType::as_str(self)
+    }
+}
+
+impl From<&str> for StreamViewType {
+    fn from(s: &str) -> Self {
+        match s {
+            "KEYS_ONLY" => StreamViewType::KeysOnly,
+            "NEW_IMAGE" => StreamViewType::NewImage,
+            "OLD_IMAGE" => StreamViewType::OldImage,
+            "NEW_AND_OLD_IMAGES" => StreamViewType::NewAndOldImages,
+            other => StreamViewType::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl ToValue for StreamViewType {
+    fn to_value(&self) -> Value {
+        Value::String(self.as_str().to_owned())
+    }
+}
+
+impl Literal for StreamViewType {}

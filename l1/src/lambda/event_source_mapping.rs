@@ -229,7 +229,7 @@ pub struct EventSourceMapping {
     ///
     /// - Length: 6 to 12.
     /// - Pattern: `(LATEST|TRIM_HORIZON|AT_TIMESTAMP)+`.
-    pub starting_position: Option<Val<String>>,
+    pub starting_position: Option<Val<StartingPosition>>,
     /// `StartingPositionTimestamp`. Changing it replaces the resource.
     ///
     /// With `StartingPosition` set to `AT_TIMESTAMP` , the time from which to start reading, in Unix time
@@ -448,7 +448,7 @@ impl EventSourceMappingBuilder {
         self
     }
     /// Sets `StartingPosition`.
-    pub fn starting_position(mut self, value: impl Into<Val<String>>) -> Self {
+    pub fn starting_position(mut self, value: impl Into<Val<StartingPosition>>) -> Self {
         self.0.starting_position = Some(value.into());
         self
     }
@@ -2179,6 +2179,68 @@ impl ToValue for SourceAccessConfigurationType {
 }
 
 impl Literal for SourceAccessConfigurationType {}
+
+/// Values of `StartingPosition`.
+/// - Length: 6 to 12.
+/// - Pattern: `(LATEST|TRIM_HORIZON|AT_TIMESTAMP)+`.
+///
+/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StartingPosition {
+    /// `TRIM_HORIZON`
+    TrimHorizon,
+    /// `LATEST`
+    Latest,
+    /// `AT_TIMESTAMP`
+    AtTimestamp,
+    /// A value not known when this crate was generated.
+    Unknown(String),
+}
+
+impl StartingPosition {
+    /// The value as CloudFormation spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            StartingPosition::TrimHorizon => "TRIM_HORIZON",
+            StartingPosition::Latest => "LATEST",
+            StartingPosition::AtTimestamp => "AT_TIMESTAMP",
+            StartingPosition::Unknown(s) => s,
+        }
+    }
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
+    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for StartingPosition {
+    const VALUES: &'static [&'static str] = &["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"];
+    fn as_str(&self) -> &str {
+        StartingPosition::as_str(self)
+    }
+}
+
+impl From<&str> for StartingPosition {
+    fn from(s: &str) -> Self {
+        match s {
+            "TRIM_HORIZON" => StartingPosition::TrimHorizon,
+            "LATEST" => StartingPosition::Latest,
+            "AT_TIMESTAMP" => StartingPosition::AtTimestamp,
+            other => StartingPosition::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl ToValue for StartingPosition {
+    fn to_value(&self) -> Value {
+        Value::String(self.as_str().to_owned())
+    }
+}
+
+impl Literal for StartingPosition {}
 
 /// Values of `SystemLogLevel`.
 ///

@@ -46,13 +46,13 @@ pub struct Subscription {
     ///
     /// > `Null` is not a valid value for `FilterPolicyScope` . To delete a filter policy, delete the
     /// `FilterPolicy` property but keep `FilterPolicyScope` property as is.
-    pub filter_policy_scope: Option<Val<String>>,
+    pub filter_policy_scope: Option<Val<FilterPolicyScope>>,
     /// `Protocol`: required. Changing it replaces the resource.
     ///
     /// The subscription's protocol. For more information, see the `Protocol` parameter of the
     /// `[Subscribe](https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html)` action in the *Amazon
     /// API Reference* .
-    pub protocol: Option<Val<String>>,
+    pub protocol: Option<Val<Protocol>>,
     /// `RawMessageDelivery`.
     ///
     /// When set to `true` , enables raw message delivery. Raw messages don't contain any JSON formatting
@@ -121,7 +121,7 @@ impl Subscription {
     #[doc(hidden)]
     pub fn minimal() -> Self {
         Self {
-            protocol: Some(Val::<String>::from("placeholder")),
+            protocol: Some(Val::<Protocol>::from(Protocol::from("http"))),
             topic_arn: Some(Val::<String>::from("arn:aws:sns:us-east-1:123456789012:placeholder")),
             ..Self::default()
         }
@@ -165,12 +165,12 @@ impl SubscriptionBuilder {
         self
     }
     /// Sets `FilterPolicyScope`.
-    pub fn filter_policy_scope(mut self, value: impl Into<Val<String>>) -> Self {
+    pub fn filter_policy_scope(mut self, value: impl Into<Val<FilterPolicyScope>>) -> Self {
         self.0.filter_policy_scope = Some(value.into());
         self
     }
     /// Sets `Protocol`.
-    pub fn protocol(mut self, value: impl Into<Val<String>>) -> Self {
+    pub fn protocol(mut self, value: impl Into<Val<Protocol>>) -> Self {
         self.0.protocol = Some(value.into());
         self
     }
@@ -260,3 +260,144 @@ impl SubscriptionHandle {
         self.0.downcast_mut::<Subscription>().expect("AWS::SNS::Subscription")
     }
 }
+
+/// Values of `FilterPolicyScope`.
+///
+/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FilterPolicyScope {
+    /// `MessageAttributes`
+    MessageAttributes,
+    /// `MessageBody`
+    MessageBody,
+    /// A value not known when this crate was generated.
+    Unknown(String),
+}
+
+impl FilterPolicyScope {
+    /// The value as CloudFormation spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            FilterPolicyScope::MessageAttributes => "MessageAttributes",
+            FilterPolicyScope::MessageBody => "MessageBody",
+            FilterPolicyScope::Unknown(s) => s,
+        }
+    }
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
+    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for FilterPolicyScope {
+    const VALUES: &'static [&'static str] = &["MessageAttributes", "MessageBody"];
+    fn as_str(&self) -> &str {
+        FilterPolicyScope::as_str(self)
+    }
+}
+
+impl From<&str> for FilterPolicyScope {
+    fn from(s: &str) -> Self {
+        match s {
+            "MessageAttributes" => FilterPolicyScope::MessageAttributes,
+            "MessageBody" => FilterPolicyScope::MessageBody,
+            other => FilterPolicyScope::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl ToValue for FilterPolicyScope {
+    fn to_value(&self) -> Value {
+        Value::String(self.as_str().to_owned())
+    }
+}
+
+impl Literal for FilterPolicyScope {}
+
+/// Values of `Protocol`.
+///
+/// Open: a value added to CloudFormation after this crate was generated is `Unknown`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// `http`
+    Http,
+    /// `https`
+    Https,
+    /// `email`
+    Email,
+    /// `email-json`
+    EmailJson,
+    /// `sms`
+    Sms,
+    /// `sqs`
+    Sqs,
+    /// `application`
+    Application,
+    /// `lambda`
+    Lambda,
+    /// `firehose`
+    Firehose,
+    /// A value not known when this crate was generated.
+    Unknown(String),
+}
+
+impl Protocol {
+    /// The value as CloudFormation spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Https => "https",
+            Protocol::Email => "email",
+            Protocol::EmailJson => "email-json",
+            Protocol::Sms => "sms",
+            Protocol::Sqs => "sqs",
+            Protocol::Application => "application",
+            Protocol::Lambda => "lambda",
+            Protocol::Firehose => "firehose",
+            Protocol::Unknown(s) => s,
+        }
+    }
+    /// An intrinsic (a parameter's `Ref`, an `Fn::Sub`...) whose result is one of the values; the same as
+    /// `.into()` on a `Val<String>` (see [`StringEnum`]).
+    pub fn from_val(v: impl Into<Val<String>>) -> Val<Self> {
+        let v: Val<String> = v.into();
+        v.into()
+    }
+}
+
+impl StringEnum for Protocol {
+    const VALUES: &'static [&'static str] =
+        &["http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose"];
+    fn as_str(&self) -> &str {
+        Protocol::as_str(self)
+    }
+}
+
+impl From<&str> for Protocol {
+    fn from(s: &str) -> Self {
+        match s {
+            "http" => Protocol::Http,
+            "https" => Protocol::Https,
+            "email" => Protocol::Email,
+            "email-json" => Protocol::EmailJson,
+            "sms" => Protocol::Sms,
+            "sqs" => Protocol::Sqs,
+            "application" => Protocol::Application,
+            "lambda" => Protocol::Lambda,
+            "firehose" => Protocol::Firehose,
+            other => Protocol::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl ToValue for Protocol {
+    fn to_value(&self) -> Value {
+        Value::String(self.as_str().to_owned())
+    }
+}
+
+impl Literal for Protocol {}

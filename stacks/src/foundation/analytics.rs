@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
-use cfnkit::constructs::events::{EventPattern, Rule, RuleProps};
+use cfnkit::constructs::events::{EventPattern, Rule, RuleProps, TargetProps};
 use cfnkit::constructs::kinesis::{Stream, StreamEncryption, StreamProps};
-use cfnkit::constructs::lambda::{KinesisEventSource, StartingPosition};
+use cfnkit::constructs::lambda::{KinesisEventSource, StartingPosition, StreamEventSourceProps};
 use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
+use cfnkit::constructs::Construct;
 use cfnkit::constructs::ConstructError;
 use cfnkit::App;
 use contracts::analytics;
@@ -49,7 +50,10 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
         },
     )?;
     // One order's events share a shard, so they are aggregated in the order they happened.
-    rule.add_target(stream.rule_target().partition_key_path("$.detail.orderId"))?;
+    rule.add_target(stream.rule_target(TargetProps {
+        partition_key_path: Some("$.detail.orderId".into()),
+        ..Default::default()
+    }))?;
 
     let table = Table::new(
         &scope,
@@ -79,17 +83,16 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
             ..Default::default()
         },
     )?;
-    function.add_event_source(
-        KinesisEventSource::new(
-            "EventStream",
-            stream.stream_arn(),
-            StartingPosition::TrimHorizon,
-        )
-        .encryption_key(&key)
-        .batch_size(100)
-        .max_batching_window(Duration::from_secs(5))
-        .on_failure(&failures),
-    )?;
+    function.add_event_source(KinesisEventSource::new(
+        &stream,
+        StreamEventSourceProps {
+            starting_position: StartingPosition::TrimHorizon,
+            batch_size: Some(100),
+            max_batching_window: Some(Duration::from_secs(5)),
+            on_failure: Some(&failures),
+            ..Default::default()
+        },
+    ))?;
     stream.grant_read(&function);
     cfnkit::rules::suppress(
         failures.handle(),

@@ -5,6 +5,7 @@
 //! L1 types throughout (`cfnkit::l1::{ecs, ecr, eks, ec2}`), roles from the IAM construct.
 
 use cfnkit::constructs::logs::{LogGroup, LogGroupProps};
+use cfnkit::constructs::Construct;
 use cfnkit::constructs::{ConstructError, PolicyStatement, Principal, Role, RoleProps};
 use cfnkit::l1::{ec2, ecr, ecs, eks};
 use cfnkit::{fns, App, Parameter, RemovalPolicy, Scope, Val};

@@ -7,6 +7,7 @@
 //! template. Redis has no such option, so its AUTH token is a generated Secrets Manager secret that the
 //! replication group reads through a dynamic reference at deploy time.
 
+use cfnkit::constructs::Construct;
 use cfnkit::constructs::{ConstructError, PolicyStatement, Principal, Role, RoleProps};
 use cfnkit::l1::{ec2, elasticache, rds, secretsmanager};
 use cfnkit::{fns, App, RemovalPolicy, Scope, Val};

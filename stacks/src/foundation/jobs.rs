@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
 use cfnkit::constructs::events::{EventPattern, Rule, RuleProps, Target};
+use cfnkit::constructs::Construct;
 use cfnkit::constructs::ConstructError;
 use cfnkit::App;
 use contracts::jobs;
@@ -67,7 +68,7 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
             ..Default::default()
         },
     )?;
-    rule.add_target(Target::sqs(&invoice_queue))?;
+    rule.add_target(Target::sqs(&invoice_queue, Default::default()))?;
 
     // Catalog.
     let catalog = Table::new(
@@ -128,6 +129,6 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
         "Properties.EventPattern.detail.bucket.name",
         cfnkit::Value::list([images.bucket_name()]),
     );
-    uploads.add_target(Target::sqs(&resize_queue))?;
+    uploads.add_target(Target::sqs(&resize_queue, Default::default()))?;
     Ok(())
 }

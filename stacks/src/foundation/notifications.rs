@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
 use cfnkit::constructs::events::{EventPattern, Rule, RuleProps, Target};
-use cfnkit::constructs::sns::{Subscription, Topic, TopicProps};
+use cfnkit::constructs::sns::{Subscription, SubscriptionProps, Topic, TopicProps};
 use cfnkit::constructs::ConstructError;
 use cfnkit::l1::ses;
 use cfnkit::{App, Val};
@@ -59,7 +59,7 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
             ..Default::default()
         },
     )?;
-    rule.add_target(Target::sns(&topic))?;
+    rule.add_target(Target::sns(&topic, Default::default()))?;
 
     let table = Table::new(
         &scope,
@@ -104,6 +104,12 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
     table.grant_read_write_data(&function);
     let queue = serverless::queue_into(&scope, "NotificationQueue", &key, &function)?;
     // Raw delivery: the queue receives the EventBridge event itself, not an SNS envelope around it.
-    topic.add_subscription(Subscription::sqs(&queue).raw_message_delivery())?;
+    topic.add_subscription(Subscription::sqs(
+        &queue,
+        SubscriptionProps {
+            raw_message_delivery: true,
+            ..Default::default()
+        },
+    ))?;
     Ok(())
 }

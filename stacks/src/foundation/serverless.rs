@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use cfnkit::constructs::kms::{Key, KeyProps};
-use cfnkit::constructs::lambda::{Function, SqsEventSource};
+use cfnkit::constructs::lambda::{Function, SqsEventSource, SqsEventSourceProps};
 
 use crate::service::{platform_function, FunctionDefaults};
 use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps};
@@ -95,6 +95,12 @@ pub fn queue_into(
             ..Default::default()
         },
     )?;
-    function.add_event_source(SqsEventSource::new(&queue).batch_size(10))?;
+    function.add_event_source(SqsEventSource::new(
+        &queue,
+        SqsEventSourceProps {
+            batch_size: Some(10),
+            ..Default::default()
+        },
+    ))?;
     Ok(queue)
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
-use cfnkit::constructs::lambda::{Function, SqsEventSource};
+use cfnkit::constructs::lambda::{Function, SqsEventSource, SqsEventSourceProps};
 use cfnkit::constructs::s3::{
     Bucket, BucketEncryption, BucketProps, LifecycleRule, StorageClass, Transition,
 };
@@ -132,7 +132,13 @@ pub fn stack(app: &App, base: &Base) -> Result<Ingest, ConstructError> {
     bucket.objects(BRONZE_PREFIX).grant_read(&worker);
     suppress_object_prefix(&worker, "BronzeBucket", BRONZE_PREFIX);
     table.grant_read_write_data(&worker);
-    worker.add_event_source(SqsEventSource::new(&queue).max_concurrency(SQS_MAX_CONCURRENCY))?;
+    worker.add_event_source(SqsEventSource::new(
+        &queue,
+        SqsEventSourceProps {
+            max_concurrency: Some(SQS_MAX_CONCURRENCY),
+            ..Default::default()
+        },
+    ))?;
 
     let api = http_api(
         &scope,

@@ -19,7 +19,7 @@ use cfnkit::constructs::apigatewayv2::{
 };
 use cfnkit::constructs::cloudwatch::{Alarm, AlarmProps, Metric};
 use cfnkit::constructs::lambda::Function;
-use cfnkit::constructs::sqs::Queue;
+use cfnkit::constructs::sqs::QueueRef;
 use cfnkit::constructs::ConstructError;
 use cfnkit::{App, Scope, Val};
 
@@ -79,7 +79,7 @@ pub fn http_api(
     )?;
     api.add_route(
         route,
-        HttpLambdaIntegration::new(function),
+        HttpLambdaIntegration::new(function, Default::default()),
         RouteOptions::default(),
     )?;
     Ok(api)
@@ -104,7 +104,7 @@ pub fn function(
     description: &str,
     base: &Base,
     environment: BTreeMap<&'static str, Val<String>>,
-    dead_letter_queue: Option<&Queue>,
+    dead_letter_queue: Option<&QueueRef>,
 ) -> Result<Function, ConstructError> {
     service::platform_function(
         scope,

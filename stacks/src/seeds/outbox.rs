@@ -13,17 +13,21 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use cfnkit::constructs::apigateway::{
-    CloudWatchRole, LambdaIntegration, MethodOptions, RestApi, RestApiProps,
+    CloudWatchRole, LambdaIntegration, LambdaIntegrationProps, MethodOptions, RestApi, RestApiProps,
 };
 use cfnkit::constructs::cloudwatch::{Dashboard, DashboardProps, Metric, Statistic, Widget};
 use cfnkit::constructs::dynamodb::{Attribute, StreamViewType, Table, TableProps};
-use cfnkit::constructs::lambda::{DynamoEventSource, Function, SqsEventSource, StartingPosition};
+use cfnkit::constructs::lambda::{
+    DynamoEventSource, Function, SqsEventSource, SqsEventSourceProps, StartingPosition,
+    StreamEventSourceProps,
+};
 use cfnkit::constructs::s3::{
     Bucket, BucketEncryption, BucketProps, LifecycleRule, StorageClass, Transition,
 };
 use cfnkit::constructs::secretsmanager::{GenerateSecretString, Secret, SecretProps};
 use cfnkit::constructs::sns::{Topic, TopicProps};
 use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps};
+use cfnkit::constructs::Construct;
 use cfnkit::constructs::ConstructError;
 use cfnkit::{App, Output, Scope};
 use contracts::outbox::{
@@ -268,16 +272,25 @@ pub fn stack(app: &App, base: &Base) -> Result<Outbox, ConstructError> {
     suppress_object_prefix(&relay, "ReceiptArchive", "receipts/");
     receipt.grant_invoke(&relay);
     retry_queue.grant_send_messages(&relay);
-    let mapping = relay.add_event_source(
-        DynamoEventSource::new(&outbox_table, StartingPosition::TrimHorizon)
-            .batch_size(10)
-            .bisect_batch_on_error(true)
-            .max_retry_attempts(3)
-            .on_failure(&stream_failures),
-    )?;
+    let mapping = relay.add_event_source(DynamoEventSource::new(
+        &outbox_table,
+        StreamEventSourceProps {
+            starting_position: StartingPosition::TrimHorizon,
+            batch_size: Some(10),
+            bisect_batch_on_error: true,
+            max_retry_attempts: Some(3),
+            on_failure: Some(&stream_failures),
+            ..Default::default()
+        },
+    ))?;
     super::inserts_only(&mapping);
-    relay
-        .add_event_source(SqsEventSource::new(&retry_queue).max_concurrency(SQS_MAX_CONCURRENCY))?;
+    relay.add_event_source(SqsEventSource::new(
+        &retry_queue,
+        SqsEventSourceProps {
+            max_concurrency: Some(SQS_MAX_CONCURRENCY),
+            ..Default::default()
+        },
+    ))?;
 
     // API Gateway: the secured entry point (IAM-signed calls), validating the body before the function runs.
     let api = RestApi::new(
@@ -294,7 +307,12 @@ pub fn stack(app: &App, base: &Base) -> Result<Outbox, ConstructError> {
     api.add_method(
         "POST",
         "/orders",
-        LambdaIntegration::new(&api_function).timeout(Duration::from_secs(10)),
+        LambdaIntegration::new(
+            &api_function,
+            LambdaIntegrationProps {
+                timeout: Some(Duration::from_secs(10)),
+            },
+        ),
         MethodOptions {
             request_model: Some(&model),
             ..Default::default()

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use cfnkit::constructs::cloudwatch::{Metric, Statistic};
 use cfnkit::constructs::dynamodb::{Attribute, StreamViewType, Table, TableProps};
-use cfnkit::constructs::lambda::{DynamoEventSource, Function, StartingPosition};
+use cfnkit::constructs::lambda::{
+    DynamoEventSource, Function, StartingPosition, StreamEventSourceProps,
+};
 use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::ConstructError;
 use cfnkit::{App, Output};
@@ -83,14 +85,18 @@ pub fn stack(app: &App, base: &Base) -> Result<StreamOrders, ConstructError> {
             ..Default::default()
         },
     )?;
-    let mapping = process_function.add_event_source(
-        DynamoEventSource::new(&table, StartingPosition::TrimHorizon)
-            .batch_size(STREAM_BATCH_SIZE)
-            .bisect_batch_on_error(true)
-            .max_retry_attempts(STREAM_MAX_RETRIES)
-            .max_record_age(STREAM_MAX_RECORD_AGE)
-            .on_failure(&failures),
-    )?;
+    let mapping = process_function.add_event_source(DynamoEventSource::new(
+        &table,
+        StreamEventSourceProps {
+            starting_position: StartingPosition::TrimHorizon,
+            batch_size: Some(STREAM_BATCH_SIZE),
+            bisect_batch_on_error: true,
+            max_retry_attempts: Some(STREAM_MAX_RETRIES),
+            max_record_age: Some(STREAM_MAX_RECORD_AGE),
+            on_failure: Some(&failures),
+            ..Default::default()
+        },
+    ))?;
     super::inserts_only(&mapping);
 
     let api = http_api(
