@@ -11,7 +11,9 @@
 //! - [`resource_types`]: what cfnkit knows about resource types beyond their schemas (which are stateful).
 //! - [`assets`]: Lambda code zips: reproducible builds, content hashes, the bucket and key scheme.
 //! - [`cli`]: the `synth`, `package` and `list` commands that an app's thin `main` hands over to.
+//! - [`assertions`]: for an app's own tests: templates checked as synth checks them, CDK-style matchers.
 
+pub mod assertions;
 pub mod assets;
 pub mod cli;
 pub mod constructs;
