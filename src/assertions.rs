@@ -57,9 +57,16 @@
 //! candidate, each path where it differs and what was expected there, then the candidate itself:
 //!
 //! ```text
-//! stack Orders: no AWS::SQS::Queue matches the pattern (2 of that type: OrdersQueue, OrdersQueueDlq).
-//! The closest is OrdersQueue, with 1 failure:
+//! stack Orders: no AWS::SQS::Queue matches the pattern (2 candidates: OrdersQueue, OrdersQueueDlq).
+//! The closest is OrdersQueue, with 2 failures:
+//!   at /Properties/KmsMasterKeyId: expected a value but found none
 //!   at /Properties/VisibilityTimeout: expected 30 but received 60
+//! Next closest: OrdersQueueDlq (2 failures)
+//! OrdersQueue is:
+//! {
+//!   "Properties": { ... },
+//!   "Type": "AWS::SQS::Queue"
+//! }
 //! ```
 //!
 //! # Snapshots
