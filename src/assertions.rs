@@ -77,12 +77,15 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
+use crate::assets::build::Workspace;
+use crate::assets::package::check_handlers;
 use crate::rules::{self, Finding, Report};
 use crate::stack::App;
 use crate::synth::{self, Assembly, Node, SynthError};
@@ -119,6 +122,7 @@ fn synth_as_the_cli_does(app: &App) -> Result<(Assembly, Report), TemplateError>
 #[derive(Clone, Debug)]
 pub struct Templates {
     templates: Vec<Template>,
+    assembly: Assembly,
 }
 
 impl Templates {
@@ -127,7 +131,8 @@ impl Templates {
         let (assembly, report) = synth_as_the_cli_does(app)?;
         let templates = assembly
             .stacks
-            .into_iter()
+            .iter()
+            .cloned()
             .map(|s| Template {
                 findings: report
                     .findings
@@ -141,7 +146,24 @@ impl Templates {
                 stack: s.name,
             })
             .collect();
-        Ok(Templates { templates })
+        Ok(Templates {
+            templates,
+            assembly,
+        })
+    }
+
+    /// Asserts that the binary of every Lambda function in these templates is in the cargo workspace at
+    /// `workspace` (as `Code::cargo_bin` names it) and compiles on this machine: `cargo check` of exactly those
+    /// binaries, without cross-compiling (see [`crate::assets::package::check_handlers`]). Panics with the
+    /// compiler's messages, so a handler's compile error shows in the app's tests in seconds rather than minutes
+    /// into `package`. Call it with `env!("CARGO_MANIFEST_DIR")` from a test of a crate in that workspace.
+    #[track_caller]
+    pub fn assert_handlers_compile(&self, workspace: impl AsRef<Path>) {
+        let checked = Workspace::load(workspace.as_ref())
+            .and_then(|ws| check_handlers(&self.assembly, &[], &ws));
+        if let Err(e) = checked {
+            panic!("{e}");
+        }
     }
 
     /// The template of stack `name`; panics naming the app's stacks when there is none.

@@ -515,3 +515,43 @@ fn findings_are_the_warnings_and_suppressed_findings_synth_let_through() {
     assert!(t.findings().iter().all(|f| !f.is_error()));
     assert_eq!(templates.iter().count(), 1);
 }
+
+/// The recipe for an app's own test (`env!("CARGO_MANIFEST_DIR")` as the workspace there): the handlers the
+/// templates name compile, checked on the host in seconds.
+#[test]
+fn assert_handlers_compile_checks_the_functions_binaries_in_the_workspace() {
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lambda-fixture");
+    let tmp = tempfile::tempdir().unwrap();
+    for rel in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "src/bin/hello.rs",
+        "src/bin/goodbye.rs",
+    ] {
+        std::fs::create_dir_all(tmp.path().join(rel).parent().unwrap()).unwrap();
+        std::fs::copy(fixture.join(rel), tmp.path().join(rel)).unwrap();
+    }
+    let app = |bin: &str| {
+        let app = App::new();
+        Function::new(
+            &app.stack("Fns").scope(),
+            "Hello",
+            Code::cargo_bin("lambda-fixture", bin),
+            FunctionProps {
+                tracing: Tracing::Disabled,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        Templates::from_app(&app).unwrap()
+    };
+    app("hello").assert_handlers_compile(tmp.path());
+    let m = failure(|| app("hullo").assert_handlers_compile(tmp.path()));
+    assert!(
+        m.starts_with(
+            "package \"lambda-fixture\" has no binary named \"hullo\" (used by Fns/Hello)"
+        ),
+        "{m}"
+    );
+}
