@@ -69,6 +69,27 @@
 //! }
 //! ```
 //!
+//! # Handlers
+//!
+//! An app is a cargo workspace: the infrastructure crate (its `main` calls [`crate::cli::main`]) and the
+//! handlers' crate(s), under a root `Cargo.toml` that is only `[workspace] members = [...]`, so that plain
+//! `cargo test` tests every member. That compiles the handlers on the host, but not their binaries when they
+//! are `test = false` in a crate without integration tests, and it never compares them with what the
+//! functions name. [`Templates::assert_handlers_compile`] does both, in a test of the infrastructure crate:
+//!
+//! ```no_run
+//! # fn app() -> cfnkit::App { cfnkit::App::new() }
+//! #[test]
+//! fn handlers_compile() {
+//!     let templates = cfnkit::assertions::Templates::from_app(&app()).unwrap();
+//!     templates.assert_handlers_compile(env!("CARGO_MANIFEST_DIR"));
+//! }
+//! ```
+//!
+//! It runs `cargo check` on the host for exactly the binaries the functions name (no cross-compiling, zig or
+//! LTO): the first run checks the dependencies once, later ones take seconds. A binary the workspace lacks is
+//! refused by name first, with the packages' binaries listed.
+//!
 //! # Snapshots
 //!
 //! [`Template::to_json`] and [`Template::to_yaml`] are the template as synth writes it, with asset keys still
