@@ -5,7 +5,8 @@
 # - warm, handler edited: one function added to runtime/order-handlers/src/order.rs (the order API's logic, a
 #   real change, not a bare touch that incremental compilation would see through), then package again: release
 #   recompiles the crate and fat-LTO-links every binary; dev recompiles what changed and relinks without LTO;
-# - dev, first: the first `--dev` build after release ones (its dependencies are built once for lambda-dev).
+# - dev, cold: the first `--dev` build in the target dir (its dependencies are built once for lambda-dev);
+# - host check: the `cargo check` that Templates::assert_handlers_compile runs, first and after an edit.
 # The edit is undone on exit. The app binary is built first (not timed). sccache is off for every build (its
 # cache would hide compile time). Needs cargo-zigbuild and zig on PATH (runtime/ci.sh installs them into
 # runtime/.venv-zig, which this script puts on PATH when it exists).
@@ -47,12 +48,22 @@ timed "release, warm, nothing changed" "$app" package --out "$work/out" "$@"
 edit 1
 timed "release, warm, handler edited" "$app" package --out "$work/out" "$@"
 
-timed "dev, first build" "$app" package --dev --out "$work/out-dev" "$@"
+if [ "$cold" = 1 ]; then
+  timed "dev, cold (its dependencies built)" "$app" package --dev --out "$work/out-dev" "$@"
+else
+  timed "dev, after the release builds" "$app" package --dev --out "$work/out-dev" "$@"
+fi
 timed "dev, warm, nothing changed" "$app" package --dev --out "$work/out-dev" "$@"
 edit 2
 timed "dev, warm, handler edited" "$app" package --dev --out "$work/out-dev" "$@"
 edit 3
 timed "dev, warm, handler edited again" "$app" package --dev --out "$work/out-dev" "$@"
+
+# What Templates::assert_handlers_compile runs for the Order stack's functions: cargo check on the host.
+check=(cargo check --quiet -p order-handlers --bin order_api --bin order_events)
+timed "host check, first in this target dir" "${check[@]}"
+edit 4
+timed "host check, handler edited" "${check[@]}"
 
 python3 - "$work/out/manifest.json" "$work/out-dev/manifest.json" <<'PY'
 import json, sys
