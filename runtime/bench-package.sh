@@ -43,6 +43,10 @@ edit() { # a new public function: one more item to compile, as a small change to
 
 if [ "$cold" = 1 ]; then
   timed "release, cold target dir" "$app" package --out "$work/out" "$@"
+else
+  # Untimed: bring the target dir up to date with the sources (an earlier run's edits were undone since).
+  "$app" package --out "$work/out" "$@" >/dev/null 2>&1
+  "$app" package --dev --out "$work/out-dev" "$@" >/dev/null 2>&1
 fi
 timed "release, warm, nothing changed" "$app" package --out "$work/out" "$@"
 edit 1
@@ -51,7 +55,7 @@ timed "release, warm, handler edited" "$app" package --out "$work/out" "$@"
 if [ "$cold" = 1 ]; then
   timed "dev, cold (its dependencies built)" "$app" package --dev --out "$work/out-dev" "$@"
 else
-  timed "dev, after the release builds" "$app" package --dev --out "$work/out-dev" "$@"
+  timed "dev, after the release edit" "$app" package --dev --out "$work/out-dev" "$@"
 fi
 timed "dev, warm, nothing changed" "$app" package --dev --out "$work/out-dev" "$@"
 edit 2
@@ -61,7 +65,11 @@ timed "dev, warm, handler edited again" "$app" package --dev --out "$work/out-de
 
 # What Templates::assert_handlers_compile runs for the Order stack's functions: cargo check on the host.
 check=(cargo check --quiet -p order-handlers --bin order_api --bin order_events)
-timed "host check, first in this target dir" "${check[@]}"
+if [ "$cold" = 1 ]; then
+  timed "host check, cold" "${check[@]}"
+else
+  timed "host check, after the dev edits" "${check[@]}"
+fi
 edit 4
 timed "host check, handler edited" "${check[@]}"
 
