@@ -963,21 +963,17 @@ impl Outcome {
     }
 
     fn test_matcher(&mut self, kind: &Kind, actual: Option<&Value>, path: &mut Vec<String>) {
-        match kind {
-            Kind::Absent => {
-                if let Some(a) = actual {
-                    self.fail(
-                        path,
-                        format!("received {}, but the key should be absent", render(a)),
-                    );
-                }
+        match (kind, actual) {
+            (Kind::Absent, None) => {}
+            (Kind::Absent, Some(a)) => self.fail(
+                path,
+                format!("received {}, but the key should be absent", render(a)),
+            ),
+            (Kind::AnyValue, None | Some(Value::Null)) => {
+                self.fail(path, "expected a value but found none".to_owned())
             }
-            Kind::AnyValue => {
-                if matches!(actual, None | Some(Value::Null)) {
-                    self.fail(path, "expected a value but found none".to_owned());
-                }
-            }
-            Kind::Not(p) => {
+            (Kind::AnyValue, Some(_)) => {}
+            (Kind::Not(p), _) => {
                 let mut inner = Outcome::default();
                 inner.test(p, Objects::Exact, actual, path);
                 if inner.failures.is_empty() {
@@ -991,8 +987,17 @@ impl Outcome {
                     );
                 }
             }
-            _ if actual.is_none() => {
-                self.fail(path, format!("missing key; expected {}", render_kind(kind)));
+            (_, None) => self.fail(path, format!("missing key; expected {}", render_kind(kind))),
+            (_, Some(a)) => self.test_present(kind, a, path),
+        }
+    }
+
+    /// The matchers that need a value.
+    fn test_present(&mut self, kind: &Kind, actual: &Value, path: &mut Vec<String>) {
+        let a = actual;
+        match kind {
+            Kind::Absent | Kind::AnyValue | Kind::Not(_) => {
+                unreachable!("test_matcher handles these")
             }
             Kind::ObjectLike(p) | Kind::ObjectEquals(p) => {
                 let objects = if matches!(kind, Kind::ObjectLike(_)) {
@@ -1000,48 +1005,46 @@ impl Outcome {
                 } else {
                     Objects::Exact
                 };
-                match actual {
-                    Some(a @ Value::Object(_)) => self.test(p, objects, Some(a), path),
-                    Some(a) => self.fail(
+                if a.is_object() {
+                    self.test(p, objects, Some(a), path);
+                } else {
+                    self.fail(
                         path,
                         format!(
                             "expected an object but received {} {}",
                             type_of(a),
                             render(a)
                         ),
-                    ),
-                    None => unreachable!("handled above"),
+                    );
                 }
             }
-            Kind::Exact(p) => self.test(p, Objects::Exact, actual, path),
-            Kind::ArrayWith(elements) => self.test_array_with(elements, actual, path),
+            Kind::Exact(p) => self.test(p, Objects::Exact, Some(a), path),
+            Kind::ArrayWith(elements) => self.test_array_with(elements, a, path),
             Kind::StringLikeRegexp(re) => {
                 let regex = regex_lite::Regex::new(re).expect("checked when the matcher was made");
-                match actual {
-                    Some(Value::String(s)) if regex.is_match(s) => {}
-                    Some(a) => self.fail(
+                if !a.as_str().is_some_and(|s| regex.is_match(s)) {
+                    self.fail(
                         path,
                         format!(
                             "expected a string matching /{re}/ but received {}",
                             render(a)
                         ),
-                    ),
-                    None => unreachable!("handled above"),
+                    );
                 }
             }
-            Kind::StringContaining(part) => match actual {
-                Some(Value::String(s)) if s.contains(part.as_str()) => {}
-                Some(a) => self.fail(
-                    path,
-                    format!(
-                        "expected a string containing {part:?} but received {}",
-                        render(a)
-                    ),
-                ),
-                None => unreachable!("handled above"),
-            },
-            Kind::SerializedJson(p) => match actual {
-                Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Kind::StringContaining(part) => {
+                if !a.as_str().is_some_and(|s| s.contains(part.as_str())) {
+                    self.fail(
+                        path,
+                        format!(
+                            "expected a string containing {part:?} but received {}",
+                            render(a)
+                        ),
+                    );
+                }
+            }
+            Kind::SerializedJson(p) => match a {
+                Value::String(s) => match serde_json::from_str::<Value>(s) {
                     Ok(parsed) => {
                         path.push("(json)".to_owned());
                         self.test(p, Objects::Exact, Some(&parsed), path);
@@ -1052,7 +1055,7 @@ impl Outcome {
                         format!("expected a string of JSON, but it does not parse ({e}): {s:?}"),
                     ),
                 },
-                Some(a) => self.fail(
+                _ => self.fail(
                     path,
                     format!(
                         "expected a string of JSON but received {} {}",
@@ -1060,45 +1063,33 @@ impl Outcome {
                         render(a)
                     ),
                 ),
-                None => unreachable!("handled above"),
             },
-            Kind::Capture { id, pattern } => match actual {
-                Some(Value::Null) | None => {
-                    self.fail(path, "nothing to capture: the value is null".to_owned())
+            Kind::Capture { id, pattern } => {
+                if a.is_null() {
+                    return self.fail(path, "nothing to capture: the value is null".to_owned());
                 }
-                Some(a) => {
-                    let failures = self.failures.len();
-                    if let Some(p) = pattern {
-                        self.test(p, Objects::Partial, Some(a), path);
-                    }
-                    if self.failures.len() == failures {
-                        self.captures.push((*id, a.clone()));
-                    }
+                let failures = self.failures.len();
+                if let Some(p) = pattern {
+                    self.test(p, Objects::Partial, Some(a), path);
                 }
-            },
+                if self.failures.len() == failures {
+                    self.captures.push((*id, a.clone()));
+                }
+            }
         }
     }
 
     /// The pattern's elements in order, each at or after the previous one's match.
-    fn test_array_with(
-        &mut self,
-        elements: &[Value],
-        actual: Option<&Value>,
-        path: &mut Vec<String>,
-    ) {
-        let items = match actual {
-            Some(Value::Array(items)) => items,
-            Some(a) => {
-                return self.fail(
-                    path,
-                    format!(
-                        "expected an array but received {} {}",
-                        type_of(a),
-                        render(a)
-                    ),
-                )
-            }
-            None => unreachable!("missing keys are handled before"),
+    fn test_array_with(&mut self, elements: &[Value], actual: &Value, path: &mut Vec<String>) {
+        let Value::Array(items) = actual else {
+            return self.fail(
+                path,
+                format!(
+                    "expected an array but received {} {}",
+                    type_of(actual),
+                    render(actual)
+                ),
+            );
         };
         let mut from = 0;
         for (n, element) in elements.iter().enumerate() {
