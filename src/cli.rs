@@ -21,6 +21,7 @@ use std::time::Instant;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use crate::assets::build::AssetProfile;
 use crate::assets::{self, AssetError};
 use crate::rules::Report;
 use crate::stack::App;
@@ -109,6 +110,11 @@ pub enum Command {
         /// The cargo workspace (or a directory in it) whose packages have the binaries.
         #[arg(long, default_value = ".")]
         workspace: PathBuf,
+        /// Build fast for iterating on handlers (profile lambda-dev: incremental, no LTO): seconds per changed
+        /// handler instead of minutes. The zips are larger and not reproducible, and their keys say so
+        /// (assets/<bin>/dev-<sha256>.zip): not for production.
+        #[arg(long)]
+        dev: bool,
         /// Stacks to write, and whose assets to build (all when none are named).
         #[arg(value_name = "STACK")]
         stacks: Vec<String>,
@@ -219,6 +225,7 @@ pub fn run<E: Display>(
             allow_export_removal,
             show_suppressed,
             workspace,
+            dev,
             stacks,
         } => {
             let checked = synth::synth_checked(&app)?;
@@ -229,7 +236,12 @@ pub fn run<E: Display>(
             if !allow_export_removal {
                 check_export_removal(&out, &assembly)?;
             }
-            let packaged = package_assets(&mut assembly, &stacks, &workspace)?;
+            let profile = if dev {
+                AssetProfile::Dev
+            } else {
+                AssetProfile::Release
+            };
+            let packaged = package_assets(&mut assembly, &stacks, &workspace, profile)?;
             let rendered = output::render_with_assets(&assembly, format, &stacks, &packaged)?;
             let mut files: Vec<(String, Vec<u8>)> = rendered
                 .files
@@ -249,6 +261,9 @@ pub fn run<E: Display>(
                 out.display(),
                 started.elapsed().as_millis()
             ));
+            if dev {
+                report.push_str("dev build (--dev): keys start with dev-; package without --dev for production\n");
+            }
             Ok(report)
         }
         Command::List => {
@@ -280,12 +295,16 @@ fn package_assets(
     assembly: &mut synth::Assembly,
     stacks: &[String],
     workspace: &Path,
+    profile: AssetProfile,
 ) -> Result<Vec<assets::package::Packaged>, AssetError> {
     assets::package::check_targets(assembly, stacks, |a| {
         assets::build::std_installed(workspace, a)
     })?;
     let ws = assets::build::Workspace::load(workspace)?;
-    let builder = assets::build::Zigbuild::new(ws.clone());
+    let builder = assets::build::Zigbuild {
+        profile,
+        ..assets::build::Zigbuild::new(ws.clone())
+    };
     assets::package::package(
         assembly,
         stacks,

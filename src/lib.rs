@@ -12,7 +12,9 @@
 //! - [`assets`]: Lambda code zips: reproducible builds, content hashes, the bucket and key scheme.
 //! - [`cli`]: the `synth`, `package` and `list` commands that an app's thin `main` hands over to.
 //! - [`prelude`]: what an app needs, in one `use cfnkit::prelude::*;`.
+//! - [`assertions`]: for an app's own tests: templates checked as synth checks them, CDK-style matchers.
 
+pub mod assertions;
 pub mod assets;
 pub mod cli;
 pub mod constructs;

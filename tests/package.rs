@@ -10,8 +10,8 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use cfnkit::assets::build::{Builder, Workspace, Zigbuild};
-use cfnkit::assets::package::{check_targets, package, Packaged};
+use cfnkit::assets::build::{AssetProfile, Builder, Workspace, Zigbuild};
+use cfnkit::assets::package::{check_handlers, check_targets, package, Packaged};
 use cfnkit::assets::{AssetError, AssetUse};
 use cfnkit::cli::{run, Cli};
 use cfnkit::constructs::lambda::{Architecture, Code, Function, FunctionProps, Tracing};
@@ -95,6 +95,7 @@ fn fake_elf(arch: Architecture, body: &str) -> Vec<u8> {
 struct FakeBuilder {
     dir: PathBuf,
     claimed: Option<Architecture>,
+    profile: AssetProfile,
     calls: RefCell<Vec<(String, Vec<String>, Architecture)>>,
 }
 
@@ -103,6 +104,7 @@ impl FakeBuilder {
         FakeBuilder {
             dir: dir.to_path_buf(),
             claimed: None,
+            profile: AssetProfile::Release,
             calls: RefCell::new(Vec::new()),
         }
     }
@@ -129,6 +131,10 @@ impl Builder for FakeBuilder {
                 (b.clone(), p)
             })
             .collect())
+    }
+
+    fn profile(&self) -> AssetProfile {
+        self.profile
     }
 }
 
@@ -270,6 +276,47 @@ fn package_builds_each_package_and_architecture_once_and_substitutes_the_hashes(
 }
 
 #[test]
+fn a_dev_build_is_keyed_dev_so_it_is_never_taken_for_a_release_zip() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut builder = FakeBuilder::new(dir.path());
+    builder.profile = AssetProfile::Dev;
+    let mut assembly = synth(&app("fixture")).unwrap();
+    let packaged = package(&mut assembly, &[], resolve_to("fixture"), &builder).unwrap();
+    let arm = packaged
+        .iter()
+        .find(|p| p.spec.architecture == Architecture::Arm64)
+        .unwrap();
+    assert_eq!(arm.profile, AssetProfile::Dev);
+    let dev_key = format!("assets/hello/dev-{}.zip", arm.sha256);
+    assert_eq!(arm.key(), dev_key);
+    assert_eq!(key_of(&template(&assembly), "Arm"), dev_key);
+    // A hash given in code is not built, so it keeps its key.
+    assert_eq!(
+        key_of(&template(&assembly), "Prebuilt"),
+        "assets/goodbye/abc123.zip"
+    );
+    let manifest = render_with_assets(&assembly, Default::default(), &[], &packaged)
+        .unwrap()
+        .manifest;
+    let entry = manifest
+        .assets
+        .iter()
+        .find(|a| a.architecture == "arm64" && a.bin == "hello")
+        .unwrap();
+    assert!(entry.packaged);
+    assert_eq!(entry.key, dev_key);
+    assert_eq!(entry.path.as_deref(), Some(dev_key.as_str()));
+    assert_eq!(
+        entry.sha256.as_deref(),
+        Some(arm.sha256.as_str()),
+        "the hash is the zip's own"
+    );
+    assert!(cfnkit::assets::package::files(&packaged)
+        .iter()
+        .any(|(name, _)| *name == dev_key));
+}
+
+#[test]
 fn a_binary_of_the_wrong_architecture_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut builder = FakeBuilder::new(dir.path());
@@ -358,6 +405,60 @@ fn copy_fixture(dest: &Path) {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(fixture_dir().join(rel), to).unwrap();
     }
+}
+
+/// Type-checking on the host needs only cargo (no zig, no Lambda target), so it runs everywhere.
+#[test]
+fn check_handlers_type_checks_the_binaries_the_templates_name_and_reports_the_compiler_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws_dir = tmp.path().join("ws");
+    copy_fixture(&ws_dir);
+    let ws = Workspace::load(&ws_dir).unwrap();
+    let assembly = synth(&app("lambda-fixture")).unwrap();
+    // The prebuilt `goodbye` (a hash given in code) is not built by `package`, so not checked either.
+    assert_eq!(
+        check_handlers(&assembly, &[], &ws).unwrap(),
+        ["lambda-fixture/hello"]
+    );
+
+    std::fs::write(
+        ws_dir.join("src/bin/hello.rs"),
+        "fn main() {\n    let n: u32 = \"three\";\n    println!(\"{n}\");\n}\n",
+    )
+    .unwrap();
+    let e = check_handlers(&assembly, &[], &ws).unwrap_err().to_string();
+    assert!(
+        e.contains("a binary that a function runs does not compile on this machine"),
+        "{e}"
+    );
+    assert!(e.contains("error[E0308]: mismatched types"), "{e}");
+    assert!(
+        e.contains("src/bin/hello.rs:2:18"),
+        "the compiler's location: {e}"
+    );
+}
+
+#[test]
+fn check_handlers_refuses_a_binary_the_workspace_does_not_have_before_compiling() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws_dir = tmp.path().join("ws");
+    copy_fixture(&ws_dir);
+    let ws = Workspace::load(&ws_dir).unwrap();
+    let app = App::new();
+    Function::new(
+        &app.stack("Fns").scope(),
+        "Renamed",
+        Code::cargo_bin("lambda-fixture", "helo"),
+        props(Architecture::Arm64),
+    )
+    .unwrap();
+    let e = check_handlers(&synth(&app).unwrap(), &[], &ws)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "package \"lambda-fixture\" has no binary named \"helo\" (used by Fns/Renamed); its binaries are: goodbye, hello"
+    );
 }
 
 fn real_tests_enabled(name: &str) -> bool {
@@ -467,4 +568,56 @@ fn real_package_command_writes_templates_manifest_and_zips() {
         assert!(template.contains(a["key"].as_str().unwrap()));
     }
     assert!(!template.contains("__CFNKIT_ASSET_HASH__"));
+}
+
+#[test]
+fn real_dev_zigbuild_gives_dev_keys_and_a_bootstrap_that_runs() {
+    if !real_tests_enabled("real_dev_zigbuild_gives_dev_keys_and_a_bootstrap_that_runs") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let ws_dir = tmp.path().join("ws");
+    copy_fixture(&ws_dir);
+    let ws = Workspace::load(&ws_dir).unwrap();
+    let builder = Zigbuild {
+        profile: AssetProfile::Dev,
+        ..Zigbuild::new(ws.clone())
+    };
+    let mut assembly = synth(&app("lambda-fixture")).unwrap();
+    let packaged = package(
+        &mut assembly,
+        &[],
+        |u| {
+            ws.resolve(
+                u.spec.package.as_deref(),
+                &u.spec.bin,
+                &u.used_by.join(", "),
+            )
+        },
+        &builder,
+    )
+    .unwrap();
+    assert_eq!(packaged.len(), 2);
+    for p in &packaged {
+        assert_eq!(p.key(), format!("assets/hello/dev-{}.zip", p.sha256));
+    }
+    assert!(ws
+        .target_dir
+        .join("aarch64-unknown-linux-gnu/lambda-dev/hello")
+        .is_file());
+    if cfg!(target_arch = "x86_64") {
+        let intel = packaged
+            .iter()
+            .find(|p| p.spec.architecture == Architecture::X86_64)
+            .unwrap();
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&intel.zip)).unwrap();
+        let bootstrap = tmp.path().join("bootstrap");
+        let mut out = std::fs::File::create(&bootstrap).unwrap();
+        std::io::copy(&mut archive.by_name("bootstrap").unwrap(), &mut out).unwrap();
+        drop(out);
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let ran = std::process::Command::new(&bootstrap).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&ran.stdout), "hello from x86_64\n");
+    }
 }

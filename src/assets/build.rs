@@ -12,6 +12,15 @@
 //!
 //! `panic` stays `unwind`: lambda_runtime catches a handler's panic and reports it as that invocation's error;
 //! with `abort` the runtime process would die and the message would be lost.
+//!
+//! `package --dev` builds with [`AssetProfile::Dev`] instead, for iterating on a handler: dependencies are optimized
+//! as for release (built once per target and kept in `<target>/<triple>/lambda-dev`), the workspace's own crates
+//! are compiled incrementally without LTO in many codegen units, so a changed handler relinks in seconds rather
+//! than minutes of fat LTO. Its zips are not reproducible and run slower, so their keys say so
+//! (`assets/<bin>/dev-<sha256>.zip`): a dev zip is never taken for a release one.
+//!
+//! [`check_on_host`] type-checks the binaries on the build machine with `cargo check`, without the Lambda target
+//! or zig: what a test calls to see a handler's compile error in seconds.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -26,28 +35,77 @@ use super::AssetError;
 /// The glibc version the binaries are linked against: Amazon Linux 2023's.
 pub const GLIBC: &str = "2.34";
 
-/// The cargo profile of asset builds, defined by the `--config` flags of [`profile_config`].
-pub const PROFILE: &str = "lambda";
-
 /// `SOURCE_DATE_EPOCH` of asset builds: 1980-01-01, the zip epoch.
 pub const SOURCE_DATE_EPOCH: &str = "315532800";
 
-/// The profile settings, as `cargo --config` values. Passed on the command line (config takes precedence over
-/// the manifest), so every workspace builds its assets the same way without a `[profile.lambda]` of its own.
-pub fn profile_config() -> Vec<String> {
-    [
-        ("inherits", "\"release\""),
-        ("opt-level", "3"),
-        ("lto", "\"fat\""),
-        ("codegen-units", "1"),
-        ("strip", "true"),
-        ("debug", "false"),
-        ("incremental", "false"),
-        ("panic", "\"unwind\""),
-    ]
-    .iter()
-    .map(|(k, v)| format!("profile.{PROFILE}.{k}={v}"))
-    .collect()
+/// How asset binaries are compiled: the cargo profile, defined by `--config` flags ([`AssetProfile::config`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AssetProfile {
+    /// Profile `lambda`: fat LTO, one codegen unit, not incremental. Reproducible, small and fast zips, the only
+    /// kind to deploy to production; a changed handler costs a full LTO link.
+    #[default]
+    Release,
+    /// Profile `lambda-dev`: the workspace's crates incremental, without LTO, in 256 codegen units at opt-level
+    /// 1; dependencies at opt-level 3 (built once). Relinks a changed handler in seconds; zips are larger, not
+    /// reproducible, and keyed `dev-<sha256>`.
+    Dev,
+}
+
+impl AssetProfile {
+    /// The cargo profile's name; also the folder of the binaries under `<target>/<triple>/`.
+    pub fn cargo_profile(self) -> &'static str {
+        match self {
+            AssetProfile::Release => "lambda",
+            AssetProfile::Dev => "lambda-dev",
+        }
+    }
+
+    /// What the zip's key has before its SHA-256: nothing for release, `dev-` for dev, so that a dev zip's key can
+    /// never be a release key (which is the bare hash).
+    pub fn key_prefix(self) -> &'static str {
+        match self {
+            AssetProfile::Release => "",
+            AssetProfile::Dev => "dev-",
+        }
+    }
+
+    /// The profile's settings, as `cargo --config` values. Passed on the command line (config takes precedence
+    /// over the manifest), so every workspace builds its assets the same way without a `[profile.lambda]` of its
+    /// own.
+    pub fn config(self) -> Vec<String> {
+        let settings: &[(&str, &str)] = match self {
+            AssetProfile::Release => &[
+                ("inherits", "\"release\""),
+                ("opt-level", "3"),
+                ("lto", "\"fat\""),
+                ("codegen-units", "1"),
+                ("strip", "true"),
+                ("debug", "false"),
+                ("incremental", "false"),
+                ("panic", "\"unwind\""),
+            ],
+            // Release semantics (no debug assertions or overflow checks: a dev zip behaves as the release one
+            // would), compiled for build speed. Dependencies change rarely and are cached, so they keep opt-level
+            // 3; the workspace's crates, rebuilt on every change, get opt-level 1, no LTO and many codegen units.
+            AssetProfile::Dev => &[
+                ("inherits", "\"release\""),
+                ("opt-level", "1"),
+                ("lto", "\"off\""),
+                ("codegen-units", "256"),
+                ("strip", "true"),
+                ("debug", "false"),
+                ("incremental", "true"),
+                ("panic", "\"unwind\""),
+                ("package.\"*\".opt-level", "3"),
+                ("package.\"*\".codegen-units", "16"),
+            ],
+        };
+        let name = self.cargo_profile();
+        settings
+            .iter()
+            .map(|(k, v)| format!("profile.{name}.{k}={v}"))
+            .collect()
+    }
 }
 
 /// What `cargo metadata` says about the workspace: where it is, where it builds, and each package's binaries.
@@ -187,6 +245,11 @@ pub trait Builder {
         bins: &[String],
         architecture: Architecture,
     ) -> Result<BTreeMap<String, PathBuf>, AssetError>;
+
+    /// The profile the binaries are built with, which the zips' keys show.
+    fn profile(&self) -> AssetProfile {
+        AssetProfile::Release
+    }
 }
 
 /// The real builder: `cargo-zigbuild` in the workspace.
@@ -195,14 +258,20 @@ pub struct Zigbuild {
     pub workspace: Workspace,
     /// The `cargo-zigbuild` executable: `$CFNKIT_ZIGBUILD`, else `cargo-zigbuild` on `PATH`.
     pub program: PathBuf,
+    pub profile: AssetProfile,
 }
 
 impl Zigbuild {
+    /// A builder for release zips ([`AssetProfile::Release`]); set `profile` for dev ones.
     pub fn new(workspace: Workspace) -> Zigbuild {
         let program = std::env::var_os("CFNKIT_ZIGBUILD")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("cargo-zigbuild"));
-        Zigbuild { workspace, program }
+        Zigbuild {
+            workspace,
+            program,
+            profile: AssetProfile::Release,
+        }
     }
 
     /// `cargo-zigbuild --version`, or why it cannot run.
@@ -224,14 +293,19 @@ impl Zigbuild {
     fn command(&self, package: &str, bins: &[String], architecture: Architecture) -> Command {
         let mut cmd = Command::new(&self.program);
         cmd.arg("zigbuild");
-        for c in profile_config() {
+        for c in self.profile.config() {
             cmd.args(["--config", &c]);
         }
-        cmd.args(["--locked", "--profile", PROFILE, "--target-dir"])
-            .arg(&self.workspace.target_dir)
-            .arg("--target")
-            .arg(format!("{}.{GLIBC}", architecture.rust_target()))
-            .args(["-p", package]);
+        cmd.args([
+            "--locked",
+            "--profile",
+            self.profile.cargo_profile(),
+            "--target-dir",
+        ])
+        .arg(&self.workspace.target_dir)
+        .arg("--target")
+        .arg(format!("{}.{GLIBC}", architecture.rust_target()))
+        .args(["-p", package]);
         for b in bins {
             cmd.args(["--bin", b]);
         }
@@ -294,9 +368,63 @@ impl Builder for Zigbuild {
             .workspace
             .target_dir
             .join(architecture.rust_target())
-            .join(PROFILE);
+            .join(self.profile.cargo_profile());
         Ok(bins.iter().map(|b| (b.clone(), dir.join(b))).collect())
     }
+
+    fn profile(&self) -> AssetProfile {
+        self.profile
+    }
+}
+
+/// Type-checks binaries on this machine, for its own target: `cargo check --quiet -p <package>... --bin <bin>...`
+/// in the workspace, `binaries` being the bins of each package. No cross-compiling, zig or LTO, and the checked
+/// dependencies are cached in the workspace's target directory, so a handler's compile error shows in seconds
+/// (the test that calls this runs while no cargo holds the target directory's lock). Fails with the compiler's
+/// messages.
+pub fn check_on_host(
+    workspace: &Workspace,
+    binaries: &BTreeMap<String, Vec<String>>,
+) -> Result<(), AssetError> {
+    if binaries.is_empty() {
+        return Ok(());
+    }
+    let mut cmd = Command::new(cargo());
+    cmd.args(["check", "--quiet", "--color", "never"]);
+    for package in binaries.keys() {
+        cmd.args(["-p", package]);
+    }
+    for bin in binaries.values().flatten() {
+        cmd.args(["--bin", bin]);
+    }
+    cmd.current_dir(&workspace.root);
+    let shown = format!("{cmd:?}");
+    let out = cmd.output().map_err(|source| AssetError::Io {
+        path: cargo(),
+        source,
+    })?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    Err(AssetError::BuildFailed {
+        command: shown,
+        status: out.status.to_string(),
+        hint: " (a binary that a function runs does not compile on this machine; `package` would fail the same \
+               way after cross-compiling: fix it first)"
+            .to_owned(),
+        // The first errors matter most: the compiler reports them in source order, and one often causes the next.
+        stderr: head(&stderr, 120),
+    })
+}
+
+fn head(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    let mut shown = all[..all.len().min(lines)].join("\n");
+    if all.len() > lines {
+        shown.push_str(&format!("\n... ({} more lines)", all.len() - lines));
+    }
+    shown
 }
 
 fn hint(stderr: &str, architecture: Architecture) -> String {
@@ -460,10 +588,7 @@ mod tests {
 
     #[test]
     fn the_build_command_is_pinned_to_glibc_2_34_the_lambda_profile_and_remapped_paths() {
-        let z = Zigbuild {
-            workspace: workspace(),
-            program: PathBuf::from("cargo-zigbuild"),
-        };
+        let z = Zigbuild::new(workspace());
         let cmd = z.command(
             "handlers",
             &["api".into(), "worker".into()],
@@ -507,10 +632,38 @@ mod tests {
     }
 
     #[test]
+    fn the_dev_profile_builds_incrementally_without_lto_into_its_own_folder() {
+        let z = Zigbuild {
+            profile: AssetProfile::Dev,
+            ..Zigbuild::new(workspace())
+        };
+        let joined = z
+            .command("handlers", &["api".into()], Architecture::Arm64)
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        for setting in [
+            "--config profile.lambda-dev.inherits=\"release\"",
+            "--config profile.lambda-dev.lto=\"off\"",
+            "--config profile.lambda-dev.incremental=true",
+            "--config profile.lambda-dev.codegen-units=256",
+            "--config profile.lambda-dev.package.\"*\".opt-level=3",
+            "--locked --profile lambda-dev --target-dir /ws/target --target aarch64-unknown-linux-gnu.2.34",
+        ] {
+            assert!(joined.contains(setting), "{setting} in {joined}");
+        }
+        assert!(!joined.contains("fat"), "{joined}");
+        assert_eq!(z.profile(), AssetProfile::Dev);
+        assert_eq!(AssetProfile::Dev.key_prefix(), "dev-");
+        assert_eq!(AssetProfile::Release.key_prefix(), "");
+    }
+
+    #[test]
     fn a_missing_zigbuild_says_how_to_install_it() {
         let z = Zigbuild {
-            workspace: workspace(),
             program: PathBuf::from("/nonexistent/cargo-zigbuild"),
+            ..Zigbuild::new(workspace())
         };
         let e = z.version().unwrap_err().to_string();
         assert!(

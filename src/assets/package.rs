@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::build::{elf_architecture, Builder};
+use super::build::{check_on_host, elf_architecture, AssetProfile, Builder, Workspace};
 use super::bundle::{sha256_hex, zip_bootstrap};
 use super::{discover, key, substitute, AssetError, AssetSpec, AssetUse};
 use crate::synth::Assembly;
@@ -22,12 +22,19 @@ pub struct Packaged {
     /// The size of `bootstrap` before compression.
     pub binary_bytes: u64,
     pub used_by: Vec<String>,
+    /// How the binary was compiled; a dev build's key starts with `dev-`.
+    pub profile: AssetProfile,
 }
 
 impl Packaged {
     /// The S3 key the templates now name, and the zip's path under the output directory.
     pub fn key(&self) -> String {
-        key(&self.spec.bin, &self.sha256)
+        key(&self.spec.bin, &self.key_hash())
+    }
+
+    /// The key's hash part: the zip's SHA-256, after `dev-` for a dev build.
+    fn key_hash(&self) -> String {
+        format!("{}{}", self.profile.key_prefix(), self.sha256)
     }
 }
 
@@ -98,16 +105,45 @@ pub fn package(
                 zip,
                 binary_bytes: binary.len() as u64,
                 used_by: u.used_by.clone(),
+                profile: builder.profile(),
             });
         }
     }
     packaged.sort_by(|a, b| a.spec.cmp(&b.spec));
     let hashes: BTreeMap<AssetSpec, String> = packaged
         .iter()
-        .map(|p| (p.spec.clone(), p.sha256.clone()))
+        .map(|p| (p.spec.clone(), p.key_hash()))
         .collect();
     substitute(assembly, &hashes);
     Ok(packaged)
+}
+
+/// Type-checks on this machine the binary of every asset the chosen stacks would have `package` build (see
+/// [`check_on_host`]), after resolving each in `workspace` as `package` does: a function whose binary or package
+/// does not exist is refused with the same message, before anything compiles. Returns the checked binaries as
+/// `<package>/<bin>`, sorted.
+pub fn check_handlers(
+    assembly: &Assembly,
+    selection: &[String],
+    workspace: &Workspace,
+) -> Result<Vec<String>, AssetError> {
+    let mut binaries: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for u in discover(assembly, selection).iter().filter(|u| u.pending()) {
+        let package = workspace.resolve(
+            u.spec.package.as_deref(),
+            &u.spec.bin,
+            &u.used_by.join(", "),
+        )?;
+        let bins = binaries.entry(package).or_default();
+        if !bins.contains(&u.spec.bin) {
+            bins.push(u.spec.bin.clone());
+        }
+    }
+    check_on_host(workspace, &binaries)?;
+    Ok(binaries
+        .iter()
+        .flat_map(|(p, bins)| bins.iter().map(move |b| format!("{p}/{b}")))
+        .collect())
 }
 
 /// The zips' files for the output directory: `assets/<bin>/<sha256>.zip`, the key's own path.

@@ -1,14 +1,12 @@
 //! Targeted checks of the seed-004 stacks that snapshots would only show, not enforce: what differs between
 //! the environments, and the security settings the foundation promises.
 
-use serde_json::Value;
+use cfnkit::assertions::{Match, Template, Templates};
+use serde_json::{json, Value};
 
-fn template(name: &str) -> Value {
-    let assembly = cfnkit::synth::synth(&stacks::app().unwrap()).unwrap();
-    let stack = assembly
-        .stack(name)
-        .unwrap_or_else(|| panic!("no stack {name}"));
-    serde_json::from_str(&stack.template.to_json()).unwrap()
+/// The platform's templates, synthesized and checked by the rule pack as `cargo run -- synth` does.
+fn templates() -> Templates {
+    Templates::from_app(&stacks::app().unwrap()).unwrap()
 }
 
 fn of_type<'a>(t: &'a Value, type_name: &str) -> Vec<(&'a String, &'a Value)> {
@@ -20,158 +18,148 @@ fn of_type<'a>(t: &'a Value, type_name: &str) -> Vec<(&'a String, &'a Value)> {
         .collect()
 }
 
-fn props<'a>(t: &'a Value, type_name: &str) -> &'a Value {
-    let found = of_type(t, type_name);
-    assert_eq!(
-        found.len(),
-        1,
-        "one {type_name} expected, found {}",
-        found.len()
-    );
-    &found[0].1["Properties"]
+/// Asserts that the stack has one resource of this type, whose properties match `pattern`.
+#[track_caller]
+fn one_with(t: &Template, type_name: &str, pattern: Value) {
+    t.resource_count_is(type_name, 1);
+    t.has_resource_properties(type_name, pattern);
 }
 
 #[test]
 fn prod_has_a_nat_gateway_per_az_and_dev_one_shared_by_both_private_subnets() {
+    let templates = templates();
     for (env, nats) in [("Dev", 1), ("Prod", 2)] {
-        let t = template(&format!("{env}Network"));
-        assert_eq!(of_type(&t, "AWS::EC2::NatGateway").len(), nats, "{env}");
-        let routes: Vec<String> = (1..=2)
-            .map(|i| {
-                t["Resources"][format!("PrivateSubnet{i}DefaultRoute")]["Properties"]
-                    ["NatGatewayId"]["Ref"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect();
-        let expected: Vec<String> = (1..=2)
-            .map(|i| format!("NatGateway{}", i.min(nats)))
-            .collect();
-        assert_eq!(
-            routes, expected,
-            "{env}: each private subnet routes through its AZ's gateway, or the only one"
-        );
-        assert_eq!(
-            of_type(&t, "AWS::EC2::Subnet").len(),
-            4,
-            "{env}: public and private subnet in two AZs"
-        );
-        assert_eq!(props(&t, "AWS::EC2::FlowLog")["TrafficType"], "ALL");
+        let t = templates.stack(&format!("{env}Network"));
+        t.resource_count_is("AWS::EC2::NatGateway", nats);
+        // Each private subnet routes through its AZ's gateway, or the only one.
+        for i in 1..=2 {
+            t.has_resource_with_id(
+                &format!("PrivateSubnet{i}DefaultRoute"),
+                json!({"Properties": {"NatGatewayId": {"Ref": format!("NatGateway{}", i.min(nats))}}}),
+            );
+        }
+        // Public and private subnet in two AZs.
+        t.resource_count_is("AWS::EC2::Subnet", 4);
+        one_with(t, "AWS::EC2::FlowLog", json!({"TrafficType": "ALL"}));
     }
 }
 
 #[test]
 fn the_database_is_multi_az_in_prod_only_and_always_encrypted_private_and_protected() {
+    let templates = templates();
     for (env, multi_az) in [("Dev", false), ("Prod", true)] {
-        let t = template(&format!("{env}Data"));
-        let (_, db) = of_type(&t, "AWS::RDS::DBInstance")[0];
-        let p = &db["Properties"];
-        assert_eq!(p["MultiAZ"], multi_az, "{env}");
-        assert_eq!(p["StorageEncrypted"], true);
-        assert_eq!(p["PubliclyAccessible"], false);
-        assert_eq!(p["DeletionProtection"], true);
-        assert_eq!(
-            p["ManageMasterUserPassword"], true,
-            "{env}: credentials in Secrets Manager, not the template"
-        );
-        assert!(p.get("MasterUserPassword").is_none());
-        assert_eq!(db["DeletionPolicy"], "Snapshot");
+        let t = templates.stack(&format!("{env}Data"));
         // The only checkov skip is dev's single AZ, and only in dev.
-        let skips = db["Metadata"]["checkov"]["skip"]
-            .as_array()
-            .map(Vec::len)
-            .unwrap_or(0);
-        assert_eq!(skips, usize::from(!multi_az), "{env}");
-
-        let cache = props(&t, "AWS::ElastiCache::ReplicationGroup");
-        assert_eq!(cache["AtRestEncryptionEnabled"], true);
-        assert_eq!(cache["TransitEncryptionEnabled"], true);
-        let token = cache["AuthToken"]["Fn::Sub"][0].as_str().unwrap();
-        assert!(
-            token.starts_with("{{resolve:secretsmanager:"),
-            "the AUTH token is resolved at deploy time: {token}"
+        let metadata = if multi_az {
+            Match::not(Match::object_like(json!({"checkov": Match::any_value()})))
+        } else {
+            Match::object_like(json!({"checkov": {"skip": [{"id": "CKV_AWS_157"}]}}))
+        };
+        t.resource_count_is("AWS::RDS::DBInstance", 1);
+        t.has_resource(
+            "AWS::RDS::DBInstance",
+            json!({
+                "Properties": {
+                    "MultiAZ": multi_az,
+                    "StorageEncrypted": true,
+                    "PubliclyAccessible": false,
+                    "DeletionProtection": true,
+                    // Credentials in Secrets Manager, not the template.
+                    "ManageMasterUserPassword": true,
+                    "MasterUserPassword": Match::absent(),
+                },
+                "DeletionPolicy": "Snapshot",
+                "Metadata": metadata,
+            }),
+        );
+        one_with(
+            t,
+            "AWS::ElastiCache::ReplicationGroup",
+            json!({
+                "AtRestEncryptionEnabled": true,
+                "TransitEncryptionEnabled": true,
+                // The AUTH token is resolved at deploy time.
+                "AuthToken": {"Fn::Sub": [Match::string_like_regexp(r"^\{\{resolve:secretsmanager:"), Match::any_value()]},
+            }),
         );
     }
 }
 
 #[test]
 fn the_eks_api_is_private_logs_everything_and_encrypts_secrets() {
+    let templates = templates();
     for env in ["Dev", "Prod"] {
-        let t = template(&format!("{env}Compute"));
-        let eks = props(&t, "AWS::EKS::Cluster");
-        assert_eq!(eks["ResourcesVpcConfig"]["EndpointPublicAccess"], false);
-        assert_eq!(eks["ResourcesVpcConfig"]["EndpointPrivateAccess"], true);
-        assert_eq!(eks["EncryptionConfig"][0]["Resources"][0], "secrets");
-        assert_eq!(
-            eks["Logging"]["ClusterLogging"]["EnabledTypes"]
-                .as_array()
-                .unwrap()
-                .len(),
-            5
+        let t = templates.stack(&format!("{env}Compute"));
+        one_with(
+            t,
+            "AWS::EKS::Cluster",
+            json!({
+                "ResourcesVpcConfig": {"EndpointPublicAccess": false, "EndpointPrivateAccess": true},
+                "EncryptionConfig": [{"Resources": ["secrets"]}],
+                "Logging": {"ClusterLogging": {"EnabledTypes": [
+                    {"Type": "api"}, {"Type": "audit"}, {"Type": "authenticator"},
+                    {"Type": "controllerManager"}, {"Type": "scheduler"},
+                ]}},
+            }),
         );
-        let service = props(&t, "AWS::ECS::Service");
-        assert_eq!(
-            service["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"],
-            "DISABLED"
+        one_with(
+            t,
+            "AWS::ECS::Service",
+            json!({"NetworkConfiguration": {"AwsvpcConfiguration": {"AssignPublicIp": "DISABLED"}}}),
         );
-        let cluster = props(&t, "AWS::ECS::Cluster");
-        assert_eq!(
-            cluster["ClusterSettings"][0]["Value"], "enabled",
-            "container insights"
+        // Container insights.
+        one_with(
+            t,
+            "AWS::ECS::Cluster",
+            json!({"ClusterSettings": Match::array_with([json!({"Name": "containerInsights", "Value": "enabled"})])}),
         );
     }
 }
 
 #[test]
 fn identity_exports_what_the_apis_attach_and_the_trail_is_validated_and_multi_region() {
+    let templates = templates();
     for env in ["Dev", "Prod"] {
-        let t = template(&format!("{env}Identity"));
-        let exports: Vec<&str> = t["Outputs"]
-            .as_object()
-            .unwrap()
-            .values()
-            .map(|o| o["Export"]["Name"].as_str().unwrap())
-            .collect();
-        assert!(
-            exports.contains(&format!("{env}Identity:UserPool:Arn").as_str()),
-            "{exports:?}"
-        );
-        assert!(
-            exports.contains(&format!("{env}Identity:WebAcl:Arn").as_str()),
-            "{exports:?}"
-        );
-        let acl = props(&t, "AWS::WAFv2::WebACL");
-        assert_eq!(acl["Scope"], "REGIONAL");
+        let t = templates.stack(&format!("{env}Identity"));
+        for exported in ["UserPool", "WebAcl"] {
+            t.has_output(
+                "*",
+                json!({"Export": {"Name": format!("{env}Identity:{exported}:Arn")}}),
+            );
+        }
+        one_with(t, "AWS::WAFv2::WebACL", json!({"Scope": "REGIONAL"}));
 
-        let t = template(&format!("{env}Observability"));
-        let trail = props(&t, "AWS::CloudTrail::Trail");
-        assert_eq!(trail["IsMultiRegionTrail"], true);
-        assert_eq!(trail["EnableLogFileValidation"], true);
-        assert!(
-            trail["KMSKeyId"].is_object(),
-            "encrypted with the environment key"
+        let t = templates.stack(&format!("{env}Observability"));
+        one_with(
+            t,
+            "AWS::CloudTrail::Trail",
+            json!({
+                "IsMultiRegionTrail": true,
+                "EnableLogFileValidation": true,
+                // Encrypted with the environment key.
+                "KMSKeyId": {"Fn::ImportValue": format!("{env}Network:EnvKey:Arn")},
+            }),
         );
     }
 }
 
 #[test]
 fn every_domain_event_source_flows_to_the_encrypted_stream() {
-    let t = template("Analytics");
-    let rule = props(&t, "AWS::Events::Rule");
-    let sources: Vec<&str> = rule["EventPattern"]["source"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap())
-        .collect();
-    assert_eq!(sources, contracts::analytics::DOMAIN_EVENT_SOURCES);
-    assert_eq!(
-        rule["Targets"][0]["KinesisParameters"]["PartitionKeyPath"],
-        "$.detail.orderId"
+    let templates = templates();
+    let t = templates.stack("Analytics");
+    one_with(
+        t,
+        "AWS::Events::Rule",
+        json!({
+            "EventPattern": {"source": contracts::analytics::DOMAIN_EVENT_SOURCES},
+            "Targets": [{"KinesisParameters": {"PartitionKeyPath": "$.detail.orderId"}}],
+        }),
     );
-    let stream = props(&t, "AWS::Kinesis::Stream");
-    assert_eq!(stream["StreamEncryption"]["EncryptionType"], "KMS");
+    one_with(
+        t,
+        "AWS::Kinesis::Stream",
+        json!({"StreamEncryption": {"EncryptionType": "KMS"}}),
+    );
 }
 
 /// Across every stack of the platform: no IAM role or policy allows a KMS action with a `*` (the grants name

@@ -1,27 +1,18 @@
 //! Targeted checks of the seed stacks (000-002): the wiring the handlers of `runtime/pipeline-handlers` rely on, and the
 //! properties the seeds ask for, read from the synthesized templates.
 
+use cfnkit::assertions::{Match, Template, Templates};
 use serde_json::{json, Value};
 
-fn template(stack: &str) -> Value {
-    let app = stacks::app().expect("the platform app builds");
-    let assembly = cfnkit::synth::synth(&app).expect("the platform synthesizes");
-    let s = assembly
-        .stacks
-        .iter()
-        .find(|s| s.name == stack)
-        .unwrap_or_else(|| panic!("no stack {stack}"));
-    serde_json::from_str(&s.template.to_json()).unwrap()
+/// The platform's templates, synthesized and checked by the rule pack as `cargo run -- synth` does.
+fn templates() -> Templates {
+    Templates::from_app(&stacks::app().expect("the platform app builds"))
+        .expect("the platform synthesizes cleanly")
 }
 
-fn resource<'a>(t: &'a Value, id: &str) -> &'a Value {
-    t["Resources"]
-        .get(id)
-        .unwrap_or_else(|| panic!("no resource {id}"))
-}
-
-fn env_names(t: &Value, function: &str) -> Vec<String> {
-    let mut names: Vec<String> = resource(t, function)["Properties"]["Environment"]["Variables"]
+/// The names of a function's environment variables, sorted.
+fn env_names(t: &Template, function: &str) -> Vec<String> {
+    let mut names: Vec<String> = t.resource(function)["Properties"]["Environment"]["Variables"]
         .as_object()
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
@@ -31,73 +22,86 @@ fn env_names(t: &Value, function: &str) -> Vec<String> {
 
 #[test]
 fn ingest_bucket_is_encrypted_versioned_tls_only_with_lifecycle_toward_silver() {
-    let t = template("Ingest");
-    let bucket = &resource(&t, "BronzeBucket")["Properties"];
-    assert_eq!(
-        bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
-            ["ServerSideEncryptionByDefault"]["SSEAlgorithm"],
-        "aws:kms"
+    let templates = templates();
+    let t = templates.stack("Ingest");
+    t.has_resource_with_id(
+        "BronzeBucket",
+        json!({"Properties": {
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}},
+            ]},
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "LifecycleConfiguration": {"Rules": Match::array_with([json!({
+                "Prefix": "bronze/",
+                "Transitions": [{"StorageClass": "STANDARD_IA"}, {"StorageClass": "GLACIER_IR"}],
+            })])},
+        }}),
     );
-    assert_eq!(bucket["VersioningConfiguration"]["Status"], "Enabled");
-    let rule = &bucket["LifecycleConfiguration"]["Rules"][0];
-    assert_eq!(rule["Prefix"], "bronze/");
-    let classes: Vec<&Value> = rule["Transitions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| &t["StorageClass"])
-        .collect();
-    assert_eq!(classes, [&json!("STANDARD_IA"), &json!("GLACIER_IR")]);
-    let policy = resource(&t, "BronzeBucketPolicy").to_string();
-    assert!(policy.contains("aws:SecureTransport"), "{policy}");
+    t.has_resource_with_id(
+        "BronzeBucketPolicy",
+        json!({"Properties": {"PolicyDocument": {"Statement": Match::array_with([json!({
+            "Effect": "Deny",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        })])}}}),
+    );
     assert_eq!(
-        env_names(&t, "IngestApi"),
+        env_names(t, "IngestApi"),
         ["BRONZE_BUCKET", "INGEST_EVENTS_TABLE", "INGEST_QUEUE_URL"]
     );
     // The worker's queue has a DLQ, and an alarm watches it.
-    assert!(resource(&t, "IngestQueue")["Properties"]["RedrivePolicy"].is_object());
-    let alarm = &resource(&t, "IngestDlqAlarm")["Properties"];
-    assert_eq!(alarm["MetricName"], "ApproximateNumberOfMessagesVisible");
-    assert!(alarm["AlarmActions"].is_array());
-    let route = resource(&t, "IngestHttpApiPOSTEvents");
-    assert_eq!(route["Properties"]["RouteKey"], "POST /events");
-    assert_eq!(route["Properties"]["AuthorizationType"], "AWS_IAM");
+    t.has_resource_with_id(
+        "IngestQueue",
+        json!({"Properties": {"RedrivePolicy": Match::object_like(json!({}))}}),
+    );
+    t.has_resource_with_id(
+        "IngestDlqAlarm",
+        json!({"Properties": {
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "AlarmActions": Match::array_with([Match::any_value()]),
+        }}),
+    );
+    t.has_resource_with_id(
+        "IngestHttpApiPOSTEvents",
+        json!({"Properties": {"RouteKey": "POST /events", "AuthorizationType": "AWS_IAM"}}),
+    );
 }
 
 #[test]
 fn stream_orders_process_from_new_images_with_batch_failures_bisect_and_bounded_retries() {
-    let t = template("StreamOrders");
-    assert_eq!(
-        resource(&t, "StreamOrdersTable")["Properties"]["StreamSpecification"]["StreamViewType"],
-        "NEW_IMAGE"
+    let templates = templates();
+    let t = templates.stack("StreamOrders");
+    t.has_resource_with_id(
+        "StreamOrdersTable",
+        json!({"Properties": {"StreamSpecification": {"StreamViewType": "NEW_IMAGE"}}}),
     );
-    let mapping = &resource(&t, "ProcessOrderStreamOrdersTableEventSource")["Properties"];
-    assert_eq!(
-        mapping["FunctionResponseTypes"],
-        json!(["ReportBatchItemFailures"])
+    t.has_resource_with_id(
+        "ProcessOrderStreamOrdersTableEventSource",
+        json!({"Properties": {
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "BisectBatchOnFunctionError": true,
+            "MaximumRetryAttempts": 3,
+            "DestinationConfig": {"OnFailure": {"Destination": Match::object_like(json!({}))}},
+            "FilterCriteria": {"Filters": [
+                {"Pattern": Match::serialized_json(json!({"eventName": ["INSERT"]}))},
+            ]},
+        }}),
     );
-    assert_eq!(mapping["BisectBatchOnFunctionError"], true);
-    assert_eq!(mapping["MaximumRetryAttempts"], 3);
-    assert!(mapping["DestinationConfig"]["OnFailure"]["Destination"].is_object());
-    assert_eq!(
-        mapping["FilterCriteria"]["Filters"][0]["Pattern"],
-        r#"{"eventName":["INSERT"]}"#
+    t.has_resource_with_id(
+        "OrdersHttpApiPOSTOrders",
+        json!({"Properties": {"RouteKey": "POST /orders"}}),
     );
-    assert_eq!(
-        resource(&t, "OrdersHttpApiPOSTOrders")["Properties"]["RouteKey"],
-        "POST /orders"
-    );
-    assert_eq!(
-        resource(&t, "OrdersHttpApiPOSTOrdersIntegration")["Properties"]["PayloadFormatVersion"],
-        "2.0"
+    t.has_resource_with_id(
+        "OrdersHttpApiPOSTOrdersIntegration",
+        json!({"Properties": {"PayloadFormatVersion": "2.0"}}),
     );
 }
 
 #[test]
 fn outbox_relay_reaches_every_channel_and_the_secret_rotates_and_is_read_by_its_function() {
-    let t = template("Outbox");
+    let templates = templates();
+    let t = templates.stack("Outbox");
     assert_eq!(
-        env_names(&t, "Relay"),
+        env_names(t, "Relay"),
         [
             "OUTBOX_QUEUE_URL",
             "OUTBOX_TABLE",
@@ -110,15 +114,15 @@ fn outbox_relay_reaches_every_channel_and_the_secret_rotates_and_is_read_by_its_
         ]
     );
     // FIFO queue and topic: the relay's deduplication ids only work there.
-    assert_eq!(
-        resource(&t, "OutboxEventsQueue")["Properties"]["FifoQueue"],
-        true
+    t.has_resource_with_id(
+        "OutboxEventsQueue",
+        json!({"Properties": {"FifoQueue": true}}),
     );
-    assert_eq!(
-        resource(&t, "OutboxEventsTopic")["Properties"]["FifoTopic"],
-        true
+    t.has_resource_with_id(
+        "OutboxEventsTopic",
+        json!({"Properties": {"FifoTopic": true}}),
     );
-    let relay_policy = resource(&t, "RelayServiceRole").to_string();
+    let relay_policy = t.resource("RelayServiceRole").to_string();
     for action in [
         "sqs:SendMessage",
         "sns:Publish",
@@ -130,23 +134,17 @@ fn outbox_relay_reaches_every_channel_and_the_secret_rotates_and_is_read_by_its_
         assert!(relay_policy.contains(action), "relay lacks {action}");
     }
     // Fed by the outbox stream and by its retry queue.
-    assert!(t["Resources"].get("RelayOutboxTableEventSource").is_some());
-    assert!(t["Resources"]
-        .get("RelayRelayRetryQueueEventSource")
-        .is_some());
+    t.resource("RelayOutboxTableEventSource");
+    t.resource("RelayRelayRetryQueueEventSource");
     // The secret rotates with the rotation function, and only the receipt function reads it.
-    let schedule = &resource(&t, "ProviderCredentialsRotationSchedule")["Properties"];
-    assert_eq!(
-        schedule["RotationLambdaARN"]["Fn::GetAtt"][0],
-        "ProviderSecretRotation"
+    t.has_resource_with_id(
+        "ProviderCredentialsRotationSchedule",
+        json!({"Properties": {"RotationLambdaARN": {"Fn::GetAtt": ["ProviderSecretRotation", Match::any_value()]}}}),
     );
-    let readers: Vec<&String> = t["Resources"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(id, r)| {
-            id.ends_with("ServiceRole") && r.to_string().contains("secretsmanager:GetSecretValue")
-        })
+    let readers: Vec<&str> = t
+        .find_resources("AWS::IAM::Role", Match::any_value())
+        .into_iter()
+        .filter(|(_, r)| r.to_string().contains("secretsmanager:GetSecretValue"))
         .map(|(id, _)| id)
         .collect();
     assert_eq!(
@@ -154,21 +152,17 @@ fn outbox_relay_reaches_every_channel_and_the_secret_rotates_and_is_read_by_its_
         ["ProviderSecretRotationServiceRole", "ReceiptServiceRole"]
     );
     assert_eq!(
-        env_names(&t, "Receipt"),
+        env_names(t, "Receipt"),
         ["PROVIDER_SECRET_ARN", "PUBLISH_LEDGER_TABLE"]
     );
     // A dashboard, and every alarm notifies someone.
-    assert!(t["Resources"].get("OutboxDashboard").is_some());
-    let alarms: Vec<&Value> = t["Resources"]
-        .as_object()
-        .unwrap()
-        .values()
-        .filter(|r| r["Type"] == "AWS::CloudWatch::Alarm")
-        .collect();
-    assert_eq!(alarms.len(), 6);
-    assert!(alarms
-        .iter()
-        .all(|a| a["Properties"]["AlarmActions"].is_array()));
+    t.resource("OutboxDashboard");
+    t.resource_count_is("AWS::CloudWatch::Alarm", 6);
+    let notifying = t.find_resources(
+        "AWS::CloudWatch::Alarm",
+        json!({"Properties": {"AlarmActions": Match::array_with([Match::any_value()])}}),
+    );
+    assert_eq!(notifying.len(), 6, "every alarm has an action");
 }
 
 /// The seed functions' roles have only the wildcards their scoped IAM5 suppressions name; since `Resource::*` is
@@ -181,8 +175,9 @@ fn seed_roles_have_no_wildcards_beyond_the_suppression_reason() {
         "dynamodb:ListStreams",
         "secretsmanager:GetRandomPassword",
     ];
+    let templates = templates();
     for stack in ["Ingest", "StreamOrders", "Outbox"] {
-        let t = template(stack);
+        let t = templates.stack(stack).as_value();
         for (id, r) in t["Resources"].as_object().unwrap() {
             if !id.ends_with("ServiceRole") {
                 continue;
