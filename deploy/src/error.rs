@@ -39,6 +39,26 @@ pub enum DeployError {
     #[error("unknown stack `{name}`; the app has: {available}")]
     UnknownStack { name: String, available: String },
 
+    #[error("no cargo workspace at {}: {message}. Run `cargo cfn` inside the app's workspace, or pass --app \"COMMAND\" (a command that synthesizes the app) or --assembly DIR", dir.display())]
+    NotInWorkspace { dir: PathBuf, message: String },
+
+    #[error("`cargo run` at {} has no one app to run: {why}. The workspace's binaries: {bins}; pass the app's with --app NAME, or a command that runs it with --app \"COMMAND\"", root.display())]
+    NoDefaultApp {
+        root: PathBuf,
+        why: String,
+        bins: String,
+    },
+
+    #[error("--app {name} names no binary of the workspace at {}; its binaries: {bins}. To run a command instead, give its path (./{name}) or its arguments", root.display())]
+    UnknownApp {
+        name: String,
+        root: PathBuf,
+        bins: String,
+    },
+
+    #[error("--app {name}: packages {packages} each have a binary of that name; pass --app \"cargo run --quiet -p PACKAGE --bin {name} --\"")]
+    AmbiguousApp { name: String, packages: String },
+
     #[error("the app's synth command `{command}` {failure}; fix the app (its errors are printed above) or pass --app with the command that synthesizes it")]
     SynthFailed { command: String, failure: String },
 

@@ -15,5 +15,6 @@ pub mod parameters;
 pub mod security;
 pub mod synth;
 pub mod template;
+pub mod workspace;
 
 pub use error::DeployError;

@@ -1,21 +1,85 @@
-//! The four commands. Results go to stdout; progress (events, the bar) to stderr.
+//! `cargo cfn deploy`: the chosen stacks and their dependencies, in dependency order, each through a change set.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 use cfnkit::synth::manifest::ManifestStack;
 use console::style;
 
 use crate::assembly::Assembly;
-use crate::assets::{self, BODY_LIMIT};
-use crate::aws::{Clients, BOOTSTRAP_STACK};
-use crate::cfn::{self, ChangeSet, Deployed, PlannedChange, TemplateSource};
-use crate::diff::{self, Replacement};
+use crate::assets;
+use crate::aws::Clients;
+use crate::cfn::{self, ChangeSet, Deployed, PlannedChange};
+use crate::commands::Found;
+use crate::commands::{
+    ask, bootstrap_needed, deployed_template, failed, holds_resources, require_bootstrap,
+    source_for,
+};
+use crate::diff;
 use crate::error::DeployError;
-use crate::events::{self, Failure, STACK_TYPE};
+use crate::events;
 use crate::parameters::{self, ParameterArg};
 use crate::security::{self, SecurityDiff};
 use crate::template;
+
+/// Deploy the stacks (all when none are named) and the stacks they depend on, in dependency order.
+///
+/// Uploads the Lambda code zips not in the assets bucket yet, then deploys each stack through a change set
+/// and waits, showing its events. A stack is reported deployed only when it reached CREATE_COMPLETE or
+/// UPDATE_COMPLETE; an unchanged stack is reported as "no changes". Exit code 0 on success, 1 on failure.
+///
+/// Before changing anything it checks: the parameters; the bootstrap stack (exists, and its version is one
+/// this cfnkit deploys with) when the deploy needs the assets bucket, that is when there are assets to
+/// upload or a template over 51,200 bytes; and, per --require-approval, that a person approved changes that
+/// broaden permissions.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Stacks to deploy, with the stacks they depend on (all when none are named).
+    #[arg(value_name = "STACK")]
+    pub stacks: Vec<String>,
+    /// Create the change sets and print their changes, without executing them.
+    #[arg(long)]
+    pub no_execute: bool,
+    /// How to deploy: through change sets, or CreateStack/UpdateStack directly.
+    #[arg(long, value_enum, default_value_t = Method::ChangeSet)]
+    pub method: Method,
+    /// Which changes need approval: `broadening` (IAM statements, managed policies, resource policies,
+    /// Lambda permissions, security group rules added, or a Deny removed), `any-change`, or `never`. On a
+    /// terminal the changes are shown and a yes is asked for, once for the whole deploy; without one the
+    /// deploy is refused before anything changes. Not asked with --no-execute.
+    #[arg(long, value_enum, default_value_t = RequireApproval::Broadening)]
+    pub require_approval: RequireApproval,
+    /// A template parameter's value: STACK:KEY=VALUE for one stack, KEY=VALUE for every deployed stack that
+    /// declares KEY (STACK:KEY wins). Repeat for more. Parameters without a value keep their deployed value,
+    /// or take their Default when the stack is created.
+    #[arg(long = "parameters", value_name = "[STACK:]KEY=VALUE")]
+    pub parameters: Vec<ParameterArg>,
+    /// How many stacks deploy at once. A stack starts once the stacks it depends on are done; with more
+    /// than one, each event line starts with its stack's name and no progress bar is drawn.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+}
+
+pub async fn run(
+    clients: &Clients,
+    assembly: &Assembly,
+    args: &Args,
+) -> Result<Found, DeployError> {
+    deploy(
+        clients,
+        assembly,
+        &args.stacks,
+        &args.parameters,
+        DeployOptions {
+            method: args.method,
+            execute: !args.no_execute,
+            approval: args.require_approval,
+            concurrency: usize::from(args.concurrency),
+        },
+    )
+    .await?;
+    Ok(Found::Nothing)
+}
 
 /// How a stack is deployed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -75,33 +139,6 @@ pub struct StackSpec {
     pub parameters: BTreeMap<String, String>,
     /// The stacks of this deploy it waits for.
     pub dependencies: Vec<String>,
-}
-
-/// Creates the bootstrap stack, or updates it when this tool's template is newer; idempotent.
-pub async fn bootstrap(clients: &Clients) -> Result<(), DeployError> {
-    let body = crate::bootstrap::template()?;
-    let spec = StackSpec {
-        name: BOOTSTRAP_STACK.into(),
-        body,
-        tags: BTreeMap::new(),
-        termination_protection: false,
-        parameters: BTreeMap::new(),
-        dependencies: Vec::new(),
-    };
-    let outcome = deploy_stack(
-        clients,
-        &spec,
-        DeployOptions {
-            method: Method::ChangeSet,
-            execute: true,
-            approval: RequireApproval::Never,
-            concurrency: 1,
-        },
-    )
-    .await?;
-    report(BOOTSTRAP_STACK, &outcome);
-    println!("assets bucket: {}", clients.assets_bucket().await?);
-    Ok(())
 }
 
 /// Checks everything a deploy can check before changing anything (parameters, the bootstrap stack when the
@@ -235,84 +272,6 @@ async fn deploy_in_order(
     failure.map_or(Ok(()), Err)
 }
 
-/// A stack whose creation failed holds nothing (the deploy deletes it first), and one made by a change set
-/// never executed (REVIEW_IN_PROGRESS) holds nothing yet: neither has a template to compare with.
-fn holds_resources(d: &Deployed) -> bool {
-    !matches!(
-        d.status.as_str(),
-        "REVIEW_IN_PROGRESS" | "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED"
-    )
-}
-
-async fn deployed_template(
-    clients: &Clients,
-    name: &str,
-) -> Result<serde_json::Value, DeployError> {
-    template::parse(&cfn::template(&clients.cfn, name).await?).map_err(|message| {
-        DeployError::BadTemplate {
-            path: format!("the deployed template of {name}"),
-            message,
-        }
-    })
-}
-
-/// Why this deploy needs the bootstrap stack, if it does: assets to upload, or a template over CloudFormation's
-/// body limit (sent through the assets bucket). A deploy needing neither does not need a bootstrap stack at all
-/// (CDK's legacy synthesizer does the same), so an app without Lambda code deploys into an account that was
-/// never bootstrapped.
-pub fn bootstrap_needed(stacks: &[&ManifestStack], assets: usize) -> Option<String> {
-    let mut why = Vec::new();
-    if assets > 0 {
-        why.push(format!(
-            "to upload {assets} asset{}",
-            if assets == 1 { "" } else { "s" }
-        ));
-    }
-    for s in stacks
-        .iter()
-        .filter(|s| s.requires_s3_upload || s.bytes > BODY_LIMIT)
-    {
-        why.push(format!(
-            "for the template of {}, {} bytes, over CloudFormation's {BODY_LIMIT} byte limit",
-            s.name, s.bytes
-        ));
-    }
-    (!why.is_empty()).then(|| why.join(" and "))
-}
-
-/// Fails, before anything is uploaded or deployed, when the bootstrap stack is missing, unusable or older than
-/// this cfnkit needs ([`crate::bootstrap::MIN_BOOTSTRAP_VERSION`]). Returns the version found. `command`: what
-/// needs it (`deploy`, `diff --change-set`), for the error.
-pub async fn require_bootstrap(
-    clients: &Clients,
-    command: &'static str,
-    needed_for: &str,
-) -> Result<u32, DeployError> {
-    let missing = |problem: String| DeployError::BootstrapMissing {
-        command,
-        stack: BOOTSTRAP_STACK.into(),
-        needed_for: needed_for.into(),
-        problem,
-    };
-    let Some(d) = cfn::describe(&clients.cfn, BOOTSTRAP_STACK).await? else {
-        return Err(missing(format!("it does not exist in {}", clients.region)));
-    };
-    // A failed update rolled back leaves the previous bootstrap in place, which is as usable as before.
-    if !events::is_deploy_success(&d.status) && d.status != "UPDATE_ROLLBACK_COMPLETE" {
-        return Err(missing(format!("it is in {}", d.status)));
-    }
-    let template = deployed_template(clients, BOOTSTRAP_STACK).await?;
-    let found = crate::bootstrap::deployed_version(Some(&template), &d.outputs);
-    crate::bootstrap::check_version(found.as_deref()).map_err(|found| {
-        DeployError::BootstrapOutdated {
-            stack: BOOTSTRAP_STACK.into(),
-            found,
-            required: crate::bootstrap::MIN_BOOTSTRAP_VERSION,
-            needed_for: needed_for.into(),
-        }
-    })
-}
-
 /// A parameter whose value a deploy changes on a deployed stack.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParameterChange {
@@ -434,7 +393,7 @@ fn approve(
     }
 }
 
-fn report(stack: &str, outcome: &Outcome) {
+pub(crate) fn report(stack: &str, outcome: &Outcome) {
     match outcome {
         Outcome::NoChanges => println!("{} {stack}: no changes", style("=").dim()),
         Outcome::Deployed { status, outputs } => {
@@ -501,20 +460,6 @@ async fn check_environments(
     Ok(())
 }
 
-async fn source_for(
-    clients: &Clients,
-    stack: &str,
-    body: &str,
-) -> Result<TemplateSource, DeployError> {
-    if body.len() > BODY_LIMIT {
-        Ok(TemplateSource::Url(
-            assets::upload_template(clients, stack, body).await?,
-        ))
-    } else {
-        Ok(TemplateSource::Body(body.to_owned()))
-    }
-}
-
 /// Makes sure the stack can take a deployment: a stack whose creation failed holds nothing and is deleted
 /// first (as CDK does); a stack in a state only a person can resolve is an error saying how.
 async fn prepare(
@@ -548,36 +493,6 @@ async fn prepare(
             fix: format!("finish the rollback with `aws cloudformation continue-update-rollback --stack-name {name}`, then deploy"),
         }),
         _ => Ok(Some(d)),
-    }
-}
-
-/// The error for a stack that settled in anything but success: the failed resources and their reasons, and
-/// whether CloudFormation rolled back.
-fn failed(stack: &str, status: &str, evts: &[events::Event]) -> DeployError {
-    let mut failures = events::failures(evts, stack);
-    if failures.is_empty() {
-        if let Some(reason) = events::stack_reason(evts, stack) {
-            failures.push(Failure {
-                logical_id: stack.into(),
-                resource_type: STACK_TYPE.into(),
-                status: status.into(),
-                reason,
-            });
-        }
-    }
-    let note = match status {
-        "UPDATE_ROLLBACK_COMPLETE" => " (rolled back: the stack is as it was before this deploy)",
-        "ROLLBACK_COMPLETE" => {
-            " (creation rolled back: the stack is empty, and the next deploy deletes it first)"
-        }
-        s if events::is_rollback(s) => " (the rollback did not finish)",
-        _ => "",
-    };
-    DeployError::StackFailed {
-        stack: stack.into(),
-        status: status.into(),
-        note: note.into(),
-        failures,
     }
 }
 
@@ -725,273 +640,9 @@ async fn sync_termination_protection(
     Ok(())
 }
 
-/// Prints the diff of each chosen stack against what is deployed; true when any differs.
-pub async fn diff(
-    clients: &Clients,
-    assembly: &Assembly,
-    names: &[String],
-    with_change_set: bool,
-) -> Result<bool, DeployError> {
-    // Only the named stacks: a diff does not act on dependencies, so it need not show them.
-    let selection: Vec<&ManifestStack> = if names.is_empty() {
-        assembly.manifest.stacks.iter().collect()
-    } else {
-        assembly
-            .deploy_selection(names)?
-            .into_iter()
-            .filter(|s| names.contains(&s.name))
-            .collect()
-    };
-    let mut differs = false;
-    // Checked once, before the first change set that sends its template through the assets bucket.
-    let mut bootstrap_checked = false;
-    for stack in selection {
-        let body = assembly.template(stack)?;
-        let new = template::parse(&body).map_err(|message| DeployError::BadTemplate {
-            path: stack.template.clone(),
-            message,
-        })?;
-        let deployed = cfn::describe(&clients.cfn, &stack.name)
-            .await?
-            .filter(|d| d.status != "REVIEW_IN_PROGRESS");
-        let old = match &deployed {
-            Some(_) => Some(deployed_template(clients, &stack.name).await?),
-            None => None,
-        };
-        let mut d = diff::diff_templates(old.as_ref(), &new);
-        if let (true, Some(deployed)) = (with_change_set && !d.is_empty(), &deployed) {
-            // A template over the body limit reaches the change set through the assets bucket: the bootstrap
-            // stack must be there and recent enough, as for a deploy.
-            if let (false, Some(needed_for)) = (bootstrap_checked, bootstrap_needed(&[stack], 0)) {
-                require_bootstrap(clients, "diff --change-set", &needed_for).await?;
-                bootstrap_checked = true;
-            }
-            // The change set keeps every parameter's deployed value: the diff is of the template alone.
-            let params = parameters::to_send(
-                &stack.name,
-                &parameters::declared(&new),
-                &BTreeMap::new(),
-                Some(&deployed.parameters),
-            )?;
-            d.add_replacements(
-                &replacements(clients, &stack.name, &body, &stack.tags, &params).await?,
-            );
-        }
-        differs |= !d.is_empty();
-        print!("{}", diff::render(&stack.name, deployed.is_some(), &d));
-        // As `cdk diff`: who may do what, before and after, in one table (what deploy asks approval for).
-        let sec = security::diff(old.as_ref(), &new);
-        if !sec.is_empty() {
-            print!("{}", security::render_table(&stack.name, &sec));
-        }
-    }
-    Ok(differs)
-}
-
-/// What a change set says about replacements; the change set is deleted right after.
-async fn replacements(
-    clients: &Clients,
-    stack: &str,
-    body: &str,
-    tags: &BTreeMap<String, String>,
-    params: &[(String, parameters::Send)],
-) -> Result<BTreeMap<String, Replacement>, DeployError> {
-    let source = source_for(clients, stack, body).await?;
-    match cfn::create_change_set(&clients.cfn, stack, false, &source, tags, params).await? {
-        ChangeSet::NoChanges => Ok(BTreeMap::new()),
-        ChangeSet::Ready { id, changes, .. } => {
-            cfn::delete_change_set(&clients.cfn, stack, &id).await?;
-            Ok(changes
-                .into_iter()
-                .filter_map(|c| Some((c.logical_id, c.replacement?)))
-                .collect())
-        }
-    }
-}
-
-/// Deletes the chosen stacks and what depends on them, dependents first, after confirmation.
-pub async fn destroy(
-    clients: &Clients,
-    assembly: &Assembly,
-    names: &[String],
-    force: bool,
-) -> Result<(), DeployError> {
-    let selection = assembly.destroy_selection(names)?;
-    let mut deployed = Vec::new();
-    for s in selection {
-        match cfn::describe(&clients.cfn, &s.name).await? {
-            Some(d) => deployed.push((s.name.clone(), d)),
-            None => println!("{} {}: not deployed", style("=").dim(), s.name),
-        }
-    }
-    if deployed.is_empty() {
-        return Ok(());
-    }
-    let list = deployed
-        .iter()
-        .map(|(n, _)| n.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    if !force && !confirm(&list)? {
-        println!("nothing destroyed");
-        return Ok(());
-    }
-    for (name, d) in &deployed {
-        destroy_stack(clients, name, d).await?;
-    }
-    Ok(())
-}
-
-fn confirm(stacks: &str) -> Result<bool, DeployError> {
-    if !std::io::stdin().is_terminal() {
-        return Err(DeployError::NeedsConfirmation {
-            stacks: stacks.into(),
-        });
-    }
-    ask(&format!("Destroy {stacks} (in this order)?"))
-}
-
-/// Asks a yes/no question on the terminal; anything but yes is no.
-fn ask(question: &str) -> Result<bool, DeployError> {
-    eprint!("{question} [y/N] ");
-    std::io::stderr().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
-}
-
-async fn destroy_stack(clients: &Clients, name: &str, d: &Deployed) -> Result<(), DeployError> {
-    if d.termination_protection {
-        return Err(DeployError::TerminationProtected { stack: name.into() });
-    }
-    eprintln!("{}", style(format!("{name}: destroying")).bold());
-    let deployed = deployed_template(clients, name).await?;
-    let marker = cfn::latest_event(&clients.cfn, &d.id).await?;
-    cfn::delete_stack(&clients.cfn, name, &d.id).await?;
-    let (status, evts) = cfn::watch(
-        &clients.cfn,
-        name,
-        &d.id,
-        marker.as_deref(),
-        template::resource_count(&deployed),
-        false,
-    )
-    .await?;
-    if status != "DELETE_COMPLETE" {
-        return Err(failed(name, &status, &evts));
-    }
-    println!("{} {name}: destroyed", style("✓").green());
-    // The template says what is kept; DELETE_SKIPPED events confirm it where the endpoint emits them.
-    let mut kept: BTreeMap<String, String> = template::retained_resources(&deployed)
-        .into_iter()
-        .collect();
-    for id in events::skipped_deletes(&evts) {
-        kept.entry(id).or_insert_with(|| "skipped".into());
-    }
-    for (id, policy) in kept {
-        println!(
-            "  kept: {id} (DeletionPolicy {policy}); delete it by hand when it is no longer needed"
-        );
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::Event;
-
-    fn ev(logical: &str, ty: &str, status: &str, reason: Option<&str>) -> Event {
-        Event {
-            id: format!("{logical}-{status}"),
-            time: "12:00:00".into(),
-            logical_id: logical.into(),
-            resource_type: ty.into(),
-            status: status.into(),
-            reason: reason.map(str::to_owned),
-        }
-    }
-
-    fn stack(name: &str, bytes: usize) -> ManifestStack {
-        serde_json::from_value(serde_json::json!({
-            "name": name, "template": format!("{name}.template.json"), "sha256": "", "bytes": bytes,
-            "requiresS3Upload": bytes > BODY_LIMIT, "dependencies": [], "environment": {},
-            "terminationProtection": false, "tags": {}, "exports": [], "imports": [],
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn the_bootstrap_stack_is_needed_only_for_assets_and_large_templates() {
-        let (small, large) = (stack("Small", 51_200), stack("Large", 51_201));
-        assert_eq!(bootstrap_needed(&[&small], 0), None);
-        assert_eq!(
-            bootstrap_needed(&[&small], 2).as_deref(),
-            Some("to upload 2 assets")
-        );
-        assert_eq!(
-            bootstrap_needed(&[&small, &large], 1).as_deref(),
-            Some("to upload 1 asset and for the template of Large, 51201 bytes, over CloudFormation's 51200 byte limit")
-        );
-    }
-
-    #[test]
-    fn a_failed_update_names_the_resource_its_reason_and_the_rollback() {
-        let events = [
-            ev(
-                "Api",
-                STACK_TYPE,
-                "UPDATE_IN_PROGRESS",
-                Some("User Initiated"),
-            ),
-            ev(
-                "Work",
-                "AWS::SQS::Queue",
-                "UPDATE_FAILED",
-                Some("Resource handler returned message: \"Invalid value\""),
-            ),
-            ev(
-                "Api",
-                STACK_TYPE,
-                "UPDATE_ROLLBACK_IN_PROGRESS",
-                Some("The following resource(s) failed to update: [Work]."),
-            ),
-            ev("Api", STACK_TYPE, "UPDATE_ROLLBACK_COMPLETE", None),
-        ];
-        assert_eq!(
-            failed("Api", "UPDATE_ROLLBACK_COMPLETE", &events).to_string(),
-            "stack Api did not reach a complete state: it ended in UPDATE_ROLLBACK_COMPLETE (rolled back: the stack is \
-             as it was before this deploy); failed resources:\n  Work (AWS::SQS::Queue) UPDATE_FAILED: Resource \
-             handler returned message: \"Invalid value\""
-        );
-    }
-
-    #[test]
-    fn a_stack_failing_without_a_failed_resource_gives_the_stack_reason() {
-        let events = [
-            ev(
-                "Api",
-                STACK_TYPE,
-                "CREATE_IN_PROGRESS",
-                Some("User Initiated"),
-            ),
-            ev(
-                "Api",
-                STACK_TYPE,
-                "ROLLBACK_IN_PROGRESS",
-                Some("No export named Base:Key:Arn found"),
-            ),
-            ev("Api", STACK_TYPE, "ROLLBACK_COMPLETE", None),
-        ];
-        let message = failed("Api", "ROLLBACK_COMPLETE", &events).to_string();
-        assert!(
-            message.contains(
-                "(creation rolled back: the stack is empty, and the next deploy deletes it first)"
-            ),
-            "{message}"
-        );
-        assert!(message.ends_with("Api (AWS::CloudFormation::Stack) ROLLBACK_COMPLETE: No export named Base:Key:Arn found"), "{message}");
-    }
 
     #[test]
     fn given_parameter_values_that_differ_from_the_deployed_ones_are_changes() {
