@@ -7,12 +7,12 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::assembly::Assembly;
 use crate::aws::Clients;
-use crate::commands::{bootstrap, deploy, destroy, diff, Found};
+use crate::commands::{bootstrap, deploy, destroy, diff, drift, Found};
 use crate::error::DeployError;
 use crate::synth;
 use crate::workspace::{self, Workspace};
 
-/// Deploy a cfnkit app with CloudFormation: bootstrap, deploy, diff, destroy.
+/// Deploy a cfnkit app with CloudFormation: bootstrap, deploy, diff, drift, destroy.
 ///
 /// Each command first synthesizes the app: the binary `cargo run` runs at the workspace root (or the one --app
 /// names), into cfnkit.out at the workspace root, from any directory of the workspace. AWS access comes from the
@@ -52,13 +52,14 @@ pub enum Command {
     Deploy(deploy::Args),
     Diff(diff::Args),
     Destroy(destroy::Args),
+    Drift(drift::Args),
 }
 
 impl Command {
     /// Commands that report what they found exit 1 for differences, so an error is 2 there.
     fn error_code(&self) -> u8 {
         match self {
-            Command::Diff(_) => 2,
+            Command::Diff(_) | Command::Drift(_) => 2,
             _ => 1,
         }
     }
@@ -173,6 +174,7 @@ pub async fn run(cli: Cli) -> Result<Found, DeployError> {
         Command::Deploy(args) => deploy::run(&clients, &assembly, args).await,
         Command::Diff(args) => diff::run(&clients, &assembly, args).await,
         Command::Destroy(args) => destroy::run(&clients, &assembly, args).await,
+        Command::Drift(args) => drift::run(&clients, &assembly, args).await,
     }
 }
 

@@ -3,9 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::aws::{Clients, BOOTSTRAP_STACK};
-use crate::commands::deploy::{
-    deploy_stack, report, DeployOptions, Method, RequireApproval, StackSpec,
-};
+use crate::commands::deploy::{deploy_stack, report, DeployOptions, StackSpec};
 use crate::commands::Found;
 use crate::error::DeployError;
 
@@ -40,17 +38,7 @@ pub async fn bootstrap(clients: &Clients) -> Result<(), DeployError> {
         parameters: BTreeMap::new(),
         dependencies: Vec::new(),
     };
-    let outcome = deploy_stack(
-        clients,
-        &spec,
-        DeployOptions {
-            method: Method::ChangeSet,
-            execute: true,
-            approval: RequireApproval::Never,
-            concurrency: 1,
-        },
-    )
-    .await?;
+    let outcome = deploy_stack(clients, &spec, &DeployOptions::unattended()).await?;
     report(BOOTSTRAP_STACK, &outcome);
     println!("assets bucket: {}", clients.assets_bucket().await?);
     Ok(())

@@ -94,10 +94,11 @@ async fn destroy_stack(clients: &Clients, name: &str, d: &Deployed) -> Result<()
         marker.as_deref(),
         template::resource_count(&deployed),
         false,
+        cfn::Operation::Started,
     )
     .await?;
     if status != "DELETE_COMPLETE" {
-        return Err(failed(name, &status, &evts));
+        return Err(failed(name, &status, &evts, vec![]));
     }
     println!("{} {name}: destroyed", style("✓").green());
     // The template says what is kept; DELETE_SKIPPED events confirm it where the endpoint emits them.

@@ -3,30 +3,36 @@
 use std::collections::BTreeMap;
 
 use cfnkit::synth::manifest::ManifestStack;
+use console::style;
 
 use crate::assembly::Assembly;
 use crate::aws::Clients;
-use crate::cfn::{self, ChangeSet};
+use crate::cfn::{self, ChangeSet, ChangeSetKind, PlannedChange};
 use crate::commands::Found;
 use crate::commands::{bootstrap_needed, deployed_template, require_bootstrap, source_for};
-use crate::diff::{self, Replacement};
+use crate::diff;
+use crate::drift;
 use crate::error::DeployError;
+use crate::guard;
 use crate::parameters;
+use crate::refactor;
 use crate::security;
 use crate::template;
 
 /// Compare the synthesized templates with the deployed ones (all stacks when none are named).
 ///
 /// Lists added, removed and modified parameters, mappings, conditions, rules, resources and outputs with the
-/// property paths that differ, then the security changes (IAM statements, resource policies, Lambda
-/// permissions, security group rules) as a table.
+/// property paths that differ, resources recorded as moved (`stack.moved`) as moved, the stateful resources a
+/// deploy would refuse to replace or remove, the resources the last drift detection found drifted, then the
+/// security changes (IAM statements, resource policies, Lambda permissions, security group rules) as a table.
 /// Exit code 0: no differences; 1: differences; 2: an error.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Stacks to compare (all when none are named).
     #[arg(value_name = "STACK")]
     pub stacks: Vec<String>,
-    /// Also create (and delete) a change set per changed stack, to show which changes replace a resource.
+    /// Also create (and delete) a change set per changed stack, to show which changes replace a resource
+    /// (without it, only removals of stateful resources are known).
     #[arg(long)]
     pub change_set: bool,
 }
@@ -62,6 +68,7 @@ pub async fn diff(
             .filter(|s| names.contains(&s.name))
             .collect()
     };
+    let moves = refactor::recorded(&assembly.manifest);
     let mut differs = false;
     // Checked once, before the first change set that sends its template through the assets bucket.
     let mut bootstrap_checked = false;
@@ -79,6 +86,8 @@ pub async fn diff(
             None => None,
         };
         let mut d = diff::diff_templates(old.as_ref(), &new);
+        d.apply_moves(&stack.name, &moves, old.as_ref(), &new);
+        let mut hazards = guard::from_template_diff(&stack.name, &d);
         if let (true, Some(deployed)) = (with_change_set && !d.is_empty(), &deployed) {
             // A template over the body limit reaches the change set through the assets bucket: the bootstrap
             // stack must be there and recent enough, as for a deploy.
@@ -93,12 +102,52 @@ pub async fn diff(
                 &BTreeMap::new(),
                 Some(&deployed.parameters),
             )?;
+            let changes = change_set(clients, &stack.name, &body, &stack.tags, &params).await?;
             d.add_replacements(
-                &replacements(clients, &stack.name, &body, &stack.tags, &params).await?,
+                &changes
+                    .iter()
+                    .filter_map(|c| Some((c.logical_id.clone(), c.replacement_note()?)))
+                    .collect(),
             );
+            // A change set sees a pending move as a removal; the deploy refactors it first, keeping it.
+            hazards = guard::from_change_set(&stack.name, &changes)
+                .into_iter()
+                .filter(|h| !moves.iter().any(|m| m.from == h.address))
+                .collect();
         }
         differs |= !d.is_empty();
         print!("{}", diff::render(&stack.name, deployed.is_some(), &d));
+        if !hazards.is_empty() {
+            println!(
+                "  {}",
+                style("Stateful resources a deploy would lose (refused without --allow-replace):")
+                    .red()
+            );
+            print!(
+                "{}",
+                guard::render(&hazards.iter().collect::<Vec<_>>(), &[])
+            );
+        }
+        if let Some(d) = deployed
+            .as_ref()
+            .filter(|d| d.drift.as_deref() == Some("DRIFTED"))
+        {
+            let drifted = drift::resource_drifts(&clients.cfn, &d.id).await?;
+            if !drifted.is_empty() {
+                let mut s = String::new();
+                drift::render_resources(&mut s, &drifted);
+                println!(
+                    "  {}",
+                    style(format!(
+                        "Drifted resources (changed outside CloudFormation, as the last drift detection found; \
+                         `cargo cfn drift {}` checks again, `cargo cfn deploy --revert-drift` puts them back):",
+                        stack.name
+                    ))
+                    .yellow()
+                );
+                print!("{s}");
+            }
+        }
         // As `cdk diff`: who may do what, before and after, in one table (what deploy asks approval for).
         let sec = security::diff(old.as_ref(), &new);
         if !sec.is_empty() {
@@ -108,23 +157,29 @@ pub async fn diff(
     Ok(differs)
 }
 
-/// What a change set says about replacements; the change set is deleted right after.
-async fn replacements(
+/// The changes of a change set, which is deleted right after.
+async fn change_set(
     clients: &Clients,
     stack: &str,
     body: &str,
     tags: &BTreeMap<String, String>,
     params: &[(String, parameters::Send)],
-) -> Result<BTreeMap<String, Replacement>, DeployError> {
+) -> Result<Vec<PlannedChange>, DeployError> {
     let source = source_for(clients, stack, body).await?;
-    match cfn::create_change_set(&clients.cfn, stack, false, &source, tags, params).await? {
-        ChangeSet::NoChanges => Ok(BTreeMap::new()),
+    match cfn::create_change_set(
+        &clients.cfn,
+        stack,
+        ChangeSetKind::Update,
+        &source,
+        tags,
+        params,
+    )
+    .await?
+    {
+        ChangeSet::NoChanges => Ok(Vec::new()),
         ChangeSet::Ready { id, changes, .. } => {
             cfn::delete_change_set(&clients.cfn, stack, &id).await?;
-            Ok(changes
-                .into_iter()
-                .filter_map(|c| Some((c.logical_id, c.replacement?)))
-                .collect())
+            Ok(changes)
         }
     }
 }

@@ -1,10 +1,11 @@
-//! The commands, one module each: `bootstrap`, `deploy`, `diff`, `destroy`. Results go to stdout; progress
+//! The commands, one module each: `bootstrap`, `deploy`, `diff`, `drift`, `destroy`. Results go to stdout; progress
 //! (events, the bar) to stderr. What more than one command needs lives here.
 
 pub mod bootstrap;
 pub mod deploy;
 pub mod destroy;
 pub mod diff;
+pub mod drift;
 
 use std::io::{BufRead, Write};
 
@@ -16,8 +17,9 @@ use crate::cfn::{self, Deployed, TemplateSource};
 use crate::error::DeployError;
 use crate::events::{self, Failure, STACK_TYPE};
 use crate::template;
+use crate::validation::Finding;
 
-/// What a command found, for the exit code: diff exits 1 when it finds differences.
+/// What a command found, for the exit code: diff and drift exit 1 when they find differences.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Found {
     Nothing,
@@ -26,14 +28,14 @@ pub enum Found {
 
 /// A stack whose creation failed holds nothing (the deploy deletes it first), and one made by a change set
 /// never executed (REVIEW_IN_PROGRESS) holds nothing yet: neither has a template to compare with.
-fn holds_resources(d: &Deployed) -> bool {
+pub(crate) fn holds_resources(d: &Deployed) -> bool {
     !matches!(
         d.status.as_str(),
         "REVIEW_IN_PROGRESS" | "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED"
     )
 }
 
-async fn deployed_template(
+pub(crate) async fn deployed_template(
     clients: &Clients,
     name: &str,
 ) -> Result<serde_json::Value, DeployError> {
@@ -102,7 +104,7 @@ pub async fn require_bootstrap(
     })
 }
 
-async fn source_for(
+pub(crate) async fn source_for(
     clients: &Clients,
     stack: &str,
     body: &str,
@@ -118,7 +120,12 @@ async fn source_for(
 
 /// The error for a stack that settled in anything but success: the failed resources and their reasons, and
 /// whether CloudFormation rolled back.
-fn failed(stack: &str, status: &str, evts: &[events::Event]) -> DeployError {
+pub(crate) fn failed(
+    stack: &str,
+    status: &str,
+    evts: &[events::Event],
+    findings: Vec<Finding>,
+) -> DeployError {
     let mut failures = events::failures(evts, stack);
     if failures.is_empty() {
         if let Some(reason) = events::stack_reason(evts, stack) {
@@ -143,11 +150,12 @@ fn failed(stack: &str, status: &str, evts: &[events::Event]) -> DeployError {
         status: status.into(),
         note: note.into(),
         failures,
+        findings,
     }
 }
 
 /// Asks a yes/no question on the terminal; anything but yes is no.
-fn ask(question: &str) -> Result<bool, DeployError> {
+pub(crate) fn ask(question: &str) -> Result<bool, DeployError> {
     eprint!("{question} [y/N] ");
     std::io::stderr().flush()?;
     let mut answer = String::new();
@@ -168,6 +176,7 @@ mod tests {
             resource_type: ty.into(),
             status: status.into(),
             reason: reason.map(str::to_owned),
+            ..Event::default()
         }
     }
 
@@ -218,7 +227,7 @@ mod tests {
             ev("Api", STACK_TYPE, "UPDATE_ROLLBACK_COMPLETE", None),
         ];
         assert_eq!(
-            failed("Api", "UPDATE_ROLLBACK_COMPLETE", &events).to_string(),
+            failed("Api", "UPDATE_ROLLBACK_COMPLETE", &events, vec![]).to_string(),
             "stack Api did not reach a complete state: it ended in UPDATE_ROLLBACK_COMPLETE (rolled back: the stack is \
              as it was before this deploy); failed resources:\n  Work (AWS::SQS::Queue) UPDATE_FAILED: Resource \
              handler returned message: \"Invalid value\""
@@ -242,7 +251,7 @@ mod tests {
             ),
             ev("Api", STACK_TYPE, "ROLLBACK_COMPLETE", None),
         ];
-        let message = failed("Api", "ROLLBACK_COMPLETE", &events).to_string();
+        let message = failed("Api", "ROLLBACK_COMPLETE", &events, vec![]).to_string();
         assert!(
             message.contains(
                 "(creation rolled back: the stack is empty, and the next deploy deletes it first)"
