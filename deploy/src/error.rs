@@ -60,6 +60,9 @@ pub enum DeployError {
     #[error("--app {name}: packages {packages} each have a binary of that name; pass --app \"cargo run --quiet -p PACKAGE --bin {name} --\"")]
     AmbiguousApp { name: String, packages: String },
 
+    #[error("the app's synth command `{command}` finished but wrote no cloud assembly ({} is missing): is it a cfnkit app? Pass --app with the binary or command that synthesizes it", manifest.display())]
+    SynthWroteNothing { command: String, manifest: PathBuf },
+
     #[error("the app's synth command `{command}` {failure}; fix the app (its errors are printed above) or pass --app with the command that synthesizes it")]
     SynthFailed { command: String, failure: String },
 

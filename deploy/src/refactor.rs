@@ -161,10 +161,11 @@ pub fn other_changes(
                 }
             }
         }
-        for id in new_resources
+        let added: BTreeSet<&String> = new_resources
             .keys()
             .filter(|id| !expected.contains_key(*id))
-        {
+            .collect();
+        for id in added {
             out.push(format!("{stack}: adds resource {id}"));
         }
         for section in SECTIONS.iter().filter(|s| **s != "Resources") {

@@ -74,6 +74,13 @@ pub fn run(app: &App, verb: &str, out: &Path) -> Result<(), DeployError> {
             failure: format!("could not start: {e}"),
         })?;
     if status.success() {
+        let manifest = out.join("manifest.json");
+        if !manifest.is_file() {
+            return Err(DeployError::SynthWroteNothing {
+                command: shown,
+                manifest,
+            });
+        }
         Ok(())
     } else {
         Err(DeployError::SynthFailed {
@@ -116,7 +123,13 @@ mod tests {
     #[test]
     fn a_failing_app_is_an_error_naming_its_command() {
         let dir = tempfile::tempdir().unwrap();
-        run(&App::Command("true".into()), "synth", dir.path()).unwrap();
+        let err = run(&App::Command("true".into()), "synth", dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("finished but wrote no cloud assembly"),
+            "{err}"
+        );
         let err = run(&App::Command("false".into()), "synth", dir.path())
             .unwrap_err()
             .to_string();
@@ -132,11 +145,11 @@ mod tests {
         let out = dir.path().join("with space");
         // A shell function as the app: its third argument is what follows `synth --out`.
         run(
-            &App::Command("f() { mkdir -p \"$3\" && touch \"$3/marker\"; }; f".into()),
+            &App::Command("f() { mkdir -p \"$3\" && touch \"$3/manifest.json\"; }; f".into()),
             "synth",
             &out,
         )
         .unwrap();
-        assert!(out.join("marker").exists());
+        assert!(out.join("manifest.json").exists());
     }
 }

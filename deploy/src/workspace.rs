@@ -47,18 +47,26 @@ pub fn cargo() -> OsString {
 }
 
 impl Workspace {
-    /// The workspace around `dir`, from `cargo metadata` (its members only, nothing is resolved or fetched).
+    /// The workspace around `dir`, from `cargo metadata` (its members only, nothing is resolved or fetched), as
+    /// seen from its root: cargo counts the package of the directory it runs in as the only default member, and
+    /// the app is what `cargo run` runs at the root wherever the tool is started.
     pub fn locate(dir: &Path) -> Result<Workspace, DeployError> {
-        let metadata = MetadataCommand::new()
-            .cargo_path(cargo())
-            .current_dir(dir)
-            .no_deps()
-            .exec()
-            .map_err(|e| DeployError::NotInWorkspace {
-                dir: dir.to_path_buf(),
-                message: metadata_message(&e),
-            })?;
-        Ok(Workspace::from_metadata(&metadata))
+        let metadata =
+            |command: &mut MetadataCommand| {
+                command.cargo_path(cargo()).no_deps().exec().map_err(|e| {
+                    DeployError::NotInWorkspace {
+                        dir: dir.to_path_buf(),
+                        message: metadata_message(&e),
+                    }
+                })
+            };
+        let here = metadata(MetadataCommand::new().current_dir(dir))?;
+        let root = here.workspace_root.as_std_path();
+        if dir.canonicalize().is_ok_and(|d| d == root) {
+            return Ok(Workspace::from_metadata(&here));
+        }
+        let at_root = metadata(MetadataCommand::new().manifest_path(root.join("Cargo.toml")))?;
+        Ok(Workspace::from_metadata(&at_root))
     }
 
     pub fn from_metadata(metadata: &Metadata) -> Workspace {

@@ -42,17 +42,17 @@ pub(super) async fn moves(
         .collect();
     // A move may come from a stack outside this deploy: whether it is pending depends on that stack too.
     for m in &recorded {
-        if !current.contains_key(&m.from.stack) && !deployed.contains_key(&m.from.stack) {
-            if let Some(d) = cfn::describe(&clients.cfn, &m.from.stack)
-                .await?
-                .filter(holds_resources)
-            {
-                let _ = d;
-                deployed.insert(
-                    m.from.stack.clone(),
-                    deployed_template(clients, &m.from.stack).await?,
-                );
-            }
+        if current.contains_key(&m.from.stack) || deployed.contains_key(&m.from.stack) {
+            continue;
+        }
+        let outside = cfn::describe(&clients.cfn, &m.from.stack)
+            .await?
+            .filter(holds_resources);
+        if outside.is_some() {
+            deployed.insert(
+                m.from.stack.clone(),
+                deployed_template(clients, &m.from.stack).await?,
+            );
         }
     }
     let pending = refactor::pending(&recorded, &deployed)?;

@@ -64,7 +64,7 @@ pub async fn deploy_stack(
             .await?
             {
                 ChangeSet::NoChanges => {
-                    if let Some(d) = &existing {
+                    if let Some(d) = updating {
                         // A stack deployed before the guard existed, or by other means, gets its policy now.
                         ensure_policy(clients, name, &[]).await?;
                         sync_termination_protection(clients, name, d, spec.termination_protection)
