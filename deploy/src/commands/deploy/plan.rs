@@ -98,7 +98,7 @@ pub(super) async fn moves(
 /// (and deleted) for each deployed stack that holds a stateful resource and has changes. The change set each
 /// stack is deployed with is checked again (`stack::deploy_stack`), since earlier stacks of the deploy may
 /// change what a later one's resolves to. The stacks of a refactor (`moving`) are skipped: they change only by
-/// moves, which keep every resource.
+/// moves, which keep every resource. A review (`--no-execute`) is not refused: its change sets show the same.
 pub(super) async fn guard(
     clients: &Clients,
     stacks: &[(&ManifestStack, String, Value)],
@@ -107,6 +107,9 @@ pub(super) async fn guard(
     given: &BTreeMap<String, BTreeMap<String, String>>,
     options: &DeployOptions,
 ) -> Result<(), DeployError> {
+    if !options.execute {
+        return Ok(());
+    }
     let mut hazards: Vec<Hazard> = Vec::new();
     for (stack, body, new) in stacks.iter().filter(|(s, _, _)| !moving.contains(&s.name)) {
         let (Some(d), Some(old)) = &current[&stack.name] else {
@@ -121,8 +124,9 @@ pub(super) async fn guard(
         let resources_change = changes.entries.iter().any(|e| e.section == "Resources");
         // A stack in the middle of something cannot take a change set; its own deploy waits or recovers first
         // and checks its change set then.
+        // Reverting drift changes resources even when the template does not.
         if holds_state
-            && (resources_change || parameter_changes)
+            && (resources_change || parameter_changes || options.revert_drift)
             && events::is_settled(&d.status)
             && d.status != "UPDATE_ROLLBACK_FAILED"
         {
@@ -160,13 +164,10 @@ pub(super) async fn guard(
     }
     let refused = guard::refused(&hazards, &options.allow_replace);
     if refused.is_empty() {
-        return Ok(());
+        Ok(())
+    } else {
+        Err(refusal(&refused))
     }
-    if !options.execute {
-        // A review shows them with its change sets; refusing here would hide the rest.
-        return Ok(());
-    }
-    Err(refusal(&refused))
 }
 
 /// The error that names each refused resource and the flags that would let it through.
