@@ -10,6 +10,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::fns::Cond;
+use crate::synth::manifest::ManifestMove;
 use cfnkit_core::{
     AnyResource, ConditionHandle, ElementId, Intrinsic, RawResource, RefTarget, Resource,
     ResourceEntry, ResourceHandle, Val, Value,
@@ -206,6 +207,8 @@ pub(crate) struct StackInner {
     pub(crate) dependencies: Vec<Arc<str>>,
     /// Values exported even with no consumer: see [`Stack::export_value`].
     pub(crate) kept_exports: Vec<Value>,
+    /// Resources that had another logical ID, or lived in another stack, before: see [`Stack::moved`].
+    pub(crate) moves: Vec<(String, ElementId)>,
     /// Construction errors (a duplicate path, a bad construct id), reported together at synth.
     pub(crate) errors: Vec<String>,
 }
@@ -239,6 +242,7 @@ impl Stack {
             transforms: Vec::new(),
             dependencies: Vec::new(),
             kept_exports: Vec::new(),
+            moves: Vec::new(),
             errors: Vec::new(),
         })))
     }
@@ -393,6 +397,23 @@ impl Stack {
         self.0.borrow_mut().kept_exports.push(value.raw().clone());
     }
 
+    /// Records that `to`, a resource of this stack, was at `from` in the deployed stacks: a logical ID of this
+    /// stack (`"OrdersTable"`: a rename, say after moving the construct) or `"OtherStack/LogicalId"` (a move from
+    /// another stack). The manifest carries it, and `cargo cfn deploy` moves the deployed resource with
+    /// CloudFormation's stack refactoring, keeping it and its data, where the templates alone would read as
+    /// delete and create; `cargo cfn diff` shows it as moved.
+    ///
+    /// A refactor moves resources and nothing else, so deploy the release that records a move without other
+    /// changes to the stacks involved. Keep the call until every environment has been deployed with it; it does
+    /// nothing once the resource is at `to`.
+    pub fn moved(&self, from: &str, to: &ResourceHandle) -> &Self {
+        self.0
+            .borrow_mut()
+            .moves
+            .push((from.to_owned(), to.element().clone()));
+        self
+    }
+
     fn insert_named(
         &self,
         kind: &str,
@@ -487,6 +508,75 @@ impl Scope {
     }
 }
 
+impl StackInner {
+    /// The moves recorded with [`Stack::moved`], with logical IDs: `logical_id` gives an element's, `holds` says
+    /// whether a stack of the app has a resource of that logical ID (and its path). Problems are returned as
+    /// messages for synth to report with the stack's name.
+    pub(crate) fn resolve_moves(
+        &self,
+        logical_id: impl Fn(&ElementId) -> Option<String>,
+        holds: impl Fn(&str, &str) -> Option<String>,
+    ) -> (Vec<ManifestMove>, Vec<String>) {
+        let mut moves: Vec<ManifestMove> = Vec::new();
+        let mut problems = Vec::new();
+        for (from, to) in &self.moves {
+            if *to.stack != *self.name {
+                problems.push(format!(
+                    "moved({from:?}, {}): that resource is in stack {}; call `moved` on the stack it is in now",
+                    to.path, to.stack
+                ));
+                continue;
+            }
+            let Some(to_id) = logical_id(to) else {
+                continue;
+            };
+            let (from_stack, from_id) = match from.split_once('/') {
+                Some((stack, id)) => (stack.to_owned(), id.to_owned()),
+                None => (self.name.to_string(), from.clone()),
+            };
+            if let Err(why) = crate::synth::logical_id::check(&from_id) {
+                problems.push(format!(
+                    "moved({from:?}, {}): logical ID {from_id:?} {why}; write the deployed logical ID, or \
+                     \"Stack/LogicalId\" for another stack",
+                    to.path
+                ));
+                continue;
+            }
+            if from_stack == *self.name && from_id == to_id {
+                problems.push(format!(
+                    "moved({from:?}, {}): that is its logical ID now, so nothing moves; drop the call",
+                    to.path
+                ));
+                continue;
+            }
+            if let Some(path) = holds(&from_stack, &from_id) {
+                problems.push(format!(
+                    "moved({from:?}, {}): {from_stack} still has a resource with logical ID {from_id} ({path}); \
+                     a resource cannot both move and stay: rename or remove the one left behind",
+                    to.path
+                ));
+                continue;
+            }
+            if let Some(other) = moves
+                .iter()
+                .find(|m| m.to == to_id || (m.from_stack == from_stack && m.from == from_id))
+            {
+                problems.push(format!(
+                    "moved({from:?}, {}) repeats a move already recorded ({}/{} to {}): record each resource once",
+                    to.path, other.from_stack, other.from, other.to
+                ));
+                continue;
+            }
+            moves.push(ManifestMove {
+                from_stack,
+                from: from_id,
+                to: to_id,
+            });
+        }
+        (moves, problems)
+    }
+}
+
 /// An app: the stacks that are synthesized and deployed together.
 #[derive(Clone, Default)]
 pub struct App {
@@ -512,5 +602,67 @@ impl App {
     /// The stacks, in declaration order.
     pub fn stacks(&self) -> Vec<Stack> {
         self.stacks.borrow().clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::synth::manifest::ManifestMove;
+    use crate::synth::output::{render, Format};
+    use crate::{App, RawResource};
+
+    fn table() -> RawResource {
+        RawResource::new("AWS::DynamoDB::Table")
+    }
+
+    #[test]
+    fn moves_reach_the_manifest_with_logical_ids() {
+        let app = App::new();
+        let legacy = app.stack("Legacy");
+        legacy.add_raw("Keep", RawResource::new("AWS::SNS::Topic"));
+        let data = app.stack("Data");
+        let orders = data.child("Orders").add_raw("Table", table());
+        let archive = data.add_raw("Archive", RawResource::new("AWS::S3::Bucket"));
+        data.moved("Table", &orders)
+            .moved("Legacy/OldArchive", &archive);
+        let assembly = crate::synth::synth(&app).unwrap();
+        let manifest = render(&assembly, Format::Json, &[]).unwrap().manifest;
+        let move_ = |from_stack: &str, from: &str, to: &str| ManifestMove {
+            from_stack: from_stack.into(),
+            from: from.into(),
+            to: to.into(),
+        };
+        assert_eq!(
+            manifest.stack("Data").unwrap().moves,
+            [
+                move_("Data", "Table", "OrdersTable"),
+                move_("Legacy", "OldArchive", "Archive")
+            ]
+        );
+        // A stack without moves writes no `moves` field: manifests of apps that record none do not change.
+        assert!(manifest.stack("Legacy").unwrap().moves.is_empty());
+        assert!(!manifest.to_json().contains("\"moves\": []"));
+    }
+
+    #[test]
+    fn a_move_that_cannot_be_carried_out_is_a_synth_problem() {
+        let app = App::new();
+        let legacy = app.stack("Legacy");
+        let old = legacy.add_raw("Table", table());
+        let data = app.stack("Data");
+        let orders = data.add_raw("OrdersTable", table());
+        data.moved("Legacy/Table", &orders)
+            .moved("Bad-Id", &orders)
+            .moved("OrdersTable", &orders)
+            .moved("Other", &old);
+        let err = crate::synth::synth(&app).err().unwrap().to_string();
+        for expected in [
+            "Legacy still has a resource with logical ID Table (Legacy/Table)",
+            "logical ID \"Bad-Id\" contains '-'",
+            "that is its logical ID now, so nothing moves",
+            "that resource is in stack Legacy; call `moved` on the stack it is in now",
+        ] {
+            assert!(err.contains(expected), "{expected:?} not in: {err}");
+        }
     }
 }

@@ -248,6 +248,7 @@ mod tests {
             tags: Default::default(),
             exports: vec![],
             imports: vec![],
+            moves: vec![],
         }
     }
 

@@ -1,6 +1,9 @@
 //! AWS clients from the standard configuration chain (environment, profiles, SSO, `AWS_ENDPOINT_URL`...),
 //! and the account and region they resolve to.
 
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use tokio::sync::OnceCell;
@@ -29,15 +32,47 @@ fn https_client() -> aws_sdk_cloudformation::config::SharedHttpClient {
         .build_https()
 }
 
-/// The standard configuration chain with this crate's HTTPS client; callers may override parts (tests point
-/// it at an emulator).
+/// How throttled and transient failures are retried. A deploy polls CloudFormation every second or two per stack
+/// for as long as an update takes, so with several stacks at once DescribeStackEvents is throttled now and then;
+/// the SDK's standard mode retries throttling, 5xx and connection errors with jittered exponential backoff. More
+/// attempts and a longer cap than its defaults (3, 20 s) ride out a burst of throttling instead of failing a
+/// deploy that is going well.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(8)
+        .with_initial_backoff(Duration::from_millis(500))
+        .with_max_backoff(Duration::from_secs(30))
+}
+
+/// The standard configuration chain with this crate's HTTPS client and retries; callers may override parts
+/// (tests point it at an emulator).
 pub fn config_loader() -> aws_config::ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest()).http_client(https_client())
+    let loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https_client());
+    // The standard variables still decide, for whoever tunes retries (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE).
+    if ["AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some())
+    {
+        loader
+    } else {
+        loader.retry_config(retry_config())
+    }
 }
 
 impl Clients {
     pub async fn from_env() -> Result<Self, DeployError> {
         Self::new(&config_loader().load().await)
+    }
+
+    /// Clients of this CloudFormation client (a mocked one, in tests) and the others from `config`.
+    pub fn with_cloudformation(
+        config: &SdkConfig,
+        cfn: aws_sdk_cloudformation::Client,
+    ) -> Result<Self, DeployError> {
+        Ok(Clients {
+            cfn,
+            ..Self::new(config)?
+        })
     }
 
     pub fn new(config: &SdkConfig) -> Result<Self, DeployError> {

@@ -1,11 +1,12 @@
 //! The CloudFormation calls, and watching an operation until its stack settles.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::types::{
-    Capability, ChangeSetStatus, ChangeSetType, Parameter, StackEvent, Tag,
+    Capability, ChangeSetStatus, ChangeSetType, DeploymentMode, Parameter, StackEvent, Tag,
 };
 use aws_sdk_cloudformation::Client;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -40,6 +41,8 @@ pub struct Deployed {
     pub tags: BTreeMap<String, String>,
     /// The parameters' values (`****` for NoEcho ones, as CloudFormation reports them).
     pub parameters: BTreeMap<String, String>,
+    /// What the latest drift detection found: `DRIFTED`, `IN_SYNC`, or `NOT_CHECKED` when none ran.
+    pub drift: Option<String>,
 }
 
 /// What the template comes from: the request body, or an S3 URL for templates over CloudFormation's 51,200
@@ -53,10 +56,45 @@ pub enum TemplateSource {
 /// One resource change of a change set.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlannedChange {
+    /// `Add`, `Modify`, `Remove`, `Import`, `Dynamic`.
     pub action: String,
     pub logical_id: String,
     pub resource_type: String,
-    pub replacement: Option<Replacement>,
+    /// For a `Modify`: `True`, `False` or `Conditional`.
+    pub replacement: Option<String>,
+    /// What changes and why, as CloudFormation evaluated it.
+    pub details: Vec<ChangeDetail>,
+}
+
+/// One changed attribute of a resource change (`ResourceChangeDetail`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChangeDetail {
+    /// `Properties`, `Metadata`, `Tags`, `DeletionPolicy`...
+    pub attribute: String,
+    /// The property, for `Properties`.
+    pub name: Option<String>,
+    /// `Always`, `Conditionally` or `Never`.
+    pub requires_recreation: String,
+    /// `Static` (known now) or `Dynamic` (known only while deploying).
+    pub evaluation: String,
+    /// `DirectModification`, `ResourceReference`, `ParameterReference`, `ResourceAttribute`, `Automatic`.
+    pub change_source: String,
+    /// The resource or parameter whose change causes this one (`Table`, `Table.Arn`, `Size`).
+    pub causing_entity: Option<String>,
+}
+
+impl PlannedChange {
+    /// What the template diff shows of it.
+    pub fn replacement_note(&self) -> Option<Replacement> {
+        Some(Replacement {
+            replacement: self.replacement.clone()?,
+            causes: self
+                .details
+                .iter()
+                .filter_map(|d| Some((d.name.clone()?, d.requires_recreation.clone())))
+                .collect(),
+        })
+    }
 }
 
 pub enum ChangeSet {
@@ -67,6 +105,20 @@ pub enum ChangeSet {
         stack_id: String,
         changes: Vec<PlannedChange>,
     },
+}
+
+/// A ClientRequestToken for one operation: CloudFormation treats a retried call with the same token as the same
+/// call (the SDK retries throttled and timed-out calls), and stamps the token on the operation's events.
+pub fn request_token() -> String {
+    static COUNT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "cfnkit-{}-{}-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis()),
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 fn is_missing_stack<E: ProvideErrorMetadata>(e: &E) -> bool {
@@ -126,6 +178,10 @@ pub async fn describe(cfn: &Client, stack: &str) -> Result<Option<Deployed>, Dep
                 ))
             })
             .collect(),
+        drift: s
+            .drift_information()
+            .and_then(|d| d.stack_drift_status())
+            .map(|d| d.as_str().to_owned()),
     }))
 }
 
@@ -162,12 +218,55 @@ fn tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
         .collect()
 }
 
+fn planned_change(rc: &aws_sdk_cloudformation::types::ResourceChange) -> PlannedChange {
+    let text = |s: Option<&str>| s.unwrap_or_default().to_owned();
+    PlannedChange {
+        action: text(rc.action().map(|a| a.as_str())),
+        logical_id: text(rc.logical_resource_id()),
+        resource_type: text(rc.resource_type()),
+        replacement: rc.replacement().map(|r| r.as_str().to_owned()),
+        details: rc
+            .details()
+            .iter()
+            .map(|d| {
+                let target = d.target();
+                ChangeDetail {
+                    attribute: text(target.and_then(|t| t.attribute()).map(|a| a.as_str())),
+                    name: target.and_then(|t| t.name()).map(str::to_owned),
+                    requires_recreation: text(
+                        target
+                            .and_then(|t| t.requires_recreation())
+                            .map(|r| r.as_str()),
+                    ),
+                    evaluation: text(d.evaluation().map(|e| e.as_str())),
+                    change_source: text(d.change_source().map(|c| c.as_str())),
+                    causing_entity: d.causing_entity().map(str::to_owned),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// What a change set is for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ChangeSetKind {
+    /// A new stack (CREATE).
+    Create,
+    /// An update of the template and parameters (UPDATE).
+    #[default]
+    Update,
+    /// An update that also puts drifted resources back as the template says (UPDATE with `DeploymentMode:
+    /// REVERT_DRIFT`).
+    UpdateRevertingDrift,
+}
+
 /// Creates a change set and waits until CloudFormation has computed it. A change set without changes is
-/// deleted and reported as [`ChangeSet::NoChanges`].
+/// deleted and reported as [`ChangeSet::NoChanges`]. A change set that fails is reported with the findings
+/// of CloudFormation's early validation, when the endpoint has them.
 pub async fn create_change_set(
     cfn: &Client,
     stack: &str,
-    create: bool,
+    kind: ChangeSetKind,
     source: &TemplateSource,
     stack_tags: &BTreeMap<String, String>,
     params: &[(String, Send)],
@@ -182,11 +281,14 @@ pub async fn create_change_set(
         .create_change_set()
         .stack_name(stack)
         .change_set_name(&name)
-        .change_set_type(if create {
+        .change_set_type(if kind == ChangeSetKind::Create {
             ChangeSetType::Create
         } else {
             ChangeSetType::Update
         })
+        .set_deployment_mode(
+            (kind == ChangeSetKind::UpdateRevertingDrift).then_some(DeploymentMode::RevertDrift),
+        )
         .set_capabilities(Some(CAPABILITIES.to_vec()))
         .set_tags(Some(tags(stack_tags)))
         .set_parameters(Some(parameters(params)))
@@ -218,30 +320,7 @@ pub async fn create_change_set(
                 out.changes()
                     .iter()
                     .filter_map(|c| c.resource_change())
-                    .map(|rc| PlannedChange {
-                        action: rc
-                            .action()
-                            .map(|a| a.as_str().to_owned())
-                            .unwrap_or_default(),
-                        logical_id: rc.logical_resource_id().unwrap_or_default().to_owned(),
-                        resource_type: rc.resource_type().unwrap_or_default().to_owned(),
-                        replacement: rc.replacement().map(|r| Replacement {
-                            replacement: r.as_str().to_owned(),
-                            causes: rc
-                                .details()
-                                .iter()
-                                .filter_map(|d| d.target())
-                                .filter_map(|t| {
-                                    Some((
-                                        t.name()?.to_owned(),
-                                        t.requires_recreation()
-                                            .map(|r| r.as_str().to_owned())
-                                            .unwrap_or_default(),
-                                    ))
-                                })
-                                .collect(),
-                        }),
-                    }),
+                    .map(planned_change),
             );
             token = out.next_token().map(str::to_owned);
             if token.is_none() {
@@ -265,9 +344,16 @@ pub async fn create_change_set(
                     delete_change_set(cfn, stack, &id).await?;
                     return Ok(ChangeSet::NoChanges);
                 }
+                let findings = crate::validation::findings(
+                    cfn,
+                    crate::validation::Failed::ChangeSet { stack, id: &id },
+                )
+                .await
+                .unwrap_or_default();
                 return Err(DeployError::ChangeSetFailed {
                     stack: stack.into(),
                     reason,
+                    findings,
                 });
             }
             _ => tokio::time::sleep(CHANGE_SET_POLL).await,
@@ -285,17 +371,97 @@ pub async fn delete_change_set(cfn: &Client, stack: &str, id: &str) -> Result<()
     Ok(())
 }
 
-pub async fn execute_change_set(cfn: &Client, stack: &str, id: &str) -> Result<(), DeployError> {
-    cfn.execute_change_set()
+/// Executes a change set. A change set that another operation made obsolete (CloudFormation deletes the other
+/// change sets of a stack when one is executed) or a stack another operation is updating is
+/// [`DeployError::ConcurrentDeploy`]: two deploys of one stack never interleave.
+pub async fn execute_change_set(
+    cfn: &Client,
+    stack: &str,
+    id: &str,
+    token: &str,
+) -> Result<(), DeployError> {
+    match cfn
+        .execute_change_set()
         .change_set_name(id)
+        .stack_name(stack)
+        .client_request_token(token)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if is_concurrent(e.code(), e.message()) => Err(DeployError::ConcurrentDeploy {
+            stack: stack.into(),
+            detail: format!(
+                "ExecuteChangeSet: {}",
+                e.message().unwrap_or(e.code().unwrap_or("refused"))
+            ),
+        }),
+        Err(e) => Err(DeployError::aws(
+            "cloudformation:ExecuteChangeSet",
+            stack,
+            e,
+        )),
+    }
+}
+
+/// What CloudFormation answers when another operation got to the stack first: the change set is gone or
+/// obsolete, or the stack is in the middle of an update.
+fn is_concurrent(code: Option<&str>, message: Option<&str>) -> bool {
+    matches!(code, Some("ChangeSetNotFound" | "InvalidChangeSetStatus"))
+        || message.is_some_and(|m| m.contains("_IN_PROGRESS state and can not be updated"))
+}
+
+/// The stack's policy, `None` when it has none.
+pub async fn stack_policy(cfn: &Client, stack: &str) -> Result<Option<String>, DeployError> {
+    let out = cfn
+        .get_stack_policy()
         .stack_name(stack)
         .send()
         .await
-        .map_err(|e| DeployError::aws("cloudformation:ExecuteChangeSet", stack, e))?;
+        .map_err(|e| DeployError::aws("cloudformation:GetStackPolicy", stack, e))?;
+    Ok(out
+        .stack_policy_body()
+        .filter(|b| !b.trim().is_empty())
+        .map(str::to_owned))
+}
+
+pub async fn set_stack_policy(cfn: &Client, stack: &str, body: &str) -> Result<(), DeployError> {
+    cfn.set_stack_policy()
+        .stack_name(stack)
+        .stack_policy_body(body)
+        .send()
+        .await
+        .map_err(|e| DeployError::aws("cloudformation:SetStackPolicy", stack, e))?;
     Ok(())
 }
 
+/// ContinueUpdateRollback, skipping the named resources (logical IDs).
+pub async fn continue_update_rollback(
+    cfn: &Client,
+    stack: &str,
+    skip: &[String],
+    token: &str,
+) -> Result<(), DeployError> {
+    cfn.continue_update_rollback()
+        .stack_name(stack)
+        .set_resources_to_skip((!skip.is_empty()).then(|| skip.to_vec()))
+        .client_request_token(token)
+        .send()
+        .await
+        .map_err(|e| DeployError::aws("cloudformation:ContinueUpdateRollback", stack, e))?;
+    Ok(())
+}
+
+/// The stack policies of a direct deploy: the one the stack keeps, and the one for this update only.
+#[derive(Clone, Debug)]
+pub struct Policies {
+    pub stack: String,
+    /// `Some` when `--allow-replace` lifts the guard for some resources of this update.
+    pub during_update: Option<String>,
+}
+
 /// CreateStack or UpdateStack without a change set (`--method direct`). `None`: nothing to update.
+#[allow(clippy::too_many_arguments)]
 pub async fn deploy_direct(
     cfn: &Client,
     stack: &str,
@@ -304,6 +470,8 @@ pub async fn deploy_direct(
     stack_tags: &BTreeMap<String, String>,
     params: &[(String, Send)],
     termination_protection: bool,
+    policies: &Policies,
+    token: &str,
 ) -> Result<Option<String>, DeployError> {
     let (body, url) = match source {
         TemplateSource::Body(b) => (Some(b.clone()), None),
@@ -318,11 +486,18 @@ pub async fn deploy_direct(
             .set_capabilities(Some(CAPABILITIES.to_vec()))
             .set_tags(Some(tags(stack_tags)))
             .set_parameters(Some(parameters(params)))
+            .stack_policy_body(&policies.stack)
+            .set_stack_policy_during_update_body(policies.during_update.clone())
+            .client_request_token(token)
             .send()
             .await;
         match out {
             Ok(_) => Ok(Some(d.id.clone())),
             Err(e) if e.message().is_some_and(is_no_change) => Ok(None),
+            Err(e) if is_concurrent(e.code(), e.message()) => Err(DeployError::ConcurrentDeploy {
+                stack: stack.into(),
+                detail: format!("UpdateStack: {}", e.message().unwrap_or("refused")),
+            }),
             Err(e) => Err(DeployError::aws("cloudformation:UpdateStack", stack, e)),
         }
     } else {
@@ -335,6 +510,8 @@ pub async fn deploy_direct(
             .set_tags(Some(tags(stack_tags)))
             .set_parameters(Some(parameters(params)))
             .enable_termination_protection(termination_protection)
+            .stack_policy_body(&policies.stack)
+            .client_request_token(token)
             .send()
             .await
             .map_err(|e| DeployError::aws("cloudformation:CreateStack", stack, e))?;
@@ -345,6 +522,7 @@ pub async fn deploy_direct(
 pub async fn delete_stack(cfn: &Client, stack: &str, id: &str) -> Result<(), DeployError> {
     cfn.delete_stack()
         .stack_name(id)
+        .client_request_token(request_token())
         .send()
         .await
         .map_err(|e| DeployError::aws("cloudformation:DeleteStack", stack, e))?;
@@ -381,6 +559,8 @@ fn to_event(e: &StackEvent) -> Event {
             .map(|s| s.as_str().to_owned())
             .unwrap_or_default(),
         reason: e.resource_status_reason().map(str::to_owned),
+        operation_id: e.operation_id().map(str::to_owned),
+        token: e.client_request_token().map(str::to_owned),
     }
 }
 
@@ -399,6 +579,38 @@ pub async fn latest_event(cfn: &Client, stack: &str) -> Result<Option<String>, D
             stack,
             e,
         )),
+    }
+}
+
+/// The stack's events back to (and without) its own latest event with status `until`, newest first: what
+/// happened since that point, such as a rollback's failures.
+pub async fn events_back_to(
+    cfn: &Client,
+    stack: &str,
+    until: &str,
+) -> Result<Vec<Event>, DeployError> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = cfn
+            .describe_stack_events()
+            .stack_name(stack)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| DeployError::aws("cloudformation:DescribeStackEvents", stack, e))?;
+        for e in page.stack_events().iter().map(to_event) {
+            let end =
+                e.logical_id == stack && e.resource_type == events::STACK_TYPE && e.status == until;
+            out.push(e);
+            if end {
+                return Ok(out);
+            }
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(out);
+        }
     }
 }
 
@@ -447,6 +659,16 @@ async fn new_events(
     Ok(out)
 }
 
+/// Whose operation [`watch`] follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// One this tool just started: a settled status counts once its first stack event is seen.
+    Started,
+    /// One already running when the tool found the stack (an interrupted deploy, another person's): a settled
+    /// status is its end.
+    Running,
+}
+
 /// Shows an operation's events as they happen, with a bar of resources done out of `total`, until the stack
 /// settles. Returns the final status and the operation's events. The bar is drawn only on a terminal; events
 /// go to stderr either way, each line starting with `<stack> | ` when `prefixed`.
@@ -457,6 +679,7 @@ pub async fn watch(
     marker: Option<&str>,
     total: usize,
     prefixed: bool,
+    operation: Operation,
 ) -> Result<(String, Vec<Event>), DeployError> {
     // Bars of stacks deploying at once would overwrite each other: prefixed lines only, then.
     let bar = if console::Term::stderr().is_term() && !prefixed {
@@ -504,7 +727,8 @@ pub async fn watch(
             .iter()
             .any(|e| e.resource_type == events::STACK_TYPE && e.logical_id == stack);
         let gone = status == "DELETE_COMPLETE";
-        if events::is_settled(&status) && (started || gone || waited >= START_GRACE) {
+        let running = operation == Operation::Running;
+        if events::is_settled(&status) && (started || running || gone || waited >= START_GRACE) {
             bar.finish_and_clear();
             return Ok((status, all));
         }

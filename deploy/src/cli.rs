@@ -7,108 +7,62 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::assembly::Assembly;
 use crate::aws::Clients;
-use crate::commands::{self, DeployOptions, Method, RequireApproval};
+use crate::commands::{bootstrap, deploy, destroy, diff, drift, Found};
 use crate::error::DeployError;
-use crate::parameters::ParameterArg;
 use crate::synth;
+use crate::workspace::{self, Workspace};
 
-/// Deploy a cfnkit app with CloudFormation: bootstrap, deploy, diff, destroy.
+/// Deploy a cfnkit app with CloudFormation: bootstrap, deploy, diff, drift, destroy.
 ///
-/// Each command first synthesizes the app (`cargo run --quiet -- synth --out cfnkit.out`; see --app and
-/// --assembly). AWS access comes from the standard configuration: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL,
-/// credentials files, SSO.
+/// Each command first synthesizes the app: the binary `cargo run` runs at the workspace root (or the one --app
+/// names), into cfnkit.out at the workspace root, from any directory of the workspace. AWS access comes from the
+/// standard configuration: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, credentials files, SSO.
 #[derive(Debug, Parser)]
 #[command(name = "cargo-cfn", bin_name = "cargo cfn", version)]
 pub struct Cli {
-    /// The command that runs the app; ` synth --out <OUT>` is appended (` package --out <OUT>` with --package).
-    #[arg(long, global = true, default_value = synth::DEFAULT_APP)]
-    pub app: String,
-    /// Use this cloud assembly as it is, without running the app.
-    #[arg(long, global = true, value_name = "DIR")]
-    pub assembly: Option<PathBuf>,
-    /// Where the app writes the cloud assembly.
-    #[arg(long, global = true, default_value = "cfnkit.out", value_name = "DIR")]
-    pub out: PathBuf,
-    /// Run the app's `package` (builds the Lambda code zips) instead of `synth`.
-    #[arg(long, global = true)]
-    pub package: bool,
+    #[command(flatten)]
+    pub app: AppOptions,
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// Which app, and where its cloud assembly goes. Global, so they may follow the command.
+#[derive(Debug, clap::Args)]
+pub struct AppOptions {
+    /// The app: a binary of this workspace by name, or a command that runs it (with a space or a `/`; ` synth
+    /// --out <OUT>` is appended, as CDK's --app). Without it, the binary `cargo run` runs at the workspace root;
+    /// when that is not one binary, the error lists them.
+    #[arg(long, global = true, value_name = "BIN|COMMAND")]
+    pub app: Option<String>,
+    /// Use this cloud assembly as it is, without running the app.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub assembly: Option<PathBuf>,
+    /// Where the app writes the cloud assembly (relative to the working directory) [default: cfnkit.out at the
+    /// workspace root].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Run the app's `package` (builds the Lambda code zips) instead of `synth`.
+    #[arg(long, global = true)]
+    pub package: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create or update the CfnkitBootstrap stack: the assets bucket cfnkit-assets-<account>-<region>
-    /// (KMS-encrypted, versioned, public access blocked, TLS only). Safe to run again.
-    ///
-    /// It deploys its own template and runs no app, so --app, --assembly, --out and --package are refused here.
-    Bootstrap {
-        /// Print the bootstrap template and stop, without contacting AWS.
-        #[arg(long)]
-        show_template: bool,
-    },
-    /// Deploy the stacks (all when none are named) and the stacks they depend on, in dependency order.
-    ///
-    /// Uploads the Lambda code zips not in the assets bucket yet, then deploys each stack through a change set
-    /// and waits, showing its events. A stack is reported deployed only when it reached CREATE_COMPLETE or
-    /// UPDATE_COMPLETE; an unchanged stack is reported as "no changes". Exit code 0 on success, 1 on failure.
-    ///
-    /// Before changing anything it checks: the parameters; the bootstrap stack (exists, and its version is one
-    /// this cfnkit deploys with) when the deploy needs the assets bucket, that is when there are assets to
-    /// upload or a template over 51,200 bytes; and, per --require-approval, that a person approved changes that
-    /// broaden permissions.
-    Deploy {
-        /// Stacks to deploy, with the stacks they depend on (all when none are named).
-        #[arg(value_name = "STACK")]
-        stacks: Vec<String>,
-        /// Create the change sets and print their changes, without executing them.
-        #[arg(long)]
-        no_execute: bool,
-        /// How to deploy: through change sets, or CreateStack/UpdateStack directly.
-        #[arg(long, value_enum, default_value_t = Method::ChangeSet)]
-        method: Method,
-        /// Which changes need approval: `broadening` (IAM statements, managed policies, resource policies,
-        /// Lambda permissions, security group rules added, or a Deny removed), `any-change`, or `never`. On a
-        /// terminal the changes are shown and a yes is asked for, once for the whole deploy; without one the
-        /// deploy is refused before anything changes. Not asked with --no-execute.
-        #[arg(long, value_enum, default_value_t = RequireApproval::Broadening)]
-        require_approval: RequireApproval,
-        /// A template parameter's value: STACK:KEY=VALUE for one stack, KEY=VALUE for every deployed stack that
-        /// declares KEY (STACK:KEY wins). Repeat for more. Parameters without a value keep their deployed value,
-        /// or take their Default when the stack is created.
-        #[arg(long = "parameters", value_name = "[STACK:]KEY=VALUE")]
-        parameters: Vec<ParameterArg>,
-        /// How many stacks deploy at once. A stack starts once the stacks it depends on are done; with more
-        /// than one, each event line starts with its stack's name and no progress bar is drawn.
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
-        concurrency: u16,
-    },
-    /// Compare the synthesized templates with the deployed ones (all stacks when none are named).
-    ///
-    /// Lists added, removed and modified parameters, mappings, conditions, rules, resources and outputs with the
-    /// property paths that differ, then the security changes (IAM statements, resource policies, Lambda
-    /// permissions, security group rules) as a table.
-    /// Exit code 0: no differences; 1: differences; 2: an error.
-    Diff {
-        /// Stacks to compare (all when none are named).
-        #[arg(value_name = "STACK")]
-        stacks: Vec<String>,
-        /// Also create (and delete) a change set per changed stack, to show which changes replace a resource.
-        #[arg(long)]
-        change_set: bool,
-    },
-    /// Delete the stacks (all when none are named) and the stacks that depend on them, dependents first.
-    ///
-    /// Asks for confirmation unless --force; refuses without it when standard input is not a terminal.
-    /// Resources with DeletionPolicy Retain are kept and listed.
-    Destroy {
-        /// Stacks to delete, with the stacks that depend on them (all when none are named).
-        #[arg(value_name = "STACK")]
-        stacks: Vec<String>,
-        /// Do not ask for confirmation.
-        #[arg(long, short = 'f', visible_alias = "yes", short_alias = 'y')]
-        force: bool,
-    },
+    Bootstrap(bootstrap::Args),
+    Deploy(deploy::Args),
+    Diff(diff::Args),
+    Destroy(destroy::Args),
+    Drift(drift::Args),
+}
+
+impl Command {
+    /// Commands that report what they found exit 1 for differences, so an error is 2 there.
+    fn error_code(&self) -> u8 {
+        match self {
+            Command::Diff(_) | Command::Drift(_) => 2,
+            _ => 1,
+        }
+    }
 }
 
 /// Colours only for a terminal, and never with NO_COLOR set (https://no-color.org).
@@ -134,7 +88,7 @@ pub fn main() -> ExitCode {
             .exit();
     }
     configure_colours();
-    let is_diff = matches!(cli.command, Command::Diff { .. });
+    let error_code = cli.command.error_code();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -146,11 +100,11 @@ pub fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(false) => ExitCode::SUCCESS,
-        Ok(true) => ExitCode::from(1),
+        Ok(Found::Nothing) => ExitCode::SUCCESS,
+        Ok(Found::Differences) => ExitCode::from(1),
         Err(e) => {
             eprintln!("{} {e}", console::style("error:").red().bold());
-            ExitCode::from(if is_diff { 2 } else { 1 })
+            ExitCode::from(error_code)
         }
     }
 }
@@ -170,14 +124,15 @@ pub fn subcommand_args(
 /// The app options (global, so clap shows them under bootstrap too) that a bootstrap was given: silently ignoring
 /// them would let `cargo cfn bootstrap --app ./other` look as if it had bootstrapped for that app.
 fn bootstrap_app_flags(cli: &Cli) -> Option<String> {
-    if !matches!(cli.command, Command::Bootstrap { .. }) {
+    if !matches!(cli.command, Command::Bootstrap(_)) {
         return None;
     }
+    let app = &cli.app;
     let given: Vec<&str> = [
-        ("--app", cli.app != synth::DEFAULT_APP),
-        ("--assembly", cli.assembly.is_some()),
-        ("--out", cli.out != std::path::Path::new("cfnkit.out")),
-        ("--package", cli.package),
+        ("--app", app.app.is_some()),
+        ("--assembly", app.assembly.is_some()),
+        ("--out", app.out.is_some()),
+        ("--package", app.package),
     ]
     .into_iter()
     .filter_map(|(flag, set)| set.then_some(flag))
@@ -185,61 +140,41 @@ fn bootstrap_app_flags(cli: &Cli) -> Option<String> {
     (!given.is_empty()).then(|| given.join(", "))
 }
 
-/// Runs a command. `Ok(true)` only from diff: there are differences.
-pub async fn run(cli: Cli) -> Result<bool, DeployError> {
-    if let Command::Bootstrap { show_template } = cli.command {
-        if show_template {
-            print!("{}", crate::bootstrap::template()?);
-        } else {
-            commands::bootstrap(&Clients::from_env().await?).await?;
-        }
-        return Ok(false);
+/// The cloud assembly the command works on: `--assembly` as it is, or the app synthesized now.
+fn assembly(options: &AppOptions) -> Result<Assembly, DeployError> {
+    if let Some(dir) = &options.assembly {
+        return Assembly::load(dir);
+    }
+    let cwd = std::env::current_dir()?;
+    // A command given with --app needs no workspace; without one, the assembly goes to the working directory.
+    let workspace = match Workspace::locate(&cwd) {
+        Ok(ws) => Some(ws),
+        Err(_) if options.app.as_deref().is_some_and(workspace::is_command) => None,
+        Err(e) => return Err(e),
+    };
+    let app = workspace::resolve_app(options.app.as_deref(), workspace.as_ref())?;
+    let out = workspace::out_dir(options.out.as_deref(), workspace.as_ref());
+    synth::run(
+        &app,
+        if options.package { "package" } else { "synth" },
+        &out,
+    )?;
+    Assembly::load(&out)
+}
+
+/// Runs a command.
+pub async fn run(cli: Cli) -> Result<Found, DeployError> {
+    if let Command::Bootstrap(args) = &cli.command {
+        return bootstrap::run(args).await;
     }
     let clients = Clients::from_env().await?;
-    let dir = match &cli.assembly {
-        Some(dir) => dir.clone(),
-        None => {
-            synth::run(
-                &cli.app,
-                if cli.package { "package" } else { "synth" },
-                &cli.out,
-            )?;
-            cli.out.clone()
-        }
-    };
-    let assembly = Assembly::load(&dir)?;
-    match cli.command {
-        Command::Bootstrap { .. } => unreachable!("handled above"),
-        Command::Deploy {
-            stacks,
-            no_execute,
-            method,
-            require_approval,
-            parameters,
-            concurrency,
-        } => {
-            commands::deploy(
-                &clients,
-                &assembly,
-                &stacks,
-                &parameters,
-                DeployOptions {
-                    method,
-                    execute: !no_execute,
-                    approval: require_approval,
-                    concurrency: usize::from(concurrency),
-                },
-            )
-            .await?;
-            Ok(false)
-        }
-        Command::Diff { stacks, change_set } => {
-            commands::diff(&clients, &assembly, &stacks, change_set).await
-        }
-        Command::Destroy { stacks, force } => {
-            commands::destroy(&clients, &assembly, &stacks, force).await?;
-            Ok(false)
-        }
+    let assembly = assembly(&cli.app)?;
+    match &cli.command {
+        Command::Bootstrap(_) => unreachable!("handled above"),
+        Command::Deploy(args) => deploy::run(&clients, &assembly, args).await,
+        Command::Diff(args) => diff::run(&clients, &assembly, args).await,
+        Command::Destroy(args) => destroy::run(&clients, &assembly, args).await,
+        Command::Drift(args) => drift::run(&clients, &assembly, args).await,
     }
 }
 
@@ -329,21 +264,18 @@ mod tests {
     fn yes_is_force_and_app_is_global() {
         let cli =
             Cli::try_parse_from(["cfnkit", "destroy", "--yes", "A", "--app", "./my-app"]).unwrap();
-        assert_eq!(cli.app, "./my-app");
+        assert_eq!(cli.app.app.as_deref(), Some("./my-app"));
         assert!(
-            matches!(cli.command, Command::Destroy { force: true, ref stacks } if stacks == &["A"])
+            matches!(cli.command, Command::Destroy(destroy::Args { force: true, ref stacks }) if stacks == &["A"])
         );
         let cli = Cli::try_parse_from(["cfnkit", "deploy", "--no-execute", "--method", "direct"])
             .unwrap();
-        assert!(matches!(
-            cli.command,
-            Command::Deploy {
-                no_execute: true,
-                method: Method::Direct,
-                require_approval: RequireApproval::Broadening,
-                ..
-            }
-        ));
+        let Command::Deploy(args) = cli.command else {
+            panic!("not deploy")
+        };
+        assert!(args.no_execute);
+        assert_eq!(args.method, deploy::Method::Direct);
+        assert_eq!(args.require_approval, deploy::RequireApproval::Broadening);
     }
 
     #[test]
@@ -359,17 +291,12 @@ mod tests {
             "Env=prod",
         ])
         .unwrap();
-        let Command::Deploy {
-            require_approval,
-            parameters,
-            ..
-        } = cli.command
-        else {
+        let Command::Deploy(args) = cli.command else {
             panic!("not deploy")
         };
-        assert_eq!(require_approval, RequireApproval::AnyChange);
+        assert_eq!(args.require_approval, deploy::RequireApproval::AnyChange);
         assert_eq!(
-            parameters,
+            args.parameters,
             ["Api:Size=3".parse().unwrap(), "Env=prod".parse().unwrap()]
         );
         let err = Cli::try_parse_from(["cfnkit", "deploy", "--parameters", "Size"]).unwrap_err();

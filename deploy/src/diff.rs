@@ -23,6 +23,9 @@ pub enum Kind {
     Added,
     Removed,
     Modified,
+    /// Kept and moved: renamed, or moved to or from another stack (`Stack::moved`); `EntryDiff::moved` says
+    /// where from or to.
+    Moved,
 }
 
 /// One changed value inside an entry. `path` is relative to the entry (`Properties.VisibilityTimeout`,
@@ -53,6 +56,8 @@ pub struct EntryDiff {
     pub kind: Kind,
     pub changes: Vec<PathChange>,
     pub replacement: Option<Replacement>,
+    /// For [`Kind::Moved`]: `from OldId`, `from Legacy/Table`, `to Data/OrdersTable`.
+    pub moved: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -63,6 +68,51 @@ pub struct TemplateDiff {
 impl TemplateDiff {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Shows the recorded moves of `stack` as moves: a resource removed here that moved (to another logical ID
+    /// or stack) and one added here that was moved (from another logical ID or stack) are one resource, kept. A
+    /// rename within the stack is one entry, with the changes between the two bodies (which a refactor refuses).
+    pub fn apply_moves(
+        &mut self,
+        stack: &str,
+        moves: &[crate::refactor::Move],
+        old: Option<&Value>,
+        new: &Value,
+    ) {
+        let resource = |t: Option<&Value>, id: &str| -> Option<Value> {
+            t?.get("Resources")?.get(id).cloned()
+        };
+        let mut dropped = Vec::new();
+        for e in self.entries.iter_mut().filter(|e| e.section == "Resources") {
+            for m in moves {
+                if e.kind == Kind::Added && m.to.stack == stack && m.to.logical_id == e.id {
+                    let before = if m.from.stack == stack {
+                        dropped.push(m.from.logical_id.clone());
+                        e.moved = Some(format!("from {}", m.from.logical_id));
+                        resource(old, &m.from.logical_id)
+                    } else {
+                        e.moved = Some(format!("from {}", m.from));
+                        None
+                    };
+                    e.kind = Kind::Moved;
+                    if let Some(before) = before {
+                        e.changes =
+                            changes_between(Some(&before), resource(Some(new), &e.id).as_ref());
+                    }
+                } else if e.kind == Kind::Removed
+                    && m.from.stack == stack
+                    && m.from.logical_id == e.id
+                    && m.to.stack != stack
+                {
+                    e.kind = Kind::Moved;
+                    e.moved = Some(format!("to {}", m.to));
+                }
+            }
+        }
+        self.entries.retain(|e| {
+            !(e.section == "Resources" && e.kind == Kind::Removed && dropped.contains(&e.id))
+        });
     }
 
     /// Adds a change set's replacement information to the resources it names.
@@ -143,6 +193,7 @@ fn entry(
         kind,
         changes,
         replacement: None,
+        moved: None,
     }
 }
 
@@ -222,6 +273,7 @@ pub fn render(stack: &str, deployed: bool, diff: &TemplateDiff) -> String {
             Kind::Added => ("[+]", console::Color::Green),
             Kind::Removed => ("[-]", console::Color::Red),
             Kind::Modified => ("[~]", console::Color::Yellow),
+            Kind::Moved => ("[>]", console::Color::Cyan),
         };
         let ty = e
             .resource_type
@@ -229,6 +281,9 @@ pub fn render(stack: &str, deployed: bool, diff: &TemplateDiff) -> String {
             .map(|t| format!("{t} "))
             .unwrap_or_default();
         let mut line = format!("  {} {ty}{}", style(mark).fg(colour), style(&e.id).bold());
+        if let Some(moved) = &e.moved {
+            line.push_str(&format!(" (moved {moved}, kept)"));
+        }
         if let Some(r) = &e.replacement {
             let note = match r.replacement.as_str() {
                 "True" => style("replaces the resource".to_owned()).red().bold(),
@@ -362,6 +417,7 @@ mod tests {
                     new: Some(json!(60)),
                 }],
                 replacement: None,
+                moved: None,
             }]
         );
     }
@@ -436,6 +492,38 @@ mod tests {
             render("Consumer", true, &TemplateDiff::default()),
             "Stack Consumer\n  no differences\n"
         );
+    }
+
+    #[test]
+    fn recorded_moves_show_as_moved_not_removed_and_added() {
+        use crate::refactor::Move;
+        console::set_colors_enabled(false);
+        let table = json!({"Type": "AWS::DynamoDB::Table", "Properties": {"BillingMode": "PAY_PER_REQUEST"}});
+        let old = json!({"Resources": {"Table": table, "Gone": table}});
+        let new = json!({"Resources": {"OrdersTable": table}});
+        let moves = [
+            Move {
+                from: "Data/Table".parse().unwrap(),
+                to: "Data/OrdersTable".parse().unwrap(),
+            },
+            Move {
+                from: "Data/Gone".parse().unwrap(),
+                to: "Archive/Gone".parse().unwrap(),
+            },
+        ];
+        let mut d = diff_templates(Some(&old), &new);
+        d.apply_moves("Data", &moves, Some(&old), &new);
+        assert_eq!(
+            render("Data", true, &d),
+            "Stack Data\n  Resources\n  [>] AWS::DynamoDB::Table Gone (moved to Archive/Gone, kept)\n  [>] AWS::DynamoDB::Table OrdersTable (moved from Table, kept)\n"
+        );
+        // In the stack it moved to, the added resource is the moved one.
+        let mut d = diff_templates(
+            Some(&json!({"Resources": {}})),
+            &json!({"Resources": {"Gone": table}}),
+        );
+        d.apply_moves("Archive", &moves, None, &json!({}));
+        assert_eq!(d.entries[0].moved.as_deref(), Some("from Data/Gone"));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::events::Failure;
+use crate::validation::Finding;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
@@ -38,6 +39,29 @@ pub enum DeployError {
 
     #[error("unknown stack `{name}`; the app has: {available}")]
     UnknownStack { name: String, available: String },
+
+    #[error("no cargo workspace at {}: {message}. Run `cargo cfn` inside the app's workspace, or pass --app \"COMMAND\" (a command that synthesizes the app) or --assembly DIR", dir.display())]
+    NotInWorkspace { dir: PathBuf, message: String },
+
+    #[error("`cargo run` at {} has no one app to run: {why}. The workspace's binaries: {bins}; pass the app's with --app NAME, or a command that runs it with --app \"COMMAND\"", root.display())]
+    NoDefaultApp {
+        root: PathBuf,
+        why: String,
+        bins: String,
+    },
+
+    #[error("--app {name} names no binary of the workspace at {}; its binaries: {bins}. To run a command instead, give its path (./{name}) or its arguments", root.display())]
+    UnknownApp {
+        name: String,
+        root: PathBuf,
+        bins: String,
+    },
+
+    #[error("--app {name}: packages {packages} each have a binary of that name; pass --app \"cargo run --quiet -p PACKAGE --bin {name} --\"")]
+    AmbiguousApp { name: String, packages: String },
+
+    #[error("the app's synth command `{command}` finished but wrote no cloud assembly ({} is missing): is it a cfnkit app? Pass --app with the binary or command that synthesizes it", manifest.display())]
+    SynthWroteNothing { command: String, manifest: PathBuf },
 
     #[error("the app's synth command `{command}` {failure}; fix the app (its errors are printed above) or pass --app with the command that synthesizes it")]
     SynthFailed { command: String, failure: String },
@@ -109,16 +133,75 @@ pub enum DeployError {
         fix: String,
     },
 
-    #[error("stack {stack}: the change set failed: {reason}")]
-    ChangeSetFailed { stack: String, reason: String },
+    #[error("stack {stack}: the change set failed{}: {reason}", render_findings(.findings))]
+    ChangeSetFailed {
+        stack: String,
+        reason: String,
+        findings: Vec<Finding>,
+    },
 
-    #[error("stack {stack} did not reach a complete state: it ended in {status}{note}{}", render_failures(.failures))]
+    #[error("stack {stack} did not reach a complete state: it ended in {status}{note}{}", render_failures(.failures, .findings))]
     StackFailed {
         stack: String,
         status: String,
         note: String,
         failures: Vec<Failure>,
+        /// Early-validation findings of the operation (DescribeEvents), shown with the resources they name.
+        findings: Vec<Finding>,
     },
+
+    #[error("refusing to deploy: {count} stateful resource(s) would be lost:\n{lines}Each loses what it holds. To keep one, undo the change that replaces or removes it (for a rename or a move to another stack, record it with `stack.moved(from, &resource)` so the deploy moves it instead); if losing it is intended, pass {allow}")]
+    GuardRefused {
+        count: usize,
+        lines: String,
+        allow: String,
+    },
+
+    #[error("--allow-replace {address}: this deploy has no stack {stack} (it deploys {deploying}); name a stack of the deploy, as the refusal does")]
+    AllowanceForOtherStack {
+        address: String,
+        stack: String,
+        deploying: String,
+    },
+
+    #[error("both {from} and {to} are deployed, but the app records that {from} moved to {to} (`stack.moved`): a refactor cannot move a resource onto another one. If {to} is a different resource, drop the `moved` call; if {from} is the one to keep, remove {to} first")]
+    RefactorConflict { from: String, to: String },
+
+    #[error("the moves {moves} come with other changes to their stacks, and CloudFormation refactors only moves:\n{changes}Deploy the moves alone first (the release that records them with `stack.moved`, without other changes to these stacks), then the rest")]
+    RefactorMixed { moves: String, changes: String },
+
+    #[error("the moves {moves} involve stack {stack}, {why}")]
+    RefactorStackMissing {
+        moves: String,
+        stack: String,
+        why: String,
+    },
+
+    #[error("the refactor {id} ({moves}) ended in {status}: {reason}")]
+    RefactorFailed {
+        id: String,
+        moves: String,
+        status: String,
+        reason: String,
+    },
+
+    #[error("stack {stack}: another operation started on it while this deploy prepared its change set ({detail}); nothing of this deploy was applied to it. Run the deploy again once that operation is done: it waits for one still running")]
+    ConcurrentDeploy { stack: String, detail: String },
+
+    #[error("stack {stack} is in UPDATE_ROLLBACK_FAILED: an update failed and rolling it back failed too, so CloudFormation will not update it{}\nFix what blocks them (a resource changed or deleted by hand, a missing permission), then run `cargo cfn deploy --continue-rollback {stack}`; a resource that cannot be restored can be skipped with --skip-resource {stack}/LogicalId (CloudFormation then counts it as rolled back as it is, so check it afterwards)", render_blockers(.blockers))]
+    RollbackFailed {
+        stack: String,
+        blockers: Vec<Failure>,
+    },
+
+    #[error("--revert-drift puts resources back through a change set (DeploymentMode REVERT_DRIFT); drop --method direct")]
+    RevertDriftNeedsChangeSet,
+
+    #[error("--skip-resource {address}: {why}")]
+    BadSkip { address: String, why: String },
+
+    #[error("drift detection did not finish for {stacks}, and found no drift in what it checked: {reasons}")]
+    DriftUndetermined { stacks: String, reasons: String },
 
     #[error("stack {stack} has termination protection on; turn it off with `stack.set_termination_protection(false)` and deploy, or `aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name {stack}`")]
     TerminationProtected { stack: String },
@@ -228,12 +311,64 @@ pub fn sdk_message(err: &(dyn std::error::Error + 'static)) -> String {
     message
 }
 
-fn render_failures(failures: &[Failure]) -> String {
-    if failures.is_empty() {
+/// The failed resources, each after the validation findings that name it; findings of resources that did not
+/// fail (or of none) come first.
+fn render_failures(failures: &[Failure], findings: &[Finding]) -> String {
+    if failures.is_empty() && findings.is_empty() {
         return String::new();
     }
     let mut s = String::from("; failed resources:");
+    for f in findings
+        .iter()
+        .filter(|v| !failures.iter().any(|f| f.logical_id == v.logical_id))
+    {
+        s.push_str(&format!(
+            "\n  {} ({}): {}",
+            f.logical_id,
+            f.resource_type,
+            f.render()
+        ));
+    }
     for f in failures {
+        for v in findings.iter().filter(|v| v.logical_id == f.logical_id) {
+            s.push_str(&format!(
+                "\n  {} ({}): {}",
+                f.logical_id,
+                f.resource_type,
+                v.render()
+            ));
+        }
+        s.push_str(&format!(
+            "\n  {} ({}) {}: {}",
+            f.logical_id, f.resource_type, f.status, f.reason
+        ));
+    }
+    s
+}
+
+/// A change set's validation findings, before CloudFormation's generic reason.
+fn render_findings(findings: &[Finding]) -> String {
+    let mut s = String::new();
+    for f in findings {
+        s.push_str(&format!(
+            "\n  {} ({}): {}",
+            f.logical_id,
+            f.resource_type,
+            f.render()
+        ));
+    }
+    if !findings.is_empty() {
+        s.push_str("\n  CloudFormation's reason");
+    }
+    s
+}
+
+fn render_blockers(blockers: &[Failure]) -> String {
+    if blockers.is_empty() {
+        return "; its events name no failed resource".into();
+    }
+    let mut s = String::from(". The resources that failed to roll back:");
+    for f in blockers {
         s.push_str(&format!(
             "\n  {} ({}) {}: {}",
             f.logical_id, f.resource_type, f.status, f.reason

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use console::style;
 
-/// One stack event (DescribeStackEvents), reduced to what is shown.
-#[derive(Clone, Debug, PartialEq)]
+/// One stack event (DescribeStackEvents), reduced to what is shown and what tells operations apart.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Event {
     pub id: String,
     /// `HH:MM:SS`, UTC.
@@ -15,6 +15,10 @@ pub struct Event {
     pub resource_type: String,
     pub status: String,
     pub reason: Option<String>,
+    /// The operation it belongs to (DescribeEvents reads an operation's validation findings by it).
+    pub operation_id: Option<String>,
+    /// The ClientRequestToken of the call that started the operation (this tool sends one with each).
+    pub token: Option<String>,
 }
 
 /// A resource that failed, with CloudFormation's reason.
@@ -113,6 +117,31 @@ pub fn stack_reason(events: &[Event], stack: &str) -> Option<String> {
         .find_map(|e| e.reason.clone().filter(|r| !r.is_empty()))
 }
 
+/// The resources whose rollback failed, from the events of the last rollback (newest first, as
+/// DescribeStackEvents lists them, up to the stack's `UPDATE_ROLLBACK_IN_PROGRESS`): what keeps a stack in
+/// UPDATE_ROLLBACK_FAILED.
+pub fn rollback_blockers(newest_first: &[Event], stack: &str) -> Vec<Failure> {
+    let mut out: Vec<Failure> = Vec::new();
+    for e in newest_first {
+        if e.resource_type == STACK_TYPE && e.logical_id == stack {
+            if e.status == "UPDATE_ROLLBACK_IN_PROGRESS" {
+                break;
+            }
+            continue;
+        }
+        if e.status.ends_with("_FAILED") && !out.iter().any(|f| f.logical_id == e.logical_id) {
+            out.push(Failure {
+                logical_id: e.logical_id.clone(),
+                resource_type: e.resource_type.clone(),
+                status: e.status.clone(),
+                reason: e.reason.clone().unwrap_or_else(|| "no reason given".into()),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
+    out
+}
+
 /// Resources a delete left in place.
 pub fn skipped_deletes(events: &[Event]) -> Vec<String> {
     let mut ids: Vec<String> = events
@@ -159,6 +188,7 @@ mod tests {
             resource_type: ty.into(),
             status: status.into(),
             reason: reason.map(str::to_owned),
+            ..Event::default()
         }
     }
 
@@ -245,6 +275,51 @@ mod tests {
         assert_eq!(
             render(&failed_create()[1]),
             "12:00:00  CREATE_IN_PROGRESS           AWS::SQS::Queue                  Work"
+        );
+    }
+
+    #[test]
+    fn a_failed_rollback_is_blocked_by_the_resources_that_failed_in_it() {
+        // Newest first, as DescribeStackEvents lists them: an update failed on Fn, its rollback on Table.
+        let events = vec![
+            ev(
+                "9",
+                "Api",
+                STACK_TYPE,
+                "UPDATE_ROLLBACK_FAILED",
+                Some("The following resource(s) failed to update: [Table]."),
+            ),
+            ev(
+                "8",
+                "Table",
+                "AWS::DynamoDB::Table",
+                "UPDATE_FAILED",
+                Some("Table was deleted outside CloudFormation"),
+            ),
+            ev("7", "Fn", "AWS::Lambda::Function", "UPDATE_COMPLETE", None),
+            ev(
+                "6",
+                "Api",
+                STACK_TYPE,
+                "UPDATE_ROLLBACK_IN_PROGRESS",
+                Some("The following resource(s) failed to update: [Fn]."),
+            ),
+            ev(
+                "5",
+                "Fn",
+                "AWS::Lambda::Function",
+                "UPDATE_FAILED",
+                Some("Invalid handler"),
+            ),
+        ];
+        assert_eq!(
+            rollback_blockers(&events, "Api"),
+            [Failure {
+                logical_id: "Table".into(),
+                resource_type: "AWS::DynamoDB::Table".into(),
+                status: "UPDATE_FAILED".into(),
+                reason: "Table was deleted outside CloudFormation".into(),
+            }]
         );
     }
 

@@ -58,12 +58,17 @@ pub fn declared(template: &Value) -> Vec<Declared> {
         .get("Parameters")
         .and_then(Value::as_object)
         .map(|m| {
-            m.iter()
+            // Sorted here, not by the map: serde_json keeps insertion order when any crate of the build enables
+            // its preserve_order feature (the SDK's test utilities do).
+            let mut declared: Vec<Declared> = m
+                .iter()
                 .map(|(k, v)| Declared {
                     key: k.clone(),
                     has_default: v.get("Default").is_some(),
                 })
-                .collect()
+                .collect();
+            declared.sort_by(|a, b| a.key.cmp(&b.key));
+            declared
         })
         .unwrap_or_default()
 }

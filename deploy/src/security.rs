@@ -96,6 +96,9 @@ pub fn grants(template: &Value) -> Vec<Grant> {
         return Vec::new();
     };
     let mut out = Vec::new();
+    // By logical ID whatever the map's order (serde_json's preserve_order keeps the template's).
+    let mut resources: Vec<(&String, &Value)> = resources.iter().collect();
+    resources.sort_by(|a, b| a.0.cmp(b.0));
     for (id, r) in resources {
         let ty = r.get("Type").and_then(Value::as_str).unwrap_or_default();
         let Some(source) = permission_source(ty) else {

@@ -85,13 +85,15 @@ pub fn retained_resources(template: &Value) -> Vec<(String, String)> {
     let Some(resources) = template.get("Resources").and_then(Value::as_object) else {
         return Vec::new();
     };
-    resources
+    let mut kept: Vec<(String, String)> = resources
         .iter()
         .filter_map(|(id, r)| {
             let policy = r.get("DeletionPolicy")?.as_str()?;
             (policy != "Delete").then(|| (id.clone(), policy.to_owned()))
         })
-        .collect()
+        .collect();
+    kept.sort();
+    kept
 }
 
 #[cfg(test)]

@@ -17,7 +17,13 @@
 //! - After an update through a change set it still reports the outputs from before; the deploy tool reads the
 //!   bootstrap version from the deployed template first (see `bootstrap::deployed_version`), which is exact on
 //!   AWS too, so the outdated-bootstrap test passes on moto without bending anything.
-//! - It completes a stack at once, so `--concurrency` shows in the order of the output lines, not in time.
+//! - It completes a stack at once, so `--concurrency` shows in the order of the output lines, not in time, and a
+//!   stack is never caught in progress (waiting for one is tested in tests/recorded.rs).
+//! - It keeps a stack policy without enforcing it: the guard tests check the policy each deploy sets (and that
+//!   the tool itself refuses), not that CloudFormation refuses an update by other means.
+//! - Its change sets say Add, Modify or Remove without `Replacement` or details, and it has no stack refactoring,
+//!   drift detection, DescribeEvents or ContinueUpdateRollback: those are tested on recorded responses in
+//!   tests/recorded.rs.
 //!
 //! Skipped, loudly, only when moto_server is not found and CFNKIT_REQUIRE_EMULATOR is unset; CI sets it.
 //!
@@ -1301,4 +1307,328 @@ async fn on_a_terminal_broadening_changes_are_asked_about() {
     if moto.faithful() {
         delete_stacks(&aws, &["Access"]).await;
     }
+}
+
+/// Guarded: a log group (stateful: it holds logs) and a parameter; `with_logs: false` drops the log group.
+fn guarded_app(with_logs: bool, setting: &str) -> App {
+    let app = App::new();
+    let stack = app.stack("Guarded");
+    if with_logs {
+        stack
+            .add_raw(
+                "Logs",
+                RawResource::new("AWS::Logs::LogGroup").prop("RetentionInDays", 7),
+            )
+            .apply_removal_policy(RemovalPolicy::Delete);
+    }
+    stack.add_raw(
+        "Setting",
+        RawResource::new("AWS::SSM::Parameter")
+            .prop("Name", "/cfnkit-test/guarded")
+            .prop("Type", "String")
+            .prop("Value", setting),
+    );
+    app
+}
+
+async fn stack_policy(aws: &cfnkit_deploy::aws::Clients, stack: &str) -> serde_json::Value {
+    let body = aws
+        .cfn
+        .get_stack_policy()
+        .stack_name(stack)
+        .send()
+        .await
+        .unwrap()
+        .stack_policy_body()
+        .map(str::to_owned)
+        .expect("the stack has a policy");
+    serde_json::from_str(&body).unwrap()
+}
+
+async fn template_of(aws: &cfnkit_deploy::aws::Clients, stack: &str) -> serde_json::Value {
+    let body = aws
+        .cfn
+        .get_template()
+        .stack_name(stack)
+        .send()
+        .await
+        .unwrap()
+        .template_body()
+        .unwrap()
+        .to_owned();
+    serde_json::from_str(&body).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn removing_a_stateful_resource_is_refused_until_allow_replace_names_it() {
+    let Some(moto) = start_moto() else { return };
+    let aws = clients(&moto).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("cfnkit.out");
+    let asm = dir.to_str().unwrap();
+    synth(guarded_app(true, "v1"), &dir);
+    let r = run(&moto, &["deploy", "--assembly", asm]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Every deployed stack carries the guard's policy: no replacement or deletion of a stateful type by update.
+    let policy = stack_policy(&aws, "Guarded").await;
+    let deny = &policy["Statement"][1];
+    assert_eq!(
+        (&deny["Effect"], &deny["Action"], &deny["Resource"]),
+        (
+            &json!("Deny"),
+            &json!(["Update:Replace", "Update:Delete"]),
+            &json!("*")
+        )
+    );
+    assert!(deny["Condition"]["StringEquals"]["ResourceType"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("AWS::Logs::LogGroup")));
+
+    // The log group gone from the template: diff names it, deploy refuses before changing anything.
+    synth(guarded_app(false, "v2"), &dir);
+    let line = "  (!) Guarded/Logs (AWS::Logs::LogGroup, holds data) would be removed: it is no longer in the template\n";
+    let r = run(&moto, &["diff", "--assembly", asm]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains(line), "{}", r.stdout);
+    let r = run(&moto, &["deploy", "--assembly", asm]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains(&format!(
+            "error: refusing to deploy: 1 stateful resource(s) would be lost:\n{line}"
+        )) && r.stderr.contains("pass --allow-replace Guarded/Logs"),
+        "{}",
+        r.stderr
+    );
+    let deployed = template_of(&aws, "Guarded").await;
+    assert!(deployed["Resources"]["Logs"].is_object(), "nothing changed");
+    assert_eq!(
+        deployed["Resources"]["Setting"]["Properties"]["Value"],
+        "v1"
+    );
+    assert_no_pending_change_set(&aws, "Guarded").await;
+
+    // Naming a stack the deploy does not have is a mistake, not a permission.
+    let r = run(
+        &moto,
+        &[
+            "deploy",
+            "--assembly",
+            asm,
+            "--allow-replace",
+            "Guardd/Logs",
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains(
+            "--allow-replace Guardd/Logs: this deploy has no stack Guardd (it deploys Guarded)"
+        ),
+        "{}",
+        r.stderr
+    );
+
+    // Named, it goes through, and the policy is the strict one again afterwards.
+    let r = run(
+        &moto,
+        &[
+            "deploy",
+            "--assembly",
+            asm,
+            "--allow-replace",
+            "Guarded/Logs",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("✓ Guarded: UPDATE_COMPLETE"),
+        "{}",
+        r.stdout
+    );
+    let deployed = template_of(&aws, "Guarded").await;
+    assert!(deployed["Resources"].get("Logs").is_none());
+    assert_eq!(stack_policy(&aws, "Guarded").await, policy);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_guard_holds_with_the_direct_method_too() {
+    let Some(moto) = start_moto() else { return };
+    let aws = clients(&moto).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("cfnkit.out");
+    let asm = dir.to_str().unwrap();
+    synth(guarded_app(true, "v1"), &dir);
+    let r = run(&moto, &["deploy", "--assembly", asm, "--method", "direct"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // CreateStack carried the policy.
+    assert_eq!(
+        stack_policy(&aws, "Guarded").await["Statement"][1]["Effect"],
+        "Deny"
+    );
+    synth(guarded_app(false, "v1"), &dir);
+    let r = run(&moto, &["deploy", "--assembly", asm, "--method", "direct"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("Guarded/Logs"), "{}", r.stderr);
+    assert!(template_of(&aws, "Guarded").await["Resources"]["Logs"].is_object());
+}
+
+/// A cargo workspace of its own in a temporary directory: `app` (the default member, whose binary writes a
+/// copy of `assembly` where synth is asked to) and `tools` (a second binary). `cargo cfn` is run from inside
+/// `tools/src`.
+fn workspace_with_app(root: &Path, assembly: &Path, second_default: bool) {
+    let write = |path: &str, text: &str| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    let members = if second_default {
+        "default-members = [\"app\", \"tools\"]"
+    } else {
+        "default-members = [\"app\"]"
+    };
+    write(
+        "Cargo.toml",
+        &format!("[workspace]\nmembers = [\"app\", \"tools\"]\n{members}\nresolver = \"2\"\n"),
+    );
+    for (package, bin) in [("app", "platform"), ("tools", "helper")] {
+        write(
+            &format!("{package}/Cargo.toml"),
+            &format!(
+                "[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[[bin]]\nname = \
+                 \"{bin}\"\npath = \"src/main.rs\"\n"
+            ),
+        );
+    }
+    // The app: `synth --out DIR` copies the prepared assembly to DIR and records where it ran.
+    write(
+        "app/src/main.rs",
+        &format!(
+            "fn main() {{\n    let args: Vec<String> = std::env::args().collect();\n    assert_eq!(&args[1..3], \
+             [\"synth\", \"--out\"]);\n    let out = std::path::Path::new(&args[3]);\n    \
+             std::fs::create_dir_all(out).unwrap();\n    for e in std::fs::read_dir({:?}).unwrap() {{\n        let e \
+             = e.unwrap();\n        std::fs::copy(e.path(), out.join(e.file_name())).unwrap();\n    }}\n    \
+             std::fs::write(out.join(\"ran-in\"), std::env::current_dir().unwrap().to_str().unwrap()).unwrap();\n}}\n",
+            assembly
+        ),
+    );
+    write("tools/src/main.rs", "fn main() {}\n");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cargo_cfn_finds_the_app_of_the_workspace_it_runs_in() {
+    let Some(moto) = start_moto() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let prepared = work.path().join("prepared");
+    synth(guarded_app(true, "v1"), &prepared);
+    let root = work.path().join("ws");
+    workspace_with_app(&root, &prepared, false);
+    let in_member = root.join("tools/src");
+    let cfn = |args: &[&str]| {
+        let out = with_moto_env(
+            Command::new(env!("CARGO_BIN_EXE_cargo-cfn")).args(args),
+            &moto,
+        )
+        .current_dir(&in_member)
+        // A target directory of its own: the test's cargo holds a lock on the workspace's.
+        .env("CARGO_TARGET_DIR", work.path().join("target"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+        let r = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        eprintln!(
+            "$ cargo cfn {}\n[exit {}]\n{}{}",
+            args.join(" "),
+            r.code,
+            r.stdout,
+            r.stderr
+        );
+        r
+    };
+
+    // From a member's source directory: the workspace's default binary (not the member's), run at the root,
+    // writing cfnkit.out at the root. As cargo runs it, with `cfn` as the first argument.
+    let r = cfn(&["cfn", "diff"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with("Stack Guarded (not deployed yet)\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains(&format!(
+            "run --quiet --manifest-path {} -p app --bin platform -- synth --out {}",
+            root.join("Cargo.toml").display(),
+            root.join("cfnkit.out").display()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("cfnkit.out/ran-in")).unwrap(),
+        root.to_str().unwrap()
+    );
+
+    // --app names another binary (this one is no cfnkit app); --out is relative to where the tool runs.
+    let r = cfn(&["diff", "--app", "helper", "--out", "elsewhere.out"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(&format!(
+            "-p tools --bin helper -- synth --out {}` finished but wrote no cloud assembly",
+            in_member.join("elsewhere.out").display()
+        )),
+        "{}",
+        r.stderr
+    );
+    let r = cfn(&["diff", "--app", "nonesuch"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(&format!(
+            "--app nonesuch names no binary of the workspace at {}; its binaries: platform (package app), helper \
+             (package tools)",
+            root.display()
+        )),
+        "{}",
+        r.stderr
+    );
+
+    // Two default binaries: which one is the app is not guessed.
+    workspace_with_app(&root, &prepared, true);
+    let r = cfn(&["diff"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(&format!(
+            "`cargo run` at {} has no one app to run: its default members have 2 binaries and no `default-run`. \
+             The workspace's binaries: platform (package app), helper (package tools); pass the app's with --app \
+             NAME",
+            root.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    let r = cfn(&["diff", "--app", "platform"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+
+    // Outside any workspace, the error says what to do.
+    let outside = work.path().join("nowhere");
+    std::fs::create_dir_all(&outside).unwrap();
+    let out = with_moto_env(
+        Command::new(env!("CARGO_BIN_EXE_cargo-cfn")).arg("diff"),
+        &moto,
+    )
+    .current_dir(&outside)
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains(&format!(
+            "error: no cargo workspace at {}: ",
+            outside.display()
+        )) && stderr.contains("Run `cargo cfn` inside the app's workspace, or pass --app"),
+        "{stderr}"
+    );
 }

@@ -38,6 +38,21 @@ pub struct ManifestStack {
     pub tags: BTreeMap<String, String>,
     pub exports: Vec<ManifestExport>,
     pub imports: Vec<ManifestImport>,
+    /// Resources of this stack that were elsewhere before (`Stack::moved`); absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moves: Vec<ManifestMove>,
+}
+
+/// A resource of the stack that had another logical ID, or lived in another stack, in the deployed stacks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestMove {
+    /// The stack it was in (this stack, for a rename).
+    pub from_stack: String,
+    /// Its logical ID there.
+    pub from: String,
+    /// Its logical ID in this stack now.
+    pub to: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -50,6 +50,8 @@ pub struct StackArtifact {
     pub paths: BTreeMap<String, String>,
     pub environment: Environment,
     pub termination_protection: bool,
+    /// Resources that were elsewhere before ([`crate::Stack::moved`]).
+    pub moves: Vec<manifest::ManifestMove>,
 }
 
 /// An export of a stack, made by synth for a cross-stack reference or kept by [`crate::Stack::export_value`].
@@ -105,6 +107,26 @@ pub fn synth(app: &App) -> Result<Assembly, SynthError> {
         .iter()
         .map(|s| (s.name.clone(), IdTable::build(s, &mut problems)))
         .collect();
+
+    let mut moves = BTreeMap::new();
+    if inners.iter().any(|s| !s.moves.is_empty()) {
+        let paths: BTreeMap<&str, BTreeMap<String, String>> = tables
+            .iter()
+            .map(|(name, t)| (&**name, t.resource_paths()))
+            .collect();
+        for inner in inners.iter().filter(|s| !s.moves.is_empty()) {
+            let (resolved, errors) = inner.resolve_moves(
+                |e| tables.get(&e.stack)?.id_of(&e.path).map(str::to_owned),
+                |stack, id| paths.get(stack)?.get(id).cloned(),
+            );
+            problems.extend(
+                errors
+                    .into_iter()
+                    .map(|e| Problem::new(&inner.name, None, e)),
+            );
+            moves.insert(inner.name.clone(), resolved);
+        }
+    }
 
     let mut exports: BTreeMap<ExportKey, ExportRec> = BTreeMap::new();
     let mut edges: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
@@ -183,6 +205,7 @@ pub fn synth(app: &App) -> Result<Assembly, SynthError> {
             paths: tables[&inner.name].resource_paths(),
             environment: inner.env.clone(),
             termination_protection: inner.termination_protection,
+            moves: moves.remove(&inner.name).unwrap_or_default(),
         });
     }
 

@@ -123,6 +123,7 @@ pub fn render_with_assets(
                     from: i.from.clone(),
                 })
                 .collect(),
+            moves: a.moves.clone(),
         });
         files.push((file, body));
     }
