@@ -12,3 +12,5 @@ pub mod apigw;
 pub mod iam;
 pub mod invoke;
 pub mod model;
+pub mod moto;
+pub mod provision;
