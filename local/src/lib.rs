@@ -9,8 +9,10 @@
 //! - [`apigw`]: REST and HTTP APIs served on localhost, proxying to functions in the right payload version.
 
 pub mod apigw;
+pub mod functions;
 pub mod iam;
 pub mod invoke;
 pub mod model;
 pub mod moto;
 pub mod provision;
+pub mod proxy;

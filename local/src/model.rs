@@ -111,8 +111,8 @@ impl LocalApp {
     /// and subscriptions find what a resolved property names.
     pub fn find(&self, type_name: &str, value: &str) -> Option<(&str, &LocalResource)> {
         self.resources().find(|(_, r)| {
-            r.type_name == type_name &&
-            (r.arn.as_deref() == Some(value) || r.physical_id == value || r.name == value)
+            r.type_name == type_name
+                && (r.arn.as_deref() == Some(value) || r.physical_id == value || r.name == value)
         })
     }
 }
@@ -181,7 +181,9 @@ pub enum ModelError {
         key: String,
     },
     /// A parameter value was given for a parameter no stack declares.
-    #[error("--parameters {given}: no selected stack declares {key}; the parameters are: {declared}")]
+    #[error(
+        "--parameters {given}: no selected stack declares {key}; the parameters are: {declared}"
+    )]
     UnknownParameter {
         /// As given (`STACK:KEY` or `KEY`).
         given: String,
@@ -354,7 +356,10 @@ impl Templates {
             if !known {
                 return Err(ModelError::UnknownParameter {
                     given: given.clone(),
-                    key: given.split_once(':').map_or(given.as_str(), |(_, k)| k).to_owned(),
+                    key: given
+                        .split_once(':')
+                        .map_or(given.as_str(), |(_, k)| k)
+                        .to_owned(),
                     declared: if declared.is_empty() {
                         "(none)".to_owned()
                     } else {

@@ -36,7 +36,9 @@ pub enum MotoError {
         failure: String,
     },
     /// `CFNKIT_MOTO_SERVER` names no file.
-    #[error("CFNKIT_MOTO_SERVER={0} is not a file; point it at a moto_server executable or unset it")]
+    #[error(
+        "CFNKIT_MOTO_SERVER={0} is not a file; point it at a moto_server executable or unset it"
+    )]
     BadOverride(String),
     /// moto did not start.
     #[error("moto_server ({program}) did not start: {failure}")]
@@ -102,7 +104,10 @@ pub async fn find_or_install() -> Result<MotoInstall, MotoError> {
             return Err(MotoError::BadOverride(program.display().to_string()));
         }
         return Ok(MotoInstall {
-            origin: format!("moto_server from CFNKIT_MOTO_SERVER ({})", program.display()),
+            origin: format!(
+                "moto_server from CFNKIT_MOTO_SERVER ({})",
+                program.display()
+            ),
             program,
         });
     }
@@ -124,7 +129,10 @@ pub async fn find_or_install() -> Result<MotoInstall, MotoError> {
     }
     install(&venv).await?;
     Ok(MotoInstall {
-        origin: format!("moto {MOTO_VERSION}, just installed into {}", venv.display()),
+        origin: format!(
+            "moto {MOTO_VERSION}, just installed into {}",
+            venv.display()
+        ),
         program,
     })
 }
@@ -145,10 +153,17 @@ async fn install(venv: &Path) -> Result<(), MotoError> {
     };
     let _ = std::fs::remove_dir_all(venv);
     let steps: [(PathBuf, Vec<String>); 2] = [
-        (python, vec!["-m".into(), "venv".into(), venv.display().to_string()]),
+        (
+            python,
+            vec!["-m".into(), "venv".into(), venv.display().to_string()],
+        ),
         (
             venv.join("bin/pip"),
-            vec!["install".into(), "--quiet".into(), format!("moto[server]=={MOTO_VERSION}")],
+            vec![
+                "install".into(),
+                "--quiet".into(),
+                format!("moto[server]=={MOTO_VERSION}"),
+            ],
         ),
     ];
     for (program, args) in steps {
@@ -162,7 +177,11 @@ async fn install(venv: &Path) -> Result<(), MotoError> {
         if !out.status.success() {
             return Err(fail(
                 command,
-                format!("failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim()),
+                format!(
+                    "failed ({}): {}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
             ));
         }
     }

@@ -156,7 +156,9 @@ pub async fn provision(app: &LocalApp, moto: &MotoClient) -> Result<Actual, Prov
         "AWS::Kinesis::Stream",
     ] {
         for (stack, r) in app.of_type(t) {
-            let got = create(moto, r).await.map_err(|error| fail(stack, r, error))?;
+            let got = create(moto, r)
+                .await
+                .map_err(|error| fail(stack, r, error))?;
             if !got.is_empty() {
                 actual.insert((stack.to_owned(), r.logical_id.clone()), got);
             }
@@ -173,7 +175,9 @@ pub async fn provision(app: &LocalApp, moto: &MotoClient) -> Result<Actual, Prov
         });
         // A redrive to a queue outside the app is moto's to judge: create it anyway.
         let (stack, r) = queues.remove(ready.unwrap_or(0));
-        create(moto, r).await.map_err(|error| fail(stack, r, error))?;
+        create(moto, r)
+            .await
+            .map_err(|error| fail(stack, r, error))?;
         made.extend(r.arn.clone());
     }
     for t in [
@@ -184,7 +188,9 @@ pub async fn provision(app: &LocalApp, moto: &MotoClient) -> Result<Actual, Prov
         "AWS::S3::Bucket",
     ] {
         for (stack, r) in app.of_type(t) {
-            create(moto, r).await.map_err(|error| fail(stack, r, error))?;
+            create(moto, r)
+                .await
+                .map_err(|error| fail(stack, r, error))?;
         }
     }
     Ok(actual)
@@ -228,8 +234,12 @@ async fn create(
     let mut actual = BTreeMap::new();
     match r.type_name.as_str() {
         "AWS::Logs::LogGroup" => {
-            moto.json("logs", "Logs_20140328.CreateLogGroup", &json!({"logGroupName": r.name}))
-                .await?;
+            moto.json(
+                "logs",
+                "Logs_20140328.CreateLogGroup",
+                &json!({"logGroupName": r.name}),
+            )
+            .await?;
             if let Some(days) = p.get("RetentionInDays") {
                 moto.json(
                     "logs",
@@ -284,7 +294,8 @@ async fn create(
                 body["GlobalSecondaryIndexes"] = json!(cleaned);
             }
             if let Some(view) = p["StreamSpecification"].get("StreamViewType") {
-                body["StreamSpecification"] = json!({"StreamEnabled": true, "StreamViewType": view});
+                body["StreamSpecification"] =
+                    json!({"StreamEnabled": true, "StreamViewType": view});
             }
             let out = moto
                 .json("dynamodb", "DynamoDB_20120810.CreateTable", &body)
@@ -337,7 +348,10 @@ async fn create(
             .await?;
         }
         "AWS::SNS::Topic" => {
-            let mut params = vec![param("Action", "CreateTopic"), param("Name", r.name.clone())];
+            let mut params = vec![
+                param("Action", "CreateTopic"),
+                param("Name", r.name.clone()),
+            ];
             let mut n = 0;
             for key in ["FifoTopic", "ContentBasedDeduplication"] {
                 if let Some(v) = p.get(key) {
@@ -355,8 +369,12 @@ async fn create(
             subscribe(moto, p["TopicArn"].as_str().unwrap_or_default(), p).await?;
         }
         "AWS::Events::EventBus" => {
-            moto.json("events", "AWSEvents.CreateEventBus", &json!({"Name": r.name}))
-                .await?;
+            moto.json(
+                "events",
+                "AWSEvents.CreateEventBus",
+                &json!({"Name": r.name}),
+            )
+            .await?;
         }
         "AWS::Events::Rule" => {
             let bus = bus_name(&p["EventBusName"]);
@@ -404,8 +422,14 @@ async fn create(
             }
         }
         "AWS::S3::Bucket" => {
-            moto.rest("s3", Method::PUT, &format!("/{}", r.name), &[], Bytes::new())
-                .await?;
+            moto.rest(
+                "s3",
+                Method::PUT,
+                &format!("/{}", r.name),
+                &[],
+                Bytes::new(),
+            )
+            .await?;
             if p["VersioningConfiguration"]["Status"] == "Enabled" {
                 moto.rest(
                     "s3",
@@ -522,8 +546,14 @@ async fn generate_secret(moto: &MotoClient, g: &Value) -> Result<String, AwsErro
     let out = moto
         .json("secretsmanager", "secretsmanager.GetRandomPassword", &body)
         .await?;
-    let password = out["RandomPassword"].as_str().unwrap_or_default().to_owned();
-    match (g["SecretStringTemplate"].as_str(), g["GenerateStringKey"].as_str()) {
+    let password = out["RandomPassword"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    match (
+        g["SecretStringTemplate"].as_str(),
+        g["GenerateStringKey"].as_str(),
+    ) {
         (Some(template), Some(key)) => {
             let mut v: Value = serde_json::from_str(template).unwrap_or(json!({}));
             v[key] = json!(password);

@@ -43,7 +43,10 @@ fn app() -> App {
             .prop(
                 "RedrivePolicy",
                 cfnkit::Value::map([
-                    ("deadLetterTargetArn", dlq.get_att::<String>("Arn").into_raw()),
+                    (
+                        "deadLetterTargetArn",
+                        dlq.get_att::<String>("Arn").into_raw(),
+                    ),
                     ("maxReceiveCount", cfnkit::Value::from(3)),
                 ]),
             ),
@@ -58,7 +61,10 @@ fn app() -> App {
             .prop("RawMessageDelivery", true)
             .prop("FilterPolicy", json!({"severity": ["high"]})),
     );
-    let bus = s.add_raw("Bus", RawResource::new("AWS::Events::EventBus").prop("Name", "platform"));
+    let bus = s.add_raw(
+        "Bus",
+        RawResource::new("AWS::Events::EventBus").prop("Name", "platform"),
+    );
     s.add_raw(
         "ToInbox",
         RawResource::new("AWS::Events::Rule")
@@ -90,7 +96,10 @@ fn app() -> App {
             )]),
         ),
     );
-    s.add_raw("Clicks", RawResource::new("AWS::Kinesis::Stream").prop("ShardCount", 1));
+    s.add_raw(
+        "Clicks",
+        RawResource::new("AWS::Kinesis::Stream").prop("ShardCount", 1),
+    );
     s.add_raw(
         "ApiKey",
         RawResource::new("AWS::SecretsManager::Secret").prop(
@@ -99,9 +108,15 @@ fn app() -> App {
                    "PasswordLength": 20}),
         ),
     );
-    s.add_raw("Logs", RawResource::new("AWS::Logs::LogGroup").prop("RetentionInDays", 7));
+    s.add_raw(
+        "Logs",
+        RawResource::new("AWS::Logs::LogGroup").prop("RetentionInDays", 7),
+    );
     s.add_raw("Key", RawResource::new("AWS::KMS::Key"));
-    s.add_raw("Nightly", RawResource::new("AWS::Events::Rule").prop("ScheduleExpression", "rate(1 day)"));
+    s.add_raw(
+        "Nightly",
+        RawResource::new("AWS::Events::Rule").prop("ScheduleExpression", "rate(1 day)"),
+    );
     app
 }
 
@@ -130,11 +145,18 @@ async fn what_the_templates_declare_exists_in_moto_and_the_rest_is_listed() {
     let stream = &actual[&("Data".to_owned(), "Orders".to_owned())]["StreamArn"];
     let table = local.resource("Data", "Orders").unwrap();
     let d = moto
-        .json("dynamodb", "DynamoDB_20120810.DescribeTable", &json!({"TableName": table.name}))
+        .json(
+            "dynamodb",
+            "DynamoDB_20120810.DescribeTable",
+            &json!({"TableName": table.name}),
+        )
         .await
         .unwrap();
     assert_eq!(d["Table"]["LatestStreamArn"], json!(stream));
-    assert_eq!(d["Table"]["GlobalSecondaryIndexes"][0]["IndexName"], "byStatus");
+    assert_eq!(
+        d["Table"]["GlobalSecondaryIndexes"][0]["IndexName"],
+        "byStatus"
+    );
     assert_eq!(d["Table"]["KeySchema"][1]["AttributeName"], "sk");
 
     let inbox = local.resource("Data", "Inbox").unwrap();
@@ -179,8 +201,14 @@ async fn what_the_templates_declare_exists_in_moto_and_the_rest_is_listed() {
                 ("TopicArn".into(), topic.physical_id.clone()),
                 ("Message".into(), format!("severity {severity}")),
                 ("MessageAttributes.entry.1.Name".into(), "severity".into()),
-                ("MessageAttributes.entry.1.Value.DataType".into(), "String".into()),
-                ("MessageAttributes.entry.1.Value.StringValue".into(), severity.into()),
+                (
+                    "MessageAttributes.entry.1.Value.DataType".into(),
+                    "String".into(),
+                ),
+                (
+                    "MessageAttributes.entry.1.Value.StringValue".into(),
+                    severity.into(),
+                ),
             ],
         )
         .await
@@ -204,7 +232,10 @@ async fn what_the_templates_declare_exists_in_moto_and_the_rest_is_listed() {
     assert_eq!(value["user"], "svc");
     assert_eq!(value["password"].as_str().unwrap().len(), 20);
 
-    let listed: Vec<String> = not_run(&local, &[]).iter().map(ToString::to_string).collect();
+    let listed: Vec<String> = not_run(&local, &[])
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert_eq!(
         listed,
         [

@@ -66,12 +66,7 @@ pub(super) fn suffix(stack: &str, logical_id: &str, salt: &str, len: usize) -> S
 
 /// `<stack>-<LogicalId>-<SUFFIX>`, cut to `max` as CloudFormation cuts it (the stack and logical ID parts
 /// shorten, the suffix stays).
-pub(super) fn generated_name(
-    stack: &str,
-    logical_id: &str,
-    type_name: &str,
-    fifo: bool,
-) -> String {
+pub(super) fn generated_name(stack: &str, logical_id: &str, type_name: &str, fifo: bool) -> String {
     let n = naming(type_name);
     let sfx = suffix(stack, logical_id, "", 12);
     let tail = if fifo { ".fifo" } else { "" };
@@ -145,7 +140,9 @@ pub(super) fn identity(
     let fifo = properties["FifoQueue"] == true || properties["FifoTopic"] == true;
     let name = explicit_name.unwrap_or_else(|| match type_name {
         // CloudFormation names a function's log group after the function only through the property.
-        "AWS::SecretsManager::Secret" => format!("{logical_id}-{}", suffix(stack, logical_id, "", 12)),
+        "AWS::SecretsManager::Secret" => {
+            format!("{logical_id}-{}", suffix(stack, logical_id, "", 12))
+        }
         _ => generated_name(stack, logical_id, type_name, fifo),
     });
     let mut attributes = serde_json::Map::new();
@@ -199,7 +196,10 @@ pub(super) fn identity(
             }
         }
         "AWS::S3::Bucket" => {
-            attributes.insert("DomainName".into(), json!(format!("{name}.s3.amazonaws.com")));
+            attributes.insert(
+                "DomainName".into(),
+                json!(format!("{name}.s3.amazonaws.com")),
+            );
             attributes.insert(
                 "RegionalDomainName".into(),
                 json!(format!("{name}.s3.{region}.amazonaws.com")),

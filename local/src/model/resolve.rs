@@ -44,7 +44,11 @@ impl<'a> StackResolver<'a> {
         exports: &'a BTreeMap<String, Value>,
     ) -> Result<Self, ModelError> {
         let mut parameters = BTreeMap::new();
-        for (key, decl) in stack.template["Parameters"].as_object().into_iter().flatten() {
+        for (key, decl) in stack.template["Parameters"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
             let given = options
                 .parameters
                 .get(&format!("{}:{key}", stack.name))
@@ -153,7 +157,12 @@ impl<'a> StackResolver<'a> {
                     .map_err(|m| self.err(&format!("Outputs.{id}.Export"), m))?;
                 let name = name
                     .as_str()
-                    .ok_or_else(|| self.err(&format!("Outputs.{id}.Export"), format!("export name {name} is not a string")))?
+                    .ok_or_else(|| {
+                        self.err(
+                            &format!("Outputs.{id}.Export"),
+                            format!("export name {name} is not a string"),
+                        )
+                    })?
                     .to_owned();
                 out.exports.insert(name, out.outputs[id].clone());
             }
@@ -203,7 +212,9 @@ impl<'a> StackResolver<'a> {
                 }
                 Ok(false)
             }
-            "Fn::Not" => Ok(!self.truth(list(args)?.first().ok_or("Fn::Not needs one condition")?)?),
+            "Fn::Not" => {
+                Ok(!self.truth(list(args)?.first().ok_or("Fn::Not needs one condition")?)?)
+            }
             "Condition" => self.condition(args.as_str().ok_or("Condition takes a name")?),
             other => Err(format!("{other} is not a condition function")),
         }
@@ -215,7 +226,10 @@ impl<'a> StackResolver<'a> {
             return Ok(i.clone());
         }
         let Some(r) = self.template()["Resources"].get(id) else {
-            return Err(format!("{id} is not a resource of stack {}", self.stack.name));
+            return Err(format!(
+                "{id} is not a resource of stack {}",
+                self.stack.name
+            ));
         };
         if !self.in_progress.borrow_mut().insert(id.to_owned()) {
             return Err(format!("the name of {id} depends on itself"));
@@ -235,7 +249,12 @@ impl<'a> StackResolver<'a> {
         };
         // The few properties a name or ARN depends on (FIFO, the rule's bus), resolved ahead of the rest.
         let mut shape = json!({});
-        for key in ["FifoQueue", "FifoTopic", "EventBusName", "StreamSpecification"] {
+        for key in [
+            "FifoQueue",
+            "FifoTopic",
+            "EventBusName",
+            "StreamSpecification",
+        ] {
             if let Some(v) = props.get(key) {
                 shape[key] = self.value(v)?;
             }
@@ -354,7 +373,9 @@ impl<'a> StackResolver<'a> {
             "Fn::GetAtt" => {
                 let (id, attr) = match args {
                     Value::Array(a) if a.len() == 2 => (
-                        a[0].as_str().ok_or("Fn::GetAtt's first item is a logical ID")?.to_owned(),
+                        a[0].as_str()
+                            .ok_or("Fn::GetAtt's first item is a logical ID")?
+                            .to_owned(),
                         self.string(&a[1], "Fn::GetAtt's attribute")?,
                     ),
                     Value::String(s) => {
@@ -363,7 +384,11 @@ impl<'a> StackResolver<'a> {
                             .ok_or_else(|| format!("Fn::GetAtt {s} needs `LogicalId.Attribute`"))?;
                         (id.to_owned(), attr.to_owned())
                     }
-                    other => return Err(format!("Fn::GetAtt takes [LogicalId, Attribute], got {other}")),
+                    other => {
+                        return Err(format!(
+                            "Fn::GetAtt takes [LogicalId, Attribute], got {other}"
+                        ))
+                    }
                 };
                 self.get_att(&id, &attr)
             }
@@ -371,10 +396,19 @@ impl<'a> StackResolver<'a> {
                 let (pattern, vars) = match args {
                     Value::String(s) => (s.clone(), serde_json::Map::new()),
                     Value::Array(a) if !a.is_empty() => (
-                        a[0].as_str().ok_or("Fn::Sub's pattern is a string")?.to_owned(),
-                        a.get(1).and_then(Value::as_object).cloned().unwrap_or_default(),
+                        a[0].as_str()
+                            .ok_or("Fn::Sub's pattern is a string")?
+                            .to_owned(),
+                        a.get(1)
+                            .and_then(Value::as_object)
+                            .cloned()
+                            .unwrap_or_default(),
                     ),
-                    other => return Err(format!("Fn::Sub takes a string or [string, map], got {other}")),
+                    other => {
+                        return Err(format!(
+                            "Fn::Sub takes a string or [string, map], got {other}"
+                        ))
+                    }
                 };
                 self.sub(&pattern, &vars).map(Value::String)
             }
@@ -453,7 +487,9 @@ impl<'a> StackResolver<'a> {
                     Some(v) => Ok(v.clone()),
                     None => match a.get(3).and_then(|d| d.get("DefaultValue")) {
                         Some(d) => self.value(d),
-                        None => Err(format!("Fn::FindInMap: no {map}.{top}.{second} in Mappings")),
+                        None => Err(format!(
+                            "Fn::FindInMap: no {map}.{top}.{second} in Mappings"
+                        )),
                     },
                 }
             }
@@ -471,8 +507,12 @@ impl<'a> StackResolver<'a> {
                 Value::Array(a) => Ok(json!(a.len())),
                 other => Err(format!("Fn::Length takes a list, got {other}")),
             },
-            "Fn::Cidr" => Err("Fn::Cidr is not evaluated locally (VPC resources are not run)".into()),
-            other => Err(format!("{other} is not an intrinsic function the local run knows")),
+            "Fn::Cidr" => {
+                Err("Fn::Cidr is not evaluated locally (VPC resources are not run)".into())
+            }
+            other => Err(format!(
+                "{other} is not an intrinsic function the local run knows"
+            )),
         }
     }
 
@@ -528,7 +568,8 @@ fn single(v: &Value) -> Option<(&str, &Value)> {
 }
 
 fn list(v: &Value) -> R<&Vec<Value>> {
-    v.as_array().ok_or_else(|| format!("expected a list, got {v}"))
+    v.as_array()
+        .ok_or_else(|| format!("expected a list, got {v}"))
 }
 
 fn pair(v: &Value) -> R<[&Value; 2]> {

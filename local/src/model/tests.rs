@@ -29,16 +29,25 @@ fn generated_names_are_cloudformation_shaped_and_the_same_every_run() {
     assert_eq!(jobs.name, b.resource("Orders", "Jobs").unwrap().name);
     let suffix = jobs.name.strip_prefix("Orders-Jobs-").unwrap();
     assert_eq!(suffix.len(), 12);
-    assert!(suffix.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+    assert!(suffix
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
     assert_eq!(
         jobs.physical_id,
-        format!("https://sqs.us-east-1.amazonaws.com/123456789012/{}", jobs.name)
+        format!(
+            "https://sqs.us-east-1.amazonaws.com/123456789012/{}",
+            jobs.name
+        )
     );
     assert_eq!(
         jobs.arn.as_deref(),
         Some(format!("arn:aws:sqs:us-east-1:123456789012:{}", jobs.name).as_str())
     );
-    assert!(a.resource("Orders", "Ordered").unwrap().name.ends_with(".fifo"));
+    assert!(a
+        .resource("Orders", "Ordered")
+        .unwrap()
+        .name
+        .ends_with(".fifo"));
     let bucket = &a.resource("Orders", "Archive").unwrap().name;
     assert_eq!(bucket, &bucket.to_lowercase());
     let table = a.resource("Orders", "Named").unwrap();
@@ -117,9 +126,15 @@ fn selecting_a_stack_brings_the_stacks_it_imports_from() {
         .add_raw("Lonely", RawResource::new("AWS::SNS::Topic"));
     let t = Templates::from_app(&app).unwrap();
     let names = |t: &Templates| t.stacks.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&t.select(&["Order".into()]).unwrap()), ["Base", "Order"]);
+    assert_eq!(
+        names(&t.select(&["Order".into()]).unwrap()),
+        ["Base", "Order"]
+    );
     let e = t.select(&["Ordr".into()]).unwrap_err().to_string();
-    assert_eq!(e, "no stack Ordr in the app; its stacks are: Base, Order, Other");
+    assert_eq!(
+        e,
+        "no stack Ordr in the app; its stacks are: Base, Order, Other"
+    );
 }
 
 #[test]
@@ -130,8 +145,10 @@ fn parameters_take_defaults_overrides_and_the_stack_specific_value_wins() {
     let env = s.add_parameter("Env", Parameter::string());
     s.add_raw(
         "Topic",
-        RawResource::new("AWS::SNS::Topic")
-            .prop("DisplayName", fns::join("-", vec![env.ref_(), size.ref_()]).into_raw()),
+        RawResource::new("AWS::SNS::Topic").prop(
+            "DisplayName",
+            fns::join("-", vec![env.ref_(), size.ref_()]).into_raw(),
+        ),
     );
     let t = Templates::from_app(&app).unwrap();
     let e = t.resolve(&LoadOptions::default()).unwrap_err().to_string();
@@ -188,13 +205,17 @@ fn attributes_known_only_to_the_emulator_replace_the_placeholders() {
     let s = app.stack("Data");
     let table = s.add_raw(
         "Table",
-        RawResource::new("AWS::DynamoDB::Table")
-            .prop("StreamSpecification", json!({"StreamViewType": "NEW_IMAGE"})),
+        RawResource::new("AWS::DynamoDB::Table").prop(
+            "StreamSpecification",
+            json!({"StreamViewType": "NEW_IMAGE"}),
+        ),
     );
     s.add_raw(
         "Mapping",
-        RawResource::new("AWS::Lambda::EventSourceMapping")
-            .prop("EventSourceArn", table.get_att::<String>("StreamArn").into_raw()),
+        RawResource::new("AWS::Lambda::EventSourceMapping").prop(
+            "EventSourceArn",
+            table.get_att::<String>("StreamArn").into_raw(),
+        ),
     );
     let t = Templates::from_app(&app).unwrap();
     let mut o = LoadOptions::default();

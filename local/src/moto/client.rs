@@ -110,7 +110,10 @@ impl MotoClient {
     /// A JSON-protocol call: `target` is `<Prefix>.<Operation>` (`DynamoDB_20120810.CreateTable`).
     pub async fn json(&self, service: &str, target: &str, body: &Value) -> Result<Value, AwsError> {
         let req = Request::post(self.uri("/"))
-            .header("content-type", format!("application/x-amz-json-{}", json_version(service)))
+            .header(
+                "content-type",
+                format!("application/x-amz-json-{}", json_version(service)),
+            )
             .header("x-amz-target", target)
             .header("authorization", self.authorization(service))
             .body(Full::new(Bytes::from(body.to_string())))
@@ -140,7 +143,11 @@ impl MotoClient {
     }
 
     /// A query-protocol call (SNS): form parameters in, the XML answer out.
-    pub async fn query(&self, service: &str, params: &[(String, String)]) -> Result<String, AwsError> {
+    pub async fn query(
+        &self,
+        service: &str,
+        params: &[(String, String)],
+    ) -> Result<String, AwsError> {
         let mut form = form_urlencoded::Serializer::new(String::new());
         for (k, v) in params {
             form.append_pair(k, v);
