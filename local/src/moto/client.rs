@@ -148,10 +148,13 @@ impl MotoClient {
         service: &str,
         params: &[(String, String)],
     ) -> Result<String, AwsError> {
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in params {
-            form.append_pair(k, v);
-        }
+        let form = {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in params {
+                form.append_pair(k, v);
+            }
+            form.finish()
+        };
         let action = params
             .iter()
             .find(|(k, _)| *k == "Action")
@@ -160,7 +163,7 @@ impl MotoClient {
         let req = Request::post(self.uri("/"))
             .header("content-type", "application/x-www-form-urlencoded")
             .header("authorization", self.authorization(service))
-            .body(Full::new(Bytes::from(form.finish())))
+            .body(Full::new(Bytes::from(form)))
             .expect("a valid request");
         let operation = format!("{service}:{action}");
         let response = self.send(req).await.map_err(|e| AwsError {
