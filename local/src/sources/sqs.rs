@@ -113,7 +113,8 @@ pub fn filters_of(p: &Value) -> Vec<Value> {
         .collect()
 }
 
-/// Starts the pollers of one mapping; they stop when `shutdown` turns true.
+/// Starts the poller of one mapping: it gathers batches and runs up to `max_concurrency` of them at once; it
+/// stops when `shutdown` turns true.
 pub fn start(
     mapping: SqsMapping,
     moto: MotoClient,
@@ -122,27 +123,42 @@ pub fn start(
     tracer: Arc<Tracer>,
     shutdown: watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    let mapping = Arc::new(mapping);
-    (0..mapping.max_concurrency)
-        .map(|_| {
-            let poller = Poller {
-                mapping: mapping.clone(),
-                moto: moto.clone(),
-                region: region.clone(),
-                invoker: invoker.clone(),
-                tracer: tracer.clone(),
+    let permits = Arc::new(tokio::sync::Semaphore::new(mapping.max_concurrency));
+    let poller = Arc::new(Poller {
+        mapping: Arc::new(mapping),
+        moto,
+        region,
+        invoker,
+        tracer,
+    });
+    let mut shutdown = shutdown.clone();
+    vec![tokio::spawn(async move {
+        loop {
+            let permit = tokio::select! {
+                _ = shutdown.wait_for(|s| *s) => return,
+                p = permits.clone().acquire_owned() => match p {
+                    Ok(p) => p,
+                    Err(_) => return,
+                },
             };
-            let mut shutdown = shutdown.clone();
+            let batch = tokio::select! {
+                _ = shutdown.wait_for(|s| *s) => return,
+                b = poller.gather() => b,
+            };
+            if batch.is_empty() {
+                continue;
+            }
+            let poller = poller.clone();
+            let mut stop = shutdown.clone();
             tokio::spawn(async move {
-                loop {
-                    tokio::select! {
-                        _ = shutdown.wait_for(|s| *s) => return,
-                        _ = poller.round() => {}
-                    }
+                tokio::select! {
+                    _ = stop.wait_for(|s| *s) => {}
+                    _ = poller.process(batch) => {}
                 }
-            })
-        })
-        .collect()
+                drop(permit);
+            });
+        }
+    })]
 }
 
 struct Poller {
@@ -256,11 +272,12 @@ impl Poller {
             .any(|f| pattern::matches(f, &shaped))
     }
 
-    async fn round(&self) {
+    /// One batch: what the first receive returns, topped up until the batch is full or the window ends.
+    async fn gather(&self) -> Vec<Value> {
         let m = &self.mapping;
         let mut batch = self.receive(m.batch_size, 1).await;
         if batch.is_empty() {
-            return;
+            return batch;
         }
         let deadline = Instant::now() + m.window;
         while batch.len() < m.batch_size && Instant::now() < deadline {
@@ -270,6 +287,11 @@ impl Poller {
                 .min(1);
             batch.extend(self.receive(m.batch_size - batch.len(), wait).await);
         }
+        batch
+    }
+
+    async fn process(&self, batch: Vec<Value>) {
+        let m = &self.mapping;
         let (kept, filtered): (Vec<&Value>, Vec<&Value>) = batch
             .iter()
             .partition(|msg| self.passes_filters(&self.record(msg)));
