@@ -109,6 +109,10 @@ pub enum Command {
         #[arg(long, short = 'f', visible_alias = "yes", short_alias = 'y')]
         force: bool,
     },
+    /// Run the app on this machine: moto (installed into a virtualenv of its own when missing) for the data
+    /// plane, the handlers' real binaries behind a local Lambda Runtime API, event sources and IAM as AWS runs
+    /// them. Prints the local AWS endpoint and what is not run; Ctrl-C stops everything and prints a summary.
+    Local(cfnkit_local::cli::LocalArgs),
 }
 
 /// Colours only for a terminal, and never with NO_COLOR set (https://no-color.org).
@@ -195,6 +199,20 @@ pub async fn run(cli: Cli) -> Result<bool, DeployError> {
         }
         return Ok(false);
     }
+    if let Command::Local(args) = cli.command {
+        // No AWS access: the app runs against moto on this machine.
+        let dir = match &cli.assembly {
+            Some(dir) => dir.clone(),
+            None => {
+                synth::run(&cli.app, "synth", &cli.out)?;
+                cli.out.clone()
+            }
+        };
+        cfnkit_local::cli::run(&dir, std::path::PathBuf::from("."), args)
+            .await
+            .map_err(|e| DeployError::Local(e.to_string()))?;
+        return Ok(false);
+    }
     let clients = Clients::from_env().await?;
     let dir = match &cli.assembly {
         Some(dir) => dir.clone(),
@@ -209,7 +227,7 @@ pub async fn run(cli: Cli) -> Result<bool, DeployError> {
     };
     let assembly = Assembly::load(&dir)?;
     match cli.command {
-        Command::Bootstrap { .. } => unreachable!("handled above"),
+        Command::Bootstrap { .. } | Command::Local(_) => unreachable!("handled above"),
         Command::Deploy {
             stacks,
             no_execute,

@@ -274,6 +274,13 @@ impl FunctionRunner {
         Ok(())
     }
 
+    /// The executable a function's new processes run.
+    pub fn binary(&self, function: &FunctionRef) -> Option<PathBuf> {
+        self.pools
+            .get(function)
+            .map(|p| p.binary.lock().expect("binary lock").clone())
+    }
+
     /// Uses `binary` for new processes of `function` from now on; idle processes are stopped, busy ones finish
     /// their invocation first. Queued events wait in their queues meanwhile.
     pub async fn replace_binary(&self, function: &FunctionRef, binary: PathBuf) {

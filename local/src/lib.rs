@@ -9,6 +9,7 @@
 //! - [`apigw`]: REST and HTTP APIs served on localhost, proxying to functions in the right payload version.
 
 pub mod apigw;
+pub mod cli;
 pub mod functions;
 pub mod iam;
 pub mod invoke;
@@ -20,3 +21,4 @@ pub mod proxy;
 pub mod run;
 pub mod sources;
 pub mod trace;
+pub mod watch;

@@ -18,7 +18,7 @@ use crate::moto::{self, MotoError, MotoInstall, MotoServer};
 use crate::provision::{self, NotRun, ProvisionError};
 use crate::proxy::{AllowAll, ApiCall, Authorizer, Denial, LambdaApi, Proxy, ProxyConfig};
 use crate::sources::asynchronous::{AsyncConfig, AsyncInvoker};
-use crate::sources::{self, sqs};
+use crate::sources::{self, sqs, streams};
 use crate::trace::{Counted, Summary, Tracer};
 
 /// How to run the app.
@@ -317,7 +317,9 @@ impl LocalRun {
         ));
         let _ = lambda_target.set((invoker.clone(), async_invoker.clone()));
 
-        let (sqs_mappings, problems) = sqs::mappings(&app);
+        let (sqs_mappings, mut problems) = sqs::mappings(&app);
+        let (stream_mappings, stream_problems) = streams::mappings(&app);
+        problems.extend(stream_problems);
         if !problems.is_empty() {
             runner.stop().await;
             if let Some(m) = guard.0.take() {
@@ -326,7 +328,21 @@ impl LocalRun {
             return Err(LocalError::Wiring(problems));
         }
         let mut tasks = Vec::new();
-        let event_sources = sqs_mappings.len();
+        let event_sources = sqs_mappings.len() + stream_mappings.len();
+        for m in stream_mappings {
+            tasks.extend(
+                streams::start(
+                    m,
+                    moto_client.clone(),
+                    options.region.clone(),
+                    app.clone(),
+                    invoker.clone(),
+                    tracer.clone(),
+                    shutdown_rx.clone(),
+                )
+                .await,
+            );
+        }
         for m in sqs_mappings {
             tasks.extend(sqs::start(
                 m,
@@ -403,7 +419,7 @@ impl LocalRun {
     /// The one-line report that the run is up, then the resources it does not run.
     pub fn ready_report(&self) -> String {
         let mut s = format!(
-            "ready: AWS endpoint {} ({} behind it, IAM checked per function); {} function(s), {} queue event source(s)",
+            "ready: AWS endpoint {} ({} behind it, IAM checked per function); {} function(s), {} event source mapping(s)",
             self.endpoint(),
             self.moto_origin,
             self.runner.functions().count(),

@@ -3,6 +3,7 @@
 
 pub mod asynchronous;
 pub mod sqs;
+pub mod streams;
 
 use crate::invoke::FunctionRef;
 use crate::model::LocalApp;

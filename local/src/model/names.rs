@@ -190,10 +190,16 @@ pub(super) fn identity(
                 None => format!("arn:aws:events:{region}:{account}:rule/{name}"),
             };
             attributes.insert("Arn".into(), json!(rule_arn));
-            match bus {
+            let physical_id = match bus {
                 Some(b) => format!("{b}|{name}"),
                 None => name.clone(),
-            }
+            };
+            return Identity {
+                physical_id,
+                name,
+                arn: Some(rule_arn),
+                attributes,
+            };
         }
         "AWS::S3::Bucket" => {
             attributes.insert(

@@ -388,7 +388,10 @@ impl AsyncInvoker {
                     if !matches_event || !matches_key {
                         continue;
                     }
-                    let encoded: String = form_urlencoded::byte_serialize(key.as_bytes()).collect();
+                    // S3 URL-encodes the key in notifications, slashes aside (`my file/a.txt` is `my+file/a.txt`).
+                    let encoded: String = form_urlencoded::byte_serialize(key.as_bytes())
+                        .collect::<String>()
+                        .replace("%2F", "/");
                     let payload = json!({"Records": [{
                         "eventVersion": "2.1",
                         "eventSource": "aws:s3",
