@@ -21,6 +21,22 @@ use crate::sources::asynchronous::{AsyncConfig, AsyncInvoker};
 use crate::sources::{self, sqs, streams};
 use crate::trace::{Counted, Summary, Tracer};
 
+/// Serves an app's HTTP APIs (the `apigw` module plugs in here): which resource types it serves, and a start
+/// that answers with each API's label and local URL.
+pub trait ApiServer: Send + Sync {
+    /// The CloudFormation types it serves (left out of the not-run list).
+    fn served_types(&self) -> Vec<&'static str>;
+    /// Starts serving every API of `app`, invoking functions through `invoker`; returns `(label, URL)` pairs
+    /// for the ready line.
+    fn start(
+        &self,
+        app: Arc<LocalApp>,
+        invoker: Arc<dyn Invoke>,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Vec<(String, String)>, String>> + Send>,
+    >;
+}
+
 /// How to run the app.
 #[derive(Clone)]
 pub struct LocalOptions {
@@ -46,6 +62,8 @@ pub struct LocalOptions {
     pub authorizer: Option<Arc<dyn Authorizer>>,
     /// Pacing of asynchronous retries.
     pub async_config: AsyncConfig,
+    /// Serves the HTTP APIs (they are listed as not run when `None`).
+    pub apis: Option<Arc<dyn ApiServer>>,
 }
 
 impl Default for LocalOptions {
@@ -62,6 +80,7 @@ impl Default for LocalOptions {
             logs: None,
             authorizer: None,
             async_config: AsyncConfig::default(),
+            apis: None,
         }
     }
 }
@@ -92,6 +111,9 @@ pub enum LocalError {
     /// A handler failed at start.
     #[error("{0}\nfix the handler or its environment (the function's Environment in the stack), then start again")]
     HandlerStart(InvokeError),
+    /// The HTTP APIs could not be served.
+    #[error("the HTTP APIs could not be served: {0}")]
+    Apis(String),
     /// The wiring names something the selected stacks do not have.
     #[error("the event sources name what the selected stacks do not run:\n  {}", .0.join("\n  "))]
     Wiring(Vec<String>),
@@ -115,6 +137,8 @@ pub struct LocalRun {
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     event_sources: usize,
+    /// Each HTTP API's label and local URL.
+    pub apis: Vec<(String, String)>,
 }
 
 /// The policy documents of a role: its inline `Policies`, the `AWS::IAM::Policy` resources attached to it, and
@@ -367,7 +391,21 @@ impl LocalRun {
             }
         }));
 
-        let not_run = provision::not_run(&app, &[]);
+        let (apis, served) = match &options.apis {
+            Some(server) => match server.start(app.clone(), invoker.clone()).await {
+                Ok(apis) => (apis, server.served_types()),
+                Err(e) => {
+                    let _ = shutdown.send(true);
+                    runner.stop().await;
+                    if let Some(m) = guard.0.take() {
+                        m.stop().await;
+                    }
+                    return Err(LocalError::Apis(e));
+                }
+            },
+            None => (Vec::new(), Vec::new()),
+        };
+        let not_run = provision::not_run(&app, &served);
         Ok(LocalRun {
             app,
             not_run,
@@ -382,6 +420,7 @@ impl LocalRun {
             shutdown,
             tasks,
             event_sources,
+            apis,
         })
     }
 
@@ -425,6 +464,9 @@ impl LocalRun {
             self.runner.functions().count(),
             self.event_sources
         );
+        for (label, url) in &self.apis {
+            s.push_str(&format!("\n  API {label}: {url}"));
+        }
         if self.not_run.is_empty() {
             s.push_str("\neverything the templates declare runs locally");
         } else {

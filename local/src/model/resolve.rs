@@ -508,7 +508,20 @@ impl<'a> StackResolver<'a> {
                 other => Err(format!("Fn::Length takes a list, got {other}")),
             },
             "Fn::Cidr" => {
-                Err("Fn::Cidr is not evaluated locally (VPC resources are not run)".into())
+                let a = list(args)?;
+                let [block, count, bits] = a.as_slice() else {
+                    return Err("Fn::Cidr takes [ipBlock, count, cidrBits]".into());
+                };
+                let block = self.string(block, "Fn::Cidr's ipBlock")?;
+                let count: u32 = self
+                    .string(count, "Fn::Cidr's count")?
+                    .parse()
+                    .map_err(|_| "Fn::Cidr's count is a number")?;
+                let bits: u32 = self
+                    .string(bits, "Fn::Cidr's cidrBits")?
+                    .parse()
+                    .map_err(|_| "Fn::Cidr's cidrBits is a number")?;
+                cidr(&block, count, bits).map(|v| json!(v))
             }
             other => Err(format!(
                 "{other} is not an intrinsic function the local run knows"
@@ -556,6 +569,33 @@ impl<'a> StackResolver<'a> {
         out.push_str(rest);
         Ok(out)
     }
+}
+
+/// `count` consecutive IPv4 subnets of `32 - host_bits` prefix bits from the start of `block`.
+fn cidr(block: &str, count: u32, host_bits: u32) -> R<Vec<String>> {
+    let (net, _) = block
+        .split_once('/')
+        .ok_or_else(|| format!("Fn::Cidr's ipBlock {block} is not an IPv4 CIDR block"))?;
+    let net: std::net::Ipv4Addr = net.parse().map_err(|_| {
+        format!(
+            "Fn::Cidr's ipBlock {block} is not an IPv4 CIDR block (IPv6 is not evaluated locally)"
+        )
+    })?;
+    if host_bits == 0 || host_bits > 32 {
+        return Err(format!(
+            "Fn::Cidr's cidrBits must be from 1 to 32, got {host_bits}"
+        ));
+    }
+    let size = 1u64 << host_bits;
+    let start = u64::from(u32::from(net));
+    (0..u64::from(count))
+        .map(|i| {
+            let addr = start + i * size;
+            u32::try_from(addr)
+                .map(|a| format!("{}/{}", std::net::Ipv4Addr::from(a), 32 - host_bits))
+                .map_err(|_| format!("Fn::Cidr: {count} subnets do not fit after {block}"))
+        })
+        .collect()
 }
 
 /// `{"Fn::X": args}` as `("Fn::X", args)`.

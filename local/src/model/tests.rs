@@ -242,3 +242,19 @@ fn an_intrinsic_naming_nothing_is_an_error_with_its_place() {
     let e = t.resolve(&LoadOptions::default()).unwrap_err().to_string();
     assert_eq!(e, "S/T.Properties: Nope is not a resource of stack S");
 }
+
+#[test]
+fn cidr_splits_a_block_into_consecutive_subnets() {
+    let t = Templates {
+        stacks: vec![StackTemplate {
+            name: "Net".into(),
+            template: json!({"Resources": {"T": {"Type": "AWS::SNS::Topic",
+                "Properties": {"DisplayName": {"Fn::Select": [1, {"Fn::Cidr": ["10.0.0.0/16", 3, 8]}]}}}}}),
+        }],
+    };
+    let a = t.resolve(&LoadOptions::default()).unwrap();
+    assert_eq!(
+        a.resource("Net", "T").unwrap().properties["DisplayName"],
+        json!("10.0.1.0/24")
+    );
+}
