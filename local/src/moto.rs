@@ -204,6 +204,8 @@ pub struct MotoServer {
     pub endpoint: String,
     /// The port moto listens on.
     pub port: u16,
+    /// Its output (requests, and the traceback of a request it failed with a 500).
+    pub log: PathBuf,
 }
 
 impl MotoServer {
@@ -216,11 +218,20 @@ impl MotoServer {
                 program: program.clone(),
                 failure: format!("no free port: {e}"),
             })?;
+            let log = std::env::temp_dir().join(format!("cfnkit-local-moto-{port}.log"));
+            let log_file = std::fs::File::create(&log).map_err(|e| MotoError::Start {
+                program: program.clone(),
+                failure: format!("cannot write its log {}: {e}", log.display()),
+            })?;
+            let log_err = log_file.try_clone().map_err(|e| MotoError::Start {
+                program: program.clone(),
+                failure: e.to_string(),
+            })?;
             let mut child = Command::new(&install.program)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                .stdout(log_file)
+                .stderr(log_err)
                 // Its own process group: Ctrl-C reaches this tool only, which then stops moto itself.
                 .process_group(0)
                 .kill_on_drop(true)
@@ -250,6 +261,7 @@ impl MotoServer {
                     child,
                     endpoint: format!("http://127.0.0.1:{port}"),
                     port,
+                    log,
                 });
             }
             let _ = child.start_kill();
@@ -266,9 +278,10 @@ impl MotoServer {
         self.child.id()
     }
 
-    /// Kills moto and waits for it.
+    /// Kills moto, waits for it, and removes its log.
     pub async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
+        let _ = std::fs::remove_file(&self.log);
     }
 }

@@ -226,6 +226,12 @@ pub fn is_function_arn(arn: &str) -> bool {
     arn.starts_with("arn:aws:lambda:")
 }
 
+/// Whether the local run delivers a rule's events to this target itself: functions (moto cannot run them)
+/// and Kinesis streams (moto 5.2.1 answers PutEvents with a server error for a rule with a Kinesis target).
+pub fn delivered_locally(arn: &str) -> bool {
+    is_function_arn(arn) || arn.starts_with("arn:aws:kinesis:")
+}
+
 async fn create(
     moto: &MotoClient,
     r: &LocalResource,
@@ -390,12 +396,12 @@ async fn create(
                 body["ScheduleExpression"] = s.clone();
             }
             moto.json("events", "AWSEvents.PutRule", &body).await?;
-            // Function targets are invoked by the local run (asynchronously, with retries); moto gets the rest.
+            // Function and Kinesis targets are the local run's to deliver; moto gets the rest.
             let targets: Vec<Value> = p["Targets"]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .filter(|t| !is_function_arn(t["Arn"].as_str().unwrap_or_default()))
+                .filter(|t| !delivered_locally(t["Arn"].as_str().unwrap_or_default()))
                 .map(|t| {
                     let mut t = t.clone();
                     if let Some(o) = t.as_object_mut() {

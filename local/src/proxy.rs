@@ -149,6 +149,51 @@ pub struct ProxyConfig {
     pub taps: mpsc::UnboundedSender<Tap>,
     /// Serves Lambda Invoke calls, which moto cannot run.
     pub lambda: Option<LambdaApi>,
+    /// Told of every call that reached moto: the caller, the service and a short description of the call
+    /// (`PutItem Orders-Table-X`), for `--trace`.
+    pub calls: Option<CallSink>,
+}
+
+/// Where the proxy reports the calls it forwarded: caller (when a function), service, description.
+pub type CallSink = Arc<dyn Fn(Option<&FunctionRef>, &str, &str) + Send + Sync>;
+
+/// A short description of a call: its operation and the resource it names, where the request says.
+pub fn describe(call: &ApiCall) -> String {
+    if let Some(target) = call
+        .headers
+        .get("x-amz-target")
+        .and_then(|h| h.to_str().ok())
+    {
+        let op = target.rsplit('.').next().unwrap_or(target);
+        let body: Value = serde_json::from_slice(&call.body).unwrap_or(Value::Null);
+        let name = [
+            "TableName",
+            "QueueUrl",
+            "StreamName",
+            "StreamARN",
+            "SecretId",
+            "logGroupName",
+            "Name",
+        ]
+        .iter()
+        .find_map(|k| body[*k].as_str())
+        .or_else(|| body["Entries"][0]["EventBusName"].as_str())
+        .or_else(|| body["TransactItems"].as_array().map(|_| "(transaction)"))
+        .unwrap_or_default();
+        return format!("{op} {name}").trim_end().to_owned();
+    }
+    if call.service == "sns" || call.service == "sqs" {
+        let form: BTreeMap<String, String> =
+            form_urlencoded::parse(&call.body).into_owned().collect();
+        let action = form.get("Action").cloned().unwrap_or_default();
+        let name = form
+            .get("TopicArn")
+            .or(form.get("QueueUrl"))
+            .cloned()
+            .unwrap_or_default();
+        return format!("{action} {name}").trim_end().to_owned();
+    }
+    format!("{} {}", call.method, call.path)
 }
 
 /// The running proxy; dropping it stops it.
@@ -359,6 +404,9 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         Ok(a) => a,
         Err(e) => return respond(StatusCode::BAD_GATEWAY, &[], format!("moto: {e}")),
     };
+    if let Some(sink) = &shared.config.calls {
+        sink(caller.as_ref(), &call.service, &describe(&call));
+    }
     if answer.status().is_success() {
         for tap in taps(&call, &target, &answer, caller.as_ref()) {
             let _ = shared.config.taps.send(tap);

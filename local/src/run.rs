@@ -261,6 +261,7 @@ impl LocalRun {
         let install: MotoInstall = moto::find_or_install().await?;
         let mut guard = StartGuard(Some(MotoServer::start(&install).await?));
         let server = guard.0.as_ref().expect("started");
+        let moto_log = server.log.clone();
         let moto_client = MotoClient::in_region(&server.endpoint, &options.region);
         load.actual = provision::provision(&first, &moto_client).await?;
         let app = Arc::new(templates.resolve(&load)?);
@@ -300,6 +301,15 @@ impl LocalRun {
                 }),
                 taps: tap_tx,
                 lambda: Some(lambda_api(app.clone(), lambda_target.clone())),
+                calls: options.trace.then(|| {
+                    let tracer = tracer.clone();
+                    let sink: crate::proxy::CallSink = Arc::new(move |caller, service, what| {
+                        if let Some(f) = caller {
+                            tracer.step(&f.to_string(), service, what);
+                        }
+                    });
+                    sink
+                }),
             },
         )
         .map_err(|e| LocalError::PortBusy {
@@ -409,7 +419,7 @@ impl LocalRun {
         Ok(LocalRun {
             app,
             not_run,
-            moto_origin: install.origin,
+            moto_origin: format!("{}, log {}", install.origin, moto_log.display()),
             proxy,
             moto: guard.0.take(),
             moto_client,

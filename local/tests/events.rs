@@ -71,7 +71,29 @@ fn app() -> App {
         .unwrap();
 
     let clicks = Stream::new(&scope, "Clicks", StreamProps::default()).unwrap();
-    recorder("OnClick", "Records.0.kinesis.partitionKey", None)
+    // Events from `clicks` go onto the stream (a rule with a Kinesis target, which the local run delivers).
+    let clicks_bus = s.add_raw(
+        "ClicksBus",
+        RawResource::new("AWS::Events::EventBus").prop("Name", "clicks"),
+    );
+    s.add_raw(
+        "ToClicks",
+        RawResource::new("AWS::Events::Rule")
+            .prop("EventBusName", clicks_bus.ref_().into_raw())
+            .prop("EventPattern", json!({"source": ["clicks"]}))
+            .prop(
+                "Targets",
+                V::list([V::map([
+                    ("Id", V::from("Stream")),
+                    ("Arn", clicks.stream_arn().into_raw()),
+                    (
+                        "KinesisParameters",
+                        V::from(json!({"PartitionKeyPath": "$.detail.user"})),
+                    ),
+                ])]),
+            ),
+    );
+    recorder("OnClick", "Records.*.kinesis.partitionKey", None)
         .add_event_source(KinesisEventSource::from_stream(
             &clicks,
             StartingPosition::TrimHorizon,
@@ -220,6 +242,14 @@ async fn streams_rules_topics_and_buckets_reach_their_functions_as_aws_delivers_
             .await
             .unwrap();
     }
+    client
+        .json(
+            "events",
+            "AWSEvents.PutEvents",
+            &json!({"Entries": [{"Source": "clicks", "DetailType": "c", "Detail": "{\"user\": \"u-9\"}", "EventBusName": "clicks"}]}),
+        )
+        .await
+        .unwrap();
     // SNS: the filter policy lets kind=a through only.
     for (message, kind) in [("m-a", "a"), ("m-b", "b")] {
         client
@@ -257,7 +287,7 @@ async fn streams_rules_topics_and_buckets_reach_their_functions_as_aws_delivers_
             .unwrap();
     }
 
-    let want = ["click-1", "e-1", "in/a.txt", "m-a", "o-1", "o-3"];
+    let want = ["click-1", "e-1", "in/a.txt", "m-a", "o-1", "o-3", "u-9"];
     support::eventually(40, "every delivery recorded", || async {
         let got = keys(&moto, &records).await;
         (got == want).then_some(())

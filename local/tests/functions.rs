@@ -178,3 +178,33 @@ async fn a_busy_port_and_an_unknown_stack_are_refused_with_the_fix() {
         "no stack Nope in the app; its stacks are: Fns"
     );
 }
+
+#[tokio::test]
+async fn a_replaced_binary_serves_the_next_invocation_while_a_busy_one_finishes_on_the_old() {
+    let (run, _) = support::start(&echo_app(Some(2))).await;
+    let invoker = run.invoker();
+    let f = echo();
+    // The recorder binary stands in for an edited handler: it answers `null` where echo answers its event.
+    let mut spec = run.runner().spec(&f).unwrap().clone();
+    spec.bin = "recorder".into();
+    let built =
+        cfnkit_local::functions::build::build(&support::workspace(), &[spec], false).unwrap();
+    let recorder = built.values().next().unwrap().clone();
+
+    let busy = {
+        let invoker = invoker.clone();
+        let f = f.clone();
+        tokio::spawn(async move { invoker.invoke(&f, json!({"sleep_ms": 500})).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    run.runner().replace_binary(&f, recorder).await;
+    let after = invoker.invoke(&f, json!({"n": 2})).await.unwrap();
+    assert_eq!(after, serde_json::Value::Null, "the new binary answers");
+    let before = busy.await.unwrap().unwrap();
+    assert_eq!(
+        before["echo"],
+        json!({"sleep_ms": 500}),
+        "the busy invocation finished on the old binary"
+    );
+    run.stop().await;
+}

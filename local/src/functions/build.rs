@@ -89,15 +89,30 @@ pub fn build(
             .or_default()
             .insert(s.bin.clone());
     }
+    // One cargo command for every package when no two share a binary name: dependencies then build once with
+    // one feature set, which is most of a cold build's time. Otherwise one command per package.
+    let total: usize = by_package.values().map(BTreeSet::len).sum();
+    let distinct: BTreeSet<&String> = by_package.values().flatten().collect();
+    let groups: Vec<BTreeMap<String, BTreeSet<String>>> = if distinct.len() == total {
+        vec![by_package]
+    } else {
+        by_package
+            .into_iter()
+            .map(|(p, b)| BTreeMap::from([(p, b)]))
+            .collect()
+    };
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut out = BTreeMap::new();
-    for (package, bins) in by_package {
+    for group in groups {
+        let bins: BTreeSet<String> = group.values().flatten().cloned().collect();
         let mut args: Vec<String> = vec![
             "build".into(),
             "--message-format=json-render-diagnostics".into(),
-            "-p".into(),
-            package.clone(),
         ];
+        for package in group.keys() {
+            args.push("-p".into());
+            args.push(package.clone());
+        }
         if release {
             args.push("--release".into());
         }
@@ -141,12 +156,14 @@ pub fn build(
                 }
             }
         }
-        for b in &bins {
-            let exe = found.remove(b).ok_or_else(|| BuildError::Missing {
-                command: command.clone(),
-                bin: b.clone(),
-            })?;
-            out.insert((package.clone(), b.clone()), exe);
+        for (package, package_bins) in &group {
+            for b in package_bins {
+                let exe = found.get(b).cloned().ok_or_else(|| BuildError::Missing {
+                    command: command.clone(),
+                    bin: b.clone(),
+                })?;
+                out.insert((package.clone(), b.clone()), exe);
+            }
         }
     }
     Ok(out)

@@ -51,6 +51,17 @@ struct RuleTarget {
     target: Value,
 }
 
+/// A rule's Kinesis target.
+#[derive(Clone, Debug)]
+struct StreamTarget {
+    rule: String,
+    rule_name: String,
+    bus: String,
+    pattern: Value,
+    stream: String,
+    target: Value,
+}
+
 #[derive(Clone, Debug)]
 struct SnsTarget {
     topic_arn: String,
@@ -84,6 +95,10 @@ pub struct AsyncInvoker {
     tracer: Arc<Tracer>,
     config: AsyncConfig,
     rules: Vec<RuleTarget>,
+    /// Rules with targets moto delivers to (queues, topics, streams), for `--trace`: (bus, pattern, rule,
+    /// target ARNs).
+    delivered_by_moto: Vec<(String, Value, String, Vec<String>)>,
+    streams: Vec<StreamTarget>,
     topics: Vec<SnsTarget>,
     buckets: Vec<S3Target>,
     policies: BTreeMap<FunctionRef, FailurePolicy>,
@@ -105,6 +120,8 @@ impl AsyncInvoker {
         shutdown: watch::Receiver<bool>,
     ) -> AsyncInvoker {
         let mut rules = Vec::new();
+        let mut delivered_by_moto = Vec::new();
+        let mut streams = Vec::new();
         for (stack, r) in app.of_type("AWS::Events::Rule") {
             let p = &r.properties;
             if p["State"] == "DISABLED" {
@@ -117,8 +134,41 @@ impl AsyncInvoker {
                 Value::String(s) => serde_json::from_str(s).unwrap_or(Value::Null),
                 v => v.clone(),
             };
+            let others: Vec<String> = p["Targets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t["Arn"].as_str())
+                .filter(|a| !crate::provision::delivered_locally(a))
+                .map(|a| {
+                    let kind = if a.starts_with("arn:aws:sqs:") {
+                        "AWS::SQS::Queue"
+                    } else {
+                        "AWS::SNS::Topic"
+                    };
+                    super::label(&app, kind, a)
+                })
+                .collect();
+            if !others.is_empty() {
+                delivered_by_moto.push((
+                    crate::provision::bus_name(&p["EventBusName"]),
+                    pattern.clone(),
+                    label(stack, &r.logical_id),
+                    others,
+                ));
+            }
             for t in p["Targets"].as_array().into_iter().flatten() {
                 let arn = t["Arn"].as_str().unwrap_or_default();
+                if arn.starts_with("arn:aws:kinesis:") {
+                    streams.push(StreamTarget {
+                        rule: label(stack, &r.logical_id),
+                        rule_name: r.name.clone(),
+                        bus: crate::provision::bus_name(&p["EventBusName"]),
+                        pattern: pattern.clone(),
+                        stream: super::label(&app, "AWS::Kinesis::Stream", arn),
+                        target: t.clone(),
+                    });
+                }
                 if !crate::provision::is_function_arn(arn) {
                     continue;
                 }
@@ -240,6 +290,8 @@ impl AsyncInvoker {
             tracer,
             config,
             rules,
+            delivered_by_moto,
+            streams,
             topics,
             buckets,
             policies,
@@ -269,6 +321,27 @@ impl AsyncInvoker {
     pub fn deliver(self: &Arc<Self>, tap: Tap) {
         match tap {
             Tap::Event { bus, event, .. } => {
+                for (b, p, rule, targets) in &self.delivered_by_moto {
+                    if *b == bus && pattern::matches(p, &event) {
+                        for t in targets {
+                            self.tracer.step(
+                                &format!("bus {bus} -> rule {rule}"),
+                                t,
+                                &format!("event {} (delivered by moto)", event["id"]),
+                            );
+                        }
+                    }
+                }
+                for t in self
+                    .streams
+                    .iter()
+                    .filter(|t| t.bus == bus && pattern::matches(&t.pattern, &event))
+                {
+                    let this = self.clone();
+                    let t = t.clone();
+                    let event = event.clone();
+                    tokio::spawn(async move { this.put_record(&t, &event).await });
+                }
                 for t in self
                     .rules
                     .iter()
@@ -488,6 +561,49 @@ impl AsyncInvoker {
                 "{function}: event from {source} failed {} times and was dropped (the function has no DeadLetterConfig): {error}",
                 policy.max_retries + 1
             )),
+        }
+    }
+
+    /// Delivers an event to a rule's Kinesis target: the (transformed) event as the record's data, the
+    /// partition key from `KinesisParameters.PartitionKeyPath` (the event id without one).
+    async fn put_record(&self, t: &StreamTarget, event: &Value) {
+        use base64::Engine;
+        let data = match transform(&t.target, event, &t.rule_name) {
+            Ok(Value::String(s)) => s,
+            Ok(v) => v.to_string(),
+            Err(e) => {
+                self.tracer
+                    .note(&format!("rule {}: input transformer: {e}", t.rule));
+                return;
+            }
+        };
+        let key = t.target["KinesisParameters"]["PartitionKeyPath"]
+            .as_str()
+            .and_then(|p| json_path(event, p))
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .unwrap_or_else(|| event["id"].as_str().unwrap_or("event").to_owned());
+        self.tracer.step(
+            &format!("rule {}", t.rule),
+            &format!("stream {}", t.stream),
+            &format!("event {}", event["id"]),
+        );
+        let put = self
+            .moto
+            .json(
+                "kinesis",
+                "Kinesis_20131202.PutRecord",
+                &json!({
+                    "StreamARN": t.target["Arn"],
+                    "PartitionKey": key,
+                    "Data": base64::engine::general_purpose::STANDARD.encode(data),
+                }),
+            )
+            .await;
+        if let Err(e) = put {
+            self.tracer.note(&format!(
+                "rule {} could not put the event on stream {}: {e}",
+                t.rule, t.stream
+            ));
         }
     }
 
