@@ -44,7 +44,7 @@ times=()
 for i in $(seq 1 "$runs"); do
   t=$(one_run)
   times+=("$t")
-  echo "run $i: ready in $t s"
+  echo "run $i: ready in $t s; $(grep -o '^started in .*)' "$log")"
 done
 python3 - "${times[@]}" <<'PY'
 import statistics, sys

@@ -105,9 +105,15 @@ pub async fn run(assembly: &Path, workspace: PathBuf, args: LocalArgs) -> Result
         _ = interrupted() => return Err(CliError::Interrupted),
     };
     println!("{}", run.ready_report());
+    let phases: Vec<String> = run
+        .phases
+        .iter()
+        .map(|(name, d)| format!("{name} {:.1} s", d.as_secs_f64()))
+        .collect();
     println!(
-        "started in {:.1} s; Ctrl-C stops everything",
-        started.elapsed().as_secs_f64()
+        "started in {:.1} s ({}); Ctrl-C stops everything",
+        started.elapsed().as_secs_f64(),
+        phases.join(", ")
     );
     if args.watch {
         tokio::select! {

@@ -266,12 +266,24 @@ impl FunctionRunner {
     /// Starts one process per function and waits until each asks for its first event, so a handler that
     /// fails at start is reported before the run is declared ready.
     pub async fn warm_up(&self) -> Result<(), InvokeError> {
+        // All at once: each process's init is mostly waiting (SDK configuration, connections).
+        let mut starts = tokio::task::JoinSet::new();
         for pool in self.pools.values() {
-            let mut instance = pool.spawn().await?;
-            pool.await_ready(&mut instance).await?;
-            pool.idle.lock().await.push(instance);
+            let pool = pool.clone();
+            starts.spawn(async move {
+                let mut instance = pool.spawn().await?;
+                pool.await_ready(&mut instance).await?;
+                pool.idle.lock().await.push(instance);
+                Ok::<(), InvokeError>(())
+            });
         }
-        Ok(())
+        let mut first_error = None;
+        while let Some(done) = starts.join_next().await {
+            if let Ok(Err(e)) = done {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
     /// The executable a function's new processes run.

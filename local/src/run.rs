@@ -139,6 +139,29 @@ pub struct LocalRun {
     event_sources: usize,
     /// Each HTTP API's label and local URL.
     pub apis: Vec<(String, String)>,
+    /// How long each phase of the start took, in order.
+    pub phases: Vec<(&'static str, std::time::Duration)>,
+}
+
+/// Times the phases of a start.
+struct Phases(
+    Vec<(&'static str, std::time::Duration)>,
+    Option<std::time::Instant>,
+);
+
+impl Default for Phases {
+    fn default() -> Self {
+        Phases(Vec::new(), Some(std::time::Instant::now()))
+    }
+}
+
+impl Phases {
+    fn lap(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        if let Some(t) = self.1.replace(now) {
+            self.0.push((name, now - t));
+        }
+    }
 }
 
 /// The policy documents of a role: its inline `Policies`, the `AWS::IAM::Policy` resources attached to it, and
@@ -226,6 +249,7 @@ impl LocalRun {
         templates: &Templates,
         options: LocalOptions,
     ) -> Result<LocalRun, LocalError> {
+        let mut clock = Phases::default();
         let templates = templates.select(&options.stacks)?;
         let mut load = LoadOptions {
             region: options.region.clone(),
@@ -241,29 +265,45 @@ impl LocalRun {
                 message: e.to_string(),
             })?;
 
+        // The handlers build while moto starts: neither needs the other.
         let mut specs = FunctionSpec::from_app(&first);
-        let binaries = if specs.is_empty() {
-            BTreeMap::new()
-        } else {
-            let workspace = options.workspace.clone();
-            let release = options.release;
-            let (specs_back, built) = tokio::task::spawn_blocking(move || {
-                let r = build::resolve_packages(&workspace, &mut specs)
-                    .and_then(|()| build::build(&workspace, &specs, release));
-                (specs, r)
-            })
-            .await
-            .expect("the build task does not panic");
-            specs = specs_back;
-            built?
+        let workspace = options.workspace.clone();
+        let release = options.release;
+        let building = tokio::task::spawn_blocking(move || {
+            if specs.is_empty() {
+                return (specs, Ok(BTreeMap::new()));
+            }
+            let r = build::resolve_packages(&workspace, &mut specs)
+                .and_then(|()| build::build(&workspace, &specs, release));
+            (specs, r)
+        });
+        let starting = async {
+            let install: MotoInstall = moto::find_or_install().await?;
+            let server = MotoServer::start(&install).await?;
+            Ok::<_, MotoError>((install, server))
         };
-
-        let install: MotoInstall = moto::find_or_install().await?;
-        let mut guard = StartGuard(Some(MotoServer::start(&install).await?));
+        let (built, started) = tokio::join!(building, starting);
+        let (specs_back, built) = built.expect("the build task does not panic");
+        specs = specs_back;
+        let (install, binaries, server) = match (built, started) {
+            (Ok(binaries), Ok((install, server))) => {
+                clock.lap("build and moto");
+                (install, binaries, server)
+            }
+            (Err(e), started) => {
+                if let Ok((_, server)) = started {
+                    server.stop().await;
+                }
+                return Err(e.into());
+            }
+            (Ok(_), Err(e)) => return Err(e.into()),
+        };
+        let mut guard = StartGuard(Some(server));
         let server = guard.0.as_ref().expect("started");
         let moto_log = server.log.clone();
         let moto_client = MotoClient::in_region(&server.endpoint, &options.region);
         load.actual = provision::provision(&first, &moto_client).await?;
+        clock.lap("provisioning");
         let app = Arc::new(templates.resolve(&load)?);
         // The specs again, from the final model (environments may name stream or secret ARNs).
         let packages: BTreeMap<FunctionRef, Option<String>> = specs
@@ -351,6 +391,7 @@ impl LocalRun {
         ));
         let _ = lambda_target.set((invoker.clone(), async_invoker.clone()));
 
+        clock.lap("functions");
         let (sqs_mappings, mut problems) = sqs::mappings(&app);
         let (stream_mappings, stream_problems) = streams::mappings(&app);
         problems.extend(stream_problems);
@@ -415,6 +456,7 @@ impl LocalRun {
             },
             None => (Vec::new(), Vec::new()),
         };
+        clock.lap("event sources and APIs");
         let not_run = provision::not_run(&app, &served);
         Ok(LocalRun {
             app,
@@ -431,6 +473,7 @@ impl LocalRun {
             tasks,
             event_sources,
             apis,
+            phases: clock.0,
         })
     }
 
