@@ -44,7 +44,7 @@ pub enum CliError {
     Parameter(String),
     /// The run could not start.
     #[error(transparent)]
-    Start(#[from] LocalError),
+    Start(Box<LocalError>),
     /// Interrupted while starting.
     #[error("interrupted while starting; everything started was stopped")]
     Interrupted,
@@ -59,6 +59,12 @@ fn parameters(args: &LocalArgs) -> Result<BTreeMap<String, String>, CliError> {
                 .ok_or_else(|| CliError::Parameter(p.clone()))
         })
         .collect()
+}
+
+impl From<LocalError> for CliError {
+    fn from(e: LocalError) -> Self {
+        CliError::Start(Box::new(e))
+    }
 }
 
 /// Waits for Ctrl-C or SIGTERM.

@@ -21,6 +21,14 @@ use crate::sources::asynchronous::{AsyncConfig, AsyncInvoker};
 use crate::sources::{self, sqs, streams};
 use crate::trace::{Counted, Summary, Tracer};
 
+/// A starting [`ApiServer`]: each API's `(label, URL)`, or why it could not start.
+pub type ApisStarting = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Vec<(String, String)>, String>> + Send>,
+>;
+
+/// Where the Lambda Invoke API sends invocations, set once the functions run.
+type LambdaTarget = Arc<OnceLock<(Arc<dyn Invoke>, Arc<AsyncInvoker>)>>;
+
 /// Serves an app's HTTP APIs (the `apigw` module plugs in here): which resource types it serves, and a start
 /// that answers with each API's label and local URL.
 pub trait ApiServer: Send + Sync {
@@ -28,13 +36,7 @@ pub trait ApiServer: Send + Sync {
     fn served_types(&self) -> Vec<&'static str>;
     /// Starts serving every API of `app`, invoking functions through `invoker`; returns `(label, URL)` pairs
     /// for the ready line.
-    fn start(
-        &self,
-        app: Arc<LocalApp>,
-        invoker: Arc<dyn Invoke>,
-    ) -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Vec<(String, String)>, String>> + Send>,
-    >;
+    fn start(&self, app: Arc<LocalApp>, invoker: Arc<dyn Invoke>) -> ApisStarting;
 }
 
 /// How to run the app.
@@ -321,8 +323,7 @@ impl LocalRun {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let tracer = Tracer::new(options.trace);
         let (tap_tx, mut tap_rx) = mpsc::unbounded_channel();
-        let lambda_target: Arc<OnceLock<(Arc<dyn Invoke>, Arc<AsyncInvoker>)>> =
-            Arc::new(OnceLock::new());
+        let lambda_target: LambdaTarget = Arc::new(OnceLock::new());
         let denial_tracer = tracer.clone();
         let proxy = Proxy::start(
             listener,
@@ -607,10 +608,7 @@ impl LocalRun {
 }
 
 /// The Lambda Invoke API the proxy serves to handlers (moto cannot run functions).
-fn lambda_api(
-    app: Arc<LocalApp>,
-    target: Arc<OnceLock<(Arc<dyn Invoke>, Arc<AsyncInvoker>)>>,
-) -> LambdaApi {
+fn lambda_api(app: Arc<LocalApp>, target: LambdaTarget) -> LambdaApi {
     Arc::new(move |name: String, invocation_type: String, body: Bytes| {
         let app = app.clone();
         let target = target.clone();
