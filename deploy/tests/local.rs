@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cfnkit::constructs::lambda::{Code, Function, FunctionProps};
+use cfnkit::constructs::lambda::{Code, Function, FunctionProps, Tracing};
 use cfnkit::{App, RawResource};
 use clap::Parser;
 
@@ -41,14 +41,22 @@ fn invoke(port: u16, function: &str, payload: &str) -> String {
 fn local_runs_until_ctrl_c_then_stops_everything_and_prints_the_summary() {
     let app = App::new();
     let s = app.stack("Fns");
+    // Without tracing (X-Ray's Resource `*` is a rule pack error), as the CLI's synth runs the rule pack.
+    let props = FunctionProps {
+        tracing: Tracing::Disabled,
+        ..FunctionProps::default()
+    };
     Function::new(
         &s.scope(),
         "Echo",
         Code::cargo_bin("local-fixture-handlers", "echo"),
-        FunctionProps::default(),
+        props,
     )
     .unwrap();
-    s.add_raw("Key", RawResource::new("AWS::KMS::Key"));
+    s.add_raw(
+        "Key",
+        RawResource::new("AWS::KMS::Key").prop("EnableKeyRotation", true),
+    );
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("cfnkit.out");
     synth(app, &out);
