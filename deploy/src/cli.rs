@@ -53,6 +53,10 @@ pub enum Command {
     Diff(diff::Args),
     Destroy(destroy::Args),
     Drift(drift::Args),
+    /// Run the app on this machine: moto (installed into a virtualenv of its own when missing) for the data
+    /// plane, the handlers' real binaries behind a local Lambda Runtime API, event sources and IAM as AWS runs
+    /// them. Prints the local AWS endpoint and what is not run; Ctrl-C stops everything and prints a summary.
+    Local(cfnkit_local::cli::LocalArgs),
 }
 
 impl Command {
@@ -140,26 +144,27 @@ fn bootstrap_app_flags(cli: &Cli) -> Option<String> {
     (!given.is_empty()).then(|| given.join(", "))
 }
 
-/// The cloud assembly the command works on: `--assembly` as it is, or the app synthesized now.
-fn assembly(options: &AppOptions) -> Result<Assembly, DeployError> {
-    if let Some(dir) = &options.assembly {
-        return Assembly::load(dir);
-    }
+/// The cloud assembly's directory, and the workspace root the app's sources are in: `--assembly` as it is, or
+/// the app synthesized (or packaged, with `--package`) now.
+fn assembly_dir(options: &AppOptions, command: &str) -> Result<(PathBuf, PathBuf), DeployError> {
     let cwd = std::env::current_dir()?;
     // A command given with --app needs no workspace; without one, the assembly goes to the working directory.
     let workspace = match Workspace::locate(&cwd) {
         Ok(ws) => Some(ws),
+        Err(_) if options.assembly.is_some() => None,
         Err(_) if options.app.as_deref().is_some_and(workspace::is_command) => None,
         Err(e) => return Err(e),
     };
+    let root = workspace
+        .as_ref()
+        .map_or_else(|| cwd.clone(), |ws| ws.root.clone());
+    if let Some(dir) = &options.assembly {
+        return Ok((dir.clone(), root));
+    }
     let app = workspace::resolve_app(options.app.as_deref(), workspace.as_ref())?;
     let out = workspace::out_dir(options.out.as_deref(), workspace.as_ref());
-    synth::run(
-        &app,
-        if options.package { "package" } else { "synth" },
-        &out,
-    )?;
-    Assembly::load(&out)
+    synth::run(&app, command, &out)?;
+    Ok((out, root))
 }
 
 /// Runs a command.
@@ -167,10 +172,19 @@ pub async fn run(cli: Cli) -> Result<Found, DeployError> {
     if let Command::Bootstrap(args) = &cli.command {
         return bootstrap::run(args).await;
     }
+    if let Command::Local(args) = &cli.command {
+        // No AWS access: the app runs against moto on this machine, from the handlers' sources.
+        let (dir, root) = assembly_dir(&cli.app, "synth")?;
+        cfnkit_local::cli::run(&dir, root, args.clone())
+            .await
+            .map_err(|e| DeployError::Local(e.to_string()))?;
+        return Ok(Found::Nothing);
+    }
     let clients = Clients::from_env().await?;
-    let assembly = assembly(&cli.app)?;
+    let command = if cli.app.package { "package" } else { "synth" };
+    let assembly = Assembly::load(&assembly_dir(&cli.app, command)?.0)?;
     match &cli.command {
-        Command::Bootstrap(_) => unreachable!("handled above"),
+        Command::Bootstrap(_) | Command::Local(_) => unreachable!("handled above"),
         Command::Deploy(args) => deploy::run(&clients, &assembly, args).await,
         Command::Diff(args) => diff::run(&clients, &assembly, args).await,
         Command::Destroy(args) => destroy::run(&clients, &assembly, args).await,

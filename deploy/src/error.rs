@@ -66,6 +66,10 @@ pub enum DeployError {
     #[error("the app's synth command `{command}` {failure}; fix the app (its errors are printed above) or pass --app with the command that synthesizes it")]
     SynthFailed { command: String, failure: String },
 
+    /// `cargo cfn local` stopped with an error (its message names the value and the fix).
+    #[error("{0}")]
+    Local(String),
+
     #[error("stack {stack} targets {what} {wanted}, but the AWS configuration resolves to {actual}; {fix}")]
     WrongEnvironment {
         stack: String,
