@@ -36,7 +36,26 @@ pub use stack::{
     TemplateRule,
 };
 
-/// The README's examples compile and run as doc tests, so the README cannot drift from the API.
-#[doc = include_str!("../README.md")]
+/// The README's and the guide's (`docs/`) Rust examples compile and run as doc tests, so they cannot drift from
+/// the API: `cargo test -p cfnkit --doc`.
 #[cfg(doctest)]
-pub struct ReadmeDoctests;
+mod guide {
+    #[doc = include_str!("../README.md")]
+    struct Readme;
+    #[doc = include_str!("../docs/app-and-stacks.md")]
+    struct AppAndStacks;
+    #[doc = include_str!("../docs/values-and-intrinsics.md")]
+    struct ValuesAndIntrinsics;
+    #[doc = include_str!("../docs/constructs-and-grants.md")]
+    struct ConstructsAndGrants;
+    #[doc = include_str!("../docs/rule-pack.md")]
+    struct RulePack;
+    #[doc = include_str!("../docs/assets.md")]
+    struct Assets;
+    #[doc = include_str!("../docs/testing.md")]
+    struct Testing;
+    #[doc = include_str!("../docs/deploy.md")]
+    struct Deploy;
+    #[doc = include_str!("../docs/local-run.md")]
+    struct LocalRun;
+}
