@@ -1,7 +1,7 @@
 //! Lambda code assets: a binary of a cargo package, built for the function's architecture into a zip that holds
 //! only `bootstrap` (the `provided.al2023` runtime runs it), named by the SHA-256 of the zip.
 //!
-//! The scheme, which the README's "Assets" section documents for deployers:
+//! The scheme, which docs/assets.md documents for deployers:
 //! - bucket: [`BUCKET`], `cfnkit-assets-${AWS::AccountId}-${AWS::Region}` (an `Fn::Sub`), created once per account
 //!   and region by whoever deploys;
 //! - key: `assets/<bin>/<sha256>.zip`, where `<sha256>` is the hex SHA-256 of the zip's bytes. The zip is built

@@ -27,7 +27,7 @@ use crate::{fns, AsScope};
 pub const ASSET_HASH_PLACEHOLDER: &str = crate::assets::HASH_PLACEHOLDER;
 
 /// The bucket assets are uploaded to (an `Fn::Sub` pattern): one per account and region, which the deployer
-/// creates once. See the README's "Assets" section.
+/// creates once. See docs/assets.md.
 pub const ASSET_BUCKET: &str = crate::assets::BUCKET;
 
 pub use crate::assets::Architecture;

@@ -116,7 +116,7 @@ fn add_scoped(
 /// Skips checkov's check `id` on a resource with a reason, in `Metadata.checkov.skip: [{id, comment}]`
 /// (checkov's own resource-level suppression for CloudFormation). Skips already on the resource are kept.
 /// checkov is not cfnkit's rule pack, but the same discipline applies: every skip carries its reason, and the
-/// README lists the platform's.
+/// stacks/README.md says how to list the platform's.
 pub fn skip_checkov(handle: &ResourceHandle, id: &str, reason: &str) {
     let entry = Value::map([("id", Value::from(id)), ("comment", Value::from(reason))]);
     append_to_metadata_list(handle, "checkov", "skip", entry);

@@ -220,7 +220,7 @@ fn redis(scope: &Scope, env: &Env, net: &Network) -> Server {
     );
     token.apply_removal_policy(RemovalPolicy::Delete);
     // No rotation: rotating a Redis AUTH token needs a coordinated ModifyReplicationGroup (ROTATE, then SET),
-    // for which there is no managed rotation; a rotation function is left for later (see the README).
+    // for which there is no managed rotation; a rotation function is left for later (see stacks/README.md).
     let subnets = scope.add(
         "CacheSubnetGroup",
         elasticache::SubnetGroup {

@@ -196,7 +196,7 @@ pub fn stack(app: &App, env: &Env, net: &Network) -> Result<Identity, ConstructE
         web_acl_arn: acl.attr_arn(),
     };
     // Exported even before anything imports them: the Order API attaches its authorizer and its web ACL by
-    // these names (see the report in the README's "Seed 004").
+    // these names (see the report in stacks/README.md, "Seed 004").
     stack.export_value(&identity.user_pool_arn);
     stack.export_value(&identity.web_acl_arn);
     Ok(identity)

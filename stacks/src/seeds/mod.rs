@@ -1,6 +1,6 @@
 //! Seeds 000 (transactional outbox), 001 (stream-driven processing) and 002 (raw-event bronze layer), one stack
 //! each, beside the seed-003 order flow: [`outbox`] (`Outbox`), [`stream`] (`StreamOrders`), [`ingest`]
-//! (`Ingest`). Their handlers are the binaries of `runtime/pipeline-handlers` (package `pipeline-handlers`); the README's
+//! (`Ingest`). Their handlers are the binaries of `runtime/pipeline-handlers` (package `pipeline-handlers`); stacks/README.md's
 //! "Seeds 000-002" section maps every element of each seed to what implements it here.
 //!
 //! What the three stacks share lives in this module: a function with the platform's defaults, an HTTP API
