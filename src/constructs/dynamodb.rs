@@ -584,6 +584,14 @@ impl Table {
         };
         let handle: l1::TableHandle = scope.add("Resource", table);
         handle.apply_removal_policy(props.removal_policy);
+        if props.encryption_key.is_none() {
+            crate::rules::skip_checkov(
+                &handle,
+                "CKV_AWS_119",
+                "no TableProps.encryption_key: the table is encrypted at rest with a key DynamoDB owns (free, \
+                 invisible in KMS); give a customer-managed key to control and audit its use",
+            );
+        }
         Ok(Table {
             reference: TableRef {
                 path: scope.path().to_owned(),

@@ -43,6 +43,9 @@ pub enum StreamCapacity {
     Provisioned { shards: u32 },
 }
 
+/// Hours a record stays readable when [`StreamProps::retention_period`] is not set: Kinesis's default.
+pub const DEFAULT_RETENTION_HOURS: i64 = 24;
+
 /// Props of a [`Stream`].
 #[derive(Clone, Debug)]
 pub struct StreamProps<'a> {
@@ -270,7 +273,8 @@ impl Stream {
         };
         let stream = l1::Stream {
             name: props.stream_name,
-            retention_period_hours: retention_hours.map(Val::from),
+            // Kinesis's default written out, so how long records stay is stated (cfn-lint I3013).
+            retention_period_hours: Some(retention_hours.unwrap_or(DEFAULT_RETENTION_HOURS).into()),
             shard_count: match props.capacity {
                 StreamCapacity::OnDemand => None,
                 StreamCapacity::Provisioned { shards } => Some(shards.into()),

@@ -269,6 +269,30 @@ pub fn env<K: Into<String>, V: Into<Val<String>>>(
         .collect()
 }
 
+/// Why a traced function's role has `Resource::*` (cdk-nag IAM5), written by [`Function`] as the suppression of
+/// exactly that item.
+pub const XRAY_REASON: &str = "X-Ray tracing (FunctionProps.tracing, active by default): xray:PutTraceSegments \
+     and xray:PutTelemetryRecords have no resource-level permissions, IAM accepts only Resource `*` for them";
+
+/// Why a [`Function`] runs outside a VPC (checkov CKV_AWS_117), as the construct writes it.
+pub const NO_VPC_REASON: &str = "cfnkit's Function runs outside a VPC: it reaches AWS APIs over TLS with IAM \
+     authentication, and a VPC would add NAT gateways or interface endpoints without narrowing what it can reach";
+
+/// Why a [`Function`] without [`FunctionProps::dead_letter_queue`] needs none (checkov CKV_AWS_116).
+pub const NO_DEAD_LETTER_QUEUE_REASON: &str = "no FunctionProps.dead_letter_queue: a Lambda dead-letter queue \
+     receives failed asynchronous invocations only; synchronous callers (APIs, SQS and stream event sources) get \
+     the error, and failed SQS messages move to the source queue's dead-letter queue";
+
+/// Why a [`Function`] without [`FunctionProps::reserved_concurrency`] reserves none (checkov CKV_AWS_115).
+pub const NO_RESERVED_CONCURRENCY_REASON: &str = "no FunctionProps.reserved_concurrency: a reservation is taken \
+     from every other function of the account and caps this one, a choice per workload; set it to bound the \
+     load the function can put on what it calls";
+
+/// Why a [`Function`] without [`FunctionProps::environment_encryption`] uses Lambda's key (checkov CKV_AWS_173).
+pub const AWS_MANAGED_ENVIRONMENT_KEY_REASON: &str = "no FunctionProps.environment_encryption: the environment \
+     is encrypted at rest with Lambda's AWS-managed key; give a customer-managed key to control and audit its use \
+     (secrets belong in Secrets Manager, not in the environment)";
+
 /// Lambda's default timeout, used when [`FunctionProps::timeout`] is not set.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -408,6 +432,13 @@ impl Function {
             },
         )?;
         log_group.grant_write(&role);
+        if props.log_encryption_key.is_none() {
+            crate::rules::skip_checkov(
+                log_group.handle(),
+                "CKV_AWS_158",
+                &super::logs::logs_key_reason("FunctionProps.log_encryption_key"),
+            );
+        }
         let tracing = match props.tracing {
             Tracing::Active => Some(fl1::Mode::Active),
             Tracing::PassThrough => Some(fl1::Mode::PassThrough),
@@ -415,6 +446,14 @@ impl Function {
         };
         if tracing.is_some() {
             role.grant(actions::XRAY_WRITE, ["*"]);
+            // The wildcard is this construct's own doing (tracing is on by default), so is its suppression:
+            // exactly `Resource::*`, which a user's grant naming ARNs never matches.
+            crate::rules::suppress_only(
+                role.handle(),
+                &crate::rules::IAM5,
+                &["Resource::*"],
+                XRAY_REASON,
+            );
         }
         if let Some(dlq) = props.dead_letter_queue {
             dlq.grant_send_messages(&role);
@@ -423,6 +462,7 @@ impl Function {
             key.grant_decrypt(&role);
         }
 
+        let has_environment = !props.environment.is_empty();
         let function = fl1::Function {
             code: Some(code.to_l1().into()),
             role: Some(role.role_arn()),
@@ -466,6 +506,19 @@ impl Function {
             ..Default::default()
         };
         let handle: l1::FunctionHandle = scope.add("Resource", function);
+        // checkov's function checks that ask for a choice this construct makes on the user's behalf, each with
+        // the prop that changes it. An app that knows better writes its own reason over these
+        // (`rules::skip_checkov` with the same check replaces it).
+        crate::rules::skip_checkov(&handle, "CKV_AWS_117", NO_VPC_REASON);
+        if props.dead_letter_queue.is_none() {
+            crate::rules::skip_checkov(&handle, "CKV_AWS_116", NO_DEAD_LETTER_QUEUE_REASON);
+        }
+        if props.reserved_concurrency.is_none() {
+            crate::rules::skip_checkov(&handle, "CKV_AWS_115", NO_RESERVED_CONCURRENCY_REASON);
+        }
+        if has_environment && props.environment_encryption.is_none() {
+            crate::rules::skip_checkov(&handle, "CKV_AWS_173", AWS_MANAGED_ENVIRONMENT_KEY_REASON);
+        }
         if let Code::Asset { package, bin, .. } = &code {
             // How `cfnkit package` finds what to build, and for which architecture (see src/assets).
             handle.add_metadata(

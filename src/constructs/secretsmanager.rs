@@ -337,6 +337,15 @@ impl Secret {
         };
         let handle: l1::SecretHandle = scope.add("Resource", secret);
         handle.apply_removal_policy(props.removal_policy);
+        if key.is_none() {
+            crate::rules::skip_checkov(
+                &handle,
+                "CKV_AWS_149",
+                "no SecretProps.encryption_key: the secret is encrypted with Secrets Manager's AWS-managed key \
+                 aws/secretsmanager, usable by every principal of the account that may read the secret; give a \
+                 customer-managed key to control and audit its use apart",
+            );
+        }
         Ok(Secret {
             reference: SecretRef {
                 secret_arn: handle.ref_(),
