@@ -13,7 +13,7 @@ use cfnkit::constructs::lambda::{
     SqsEventSourceProps, StartingPosition, StreamEventSourceProps, Tracing,
 };
 use cfnkit::constructs::logs::Retention;
-use cfnkit::constructs::sqs::{Queue, QueueProps};
+use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueProps};
 use cfnkit::constructs::{Construct, ConstructError, LambdaTarget};
 use cfnkit::{App, Scope};
 use constructs_support::*;
@@ -37,7 +37,15 @@ fn example(app: &App) {
     let s = app.stack("Fn");
     let scope = s.scope();
     let key = Key::new(&scope, "DataKey", KeyProps::default()).unwrap();
-    let dlq = Queue::new(&scope, "WorkerDlq", QueueProps::default()).unwrap();
+    let dlq = Queue::new(
+        &scope,
+        "WorkerDlq",
+        QueueProps {
+            dead_letter: DeadLetter::None,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let orders = Queue::new(
         &scope,
         "Orders",
@@ -47,7 +55,15 @@ fn example(app: &App) {
         },
     )
     .unwrap();
-    let failures = Queue::new(&scope, "StreamFailures", QueueProps::default()).unwrap();
+    let failures = Queue::new(
+        &scope,
+        "StreamFailures",
+        QueueProps {
+            dead_letter: DeadLetter::None,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let table = Table::new(
         &scope,
         "OrdersTable",
@@ -196,7 +212,15 @@ fn without_tracing_the_role_only_writes_logs_and_a_fixed_name_names_the_log_grou
 fn a_dead_letter_queue_is_configured_and_granted_send() {
     let app = App::new();
     let s = app.stack("Fn");
-    let dlq = Queue::new(&s.scope(), "Dlq", QueueProps::default()).unwrap();
+    let dlq = Queue::new(
+        &s.scope(),
+        "Dlq",
+        QueueProps {
+            dead_letter: DeadLetter::None,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     function_in(
         &s.scope(),
         FunctionProps {
