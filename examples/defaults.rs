@@ -5,8 +5,11 @@
 
 use cfnkit::prelude::*;
 
+/// What builds one app's stack.
+pub type Build = fn(&Stack) -> Result<(), ConstructError>;
+
 /// One stack per construct, named `Default<Construct>`, and the function that builds it.
-pub const APPS: &[(&str, fn(&Stack) -> Result<(), ConstructError>)] = &[
+pub const APPS: &[(&str, Build)] = &[
     ("DefaultFunction", function),
     ("DefaultHttpApi", http_api),
     ("DefaultTable", table),
