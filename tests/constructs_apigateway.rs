@@ -842,3 +842,27 @@ fn a_changed_model_or_an_escape_hatch_change_with_redeploy_makes_a_new_deploymen
     );
     assert_eq!(base, build(64, false));
 }
+
+#[test]
+fn required_parameters_without_the_request_validator_are_an_error_not_a_silent_no_op() {
+    let app = App::new();
+    let s = app.stack("Api");
+    let api = api(&s, RestApiProps::default());
+    let e = api
+        .add_method(
+            "GET",
+            "/orders",
+            LambdaIntegration::new(&handler(), Default::default()),
+            MethodOptions {
+                required_query_strings: vec!["status".to_owned()],
+                validate_request: false,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Api/Orders: GET /orders sets required_query_strings but MethodOptions::validate_request is off, so nothing \
+         would check them: turn validate_request on (the default) or drop them"
+    );
+}

@@ -1411,6 +1411,30 @@ impl ApiResource {
                 ),
             ));
         }
+        // Only the API's request validator checks a body model and required parameters: without it they would be
+        // written and never enforced.
+        let unchecked: Vec<&str> = [
+            ("request_model", options.request_model.is_some()),
+            (
+                "required_query_strings",
+                !options.required_query_strings.is_empty(),
+            ),
+            ("required_headers", !options.required_headers.is_empty()),
+        ]
+        .into_iter()
+        .filter_map(|(prop, set)| set.then_some(prop))
+        .collect();
+        if !options.validate_request && !unchecked.is_empty() {
+            return Err(ConstructError::conflict(
+                &api_path,
+                format!(
+                    "{method} {} sets {} but MethodOptions::validate_request is off, so nothing would check \
+                     them: turn validate_request on (the default) or drop them",
+                    self.path,
+                    unchecked.join(", ")
+                ),
+            ));
+        }
         let mut params: BTreeMap<String, bool> = path_parameters(&self.path)
             .into_iter()
             .map(|p| (format!("method.request.path.{p}"), true))

@@ -374,16 +374,29 @@ impl TableRef {
     }
     /// Lets the grantee read the table's stream (and decrypt it with the customer-managed key).
     /// `dynamodb:ListStreams` is granted on `*`, the only resource AWS accepts for it; the other actions on the
-    /// stream's ARN. Does nothing for a table without a stream.
-    pub fn grant_stream_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+    /// stream's ARN. A table without a stream is an error naming the table and the fix, rather than a grant
+    /// that adds nothing.
+    pub fn grant_stream_read(
+        &self,
+        grantee: &(impl Grantable + ?Sized),
+    ) -> Result<Grant, ConstructError> {
         let Some(stream) = self.table_stream_arn() else {
-            return Grant::none(grantee);
+            return Err(ConstructError::conflict(
+                &self.path,
+                format!(
+                    "table {} has no stream to read: give it one with TableProps::stream \
+                     (`stream: Some(StreamViewType::NewImage)`), or, for an imported table, \
+                     TableAttributes::table_stream_arn",
+                    self.path
+                ),
+            ));
         };
         let role = grantee.grant_role();
         let list = role.grant(actions::DYNAMODB_LIST_STREAMS, ["*"]);
         crate::rules::suppress_only(role.handle(), &IAM5, &["Resource::*"], LIST_STREAMS_IAM5);
-        list.and(role.grant(actions::DYNAMODB_STREAM_READ, [stream]))
-            .with_key(self.key.as_ref().map(|k| k.grant_decrypt(grantee)))
+        Ok(list
+            .and(role.grant(actions::DYNAMODB_STREAM_READ, [stream]))
+            .with_key(self.key.as_ref().map(|k| k.grant_decrypt(grantee))))
     }
     /// Lets the grantee perform `actions` on the table and its indexes (no key permissions). The grantee's role
     /// gets an IAM5 suppression of exactly the indexes' `Resource::<Table>/index/*` with its reason (see

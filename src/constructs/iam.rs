@@ -399,7 +399,7 @@ impl Grant {
             key_statements: Vec::new(),
         }
     }
-    /// A grant that added nothing (a stream grant on a table without a stream).
+    /// A grant that added nothing.
     pub fn none(grantee: &(impl Grantable + ?Sized)) -> Grant {
         Grant {
             grantee: grantee.grant_role().clone(),

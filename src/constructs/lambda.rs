@@ -935,14 +935,14 @@ impl EventSource for DynamoEventSource<'_> {
             return Err(ConstructError::conflict(
                 function.path(),
                 format!(
-                    "table {} has no stream to read: give it one (TableProps {{ stream: \
-                     Some(StreamViewType::NewImage), .. }})",
+                    "table {} has no stream to read: give it one with TableProps::stream (`stream: \
+                     Some(StreamViewType::NewImage)`), or, for an imported table, TableAttributes::table_stream_arn",
                     self.table.path
                 ),
             ));
         };
         let mapping = self.props.mapping(function, stream_arn)?;
-        self.table.grant_stream_read(function);
+        self.table.grant_stream_read(function)?;
         let handle = function.add_mapping(construct_id(&self.table.path), mapping);
         handle.add_depends_on(function.role().handle());
         Ok(handle)
