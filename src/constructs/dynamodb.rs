@@ -1,4 +1,24 @@
 //! DynamoDB: [`Table`] (on-demand, point-in-time recovery, deletion protection, retained) and its grants.
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Orders");
+//! let orders = Table::new(&stack, "Orders", Attribute::string("pk"), TableProps {
+//!     sort_key: Some(Attribute::string("sk")),
+//!     stream: Some(StreamViewType::NewAndOldImages),
+//!     ..Default::default()
+//! })?;
+//! let reader = Role::new(&stack, "Reader", Principal::service("lambda.amazonaws.com"), Default::default())?;
+//! // The table and its indexes, by ARN; the index wildcard is suppressed by the grant, with its reason.
+//! orders.grant_read_data(&reader);
+//! // A table without a stream would be an error naming TableProps::stream.
+//! orders.grant_stream_read(&reader)?;
+//! cfnkit::synth::synth_checked(&app).expect("the rule pack passes");
+//! # Ok(()) }
+//! ```
 
 use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::dynamodb as l1;

@@ -2,6 +2,20 @@
 //!
 //! A stream feeds a Lambda function through a [`super::lambda::KinesisEventSource`] and receives
 //! EventBridge events through [`StreamRef::rule_target`].
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Clicks");
+//! // On demand, KMS-encrypted with the AWS-managed key, 24 hours of records, retained.
+//! let stream = Stream::new(&stack, "Clicks", StreamProps::default())?;
+//! let consumer = Role::new(&stack, "Consumer", Principal::service("lambda.amazonaws.com"), Default::default())?;
+//! stream.grant_read(&consumer);
+//! cfnkit::synth::synth_checked(&app).expect("the rule pack passes");
+//! # Ok(()) }
+//! ```
 
 use std::time::Duration;
 

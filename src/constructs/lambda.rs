@@ -1,5 +1,33 @@
 //! Lambda: [`Function`] (provided.al2023 on arm64, its own execution role and log group, X-Ray tracing) and its
 //! event sources: [`SqsEventSource`], [`DynamoEventSource`], [`KinesisEventSource`].
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Orders");
+//! let queue = Queue::new(&stack, "Jobs", QueueProps {
+//!     visibility_timeout: Some(Duration::from_secs(60)),
+//!     ..Default::default()
+//! })?;
+//! let table = Table::new(&stack, "Orders", Attribute::string("orderId"), TableProps {
+//!     stream: Some(StreamViewType::NewImage),
+//!     ..Default::default()
+//! })?;
+//! // provided.al2023 on arm64, a role of its own, a log group kept a year, X-Ray tracing: all defaults.
+//! let worker = Function::new(&stack, "Worker", Code::cargo_bin("handlers", "worker"), FunctionProps {
+//!     environment: env([("TABLE_NAME", table.table_name())]),
+//!     timeout: Some(Duration::from_secs(10)),
+//!     ..Default::default()
+//! })?;
+//! table.grant_read_write_data(&worker);
+//! // Event sources grant what they read; SQS and streams report partial batch failures.
+//! worker.add_event_source(SqsEventSource::new(&queue, Default::default()))?;
+//! worker.add_event_source(DynamoEventSource::new(&table, Default::default()))?;
+//! cfnkit::synth::synth_checked(&app).expect("the rule pack passes");
+//! # Ok(()) }
+//! ```
 
 use std::collections::BTreeMap;
 use std::time::Duration;

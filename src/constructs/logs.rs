@@ -1,5 +1,21 @@
 //! CloudWatch Logs: [`LogGroup`] (retention always set, optional customer-managed key, retained on stack
 //! deletion) and its grants.
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Ops");
+//! let audit = LogGroup::new(&stack, "Audit", LogGroupProps {
+//!     retention: Retention::days(400),
+//!     ..Default::default()
+//! })?;
+//! let writer = Role::new(&stack, "Writer", Principal::service("lambda.amazonaws.com"), Default::default())?;
+//! audit.grant_write(&writer);
+//! cfnkit::synth::synth_checked(&app).expect("the rule pack passes");
+//! # Ok(()) }
+//! ```
 
 use std::time::Duration;
 

@@ -1,5 +1,20 @@
 //! S3: [`Bucket`] (public access blocked, encrypted, versioned, TLS-only, access-logged, retained), its lifecycle
 //! rules, event notifications to Lambda, and its grants.
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Files");
+//! // Public access blocked, encrypted, versioned, TLS-only, logging to a bucket of its own, retained.
+//! let uploads = Bucket::new(&stack, "Uploads", BucketProps::default())?;
+//! let resizer = Role::new(&stack, "Resizer", Principal::service("lambda.amazonaws.com"), Default::default())?;
+//! // Objects under a prefix only; the grant suppresses its own `<Bucket>/incoming/*` with the reason.
+//! uploads.objects("incoming/").grant_read(&resizer);
+//! cfnkit::synth::synth_checked(&app).expect("the rule pack passes");
+//! # Ok(()) }
+//! ```
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

@@ -1,5 +1,19 @@
 //! Secrets Manager: [`Secret`] (a generated value, a customer-managed key when given, rotation by a Lambda
 //! function, retained on stack deletion) and its grants.
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Db");
+//! // A generated 32-character value that never appears in the template; retained.
+//! let password = Secret::new(&stack, "DbPassword", SecretProps::default())?;
+//! let app_role = Role::new(&stack, "App", Principal::service("lambda.amazonaws.com"), Default::default())?;
+//! password.grant_read(&app_role);
+//! cfnkit::synth::synth_checked(&app).expect("the rule pack passes");
+//! # Ok(()) }
+//! ```
 
 use std::cell::Cell;
 use std::rc::Rc;

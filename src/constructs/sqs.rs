@@ -1,4 +1,19 @@
 //! SQS: [`Queue`] (encrypted, TLS-only, with an optional dead-letter queue) and its grants.
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Jobs");
+//! // Encrypted, TLS-only, with a dead-letter queue (`WorkDlq`) after 3 receives: the defaults.
+//! let work = Queue::new(&stack, "Work", QueueProps::default())?;
+//! assert!(work.dead_letter_queue().is_some());
+//! let producer = Role::new(&stack, "Producer", Principal::service("lambda.amazonaws.com"), Default::default())?;
+//! work.grant_send_messages(&producer);
+//! cfnkit::synth::synth_checked(&app).expect("the rule pack passes");
+//! # Ok(()) }
+//! ```
 
 use std::cell::RefCell;
 use std::rc::Rc;
