@@ -861,7 +861,7 @@ impl FilterPattern {
         }
         // A DynamoDB image holds attribute values: numbers are `N` (their rules compare as numbers), strings
         // `S`, booleans `BOOL`.
-        let wrapper = payload.dynamodb.then(|| match kind {
+        let wrapper = payload.dynamodb.then_some(match kind {
             "integer" | "number" => "N",
             "boolean" => "BOOL",
             _ => "S",
