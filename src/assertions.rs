@@ -33,10 +33,10 @@
 //!     }),
 //! );
 //! assert_eq!(dlq.as_string(), "OrdersQueueDlq");
-//! // `has_resource` sees the whole resource: this queue goes with the stack (no DeletionPolicy).
+//! // `has_resource` sees the whole resource: this queue goes with the stack, on purpose.
 //! template.has_resource(
 //!     "AWS::SQS::Queue",
-//!     json!({"Properties": {"VisibilityTimeout": 60}, "DeletionPolicy": Match::absent()}),
+//!     json!({"Properties": {"VisibilityTimeout": 60}, "DeletionPolicy": "Delete"}),
 //! );
 //! ```
 //!

@@ -112,7 +112,7 @@ pub enum Command {
         workspace: PathBuf,
         /// Build fast for iterating on handlers (profile lambda-dev: incremental, no LTO): seconds per changed
         /// handler instead of minutes. The zips are larger and not reproducible, and their keys say so
-        /// (assets/<bin>/dev-<sha256>.zip): not for production.
+        /// (`assets/<bin>/dev-<sha256>.zip`): not for production.
         #[arg(long)]
         dev: bool,
         /// Stacks to write, and whose assets to build (all when none are named).

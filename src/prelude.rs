@@ -46,8 +46,9 @@ pub use crate::constructs::iam::{Grant, Grantable, Principal, Role, RoleProps};
 pub use crate::constructs::kinesis::{Stream, StreamAttributes, StreamProps};
 pub use crate::constructs::kms::{Key, KeyProps};
 pub use crate::constructs::lambda::{
-    env, Code, DynamoEventSource, Function, FunctionProps, KinesisEventSource, SqsEventSource,
-    SqsEventSourceProps, StartingPosition, StreamEventSourceProps,
+    env, Code, DynamoEventSource, DynamoImage, FilterPattern, Function, FunctionProps,
+    KinesisEventSource, SqsEventSource, SqsEventSourceProps, StartingPosition,
+    StreamEventSourceProps,
 };
 pub use crate::constructs::logs::{LogGroup, LogGroupProps, Retention};
 pub use crate::constructs::s3::{Bucket, BucketAttributes, BucketEncryption, BucketProps};

@@ -20,6 +20,17 @@ pub enum Holds {
     Transit,
 }
 
+impl Holds {
+    /// The `DeletionPolicy` and `UpdateReplacePolicy` a construct writes unless told otherwise: retain data,
+    /// delete what is only in transit.
+    pub const fn default_removal_policy(self) -> cfnkit_core::RemovalPolicy {
+        match self {
+            Holds::Data => cfnkit_core::RemovalPolicy::Retain,
+            Holds::Transit => cfnkit_core::RemovalPolicy::Delete,
+        }
+    }
+}
+
 /// A resource type whose replacement or removal loses what it holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StatefulType {

@@ -68,7 +68,15 @@ fn failure(f: impl FnOnce()) -> String {
 fn a_template_is_refused_when_the_rule_pack_finds_errors_as_synth_would_refuse_it() {
     let app = App::new();
     // Without a dead-letter queue: SQS3, an error of the rule pack.
-    Queue::new(&app.stack("Bare").scope(), "Jobs", QueueProps::default()).unwrap();
+    Queue::new(
+        &app.stack("Bare").scope(),
+        "Jobs",
+        QueueProps {
+            dead_letter: DeadLetter::None,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     // Plain synth accepts it: a snapshot test on it alone would pass.
     cfnkit::synth::synth(&app).unwrap();
     let e = Template::from_stack(&app, "Bare").unwrap_err();
@@ -168,15 +176,16 @@ fn has_resource_sees_deletion_policy_and_metadata_and_has_resource_with_id_names
         "AWS::SSM::Parameter",
         json!({"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Metadata": {"owner": "team-shop"}}),
     );
+    // A queue is deleted with the stack on purpose, and says so.
     t.has_resource_with_id(
         "Orders",
-        json!({"Type": "AWS::SQS::Queue", "DeletionPolicy": Match::absent()}),
+        json!({"Type": "AWS::SQS::Queue", "DeletionPolicy": "Delete"}),
     );
     let m = failure(|| t.has_resource_with_id("Orders", json!({"DeletionPolicy": "Retain"})));
     assert!(
         m.starts_with(
-            "stack Shop: resource Orders does not match the pattern, with 1 failure:\n  at /DeletionPolicy: missing \
-             key; expected \"Retain\"\nOrders is:\n{"
+            "stack Shop: resource Orders does not match the pattern, with 1 failure:\n  at /DeletionPolicy: expected \
+             \"Retain\" but received \"Delete\"\nOrders is:\n{"
         ),
         "{m}"
     );

@@ -170,7 +170,7 @@ fn grants_on_a_cmk_encrypted_table_also_grant_the_key() {
 fn grants_suppress_exactly_their_own_wildcards_once() {
     let app = App::new();
     let (_, orders, role) = granted_example(&app);
-    orders.grant_stream_read(&role);
+    orders.grant_stream_read(&role).unwrap();
     let t = template(&app, "Ddb");
     let entries = resource(&t, "Reader")["Metadata"]["cfnkit"]["suppress"].clone();
     let applies: Vec<&Value> = entries
@@ -200,7 +200,7 @@ fn grants_suppress_exactly_their_own_wildcards_once() {
 fn stream_read_grants_the_stream_and_list_streams() {
     let app = App::new();
     let (_, orders, role) = example(&app);
-    orders.grant_stream_read(&role);
+    orders.grant_stream_read(&role).unwrap();
     let t = template(&app, "Ddb");
     let stmts = role_statements(&t, "Reader");
     assert!(stmts

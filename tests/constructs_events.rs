@@ -11,7 +11,7 @@ use cfnkit::constructs::events::{
 use cfnkit::constructs::kms::{Key, KeyProps};
 use cfnkit::constructs::lambda::Function;
 use cfnkit::constructs::sns::{Topic, TopicProps};
-use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
+use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::{Principal, Role, RoleProps};
 use cfnkit::{fns, App};
 use constructs_support::*;
@@ -43,7 +43,15 @@ fn example() -> App {
         },
     )
     .unwrap();
-    let target_dlq = Queue::new(&s.scope(), "RuleDlq", QueueProps::default()).unwrap();
+    let target_dlq = Queue::new(
+        &s.scope(),
+        "RuleDlq",
+        QueueProps {
+            dead_letter: DeadLetter::None,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let topic = Topic::new(
         &s.scope(),
         "Notifications",

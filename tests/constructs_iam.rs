@@ -135,8 +135,14 @@ fn grants_return_the_statements_they_added_with_the_key_statements_apart() {
         TableProps::default(),
     )
     .unwrap();
-    // A table without a stream has nothing to read: the grant says so.
-    assert!(table.grant_stream_read(&worker).is_empty());
+    // A table without a stream has nothing to read: an error naming the table and the prop that gives it one,
+    // not a grant that silently adds nothing.
+    let e = table.grant_stream_read(&worker).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Iam/Orders: table Iam/Orders has no stream to read: give it one with TableProps::stream (`stream: \
+         Some(StreamViewType::NewImage)`), or, for an imported table, TableAttributes::table_stream_arn"
+    );
     let rw = table.grant_read_write_data(&worker);
     assert!(!rw.is_empty() && rw.key_statements().is_empty());
 }

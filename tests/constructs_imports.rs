@@ -53,7 +53,7 @@ fn grants_on_imported_resources_add_statements_to_the_grantee_only() {
         1,
         "the table's key is granted too"
     );
-    table.grant_stream_read(&worker);
+    table.grant_stream_read(&worker).unwrap();
     let queue = Queue::from_attributes(
         "Jobs",
         QueueAttributes {

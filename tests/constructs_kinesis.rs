@@ -85,6 +85,8 @@ fn a_stream_is_on_demand_encrypted_with_the_aws_key_and_retained_by_default() {
     assert_eq!(
         r["Properties"],
         json!({
+            // Kinesis's default, written out (cfn-lint I3013).
+            "RetentionPeriodHours": 24,
             "StreamModeDetails": {"StreamMode": "ON_DEMAND"},
             "StreamEncryption": {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}
         })

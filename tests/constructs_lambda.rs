@@ -13,7 +13,7 @@ use cfnkit::constructs::lambda::{
     SqsEventSourceProps, StartingPosition, StreamEventSourceProps, Tracing,
 };
 use cfnkit::constructs::logs::Retention;
-use cfnkit::constructs::sqs::{Queue, QueueProps};
+use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueProps};
 use cfnkit::constructs::{Construct, ConstructError, LambdaTarget};
 use cfnkit::{App, Scope};
 use constructs_support::*;
@@ -37,7 +37,15 @@ fn example(app: &App) {
     let s = app.stack("Fn");
     let scope = s.scope();
     let key = Key::new(&scope, "DataKey", KeyProps::default()).unwrap();
-    let dlq = Queue::new(&scope, "WorkerDlq", QueueProps::default()).unwrap();
+    let dlq = Queue::new(
+        &scope,
+        "WorkerDlq",
+        QueueProps {
+            dead_letter: DeadLetter::None,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let orders = Queue::new(
         &scope,
         "Orders",
@@ -47,7 +55,15 @@ fn example(app: &App) {
         },
     )
     .unwrap();
-    let failures = Queue::new(&scope, "StreamFailures", QueueProps::default()).unwrap();
+    let failures = Queue::new(
+        &scope,
+        "StreamFailures",
+        QueueProps {
+            dead_letter: DeadLetter::None,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let table = Table::new(
         &scope,
         "OrdersTable",
@@ -196,7 +212,15 @@ fn without_tracing_the_role_only_writes_logs_and_a_fixed_name_names_the_log_grou
 fn a_dead_letter_queue_is_configured_and_granted_send() {
     let app = App::new();
     let s = app.stack("Fn");
-    let dlq = Queue::new(&s.scope(), "Dlq", QueueProps::default()).unwrap();
+    let dlq = Queue::new(
+        &s.scope(),
+        "Dlq",
+        QueueProps {
+            dead_letter: DeadLetter::None,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     function_in(
         &s.scope(),
         FunctionProps {
@@ -451,4 +475,116 @@ fn example_stack_passes_cfn_lint() {
     let app = App::new();
     example(&app);
     lint_or_skip(&app);
+}
+
+/// The payload of the queue and of the table, as a handler would declare it.
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct OrderMessage {
+    order_id: String,
+    status: OrderStatus,
+    total_cents: u64,
+    express: bool,
+}
+
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+enum OrderStatus {
+    Placed,
+    Shipped,
+}
+
+#[test]
+fn event_source_filters_are_typed_from_the_payload_and_written_as_filter_criteria() {
+    use cfnkit::constructs::lambda::{DynamoImage, FilterError, FilterPattern};
+    let app = App::new();
+    let s = app.stack("Filters");
+    let scope = s.scope();
+    let queue = Queue::new(
+        &scope,
+        "Orders",
+        QueueProps {
+            visibility_timeout: Some(Duration::from_secs(60)),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let table = Table::new(
+        &scope,
+        "OrdersTable",
+        Attribute::string("orderId"),
+        TableProps {
+            stream: Some(StreamViewType::NewImage),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let f = function_in(&scope, FunctionProps::default());
+    f.add_event_source(SqsEventSource::new(
+        &queue,
+        SqsEventSourceProps {
+            filters: vec![FilterPattern::sqs_body::<OrderMessage>()
+                .equals("status", "Placed")
+                .unwrap()
+                .equals("express", true)
+                .unwrap()],
+            ..Default::default()
+        },
+    ))
+    .unwrap();
+    f.add_event_source(DynamoEventSource::new(
+        &table,
+        StreamEventSourceProps {
+            filters: vec![
+                FilterPattern::dynamodb_image::<OrderMessage>(DynamoImage::New)
+                    .event_name(["INSERT"])
+                    .equals("status", "Shipped")
+                    .unwrap()
+                    .numeric("totalCents", ">=", 10_000)
+                    .unwrap(),
+            ],
+            ..Default::default()
+        },
+    ))
+    .unwrap();
+    let t = template(&app, "Filters");
+    let pattern = |mapping: &str| -> serde_json::Value {
+        let criteria = &resource(&t, mapping)["Properties"]["FilterCriteria"];
+        let filters = criteria["Filters"].as_array().unwrap();
+        assert_eq!(filters.len(), 1, "{criteria}");
+        serde_json::from_str(filters[0]["Pattern"].as_str().unwrap()).unwrap()
+    };
+    assert_eq!(
+        pattern("WorkerOrdersEventSource"),
+        json!({"body": {"status": ["Placed"], "express": [true]}})
+    );
+    assert_eq!(
+        pattern("WorkerOrdersTableEventSource"),
+        json!({
+            "eventName": ["INSERT"],
+            "dynamodb": {"NewImage": {
+                "status": {"S": ["Shipped"]},
+                "totalCents": {"N": [{"numeric": [">=", 10000]}]},
+            }}
+        })
+    );
+    lint_or_skip(&app);
+
+    // A field the type does not have, or a value it cannot hold, is refused when the filter is written.
+    let e = FilterPattern::sqs_body::<OrderMessage>()
+        .equals("state", "Placed")
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "OrderMessage has no field `state` (its fields: express, orderId, status, totalCents); filter on one of \
+         those"
+    );
+    let e = FilterPattern::sqs_body::<OrderMessage>()
+        .equals("status", "Lost")
+        .unwrap_err();
+    assert!(matches!(e, FilterError::ValueMismatch { .. }), "{e}");
+    assert!(FilterPattern::sqs_body::<OrderMessage>()
+        .equals("express", "yes")
+        .is_err());
 }

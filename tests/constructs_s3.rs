@@ -135,8 +135,10 @@ fn resources_of(statement: &Value) -> Vec<Value> {
     }
 }
 
+/// `Fn::Sub` over a variable named `Bucket` (not `Fn::Join`, cfn-lint I1022): the rule pack's item for it is
+/// `<Bucket>/<pattern>` whatever the bucket's logical ID, which is what an object grant's suppression names.
 fn objects_arn(logical_id: &str, pattern: &str) -> Value {
-    json!({"Fn::Join": ["", [{"Fn::GetAtt": [logical_id, "Arn"]}, format!("/{pattern}")]]})
+    json!({"Fn::Sub": [format!("${{Bucket}}/{pattern}"), {"Bucket": {"Fn::GetAtt": [logical_id, "Arn"]}}]})
 }
 
 #[test]

@@ -16,6 +16,21 @@
 //! - S3: named object actions where CDK writes `s3:GetObject*`-style wildcards.
 //! - Kinesis: no `kinesis:ListStreams` for readers (it accepts only `Resource: *`, so granted on a stream's ARN
 //!   it never allowed anything, and no consumer needs it).
+//!
+//! ```
+//! use cfnkit::constructs::actions;
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Jobs");
+//! let queue = Queue::new(&stack, "Work", QueueProps::default())?;
+//! let role = Role::new(&stack, "Sender", Principal::service("lambda.amazonaws.com"), Default::default())?;
+//! // A grant method writes one of these sets; what it allows is read here, not in the construct.
+//! let grant = queue.grant_send_messages(&role);
+//! assert_eq!(grant.statements()[0].action_names(), actions::SQS_SEND);
+//! # Ok(()) }
+//! ```
 
 // KMS (each set names the AWS page it follows; "the SQS doc" is "Amazon SQS Key management", "the SNS doc"
 // "Amazon SNS Key management", both Configuring AWS KMS permissions)

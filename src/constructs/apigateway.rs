@@ -277,12 +277,15 @@ pub(crate) fn invoke_permission(
 }
 
 /// An access log group for an API stage: `<scope>/AccessLogs`, retained, with the given retention and key.
+/// `key_prop` names the API's prop that gives the log group a customer-managed key, for the reason of the
+/// checkov skip written without one.
 pub(crate) fn access_log_group(
     scope: &Scope,
     retention: Retention,
     key: Option<&Key>,
+    key_prop: &str,
 ) -> Result<LogGroup, ConstructError> {
-    LogGroup::new(
+    let group = LogGroup::new(
         scope,
         "AccessLogs",
         LogGroupProps {
@@ -290,7 +293,15 @@ pub(crate) fn access_log_group(
             encryption_key: key,
             ..Default::default()
         },
-    )
+    )?;
+    if key.is_none() {
+        crate::rules::skip_checkov(
+            group.handle(),
+            "CKV_AWS_158",
+            &super::logs::logs_key_reason(key_prop),
+        );
+    }
+    Ok(group)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -699,6 +710,7 @@ impl RestApi {
             &scope,
             props.access_log_retention,
             props.access_log_encryption_key,
+            "RestApiProps.access_log_encryption_key",
         )?;
 
         let cache = checked.cache;
@@ -1396,6 +1408,30 @@ impl ApiResource {
                 format!(
                     "{method} {} has no body to validate: drop request_model",
                     self.path
+                ),
+            ));
+        }
+        // Only the API's request validator checks a body model and required parameters: without it they would be
+        // written and never enforced.
+        let unchecked: Vec<&str> = [
+            ("request_model", options.request_model.is_some()),
+            (
+                "required_query_strings",
+                !options.required_query_strings.is_empty(),
+            ),
+            ("required_headers", !options.required_headers.is_empty()),
+        ]
+        .into_iter()
+        .filter_map(|(prop, set)| set.then_some(prop))
+        .collect();
+        if !options.validate_request && !unchecked.is_empty() {
+            return Err(ConstructError::conflict(
+                &api_path,
+                format!(
+                    "{method} {} sets {} but MethodOptions::validate_request is off, so nothing would check \
+                     them: turn validate_request on (the default) or drop them",
+                    self.path,
+                    unchecked.join(", ")
                 ),
             ));
         }

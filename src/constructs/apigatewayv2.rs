@@ -177,6 +177,7 @@ impl HttpApi {
             &scope,
             props.access_log_retention,
             props.access_log_encryption_key,
+            "HttpApiProps.access_log_encryption_key",
         )?;
         let stage: l1::StageHandle = scope.add(
             "DefaultStage",

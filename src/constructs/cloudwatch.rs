@@ -1,5 +1,22 @@
 //! CloudWatch: [`Metric`] (what the constructs' `metric_*` helpers return), [`Alarm`] with actions to SNS, and
 //! [`Dashboard`] with graph and alarm-status widgets.
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Ops");
+//! let worker = Function::new(&stack, "Worker", Code::cargo_bin("handlers", "worker"), FunctionProps::default())?;
+//! // CloudWatch can only publish to a topic encrypted with a key whose policy lets it in.
+//! let key = Key::new(&stack, "OpsKey", KeyProps::default())?;
+//! let ops = Topic::new(&stack, "Ops", TopicProps { master_key: Some(&key), ..Default::default() })?;
+//! // Any failed invocation in 5 minutes notifies the ops topic.
+//! let errors = Alarm::new(&stack, "WorkerErrors", &worker.metric_errors(), 1.0, AlarmProps::default())?;
+//! errors.add_alarm_action(&ops)?;
+//! cfnkit::synth::synth_checked(&app).expect("the rule pack passes");
+//! # Ok(()) }
+//! ```
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

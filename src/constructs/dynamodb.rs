@@ -1,4 +1,24 @@
 //! DynamoDB: [`Table`] (on-demand, point-in-time recovery, deletion protection, retained) and its grants.
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Orders");
+//! let orders = Table::new(&stack, "Orders", Attribute::string("pk"), TableProps {
+//!     sort_key: Some(Attribute::string("sk")),
+//!     stream: Some(StreamViewType::NewAndOldImages),
+//!     ..Default::default()
+//! })?;
+//! let reader = Role::new(&stack, "Reader", Principal::service("lambda.amazonaws.com"), Default::default())?;
+//! // The table and its indexes, by ARN; the index wildcard is suppressed by the grant, with its reason.
+//! orders.grant_read_data(&reader);
+//! // A table without a stream would be an error naming TableProps::stream.
+//! orders.grant_stream_read(&reader)?;
+//! cfnkit::synth::synth_checked(&app).expect("the rule pack passes");
+//! # Ok(()) }
+//! ```
 
 use cfnkit_core::{RemovalPolicy, Val};
 use cfnkit_l1::dynamodb as l1;
@@ -374,16 +394,29 @@ impl TableRef {
     }
     /// Lets the grantee read the table's stream (and decrypt it with the customer-managed key).
     /// `dynamodb:ListStreams` is granted on `*`, the only resource AWS accepts for it; the other actions on the
-    /// stream's ARN. Does nothing for a table without a stream.
-    pub fn grant_stream_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
+    /// stream's ARN. A table without a stream is an error naming the table and the fix, rather than a grant
+    /// that adds nothing.
+    pub fn grant_stream_read(
+        &self,
+        grantee: &(impl Grantable + ?Sized),
+    ) -> Result<Grant, ConstructError> {
         let Some(stream) = self.table_stream_arn() else {
-            return Grant::none(grantee);
+            return Err(ConstructError::conflict(
+                &self.path,
+                format!(
+                    "table {} has no stream to read: give it one with TableProps::stream \
+                     (`stream: Some(StreamViewType::NewImage)`), or, for an imported table, \
+                     TableAttributes::table_stream_arn",
+                    self.path
+                ),
+            ));
         };
         let role = grantee.grant_role();
         let list = role.grant(actions::DYNAMODB_LIST_STREAMS, ["*"]);
         crate::rules::suppress_only(role.handle(), &IAM5, &["Resource::*"], LIST_STREAMS_IAM5);
-        list.and(role.grant(actions::DYNAMODB_STREAM_READ, [stream]))
-            .with_key(self.key.as_ref().map(|k| k.grant_decrypt(grantee)))
+        Ok(list
+            .and(role.grant(actions::DYNAMODB_STREAM_READ, [stream]))
+            .with_key(self.key.as_ref().map(|k| k.grant_decrypt(grantee))))
     }
     /// Lets the grantee perform `actions` on the table and its indexes (no key permissions). The grantee's role
     /// gets an IAM5 suppression of exactly the indexes' `Resource::<Table>/index/*` with its reason (see
@@ -584,6 +617,14 @@ impl Table {
         };
         let handle: l1::TableHandle = scope.add("Resource", table);
         handle.apply_removal_policy(props.removal_policy);
+        if props.encryption_key.is_none() {
+            crate::rules::skip_checkov(
+                &handle,
+                "CKV_AWS_119",
+                "no TableProps.encryption_key: the table is encrypted at rest with a key DynamoDB owns (free, \
+                 invisible in KMS); give a customer-managed key to control and audit its use",
+            );
+        }
         Ok(Table {
             reference: TableRef {
                 path: scope.path().to_owned(),

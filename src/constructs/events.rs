@@ -1,5 +1,25 @@
 //! EventBridge: [`EventBus`] (optional archive and key), [`Rule`] with a typed [`EventPattern`], and targets
 //! (SQS, SNS, Lambda, Kinesis, another bus) that wire their own permissions.
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//! use cfnkit::constructs::events::TargetProps;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Orders");
+//! let bus = EventBus::new(&stack, "Platform", EventBusProps::default())?;
+//! let inbox = Queue::new(&stack, "Inbox", QueueProps::default())?;
+//! let rule = Rule::new(&stack, "Placed", RuleProps {
+//!     event_bus: Some(&bus),
+//!     event_pattern: Some(EventPattern::new().source(["shop.orders"]).detail_type(["OrderPlaced"])),
+//!     ..Default::default()
+//! })?;
+//! // The queue's policy lets this rule (only) send to it.
+//! rule.add_target(Target::sqs(&inbox, TargetProps::default()))?;
+//! cfnkit::synth::synth_checked(&app).expect("the rule pack passes");
+//! # Ok(()) }
+//! ```
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

@@ -1,5 +1,21 @@
 //! IAM: typed policy statements and documents, the [`Role`] construct, the [`Policy`] construct, and
 //! [`Grantable`], the trait of everything that grants can be given to.
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Ops");
+//! let role = Role::new(&stack, "Reporter", Principal::service("lambda.amazonaws.com"), RoleProps::default())?;
+//! // Named actions on named resources: what every construct's grant methods write.
+//! let grant = role.grant(&["cloudwatch:GetMetricData"], ["*"]);
+//! assert_eq!(grant.statements().len(), 1);
+//! // `*` is what GetMetricData accepts, so say so: the suppression covers that item only.
+//! cfnkit::rules::suppress_only(role.handle(), &cfnkit::rules::IAM5, &["Resource::*"], "GetMetricData has no resource-level permissions");
+//! cfnkit::synth::synth_checked(&app).expect("the rule pack passes");
+//! # Ok(()) }
+//! ```
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -399,7 +415,7 @@ impl Grant {
             key_statements: Vec::new(),
         }
     }
-    /// A grant that added nothing (a stream grant on a table without a stream).
+    /// A grant that added nothing.
     pub fn none(grantee: &(impl Grantable + ?Sized)) -> Grant {
         Grant {
             grantee: grantee.grant_role().clone(),

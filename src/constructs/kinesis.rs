@@ -2,6 +2,20 @@
 //!
 //! A stream feeds a Lambda function through a [`super::lambda::KinesisEventSource`] and receives
 //! EventBridge events through [`StreamRef::rule_target`].
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Clicks");
+//! // On demand, KMS-encrypted with the AWS-managed key, 24 hours of records, retained.
+//! let stream = Stream::new(&stack, "Clicks", StreamProps::default())?;
+//! let consumer = Role::new(&stack, "Consumer", Principal::service("lambda.amazonaws.com"), Default::default())?;
+//! stream.grant_read(&consumer);
+//! cfnkit::synth::synth_checked(&app).expect("the rule pack passes");
+//! # Ok(()) }
+//! ```
 
 use std::time::Duration;
 
@@ -42,6 +56,9 @@ pub enum StreamCapacity {
     /// A fixed number of shards (1 MB/s or 1,000 records/s of writes each).
     Provisioned { shards: u32 },
 }
+
+/// Hours a record stays readable when [`StreamProps::retention_period`] is not set: Kinesis's default.
+pub const DEFAULT_RETENTION_HOURS: i64 = 24;
 
 /// Props of a [`Stream`].
 #[derive(Clone, Debug)]
@@ -270,7 +287,8 @@ impl Stream {
         };
         let stream = l1::Stream {
             name: props.stream_name,
-            retention_period_hours: retention_hours.map(Val::from),
+            // Kinesis's default written out, so how long records stay is stated (cfn-lint I3013).
+            retention_period_hours: Some(retention_hours.unwrap_or(DEFAULT_RETENTION_HOURS).into()),
             shard_count: match props.capacity {
                 StreamCapacity::OnDemand => None,
                 StreamCapacity::Provisioned { shards } => Some(shards.into()),

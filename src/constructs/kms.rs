@@ -1,5 +1,23 @@
 //! KMS: [`Key`] (rotation on, a key policy that lets the account and the services using the key work, retained
 //! on stack deletion) and [`Alias`].
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Data");
+//! // Rotation on, retained; resources made with it grant its use along with their own.
+//! let key = Key::new(&stack, "DataKey", KeyProps::default())?;
+//! let jobs = Queue::new(&stack, "Jobs", QueueProps {
+//!     encryption: cfnkit::constructs::sqs::QueueEncryption::Kms(&key),
+//!     ..Default::default()
+//! })?;
+//! let worker = Role::new(&stack, "Worker", Principal::service("lambda.amazonaws.com"), Default::default())?;
+//! let grant = jobs.grant_consume_messages(&worker);
+//! assert!(!grant.key_statements().is_empty(), "consuming also decrypts");
+//! # Ok(()) }
+//! ```
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -1,5 +1,33 @@
 //! Lambda: [`Function`] (provided.al2023 on arm64, its own execution role and log group, X-Ray tracing) and its
 //! event sources: [`SqsEventSource`], [`DynamoEventSource`], [`KinesisEventSource`].
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Orders");
+//! let queue = Queue::new(&stack, "Jobs", QueueProps {
+//!     visibility_timeout: Some(Duration::from_secs(60)),
+//!     ..Default::default()
+//! })?;
+//! let table = Table::new(&stack, "Orders", Attribute::string("orderId"), TableProps {
+//!     stream: Some(StreamViewType::NewImage),
+//!     ..Default::default()
+//! })?;
+//! // provided.al2023 on arm64, a role of its own, a log group kept a year, X-Ray tracing: all defaults.
+//! let worker = Function::new(&stack, "Worker", Code::cargo_bin("handlers", "worker"), FunctionProps {
+//!     environment: env([("TABLE_NAME", table.table_name())]),
+//!     timeout: Some(Duration::from_secs(10)),
+//!     ..Default::default()
+//! })?;
+//! table.grant_read_write_data(&worker);
+//! // Event sources grant what they read; SQS and streams report partial batch failures.
+//! worker.add_event_source(SqsEventSource::new(&queue, Default::default()))?;
+//! worker.add_event_source(DynamoEventSource::new(&table, Default::default()))?;
+//! cfnkit::synth::synth_checked(&app).expect("the rule pack passes");
+//! # Ok(()) }
+//! ```
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -269,6 +297,30 @@ pub fn env<K: Into<String>, V: Into<Val<String>>>(
         .collect()
 }
 
+/// Why a traced function's role has `Resource::*` (cdk-nag IAM5), written by [`Function`] as the suppression of
+/// exactly that item.
+pub const XRAY_REASON: &str = "X-Ray tracing (FunctionProps.tracing, active by default): xray:PutTraceSegments \
+     and xray:PutTelemetryRecords have no resource-level permissions, IAM accepts only Resource `*` for them";
+
+/// Why a [`Function`] runs outside a VPC (checkov CKV_AWS_117), as the construct writes it.
+pub const NO_VPC_REASON: &str = "cfnkit's Function runs outside a VPC: it reaches AWS APIs over TLS with IAM \
+     authentication, and a VPC would add NAT gateways or interface endpoints without narrowing what it can reach";
+
+/// Why a [`Function`] without [`FunctionProps::dead_letter_queue`] needs none (checkov CKV_AWS_116).
+pub const NO_DEAD_LETTER_QUEUE_REASON: &str = "no FunctionProps.dead_letter_queue: a Lambda dead-letter queue \
+     receives failed asynchronous invocations only; synchronous callers (APIs, SQS and stream event sources) get \
+     the error, and failed SQS messages move to the source queue's dead-letter queue";
+
+/// Why a [`Function`] without [`FunctionProps::reserved_concurrency`] reserves none (checkov CKV_AWS_115).
+pub const NO_RESERVED_CONCURRENCY_REASON: &str = "no FunctionProps.reserved_concurrency: a reservation is taken \
+     from every other function of the account and caps this one, a choice per workload; set it to bound the \
+     load the function can put on what it calls";
+
+/// Why a [`Function`] without [`FunctionProps::environment_encryption`] uses Lambda's key (checkov CKV_AWS_173).
+pub const AWS_MANAGED_ENVIRONMENT_KEY_REASON: &str = "no FunctionProps.environment_encryption: the environment \
+     is encrypted at rest with Lambda's AWS-managed key; give a customer-managed key to control and audit its use \
+     (secrets belong in Secrets Manager, not in the environment)";
+
 /// Lambda's default timeout, used when [`FunctionProps::timeout`] is not set.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -408,6 +460,13 @@ impl Function {
             },
         )?;
         log_group.grant_write(&role);
+        if props.log_encryption_key.is_none() {
+            crate::rules::skip_checkov(
+                log_group.handle(),
+                "CKV_AWS_158",
+                &super::logs::logs_key_reason("FunctionProps.log_encryption_key"),
+            );
+        }
         let tracing = match props.tracing {
             Tracing::Active => Some(fl1::Mode::Active),
             Tracing::PassThrough => Some(fl1::Mode::PassThrough),
@@ -415,6 +474,14 @@ impl Function {
         };
         if tracing.is_some() {
             role.grant(actions::XRAY_WRITE, ["*"]);
+            // The wildcard is this construct's own doing (tracing is on by default), so is its suppression:
+            // exactly `Resource::*`, which a user's grant naming ARNs never matches.
+            crate::rules::suppress_only(
+                role.handle(),
+                &crate::rules::IAM5,
+                &["Resource::*"],
+                XRAY_REASON,
+            );
         }
         if let Some(dlq) = props.dead_letter_queue {
             dlq.grant_send_messages(&role);
@@ -423,6 +490,7 @@ impl Function {
             key.grant_decrypt(&role);
         }
 
+        let has_environment = !props.environment.is_empty();
         let function = fl1::Function {
             code: Some(code.to_l1().into()),
             role: Some(role.role_arn()),
@@ -466,6 +534,19 @@ impl Function {
             ..Default::default()
         };
         let handle: l1::FunctionHandle = scope.add("Resource", function);
+        // checkov's function checks that ask for a choice this construct makes on the user's behalf, each with
+        // the prop that changes it. An app that knows better writes its own reason over these
+        // (`rules::skip_checkov` with the same check replaces it).
+        crate::rules::skip_checkov(&handle, "CKV_AWS_117", NO_VPC_REASON);
+        if props.dead_letter_queue.is_none() {
+            crate::rules::skip_checkov(&handle, "CKV_AWS_116", NO_DEAD_LETTER_QUEUE_REASON);
+        }
+        if props.reserved_concurrency.is_none() {
+            crate::rules::skip_checkov(&handle, "CKV_AWS_115", NO_RESERVED_CONCURRENCY_REASON);
+        }
+        if has_environment && props.environment_encryption.is_none() {
+            crate::rules::skip_checkov(&handle, "CKV_AWS_173", AWS_MANAGED_ENVIRONMENT_KEY_REASON);
+        }
         if let Code::Asset { package, bin, .. } = &code {
             // How `cfnkit package` finds what to build, and for which architecture (see src/assets).
             handle.add_metadata(
@@ -583,6 +664,350 @@ fn batching_window(path: &str, d: Option<Duration>) -> Result<Option<i64>, Const
     .transpose()
 }
 
+/// The image of a DynamoDB stream record a filter reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DynamoImage {
+    /// The item after the change (`dynamodb.NewImage`): inserts and modifications.
+    New,
+    /// The item before the change (`dynamodb.OldImage`): modifications and removals.
+    Old,
+}
+
+/// One filter of an event source mapping (Lambda's `FilterCriteria`): a record reaches the function only when
+/// some filter of its source matches it. Typed from the payload's Rust type where the payload is one, as
+/// [`super::events::EventPattern`] is for rules, so a renamed field or a value its type cannot hold is an error
+/// at synth, not a filter that silently matches nothing:
+///
+/// ```
+/// use cfnkit::constructs::lambda::{DynamoImage, FilterPattern};
+/// #[derive(schemars::JsonSchema)]
+/// #[serde(rename_all = "camelCase")]
+/// #[allow(dead_code)]
+/// struct Order { order_id: String, total_cents: u64, express: bool }
+///
+/// # fn main() -> Result<(), cfnkit::constructs::lambda::FilterError> {
+/// // An SQS message whose JSON body is an express `Order`.
+/// let sqs = FilterPattern::sqs_body::<Order>().equals("express", true)?;
+/// assert_eq!(sqs.to_json(), serde_json::json!({"body": {"express": [true]}}));
+/// // A DynamoDB stream record inserting an `Order` of more than 100 dollars.
+/// let ddb = FilterPattern::dynamodb_image::<Order>(DynamoImage::New)
+///     .event_name(["INSERT"])
+///     .numeric("totalCents", ">", 10_000)?;
+/// assert_eq!(
+///     ddb.to_json(),
+///     serde_json::json!({
+///         "eventName": ["INSERT"],
+///         "dynamodb": {"NewImage": {"totalCents": {"N": [{"numeric": [">", 10000]}]}}}
+///     })
+/// );
+/// assert!(FilterPattern::sqs_body::<Order>().equals("expres", true).is_err());
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct FilterPattern {
+    pattern: serde_json::Map<String, serde_json::Value>,
+    /// Where the typed payload's fields go, and their JSON Schema (`properties`), when the pattern is typed.
+    payload: Option<Payload>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Payload {
+    type_name: String,
+    path: Vec<&'static str>,
+    properties: serde_json::Map<String, serde_json::Value>,
+    /// A DynamoDB image: values are wrapped in attribute values.
+    dynamodb: bool,
+}
+
+/// A filter that does not fit the payload's type, or one Lambda would refuse.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    /// The payload type has no field of this wire name.
+    #[error("{type_name} has no field `{field}` (its fields: {known}); filter on one of those")]
+    UnknownField {
+        type_name: String,
+        field: String,
+        known: String,
+    },
+    /// The field cannot hold the value filtered on.
+    #[error("field `{field}` of {type_name} is {expected}, so it never equals {value}; filter on a {expected}")]
+    ValueMismatch {
+        type_name: String,
+        field: String,
+        expected: String,
+        value: String,
+    },
+    /// A typed filter method on a pattern made without a type.
+    #[error("`{method}` filters a typed payload: start from FilterPattern::sqs_body, kinesis_data or dynamodb_image")]
+    Untyped { method: &'static str },
+}
+
+impl FilterPattern {
+    /// A pattern on the whole record, as Lambda takes it (`{"body": {"status": ["ready"]}}`): unchecked.
+    pub fn raw(pattern: serde_json::Value) -> Self {
+        FilterPattern {
+            pattern: match pattern {
+                serde_json::Value::Object(m) => m,
+                _ => serde_json::Map::new(),
+            },
+            payload: None,
+        }
+    }
+    /// SQS messages whose JSON body is a `T`: the fields filtered on are checked against `T`.
+    pub fn sqs_body<T: schemars::JsonSchema>() -> Self {
+        Self::typed::<T>(vec!["body"], false)
+    }
+    /// Kinesis records whose JSON data is a `T`: the fields filtered on are checked against `T`.
+    pub fn kinesis_data<T: schemars::JsonSchema>() -> Self {
+        Self::typed::<T>(vec!["data"], false)
+    }
+    /// DynamoDB stream records whose item (the `image` of it) is a `T`: the fields filtered on are checked
+    /// against `T` and written as attribute values (`S` for strings, `N` for numbers, `BOOL`).
+    pub fn dynamodb_image<T: schemars::JsonSchema>(image: DynamoImage) -> Self {
+        let image = match image {
+            DynamoImage::New => "NewImage",
+            DynamoImage::Old => "OldImage",
+        };
+        Self::typed::<T>(vec!["dynamodb", image], true)
+    }
+    fn typed<T: schemars::JsonSchema>(path: Vec<&'static str>, dynamodb: bool) -> Self {
+        let settings = schemars::generate::SchemaSettings::draft07().with(|s| {
+            s.inline_subschemas = true;
+        });
+        let schema = schemars::SchemaGenerator::new(settings)
+            .into_root_schema_for::<T>()
+            .to_value();
+        FilterPattern {
+            pattern: serde_json::Map::new(),
+            payload: Some(Payload {
+                type_name: T::schema_name().into_owned(),
+                path,
+                properties: schema["properties"]
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+                dynamodb,
+            }),
+        }
+    }
+    /// Records of these DynamoDB event names (`INSERT`, `MODIFY`, `REMOVE`), or any top-level record field.
+    pub fn event_name<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        let names: Vec<serde_json::Value> = names.into_iter().map(|n| n.into().into()).collect();
+        self.pattern.insert("eventName".to_owned(), names.into());
+        self
+    }
+    /// The payload's `field` equals `value` (called again on the same field: equals either).
+    pub fn equals(
+        self,
+        field: &str,
+        value: impl Into<serde_json::Value>,
+    ) -> Result<Self, FilterError> {
+        let value = value.into();
+        self.checked_rule(field, "equals", &value, value.clone())
+    }
+    /// The payload's numeric `field` compares with `value` (`op` is `<`, `<=`, `=`, `>=` or `>`).
+    pub fn numeric(
+        self,
+        field: &str,
+        op: &str,
+        value: impl Into<serde_json::Number>,
+    ) -> Result<Self, FilterError> {
+        let number = serde_json::Value::Number(value.into());
+        let rule = serde_json::json!({"numeric": [op, number]});
+        self.checked_rule(field, "numeric", &number, rule)
+    }
+    /// The payload's `field` is present (`true`) or absent (`false`).
+    pub fn exists(self, field: &str, present: bool) -> Result<Self, FilterError> {
+        let payload = self
+            .payload
+            .as_ref()
+            .ok_or(FilterError::Untyped { method: "exists" })?;
+        payload.property(field)?;
+        self.insert(field, None, serde_json::json!({"exists": present}))
+    }
+
+    fn checked_rule(
+        self,
+        field: &str,
+        method: &'static str,
+        value: &serde_json::Value,
+        rule: serde_json::Value,
+    ) -> Result<Self, FilterError> {
+        let payload = self
+            .payload
+            .as_ref()
+            .ok_or(FilterError::Untyped { method })?;
+        let property = payload.property(field)?;
+        let types = json_types(property);
+        let kind = json_type(value);
+        let fits = types.is_empty()
+            || types
+                .iter()
+                .any(|t| *t == kind || (*t == "number" && kind == "integer"));
+        let in_enum = property["enum"]
+            .as_array()
+            .is_none_or(|values| values.contains(value));
+        if !fits || !in_enum {
+            return Err(FilterError::ValueMismatch {
+                type_name: payload.type_name.clone(),
+                field: field.to_owned(),
+                expected: if in_enum {
+                    types.join(" or ")
+                } else {
+                    format!("one of {}", property["enum"])
+                },
+                value: value.to_string(),
+            });
+        }
+        // A DynamoDB image holds attribute values: numbers are `N` (their rules compare as numbers), strings
+        // `S`, booleans `BOOL`.
+        let wrapper = payload.dynamodb.then_some(match kind {
+            "integer" | "number" => "N",
+            "boolean" => "BOOL",
+            _ => "S",
+        });
+        let rule = match (wrapper, rule) {
+            (Some("N"), serde_json::Value::Number(n)) => serde_json::json!({"numeric": ["=", n]}),
+            (_, rule) => rule,
+        };
+        self.insert(field, wrapper, rule)
+    }
+
+    fn insert(
+        self,
+        field: &str,
+        wrapper: Option<&str>,
+        rule: serde_json::Value,
+    ) -> Result<Self, FilterError> {
+        let payload = self
+            .payload
+            .clone()
+            .ok_or(FilterError::Untyped { method: "insert" })?;
+        Ok(self.push_rule(&payload, field, wrapper, rule))
+    }
+
+    fn push_rule(
+        mut self,
+        payload: &Payload,
+        field: &str,
+        wrapper: Option<&str>,
+        rule: serde_json::Value,
+    ) -> Self {
+        let mut parts: Vec<&str> = payload.path.clone();
+        parts.push(field);
+        let (last, parents) = match wrapper {
+            Some(w) => (w, parts),
+            None => {
+                let last = parts.pop().expect("a field");
+                (last, parts)
+            }
+        };
+        let mut node = &mut self.pattern;
+        for part in parents {
+            node = node
+                .entry(part.to_owned())
+                .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()))
+                .as_object_mut()
+                .expect("a filter's path holds objects");
+        }
+        match node
+            .entry(last.to_owned())
+            .or_insert_with(|| serde_json::Value::Array(Vec::new()))
+        {
+            serde_json::Value::Array(rules) => rules.push(rule),
+            other => *other = serde_json::Value::Array(vec![rule]),
+        }
+        self
+    }
+
+    /// The pattern as Lambda takes it (a filter's `Pattern`, as JSON).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Object(self.pattern.clone())
+    }
+}
+
+impl Payload {
+    fn property(&self, field: &str) -> Result<&serde_json::Value, FilterError> {
+        self.properties
+            .get(field)
+            .ok_or_else(|| FilterError::UnknownField {
+                type_name: self.type_name.clone(),
+                field: field.to_owned(),
+                known: self
+                    .properties
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+}
+
+/// The JSON types a property's schema allows (`null` left out: a filter on a value tests a present one).
+fn json_types(property: &serde_json::Value) -> Vec<&str> {
+    match &property["type"] {
+        serde_json::Value::String(t) => vec![t.as_str()],
+        serde_json::Value::Array(ts) => ts
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .filter(|t| *t != "null")
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn json_type(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// Lambda's `FilterCriteria` for these filters, checked: 1 to 20 filters (the schema's bound), each pattern at
+/// most 4,096 characters. No filters: no `FilterCriteria`, every record is delivered.
+fn filter_criteria(
+    path: &str,
+    filters: &[FilterPattern],
+) -> Result<Option<Val<esm::FilterCriteria>>, ConstructError> {
+    if filters.is_empty() {
+        return Ok(None);
+    }
+    if filters.len() > 20 {
+        return Err(ConstructError::invalid(
+            path,
+            format!(
+                "filters must be at most 20, got {}; merge patterns",
+                filters.len()
+            ),
+        ));
+    }
+    let mut items = Vec::new();
+    for f in filters {
+        let pattern = f.to_json().to_string();
+        if pattern.len() > 4_096 || f.pattern.is_empty() {
+            return Err(ConstructError::invalid(
+                path,
+                format!(
+                    "a filter pattern must be 1 to 4096 characters and match something, got {} characters: \
+                     {pattern:.80}",
+                    pattern.len()
+                ),
+            ));
+        }
+        items.push(esm::Filter {
+            pattern: Some(pattern.into()),
+        });
+    }
+    Ok(Some(Val::from(esm::FilterCriteria {
+        filters: Some(Val::from(items)),
+    })))
+}
+
 /// Props of an [`SqsEventSource`].
 #[derive(Clone, Debug)]
 pub struct SqsEventSourceProps {
@@ -596,6 +1021,9 @@ pub struct SqsEventSourceProps {
     pub max_concurrency: Option<u32>,
     /// Whether the mapping is enabled. On unless turned off.
     pub enabled: bool,
+    /// Which messages reach the function (any filter matching lets one through; the others are deleted from the
+    /// queue unseen): [`FilterPattern::sqs_body`] for a JSON body of a Rust type. Without any every message does.
+    pub filters: Vec<FilterPattern>,
 }
 
 impl Default for SqsEventSourceProps {
@@ -605,6 +1033,7 @@ impl Default for SqsEventSourceProps {
             max_batching_window: None,
             max_concurrency: None,
             enabled: true,
+            filters: Vec::new(),
         }
     }
 }
@@ -613,6 +1042,7 @@ impl Default for SqsEventSourceProps {
 struct CheckedSqsEventSourceProps {
     batch_size: Option<i64>,
     max_batching_window: Option<i64>,
+    filter_criteria: Option<Val<esm::FilterCriteria>>,
 }
 
 impl SqsEventSourceProps {
@@ -664,6 +1094,7 @@ impl SqsEventSourceProps {
         Ok(CheckedSqsEventSourceProps {
             batch_size: batch,
             max_batching_window: window,
+            filter_criteria: filter_criteria(path, &self.filters)?,
         })
     }
 }
@@ -706,6 +1137,7 @@ impl EventSource for SqsEventSource<'_> {
                 })
             }),
             enabled: (!self.props.enabled).then(|| false.into()),
+            filter_criteria: checked.filter_criteria,
             ..Default::default()
         };
         let handle = function.add_mapping(self.queue.id(), mapping);
@@ -760,6 +1192,10 @@ pub struct StreamEventSourceProps<'a> {
     /// Where records of a batch that failed every retry are described: the function is granted sending to it.
     /// Without it they are dropped.
     pub on_failure: Option<&'a QueueRef>,
+    /// Which records reach the function (any filter matching lets one through; the others are skipped):
+    /// [`FilterPattern::dynamodb_image`] or [`FilterPattern::kinesis_data`] for a payload of a Rust type. Without
+    /// any every record does.
+    pub filters: Vec<FilterPattern>,
 }
 
 impl Default for StreamEventSourceProps<'_> {
@@ -773,6 +1209,7 @@ impl Default for StreamEventSourceProps<'_> {
             max_record_age: None,
             parallelization_factor: None,
             on_failure: None,
+            filters: Vec::new(),
         }
     }
 }
@@ -782,6 +1219,7 @@ struct CheckedStreamEventSourceProps {
     batch_size: Option<i64>,
     max_batching_window: Option<i64>,
     max_record_age: Option<i64>,
+    filter_criteria: Option<Val<esm::FilterCriteria>>,
 }
 
 impl StreamEventSourceProps<'_> {
@@ -821,6 +1259,7 @@ impl StreamEventSourceProps<'_> {
             batch_size: batch,
             max_batching_window: window,
             max_record_age: age,
+            filter_criteria: filter_criteria(path, &self.filters)?,
         })
     }
 
@@ -847,6 +1286,7 @@ impl StreamEventSourceProps<'_> {
             function_response_types: Some(Val::from(vec![
                 esm::FunctionResponseTypes::ReportBatchItemFailures,
             ])),
+            filter_criteria: checked.filter_criteria,
             destination_config: self.on_failure.map(|q| {
                 Val::from(esm::DestinationConfig {
                     on_failure: Some(Val::from(esm::OnFailure {
@@ -882,14 +1322,14 @@ impl EventSource for DynamoEventSource<'_> {
             return Err(ConstructError::conflict(
                 function.path(),
                 format!(
-                    "table {} has no stream to read: give it one (TableProps {{ stream: \
-                     Some(StreamViewType::NewImage), .. }})",
+                    "table {} has no stream to read: give it one with TableProps::stream (`stream: \
+                     Some(StreamViewType::NewImage)`), or, for an imported table, TableAttributes::table_stream_arn",
                     self.table.path
                 ),
             ));
         };
         let mapping = self.props.mapping(function, stream_arn)?;
-        self.table.grant_stream_read(function);
+        self.table.grant_stream_read(function)?;
         let handle = function.add_mapping(construct_id(&self.table.path), mapping);
         handle.add_depends_on(function.role().handle());
         Ok(handle)

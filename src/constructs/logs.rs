@@ -1,5 +1,21 @@
 //! CloudWatch Logs: [`LogGroup`] (retention always set, optional customer-managed key, retained on stack
 //! deletion) and its grants.
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Ops");
+//! let audit = LogGroup::new(&stack, "Audit", LogGroupProps {
+//!     retention: Retention::days(400),
+//!     ..Default::default()
+//! })?;
+//! let writer = Role::new(&stack, "Writer", Principal::service("lambda.amazonaws.com"), Default::default())?;
+//! audit.grant_write(&writer);
+//! cfnkit::synth::synth_checked(&app).expect("the rule pack passes");
+//! # Ok(()) }
+//! ```
 
 use std::time::Duration;
 
@@ -67,6 +83,15 @@ pub(crate) fn retention_days(
             human(d)
         ),
     ))
+}
+
+/// Why a log group without a customer-managed key needs none (checkov CKV_AWS_158), naming the prop that gives
+/// it one: `LogGroupProps.encryption_key`, or the prop of the construct that made the log group.
+pub(crate) fn logs_key_reason(prop: &str) -> String {
+    format!(
+        "no {prop}: CloudWatch Logs encrypts the events at rest with keys it manages; give a customer-managed key \
+         to control and audit their use"
+    )
 }
 
 /// Props of a [`LogGroup`].
@@ -143,6 +168,14 @@ impl LogGroup {
         };
         let handle: l1::LogGroupHandle = scope.add("Resource", group);
         handle.apply_removal_policy(props.removal_policy);
+        if key.is_none() {
+            // The construct that owns the log group (a function, an API) writes its own prop over this reason.
+            crate::rules::skip_checkov(
+                &handle,
+                "CKV_AWS_158",
+                &logs_key_reason("LogGroupProps.encryption_key"),
+            );
+        }
         Ok(LogGroup { handle, key })
     }
 

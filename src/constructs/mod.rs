@@ -129,6 +129,16 @@ pub trait Construct {
     }
 }
 
+/// The removal policy a construct writes on its L1 resource `R` unless told otherwise, from
+/// [`crate::resource_types::STATEFUL`]: retain what holds data, delete what holds messages in transit. `R` must be
+/// a stateful type: anything else is a bug of the construct, so it panics.
+pub(crate) fn removal_default<R: Resource>() -> RemovalPolicy {
+    crate::resource_types::stateful(R::TYPE_NAME)
+        .unwrap_or_else(|| panic!("{} is not in resource_types::STATEFUL", R::TYPE_NAME))
+        .holds
+        .default_removal_policy()
+}
+
 /// The construct path of a construct whose primary resource is at `<path>/Resource`; the resource's own path
 /// otherwise.
 pub(crate) fn path_of(handle: &ResourceHandle) -> &str {

@@ -1,5 +1,20 @@
 //! S3: [`Bucket`] (public access blocked, encrypted, versioned, TLS-only, access-logged, retained), its lifecycle
 //! rules, event notifications to Lambda, and its grants.
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Files");
+//! // Public access blocked, encrypted, versioned, TLS-only, logging to a bucket of its own, retained.
+//! let uploads = Bucket::new(&stack, "Uploads", BucketProps::default())?;
+//! let resizer = Role::new(&stack, "Resizer", Principal::service("lambda.amazonaws.com"), Default::default())?;
+//! // Objects under a prefix only; the grant suppresses its own `<Bucket>/incoming/*` with the reason.
+//! uploads.objects("incoming/").grant_read(&resizer);
+//! cfnkit::synth::synth_checked(&app).expect("the rule pack passes");
+//! # Ok(()) }
+//! ```
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -18,6 +33,7 @@ use super::{
     actions, check_imported_arn, days_in, imported_name, ArnResource, Construct, ConstructError,
     LambdaTarget, OwnScope,
 };
+use crate::rules::IAM5;
 use crate::{fns, AsScope};
 
 /// The service that delivers server access logs into a log bucket.
@@ -339,13 +355,16 @@ impl BucketRef {
     }
     /// The ARN of the objects matching `key_pattern` (`*`, `exports/*`): `<bucket ARN>/<key_pattern>`.
     pub fn arn_for_objects(&self, key_pattern: &str) -> Val<String> {
-        fns::join(
-            "",
-            Val::from(vec![
-                self.bucket_arn(),
-                Val::from(format!("/{key_pattern}")),
-            ]),
-        )
+        // `Fn::Sub` rather than `Fn::Join` with an empty delimiter (cfn-lint I1022), with a variable named
+        // `Bucket` whatever the bucket's logical ID, so the rule pack's item for it (`<Bucket>/<pattern>`) is known
+        // when the grant writes its suppression; `${` in a key is escaped.
+        match self.bucket_arn.raw() {
+            Value::String(arn) => Val::from(format!("{arn}/{key_pattern}")),
+            _ => fns::sub_with(
+                format!("${{Bucket}}/{}", key_pattern.replace("${", "${!")),
+                [("Bucket", self.bucket_arn())],
+            ),
+        }
     }
     /// The customer-managed key, when the bucket uses one.
     pub fn encryption_key(&self) -> Option<&KeyRef> {
@@ -746,7 +765,7 @@ impl Objects<'_> {
     pub fn grant_read(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
         let role = grantee.grant_role();
         role.grant(actions::S3_READ_BUCKET, [self.bucket_arn.clone()])
-            .and(role.grant(actions::S3_READ_OBJECTS, [self.objects_arn.clone()]))
+            .and(self.grant_objects(grantee, actions::S3_READ_OBJECTS))
             .with_key(self.grant_key(grantee, actions::S3_KMS_READ))
     }
     /// Lets the grantee put and delete these objects (and encrypt with the bucket's key).
@@ -759,16 +778,21 @@ impl Objects<'_> {
     }
     /// Lets the grantee put these objects (and encrypt with the bucket's key).
     pub fn grant_put(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        grantee
-            .grant_role()
-            .grant(actions::S3_PUT, [self.objects_arn.clone()])
+        self.grant_objects(grantee, actions::S3_PUT)
             .with_key(self.grant_key(grantee, actions::S3_KMS_WRITE))
     }
     /// Lets the grantee delete these objects (deleting needs no key).
     pub fn grant_delete(&self, grantee: &(impl Grantable + ?Sized)) -> Grant {
-        grantee
-            .grant_role()
-            .grant(actions::S3_DELETE, [self.objects_arn.clone()])
+        self.grant_objects(grantee, actions::S3_DELETE)
+    }
+    /// `object_actions` on these objects. Object ARNs name keys, so they end in `*`: the grantee's role gets an
+    /// IAM5 suppression of exactly that item with its reason, since the wildcard is this grant's.
+    fn grant_objects(&self, grantee: &(impl Grantable + ?Sized), object_actions: &[&str]) -> Grant {
+        let role = grantee.grant_role();
+        let grant = role.grant(object_actions, [self.objects_arn.clone()]);
+        let item = format!("Resource::{}", item_of(&self.objects_arn));
+        crate::rules::suppress_only(role.handle(), &IAM5, &[&item], OBJECTS_IAM5);
+        grant
     }
     fn grant_key(
         &self,
@@ -779,6 +803,39 @@ impl Objects<'_> {
             .key
             .as_ref()
             .map(|key| key.grant(grantee, key_actions))
+    }
+}
+
+/// Why object grants have `<bucket ARN>/<prefix>*` (cdk-nag IAM5).
+const OBJECTS_IAM5: &str =
+    "object ARNs name keys, so an object grant ends in `*`: the objects of that one bucket \
+     under the granted key prefix (all of them for a grant on the whole bucket)";
+
+/// How the rule pack names an ARN this module writes, in a finding's items: a literal as it is, an `Fn::Sub`
+/// template with each `${X}` written `<X>` (cdk-nag's notation).
+fn item_of(arn: &Val<String>) -> String {
+    match arn.raw() {
+        Value::String(s) => s.clone(),
+        Value::Fn(f) => match &**f {
+            cfnkit_core::Intrinsic::Sub { template, .. } => {
+                let mut out = String::new();
+                let mut rest = template.as_str();
+                while let Some(start) = rest.find("${") {
+                    let Some(len) = rest[start..].find('}') else {
+                        break;
+                    };
+                    out.push_str(&rest[..start]);
+                    out.push('<');
+                    out.push_str(&rest[start + 2..start + len]);
+                    out.push('>');
+                    rest = &rest[start + len + 1..];
+                }
+                out.push_str(rest);
+                out
+            }
+            _ => String::new(),
+        },
+        _ => String::new(),
     }
 }
 

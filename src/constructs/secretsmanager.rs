@@ -1,5 +1,19 @@
 //! Secrets Manager: [`Secret`] (a generated value, a customer-managed key when given, rotation by a Lambda
 //! function, retained on stack deletion) and its grants.
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Db");
+//! // A generated 32-character value that never appears in the template; retained.
+//! let password = Secret::new(&stack, "DbPassword", SecretProps::default())?;
+//! let app_role = Role::new(&stack, "App", Principal::service("lambda.amazonaws.com"), Default::default())?;
+//! password.grant_read(&app_role);
+//! cfnkit::synth::synth_checked(&app).expect("the rule pack passes");
+//! # Ok(()) }
+//! ```
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -337,6 +351,15 @@ impl Secret {
         };
         let handle: l1::SecretHandle = scope.add("Resource", secret);
         handle.apply_removal_policy(props.removal_policy);
+        if key.is_none() {
+            crate::rules::skip_checkov(
+                &handle,
+                "CKV_AWS_149",
+                "no SecretProps.encryption_key: the secret is encrypted with Secrets Manager's AWS-managed key \
+                 aws/secretsmanager, usable by every principal of the account that may read the secret; give a \
+                 customer-managed key to control and audit its use apart",
+            );
+        }
         Ok(Secret {
             reference: SecretRef {
                 secret_arn: handle.ref_(),

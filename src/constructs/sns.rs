@@ -1,4 +1,18 @@
 //! SNS: [`Topic`] (encrypted, TLS-only), its [`Subscription`]s (SQS, Lambda, email, HTTPS) and grants.
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Notify");
+//! let topic = Topic::new(&stack, "Orders", TopicProps::default())?;
+//! let inbox = Queue::new(&stack, "Inbox", QueueProps::default())?;
+//! // The queue's policy lets this topic (only) send to it.
+//! topic.add_subscription(Subscription::sqs(&inbox, Default::default()))?;
+//! cfnkit::synth::synth_checked(&app).expect("the rule pack passes");
+//! # Ok(()) }
+//! ```
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -1,4 +1,19 @@
 //! SQS: [`Queue`] (encrypted, TLS-only, with an optional dead-letter queue) and its grants.
+//!
+//! ```
+//! use cfnkit::prelude::*;
+//!
+//! # fn main() -> Result<(), ConstructError> {
+//! let app = App::new();
+//! let stack = app.stack("Jobs");
+//! // Encrypted, TLS-only, with a dead-letter queue (`WorkDlq`) after 3 receives: the defaults.
+//! let work = Queue::new(&stack, "Work", QueueProps::default())?;
+//! assert!(work.dead_letter_queue().is_some());
+//! let producer = Role::new(&stack, "Producer", Principal::service("lambda.amazonaws.com"), Default::default())?;
+//! work.grant_send_messages(&producer);
+//! cfnkit::synth::synth_checked(&app).expect("the rule pack passes");
+//! # Ok(()) }
+//! ```
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -11,8 +26,8 @@ use super::cloudwatch::{Metric, Statistic};
 use super::iam::{Grant, Grantable, PolicyStatement, Principal, ResourcePolicy};
 use super::kms::{Key, KeyRef};
 use super::{
-    actions, arn_field, check_imported_arn, check_name, imported_name, seconds_in, ArnResource,
-    Construct, ConstructError, OwnScope,
+    actions, arn_field, check_imported_arn, check_name, imported_name, removal_default, seconds_in,
+    ArnResource, Construct, ConstructError, OwnScope,
 };
 use crate::{fns, AsScope, Scope};
 
@@ -27,11 +42,18 @@ pub enum QueueEncryption<'a> {
     Kms(&'a Key),
 }
 
+/// Receives before a message moves to the dead-letter queue a queue creates by default: a transient failure gets
+/// two retries, a poison message stops blocking after three.
+pub const DEFAULT_MAX_RECEIVE_COUNT: u32 = 3;
+
+/// How long SQS keeps a message when not told otherwise (4 days), written into the template.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(4 * 86_400);
+
 /// A queue's dead-letter queue.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub enum DeadLetter<'a> {
-    /// No dead-letter queue: a message that keeps failing is retried until its retention ends.
-    #[default]
+    /// No dead-letter queue: a message that keeps failing is retried until its retention ends. For a queue that
+    /// is itself a dead-letter queue (or an on-failure destination); any other such queue fails cdk-nag SQS3.
     None,
     /// Messages received more than `max_receive_count` times move to this queue.
     Queue {
@@ -41,6 +63,15 @@ pub enum DeadLetter<'a> {
     /// A dead-letter queue is created as `<id>/Dlq` (logical ID `<Id>Dlq`) with the same encryption, 14-day
     /// retention and a TLS-only policy; messages received more than `max_receive_count` times move to it.
     Create { max_receive_count: u32 },
+}
+
+impl Default for DeadLetter<'_> {
+    /// [`DeadLetter::Create`] after [`DEFAULT_MAX_RECEIVE_COUNT`] receives.
+    fn default() -> Self {
+        DeadLetter::Create {
+            max_receive_count: DEFAULT_MAX_RECEIVE_COUNT,
+        }
+    }
 }
 
 /// Props of a [`Queue`].
@@ -57,9 +88,13 @@ pub struct QueueProps<'a> {
     /// How long KMS data keys are reused (1 minute to 24 hours; KMS encryption only). Without it SQS reuses them
     /// for 5 minutes.
     pub data_key_reuse: Option<Duration>,
-    /// The dead-letter queue. Without it failing messages are retried until their retention ends.
+    /// The dead-letter queue. Without it one is created ([`DeadLetter::Create`], after
+    /// [`DEFAULT_MAX_RECEIVE_COUNT`] receives), so a message that keeps failing stops blocking the queue and is
+    /// kept for someone to look at (cdk-nag SQS3); a queue that is itself a dead-letter queue sets
+    /// [`DeadLetter::None`].
     pub dead_letter: DeadLetter<'a>,
-    /// How long messages are kept (1 minute to 14 days). Without it SQS keeps them 4 days.
+    /// How long messages are kept (1 minute to 14 days). Without it 4 days, SQS's default, written into the
+    /// template so that how long a message survives is stated (cfn-lint I3013).
     pub retention_period: Option<Duration>,
     /// How long a received message stays invisible to other consumers (0 to 12 hours). Without it 30 seconds.
     /// A Lambda consumer needs at least 6 times its timeout.
@@ -72,8 +107,9 @@ pub struct QueueProps<'a> {
     pub max_message_size_bytes: Option<u32>,
     /// A queue policy denying every request not made over TLS (SQS4 of cdk-nag). On unless turned off.
     pub enforce_ssl: bool,
-    /// What happens to the queue when it leaves the stack. Without it the queue is deleted with the stack, like
-    /// AWS CDK: queues hold transient messages.
+    /// What happens to the queue when it leaves the stack or is replaced. Without it the queue is deleted, like
+    /// AWS CDK: a queue holds messages in transit ([`crate::resource_types::Holds::Transit`]), and a new one does
+    /// the same job. The template states it either way (`DeletionPolicy` and `UpdateReplacePolicy`).
     pub removal_policy: Option<RemovalPolicy>,
 }
 
@@ -85,7 +121,7 @@ impl Default for QueueProps<'_> {
             content_based_deduplication: false,
             encryption: QueueEncryption::SqsManaged,
             data_key_reuse: None,
-            dead_letter: DeadLetter::None,
+            dead_letter: DeadLetter::default(),
             retention_period: None,
             visibility_timeout: None,
             delivery_delay: None,
@@ -182,6 +218,18 @@ impl QueueProps<'_> {
         }
         // A dead-letter queue made here (`DeadLetter::Create`) is FIFO exactly when this one is.
         if let DeadLetter::Queue { queue, .. } = self.dead_letter {
+            if let Some(own) = queue.dead_letter_queue() {
+                return Err(ConstructError::conflict(
+                    path,
+                    format!(
+                        "queue {} is this queue's dead-letter queue but has one of its own ({}; QueueProps.\
+                         dead_letter creates one unless told otherwise): make it with dead_letter: \
+                         DeadLetter::None",
+                        queue.path(),
+                        own.queue.path()
+                    ),
+                ));
+            }
             if queue.is_fifo() != self.fifo {
                 return Err(ConstructError::conflict(
                     path,
@@ -402,6 +450,7 @@ impl Queue {
                     fifo: props.fifo,
                     encryption: props.encryption,
                     retention_period: Some(Duration::from_secs(14 * 86_400)),
+                    dead_letter: DeadLetter::None,
                     enforce_ssl: props.enforce_ssl,
                     removal_policy: props.removal_policy,
                     ..Default::default()
@@ -421,7 +470,12 @@ impl Queue {
             sqs_managed_sse_enabled: key.is_none().then(|| true.into()),
             kms_master_key_id: key.as_ref().map(|k| k.key_arn()),
             kms_data_key_reuse_period_seconds: checked.data_key_reuse.map(Val::from),
-            message_retention_period: checked.retention_period.map(Val::from),
+            message_retention_period: Some(
+                checked
+                    .retention_period
+                    .unwrap_or(DEFAULT_RETENTION.as_secs() as i64)
+                    .into(),
+            ),
             visibility_timeout: checked.visibility_timeout.map(Val::from),
             delay_seconds: checked.delivery_delay.map(Val::from),
             receive_message_wait_time_seconds: checked.receive_message_wait_time.map(Val::from),
@@ -435,8 +489,19 @@ impl Queue {
             ..Default::default()
         };
         let handle: l1::QueueHandle = scope.add("Resource", queue);
-        if let Some(p) = props.removal_policy {
-            handle.apply_removal_policy(p);
+        handle.apply_removal_policy(
+            props
+                .removal_policy
+                .unwrap_or(removal_default::<l1::Queue>()),
+        );
+        if key.is_none() {
+            // checkov reads KmsMasterKeyId only, and SSE-SQS sets SqsManagedSseEnabled instead.
+            crate::rules::skip_checkov(
+                &handle,
+                "CKV_AWS_27",
+                "encrypted at rest with SQS-managed keys (SqsManagedSseEnabled), which checkov does not read; set \
+                 QueueProps.encryption to QueueEncryption::Kms(&key) for a customer-managed key",
+            );
         }
         let queue = Queue {
             reference: QueueRef {

@@ -7,6 +7,7 @@ use cfnkit_l1::s3;
 use super::context::{Ctx, Res};
 use super::read::{is_tls_deny, is_true, items, statements, text, TLS_STATEMENT};
 use super::registry::{S1, S10, S2};
+use crate::synth::Node;
 
 pub(super) fn check(ctx: &mut Ctx<'_>) {
     let buckets: Vec<Res<'_>> = ctx.of::<s3::Bucket>().collect();
@@ -67,6 +68,26 @@ pub(super) fn check(ctx: &mut Ctx<'_>) {
     }
 }
 
+/// [`text`], with an `Fn::Sub`'s variables put in: the S3 construct writes its objects' ARN as `${Bucket}/*` over
+/// `{Bucket: <the bucket's ARN>}`, and whose bucket it is matters here.
+fn text_with_variables(n: &Node) -> String {
+    match n {
+        Node::Fn("Fn::Sub", arg) => match &**arg {
+            Node::List(parts) => {
+                let mut t = parts.first().map(text).unwrap_or_default();
+                if let Some(Node::Map(vars)) = parts.get(1) {
+                    for (name, value) in vars {
+                        t = t.replace(&format!("${{{name}}}"), &text(value));
+                    }
+                }
+                t
+            }
+            _ => text(n),
+        },
+        _ => text(n),
+    }
+}
+
 /// A policy on this bucket with the TLS deny covering the bucket and its objects.
 fn has_tls_policy(ctx: &Ctx<'_>, bucket: &Res<'_>) -> bool {
     let names = [
@@ -86,7 +107,7 @@ fn has_tls_policy(ctx: &Ctx<'_>, bucket: &Res<'_>) -> bool {
                     .map(items)
                     .unwrap_or_default()
                     .into_iter()
-                    .map(text)
+                    .map(text_with_variables)
                     .collect();
                 let whole = resources.iter().any(|r| refers(r) && !r.contains('/'));
                 let objects = resources.iter().any(|r| refers(r) && r.ends_with("/*"));

@@ -114,11 +114,25 @@ fn add_scoped(
 }
 
 /// Skips checkov's check `id` on a resource with a reason, in `Metadata.checkov.skip: [{id, comment}]`
-/// (checkov's own resource-level suppression for CloudFormation). Skips already on the resource are kept.
-/// checkov is not cfnkit's rule pack, but the same discipline applies: every skip carries its reason, and the
-/// stacks/README.md says how to list the platform's.
+/// (checkov's own resource-level suppression for CloudFormation). Skips of other checks already on the resource
+/// are kept; a skip of the same check is replaced, so that an app can state its own reason for a skip a
+/// construct wrote with a general one (a `Function` skips CKV_AWS_117 because it runs outside a VPC; the app
+/// can say why that suits it). checkov is not cfnkit's rule pack, but the same discipline applies: every skip
+/// carries its reason, and stacks/README.md says how to list the platform's.
 pub fn skip_checkov(handle: &ResourceHandle, id: &str, reason: &str) {
     let entry = Value::map([("id", Value::from(id)), ("comment", Value::from(reason))]);
+    let same_check =
+        |e: &Value| matches!(e, Value::Map(m) if m.get("id") == Some(&Value::from(id)));
+    let section = handle.entry().metadata.get("checkov").cloned();
+    if let Some(Value::Map(mut section)) = section {
+        if let Some(Value::List(skips)) = section.get_mut("skip") {
+            if let Some(existing) = skips.iter_mut().find(|e| same_check(e)) {
+                *existing = entry;
+                handle.add_metadata("checkov", Value::Map(section));
+                return;
+            }
+        }
+    }
     append_to_metadata_list(handle, "checkov", "skip", entry);
 }
 

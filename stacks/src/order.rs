@@ -17,7 +17,7 @@ use cfnkit::constructs::apigateway::{
 use cfnkit::constructs::dynamodb::Table;
 use cfnkit::constructs::events::{Target, TargetProps};
 use cfnkit::constructs::lambda::Function;
-use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
+use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::ConstructError;
 use cfnkit::{App, Output, Val};
 use contracts::env::{self, Handler};
@@ -67,6 +67,7 @@ pub fn stack(app: &App, base: &Base, user_pool_arn: &Val<String>) -> Result<Orde
         QueueProps {
             encryption: QueueEncryption::Kms(&base.key),
             retention_period: Some(std::time::Duration::from_secs(14 * 86_400)),
+            dead_letter: DeadLetter::None,
             ..Default::default()
         },
     )?;

@@ -68,14 +68,13 @@ pub const SYNC_INVOKED_REASON: &str = "the function is invoked synchronously (SQ
      and a Lambda dead-letter queue only receives failed asynchronous invocations; failed SQS messages move to \
      the source queue's dead-letter queue";
 
-/// Why every platform function's role has `Resource::*` (cdk-nag IAM5): `xray:PutTraceSegments` and
-/// `xray:PutTelemetryRecords` have no resource-level permissions, and tracing is on for every function.
-/// [`platform_function`] suppresses exactly that item (`appliesTo: [Resource::*]`); each other wildcard a role
-/// has is suppressed, with its own reason, where it is granted (a table grant's `index/*` by the table
-/// construct, an object prefix or an action that accepts only `*` in the stack that grants it). The grants on
-/// resources encrypted with the platform key name their KMS actions, so no KMS action has a wildcard.
-pub const XRAY_REASON: &str = "X-Ray tracing (on for every function): xray:PutTraceSegments and \
-     xray:PutTelemetryRecords have no resource-level permissions, IAM accepts only Resource `*` for them";
+/// Every platform function's role has `Resource::*` (cdk-nag IAM5) for X-Ray, whose write actions have no
+/// resource-level permissions: the `Function` construct suppresses exactly that item with its reason
+/// ([`cfnkit::constructs::lambda::XRAY_REASON`]). Each other wildcard a role has is suppressed, with its own
+/// reason, where it is granted (a table grant's `index/*` by the table construct, an object prefix or an action
+/// that accepts only `*` in the stack that grants it). The grants on resources encrypted with the platform key
+/// name their KMS actions, so no KMS action has a wildcard.
+pub use cfnkit::constructs::lambda::XRAY_REASON;
 
 /// A function running `handler`'s binary of the runtime crate, with the platform's defaults: the key of the
 /// platform for its environment and its logs, active tracing, one year of logs, [`FUNCTION_TIMEOUT`].
@@ -150,8 +149,8 @@ pub struct FunctionDefaults<'a> {
 
 /// The binary `bin` of `defaults.package` with what every platform function has: [`ARCHITECTURE`],
 /// [`MEMORY_MB`], active tracing and a year of logs (the construct's defaults), environment and logs encrypted
-/// with `defaults.key`, its checkov skips with their reasons, and the IAM5 suppression of X-Ray's `Resource::*`
-/// only ([`XRAY_REASON`]).
+/// with `defaults.key`, and its checkov skips in the platform's words (written over the construct's: the
+/// construct itself suppresses X-Ray's `Resource::*`, [`XRAY_REASON`]).
 #[allow(clippy::too_many_arguments)]
 pub fn platform_function(
     scope: &Scope,
@@ -187,29 +186,7 @@ pub fn platform_function(
             defaults.sync_invoked_reason,
         );
     }
-    cfnkit::rules::suppress_only(
-        function.role().handle(),
-        &cfnkit::rules::IAM5,
-        &["Resource::*"],
-        XRAY_REASON,
-    );
     Ok(function)
-}
-
-/// Suppresses the one wildcard an object grant on a key prefix (`bucket.objects(prefix).grant_*(function)`)
-/// gives `function`'s role: exactly `Resource::<bucket_id.Arn>/<prefix>*` (cdk-nag IAM5), with why. Call it
-/// next to the grant. `bucket_id` is the bucket's logical ID, as the rule pack names the item: a wrong one leaves
-/// the grant's wildcard an error and this suppression a stale warning, so synth says so.
-pub fn suppress_object_prefix(function: &Function, bucket_id: &str, prefix: &str) {
-    cfnkit::rules::suppress_only(
-        function.role().handle(),
-        &cfnkit::rules::IAM5,
-        &[&format!("Resource::<{bucket_id}.Arn>/{prefix}*")],
-        &format!(
-            "object ARNs name keys, so a grant on the key prefix {prefix} of the stack's own bucket {bucket_id} \
-             ends in `*`: the objects under that prefix only"
-        ),
-    );
 }
 
 /// Lets `function` consume `queue`: an SQS event source reporting batch item failures, at most

@@ -35,6 +35,7 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
             encryption: QueueEncryption::Kms(&base.key),
             visibility_timeout: Some(service::QUEUE_VISIBILITY),
             retention_period: Some(Duration::from_secs(14 * 86_400)),
+            dead_letter: DeadLetter::None,
             ..Default::default()
         },
     )?;

@@ -23,7 +23,7 @@ fn list(v: &Value) -> Vec<Value> {
     }
 }
 
-/// The functions' roles have two kinds of wildcard (X-Ray's `*` resource, suppressed by `platform_function`; a
+/// The functions' roles have two kinds of wildcard (X-Ray's `*` resource, suppressed by the `Function` construct; a
 /// table's `index/*`, suppressed by the table grant). `Resource::*` is one item however many actions are granted
 /// on `*`, so X-Ray's scoped suppression would also cover another action on `*`: any other wildcard (a grant on
 /// `*`, an `s3:*`, a `kms:GenerateDataKey*`...) must fail here instead.

@@ -9,7 +9,7 @@ use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
 use cfnkit::constructs::events::{EventPattern, Rule, RuleProps, TargetProps};
 use cfnkit::constructs::kinesis::{Stream, StreamEncryption, StreamProps};
 use cfnkit::constructs::lambda::{KinesisEventSource, StartingPosition, StreamEventSourceProps};
-use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
+use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::Construct;
 use cfnkit::constructs::ConstructError;
 use cfnkit::App;
@@ -80,6 +80,7 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
         QueueProps {
             encryption: QueueEncryption::Kms(&key),
             retention_period: Some(Duration::from_secs(14 * 86_400)),
+            dead_letter: DeadLetter::None,
             ..Default::default()
         },
     )?;

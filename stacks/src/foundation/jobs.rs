@@ -16,7 +16,6 @@ use contracts::{DomainEvent, PaymentConfirmation};
 
 use super::buckets::{access_log_bucket, secure_bucket};
 use super::serverless;
-use crate::service::suppress_object_prefix;
 use crate::Base;
 
 /// Days old object versions are kept in the job buckets.
@@ -52,7 +51,6 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
     invoices
         .objects(jobs::INVOICE_PREFIX)
         .grant_put(&invoice_fn);
-    suppress_object_prefix(&invoice_fn, "InvoiceBucket", jobs::INVOICE_PREFIX);
     let invoice_queue = serverless::queue_into(&scope, "InvoiceQueue", &key, &invoice_fn)?;
     let rule = Rule::new(
         &scope,
@@ -101,9 +99,7 @@ pub fn stack(app: &App, base: &Base) -> Result<(), ConstructError> {
         ]),
     )?;
     images.objects(jobs::UPLOAD_PREFIX).grant_read(&resize_fn);
-    suppress_object_prefix(&resize_fn, "ImageBucket", jobs::UPLOAD_PREFIX);
     images.objects(jobs::THUMBNAIL_PREFIX).grant_put(&resize_fn);
-    suppress_object_prefix(&resize_fn, "ImageBucket", jobs::THUMBNAIL_PREFIX);
     catalog.grant_write_data(&resize_fn);
     let resize_queue = serverless::queue_into(&scope, "ImageResizeQueue", &key, &resize_fn)?;
     let uploads = Rule::new(

@@ -55,12 +55,9 @@ pub fn stack(
             .sid("CloudTrailWrite")
             .actions(["s3:PutObject"])
             .principal(Principal::service("cloudtrail.amazonaws.com"))
-            .resource(fns::join(
-                "",
-                Val::from(vec![
-                    bucket.bucket_arn(),
-                    fns::sub("/AWSLogs/${AWS::AccountId}/*"),
-                ]),
+            .resource(fns::sub_with(
+                "${Bucket}/AWSLogs/${AWS::AccountId}/*",
+                [("Bucket", bucket.bucket_arn())],
             ))
             .condition("StringEquals", "aws:SourceArn", trail_arn.clone())
             .condition("StringEquals", "s3:x-amz-acl", "bucket-owner-full-control"),

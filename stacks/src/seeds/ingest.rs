@@ -21,7 +21,6 @@ use contracts::ingest::{
 use contracts::tables::PARTITION_KEY;
 
 use super::{alarm, function, http_api, MAX_RECEIVE_COUNT, QUEUE_VISIBILITY, SQS_MAX_CONCURRENCY};
-use crate::service::suppress_object_prefix;
 use crate::Base;
 
 const DAY: u64 = 86_400;
@@ -116,7 +115,6 @@ pub fn stack(app: &App, base: &Base) -> Result<Ingest, ConstructError> {
     )?;
     // Put (and delete: a retry on a later day removes its own second copy) under bronze/ only.
     bucket.objects(BRONZE_PREFIX).grant_write(&api_function);
-    suppress_object_prefix(&api_function, "BronzeBucket", BRONZE_PREFIX);
     table.grant_read_write_data(&api_function);
     queue.grant_send_messages(&api_function);
 
@@ -130,7 +128,6 @@ pub fn stack(app: &App, base: &Base) -> Result<Ingest, ConstructError> {
         None,
     )?;
     bucket.objects(BRONZE_PREFIX).grant_read(&worker);
-    suppress_object_prefix(&worker, "BronzeBucket", BRONZE_PREFIX);
     table.grant_read_write_data(&worker);
     worker.add_event_source(SqsEventSource::new(
         &queue,

@@ -40,7 +40,6 @@ use contracts::CreateOrderRequest;
 use serde_json::json;
 
 use super::{alarm, function, QUEUE_VISIBILITY, SQS_MAX_CONCURRENCY};
-use crate::service::suppress_object_prefix;
 use crate::Base;
 
 const DAY: u64 = 86_400;
@@ -191,6 +190,7 @@ pub fn stack(app: &App, base: &Base) -> Result<Outbox, ConstructError> {
         QueueProps {
             encryption: QueueEncryption::Kms(&base.key),
             retention_period: Some(Duration::from_secs(14 * DAY)),
+            dead_letter: DeadLetter::None,
             ..Default::default()
         },
     )?;
@@ -243,6 +243,7 @@ pub fn stack(app: &App, base: &Base) -> Result<Outbox, ConstructError> {
         QueueProps {
             encryption: QueueEncryption::Kms(&base.key),
             retention_period: Some(Duration::from_secs(14 * DAY)),
+            dead_letter: DeadLetter::None,
             ..Default::default()
         },
     )?;
@@ -269,7 +270,6 @@ pub fn stack(app: &App, base: &Base) -> Result<Outbox, ConstructError> {
     queue.grant_send_messages(&relay);
     topic.grant_publish(&relay);
     archive.objects("receipts/").grant_put(&relay);
-    suppress_object_prefix(&relay, "ReceiptArchive", "receipts/");
     receipt.grant_invoke(&relay);
     retry_queue.grant_send_messages(&relay);
     let mapping = relay.add_event_source(DynamoEventSource::new(

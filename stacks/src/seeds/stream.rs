@@ -11,7 +11,7 @@ use cfnkit::constructs::dynamodb::{Attribute, StreamViewType, Table, TableProps}
 use cfnkit::constructs::lambda::{
     DynamoEventSource, Function, StartingPosition, StreamEventSourceProps,
 };
-use cfnkit::constructs::sqs::{Queue, QueueEncryption, QueueProps};
+use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueEncryption, QueueProps};
 use cfnkit::constructs::ConstructError;
 use cfnkit::{App, Output};
 use contracts::stream_orders::STREAM_ORDERS_TABLE;
@@ -82,6 +82,7 @@ pub fn stack(app: &App, base: &Base) -> Result<StreamOrders, ConstructError> {
         QueueProps {
             encryption: QueueEncryption::Kms(&base.key),
             retention_period: Some(Duration::from_secs(14 * 86_400)),
+            dead_letter: DeadLetter::None,
             ..Default::default()
         },
     )?;
