@@ -194,7 +194,9 @@ pub async fn run(cli: Cli) -> Result<Found, DeployError> {
     let command = if cli.app.package { "package" } else { "synth" };
     let assembly = Assembly::load(&assembly_dir(&cli.app, command)?.0)?;
     match &cli.command {
-        Command::Bootstrap(_) | Command::Local(_) | Command::New(_) => unreachable!("handled above"),
+        Command::Bootstrap(_) | Command::Local(_) | Command::New(_) => {
+            unreachable!("handled above")
+        }
         Command::Deploy(args) => deploy::run(&clients, &assembly, args).await,
         Command::Diff(args) => diff::run(&clients, &assembly, args).await,
         Command::Destroy(args) => destroy::run(&clients, &assembly, args).await,
@@ -235,7 +237,8 @@ mod tests {
     #[test]
     fn bootstrap_and_new_refuse_the_app_options_they_would_ignore() {
         let parse = |args: &[&str]| Cli::try_parse_from(args.iter().copied()).unwrap();
-        let ignored = |args: &[&str]| ignored_app_flags(&parse(args)).map(|(c, f)| format!("{c}: {f}"));
+        let ignored =
+            |args: &[&str]| ignored_app_flags(&parse(args)).map(|(c, f)| format!("{c}: {f}"));
         assert_eq!(ignored(&["cfnkit", "bootstrap", "--show-template"]), None);
         assert_eq!(
             ignored(&["cfnkit", "bootstrap", "--app", "./x", "--package"]),

@@ -55,7 +55,9 @@ pub enum NewError {
     NotCfnkit { path: PathBuf, why: String },
     #[error("--cfnkit-git {url:?}: {why}; pass a git URL such as {CFNKIT_GIT}")]
     BadGitUrl { url: String, why: &'static str },
-    #[error("template {template}: {message} (a bug in cargo-cfn's templates, deploy/templates/new)")]
+    #[error(
+        "template {template}: {message} (a bug in cargo-cfn's templates, deploy/templates/new)"
+    )]
     Template { template: String, message: String },
     #[error("{}: {source}", .path.display())]
     Io {
@@ -103,12 +105,79 @@ const MEMBERS: &[&str] = &["infra", "handlers", "contracts"];
 /// Names cargo refuses for a package or a binary (keywords, the standard crates, its build directories,
 /// Windows device names), and the dependency the app is built on.
 const RESERVED: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn",
-    "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro",
-    "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return", "self", "static", "struct",
-    "super", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use", "virtual", "where", "while",
-    "yield", "alloc", "core", "proc_macro", "proc-macro", "std", "test", "build", "deps", "examples",
-    "incremental", "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "lpt1", "lpt2", "lpt3", "cfnkit",
+    "abstract",
+    "as",
+    "async",
+    "await",
+    "become",
+    "box",
+    "break",
+    "const",
+    "continue",
+    "crate",
+    "do",
+    "dyn",
+    "else",
+    "enum",
+    "extern",
+    "false",
+    "final",
+    "fn",
+    "for",
+    "gen",
+    "if",
+    "impl",
+    "in",
+    "let",
+    "loop",
+    "macro",
+    "match",
+    "mod",
+    "move",
+    "mut",
+    "override",
+    "priv",
+    "pub",
+    "ref",
+    "return",
+    "self",
+    "static",
+    "struct",
+    "super",
+    "trait",
+    "true",
+    "try",
+    "type",
+    "typeof",
+    "unsafe",
+    "unsized",
+    "use",
+    "virtual",
+    "where",
+    "while",
+    "yield",
+    "alloc",
+    "core",
+    "proc_macro",
+    "proc-macro",
+    "std",
+    "test",
+    "build",
+    "deps",
+    "examples",
+    "incremental",
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    "com1",
+    "com2",
+    "com3",
+    "com4",
+    "lpt1",
+    "lpt2",
+    "lpt3",
+    "cfnkit",
 ];
 
 /// Checks `name` as cargo checks a package name, plus the names the workspace already uses.
@@ -342,10 +411,16 @@ mod tests {
             ("my app", "' ' is not allowed in a crate name"),
             ("café", "'é' is not allowed in a crate name"),
             ("fn", "Rust keyword"),
-            ("handlers", "the workspace's crates are named infra, handlers, contracts"),
+            (
+                "handlers",
+                "the workspace's crates are named infra, handlers, contracts",
+            ),
         ] {
             let err = validate_name(name).unwrap_err().to_string();
-            assert!(err.starts_with(&format!("{name:?} is not a valid app name: ")), "{err}");
+            assert!(
+                err.starts_with(&format!("{name:?} is not a valid app name: ")),
+                "{err}"
+            );
             assert!(err.contains(rule), "{name}: {err}");
             assert!(err.contains("for example `my-app`"), "{err}");
         }
@@ -387,11 +462,21 @@ mod tests {
     fn the_dependency_is_a_path_or_a_git_url() {
         let files = render("demo", &CfnkitSource::Git(CFNKIT_GIT.to_owned())).unwrap();
         let root = &files.iter().find(|(p, _)| *p == "Cargo.toml").unwrap().1;
-        assert!(root.contains(&format!("cfnkit = {{ git = \"{CFNKIT_GIT}\" }}")), "{root}");
+        assert!(
+            root.contains(&format!("cfnkit = {{ git = \"{CFNKIT_GIT}\" }}")),
+            "{root}"
+        );
         let files = render("demo", &CfnkitSource::Path(r#"C:\a "b""#.into())).unwrap();
         let root = &files.iter().find(|(p, _)| *p == "Cargo.toml").unwrap().1;
-        assert!(root.contains(r#"cfnkit = { path = "C:\\a \"b\"" }"#), "{root}");
-        let infra = &files.iter().find(|(p, _)| *p == "infra/Cargo.toml").unwrap().1;
+        assert!(
+            root.contains(r#"cfnkit = { path = "C:\\a \"b\"" }"#),
+            "{root}"
+        );
+        let infra = &files
+            .iter()
+            .find(|(p, _)| *p == "infra/Cargo.toml")
+            .unwrap()
+            .1;
         assert!(infra.contains("default-run = \"demo\""), "{infra}");
         assert!(files.iter().any(|(p, _)| *p == ".gitignore"));
     }
@@ -420,11 +505,22 @@ mod tests {
                 target.display()
             )
         );
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "nothing else was written");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "nothing else was written"
+        );
         std::fs::remove_file(target.join("notes.txt")).unwrap();
         run(&args("demo", &target)).unwrap();
         assert!(target.join("infra/src/lib.rs").is_file());
-        assert!(target.join("Cargo.lock").is_file(), "the checkout's lock file is the start");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no staging directory is left");
+        assert!(
+            target.join("Cargo.lock").is_file(),
+            "the checkout's lock file is the start"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no staging directory is left"
+        );
     }
 }
