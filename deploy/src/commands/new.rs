@@ -371,11 +371,9 @@ pub fn run(args: &Args) -> Result<PathBuf, NewError> {
     if empty_dir_exists {
         std::fs::remove_dir(&dir).map_err(io(&dir))?;
     }
-    let staged = staging.keep();
-    if let Err(e) = std::fs::rename(&staged, &dir) {
-        let _ = std::fs::remove_dir_all(&staged);
-        return Err(io(&dir)(e));
-    }
+    // On failure `staging` is dropped, which removes it; after the rename there is nothing left to remove.
+    std::fs::rename(staging.path(), &dir).map_err(io(&dir))?;
+    let _ = staging.keep();
     Ok(dir)
 }
 
