@@ -7,12 +7,13 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::assembly::Assembly;
 use crate::aws::Clients;
-use crate::commands::{bootstrap, deploy, destroy, diff, drift, Found};
+use crate::commands::{bootstrap, deploy, destroy, diff, drift, new, Found};
 use crate::error::DeployError;
 use crate::synth;
 use crate::workspace::{self, Workspace};
 
-/// Deploy a cfnkit app with CloudFormation: bootstrap, deploy, diff, drift, destroy.
+/// Deploy a cfnkit app with CloudFormation: bootstrap, deploy, diff, drift, destroy; run it here (local); start
+/// one (new).
 ///
 /// Each command first synthesizes the app: the binary `cargo run` runs at the workspace root (or the one --app
 /// names), into cfnkit.out at the workspace root, from any directory of the workspace. AWS access comes from the
@@ -57,6 +58,7 @@ pub enum Command {
     /// plane, the handlers' real binaries behind a local Lambda Runtime API, event sources and IAM as AWS runs
     /// them. Prints the local AWS endpoint and what is not run; Ctrl-C stops everything and prints a summary.
     Local(cfnkit_local::cli::LocalArgs),
+    New(new::Args),
 }
 
 impl Command {
@@ -80,13 +82,13 @@ fn configure_colours() {
 /// Parses the arguments, runs the command, and maps the outcome to the documented exit codes.
 pub fn main() -> ExitCode {
     let cli = Cli::parse_from(subcommand_args(std::env::args_os()));
-    if let Some(flags) = bootstrap_app_flags(&cli) {
+    if let Some((command, flags)) = ignored_app_flags(&cli) {
         Cli::command()
             .error(
                 clap::error::ErrorKind::ArgumentConflict,
                 format!(
-                    "bootstrap deploys its own template and runs no app, so {flags} would be ignored: drop it, \
-                     or use it with deploy, diff or destroy"
+                    "{command} runs no app, so {flags} would be ignored: drop it, or use it with deploy, diff \
+                     or destroy"
                 ),
             )
             .exit();
@@ -125,12 +127,15 @@ pub fn subcommand_args(
     args
 }
 
-/// The app options (global, so clap shows them under bootstrap too) that a bootstrap was given: silently ignoring
-/// them would let `cargo cfn bootstrap --app ./other` look as if it had bootstrapped for that app.
-fn bootstrap_app_flags(cli: &Cli) -> Option<String> {
-    if !matches!(cli.command, Command::Bootstrap(_)) {
-        return None;
-    }
+/// The app options (global, so clap shows them under every command) given to a command that runs no app
+/// (bootstrap deploys its own template, new writes one): silently ignoring them would let `cargo cfn bootstrap
+/// --app ./other` look as if it had bootstrapped for that app.
+fn ignored_app_flags(cli: &Cli) -> Option<(&'static str, String)> {
+    let command = match cli.command {
+        Command::Bootstrap(_) => "bootstrap",
+        Command::New(_) => "new",
+        _ => return None,
+    };
     let app = &cli.app;
     let given: Vec<&str> = [
         ("--app", app.app.is_some()),
@@ -141,7 +146,7 @@ fn bootstrap_app_flags(cli: &Cli) -> Option<String> {
     .into_iter()
     .filter_map(|(flag, set)| set.then_some(flag))
     .collect();
-    (!given.is_empty()).then(|| given.join(", "))
+    (!given.is_empty()).then(|| (command, given.join(", ")))
 }
 
 /// The cloud assembly's directory, and the workspace root the app's sources are in: `--assembly` as it is, or
@@ -172,6 +177,11 @@ pub async fn run(cli: Cli) -> Result<Found, DeployError> {
     if let Command::Bootstrap(args) = &cli.command {
         return bootstrap::run(args).await;
     }
+    if let Command::New(args) = &cli.command {
+        let dir = new::run(args)?;
+        print!("{}", new::next_steps(&dir));
+        return Ok(Found::Nothing);
+    }
     if let Command::Local(args) = &cli.command {
         // No AWS access: the app runs against moto on this machine, from the handlers' sources.
         let (dir, root) = assembly_dir(&cli.app, "synth")?;
@@ -184,7 +194,9 @@ pub async fn run(cli: Cli) -> Result<Found, DeployError> {
     let command = if cli.app.package { "package" } else { "synth" };
     let assembly = Assembly::load(&assembly_dir(&cli.app, command)?.0)?;
     match &cli.command {
-        Command::Bootstrap(_) | Command::Local(_) => unreachable!("handled above"),
+        Command::Bootstrap(_) | Command::Local(_) | Command::New(_) => {
+            unreachable!("handled above")
+        }
         Command::Deploy(args) => deploy::run(&clients, &assembly, args).await,
         Command::Diff(args) => diff::run(&clients, &assembly, args).await,
         Command::Destroy(args) => destroy::run(&clients, &assembly, args).await,
@@ -223,30 +235,25 @@ mod tests {
     }
 
     #[test]
-    fn bootstrap_refuses_the_app_options_it_would_ignore() {
+    fn bootstrap_and_new_refuse_the_app_options_they_would_ignore() {
         let parse = |args: &[&str]| Cli::try_parse_from(args.iter().copied()).unwrap();
+        let ignored =
+            |args: &[&str]| ignored_app_flags(&parse(args)).map(|(c, f)| format!("{c}: {f}"));
+        assert_eq!(ignored(&["cfnkit", "bootstrap", "--show-template"]), None);
         assert_eq!(
-            bootstrap_app_flags(&parse(&["cfnkit", "bootstrap", "--show-template"])),
-            None
+            ignored(&["cfnkit", "bootstrap", "--app", "./x", "--package"]),
+            Some("bootstrap: --app, --package".to_owned())
         );
         assert_eq!(
-            bootstrap_app_flags(&parse(&[
-                "cfnkit",
-                "bootstrap",
-                "--app",
-                "./x",
-                "--package"
-            ])),
-            Some("--app, --package".to_owned())
+            ignored(&["cfnkit", "--assembly", "out", "bootstrap"]),
+            Some("bootstrap: --assembly".to_owned())
         );
         assert_eq!(
-            bootstrap_app_flags(&parse(&["cfnkit", "--assembly", "out", "bootstrap"])),
-            Some("--assembly".to_owned())
+            ignored(&["cfnkit", "new", "demo", "--out", "x"]),
+            Some("new: --out".to_owned())
         );
-        assert_eq!(
-            bootstrap_app_flags(&parse(&["cfnkit", "deploy", "--app", "./x"])),
-            None
-        );
+        assert_eq!(ignored(&["cfnkit", "new", "demo"]), None);
+        assert_eq!(ignored(&["cfnkit", "deploy", "--app", "./x"]), None);
     }
 
     /// The diff's help once named three of the six sections it compares.

@@ -232,6 +232,9 @@ pub enum DeployError {
     #[error("the bootstrap template is invalid: {0}")]
     Bootstrap(String),
 
+    /// `cargo cfn new` wrote nothing.
+    #[error(transparent)]
+    New(#[from] crate::commands::new::NewError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }

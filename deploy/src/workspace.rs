@@ -26,7 +26,7 @@ pub struct Workspace {
     /// Every binary of every member, sorted by package then name.
     pub bins: Vec<Bin>,
     /// What `cargo run` chooses from at the root: the binaries of the default members (`default-members`, else
-    /// the root package, else every member, as cargo decides), and the `default-run` of the only default member.
+    /// the root package, else every member, as cargo decides), and the only `default-run` among them.
     default_bins: Vec<Bin>,
     default_run: Option<Bin>,
 }
@@ -87,12 +87,20 @@ impl Workspace {
             bins
         };
         let defaults = metadata.workspace_default_packages();
-        let default_run = match defaults.as_slice() {
-            [only] => only.default_run.as_ref().map(|name| Bin {
-                package: only.name.to_string(),
-                name: name.clone(),
-            }),
-            _ => None,
+        // cargo runs the `default-run` of the default members when exactly one of them has one (a virtual
+        // workspace whose members are all default, as `cargo cfn new` writes, names its app this way).
+        let default_runs: Vec<Bin> = defaults
+            .iter()
+            .filter_map(|p| {
+                p.default_run.as_ref().map(|name| Bin {
+                    package: p.name.to_string(),
+                    name: name.clone(),
+                })
+            })
+            .collect();
+        let default_run = match <[Bin; 1]>::try_from(default_runs) {
+            Ok([only]) => Some(only),
+            Err(_) => None,
         };
         Workspace {
             root: metadata.workspace_root.clone().into_std_path_buf(),
@@ -280,6 +288,25 @@ mod tests {
             &[0],
         ));
         assert_eq!(ws.default_bin().unwrap(), &bin("app", "synth-app"));
+    }
+
+    /// As `cargo run` decides (checked with cargo 1.95): among several default members, the only one with a
+    /// `default-run` names the binary.
+    #[test]
+    fn the_only_default_run_among_default_members_is_the_app() {
+        let ws = Workspace::from_metadata(&metadata(
+            &[
+                ("infra", &["demo"], Some("demo")),
+                ("handlers", &["create_order", "process_order"], None),
+            ],
+            &[0, 1],
+        ));
+        assert_eq!(ws.default_bin().unwrap(), &bin("infra", "demo"));
+        let two = Workspace::from_metadata(&metadata(
+            &[("a", &["x"], Some("x")), ("b", &["y"], Some("y"))],
+            &[0, 1],
+        ));
+        assert!(two.default_bin().is_err());
     }
 
     #[test]
