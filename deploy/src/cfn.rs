@@ -185,6 +185,60 @@ pub async fn describe(cfn: &Client, stack: &str) -> Result<Option<Deployed>, Dep
     }))
 }
 
+/// The stack's resources: logical ID to physical ID (ListStackResources, every page).
+pub async fn physical_ids(
+    cfn: &Client,
+    stack: &str,
+) -> Result<BTreeMap<String, String>, DeployError> {
+    let mut ids = BTreeMap::new();
+    let mut token = None;
+    loop {
+        let out = cfn
+            .list_stack_resources()
+            .stack_name(stack)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| DeployError::aws("cloudformation:ListStackResources", stack, e))?;
+        for r in out.stack_resource_summaries() {
+            if let (Some(logical), Some(physical)) =
+                (r.logical_resource_id(), r.physical_resource_id())
+            {
+                ids.insert(logical.to_owned(), physical.to_owned());
+            }
+        }
+        token = out.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(ids);
+        }
+    }
+}
+
+/// The region's exports: name to value (ListExports, every page).
+pub async fn exports(cfn: &Client) -> Result<BTreeMap<String, String>, DeployError> {
+    let mut exports = BTreeMap::new();
+    let mut token = None;
+    loop {
+        let out = cfn
+            .list_exports()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| {
+                DeployError::aws("cloudformation:ListExports", "the region's exports", e)
+            })?;
+        for e in out.exports() {
+            if let (Some(name), Some(value)) = (e.name(), e.value()) {
+                exports.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        token = out.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(exports);
+        }
+    }
+}
+
 /// The deployed template as it was submitted.
 pub async fn template(cfn: &Client, stack: &str) -> Result<String, DeployError> {
     let out = cfn

@@ -14,6 +14,7 @@ pub mod drift;
 pub mod error;
 pub mod events;
 pub mod guard;
+pub mod hotswap;
 pub mod parameters;
 pub mod recover;
 pub mod refactor;
