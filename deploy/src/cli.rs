@@ -7,7 +7,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::assembly::Assembly;
 use crate::aws::Clients;
-use crate::commands::{bootstrap, deploy, destroy, diff, drift, Found};
+use crate::commands::{bootstrap, deploy, destroy, diff, drift, watch, Found};
 use crate::error::DeployError;
 use crate::synth;
 use crate::workspace::{self, Workspace};
@@ -57,6 +57,7 @@ pub enum Command {
     /// plane, the handlers' real binaries behind a local Lambda Runtime API, event sources and IAM as AWS runs
     /// them. Prints the local AWS endpoint and what is not run; Ctrl-C stops everything and prints a summary.
     Local(cfnkit_local::cli::LocalArgs),
+    Watch(watch::Args),
 }
 
 impl Command {
@@ -181,10 +182,16 @@ pub async fn run(cli: Cli) -> Result<Found, DeployError> {
         return Ok(Found::Nothing);
     }
     let clients = Clients::from_env().await?;
+    if let Command::Watch(args) = &cli.command {
+        // Packages the app itself, on every change.
+        return watch::run(&clients, &cli.app, args).await;
+    }
     let command = if cli.app.package { "package" } else { "synth" };
     let assembly = Assembly::load(&assembly_dir(&cli.app, command)?.0)?;
     match &cli.command {
-        Command::Bootstrap(_) | Command::Local(_) => unreachable!("handled above"),
+        Command::Bootstrap(_) | Command::Local(_) | Command::Watch(_) => {
+            unreachable!("handled above")
+        }
         Command::Deploy(args) => deploy::run(&clients, &assembly, args).await,
         Command::Diff(args) => diff::run(&clients, &assembly, args).await,
         Command::Destroy(args) => destroy::run(&clients, &assembly, args).await,
