@@ -7,7 +7,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::assembly::Assembly;
 use crate::aws::Clients;
-use crate::commands::{bootstrap, deploy, destroy, diff, drift, watch, Found};
+use crate::commands::{bootstrap, deploy, destroy, diff, drift, gc, watch, Found};
 use crate::error::DeployError;
 use crate::synth;
 use crate::workspace::{self, Workspace};
@@ -58,6 +58,7 @@ pub enum Command {
     /// them. Prints the local AWS endpoint and what is not run; Ctrl-C stops everything and prints a summary.
     Local(cfnkit_local::cli::LocalArgs),
     Watch(watch::Args),
+    Gc(gc::Args),
 }
 
 impl Command {
@@ -186,10 +187,14 @@ pub async fn run(cli: Cli) -> Result<Found, DeployError> {
         // Packages the app itself, on every change.
         return watch::run(&clients, &cli.app, args).await;
     }
+    if let Command::Gc(args) = &cli.command {
+        // Every stack of the account and region counts, whichever app deployed it: no app to synthesize.
+        return gc::run(&clients, args).await;
+    }
     let command = if cli.app.package { "package" } else { "synth" };
     let assembly = Assembly::load(&assembly_dir(&cli.app, command)?.0)?;
     match &cli.command {
-        Command::Bootstrap(_) | Command::Local(_) | Command::Watch(_) => {
+        Command::Bootstrap(_) | Command::Local(_) | Command::Watch(_) | Command::Gc(_) => {
             unreachable!("handled above")
         }
         Command::Deploy(args) => deploy::run(&clients, &assembly, args).await,

@@ -1820,3 +1820,94 @@ async fn hotswap_updates_code_and_environment_directly_and_falls_back_for_anythi
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
 }
+
+/// `gc` deletes the assets bucket's objects no stack refers to once they are older than the grace period, and
+/// nothing with --dry-run; objects a stack's template names, and objects outside cfnkit's prefixes, stay.
+#[tokio::test(flavor = "multi_thread")]
+async fn gc_deletes_only_unreferenced_assets_older_than_the_grace_period() {
+    let Some(moto) = start_moto() else { return };
+    if moto.faithful() {
+        return;
+    }
+    let aws = clients(&moto).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("out");
+    assert_eq!(run(&moto, &["bootstrap"]).code, 0);
+    let used = function_app(&dir, b"PK\x05\x06 in use", "a", "x");
+    let r = run(
+        &moto,
+        &[
+            "deploy",
+            "--require-approval",
+            "never",
+            "--assembly",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let bucket = aws.assets_bucket().await.unwrap();
+    let stale = "assets/probe/0000000000000000000000000000000000000000000000000000000000000000.zip";
+    for key in [stale, "notes/readme.txt"] {
+        aws.s3
+            .put_object()
+            .bucket(&bucket)
+            .key(key)
+            .body(b"old".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let keys = || async {
+        let listed = aws
+            .s3
+            .list_objects_v2()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap();
+        let mut keys: Vec<String> = listed
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_owned))
+            .collect();
+        keys.sort();
+        keys
+    };
+    let before = keys().await;
+    assert!(
+        before.contains(&used) && before.contains(&stale.to_owned()),
+        "{before:?}"
+    );
+
+    // Everything was uploaded just now: the default grace period keeps it all.
+    let r = run(&moto, &["gc"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with("nothing to delete: 0 object(s)")
+            && r.stdout.contains(
+                "kept: 1 referred to by a stack, 1 not referred to but younger than 30 day(s)"
+            ),
+        "{}",
+        r.stdout
+    );
+    let r = run(&moto, &["gc", "--grace", "0", "--dry-run"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with(&format!(
+            "would delete 1 object(s), 3 bytes, that no stack refers to and older than 0 day(s), from s3://{bucket}\n  {stale}  3 bytes\n"
+        )),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(keys().await, before);
+
+    let r = run(&moto, &["gc", "--grace", "0"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("✓ deleted 1 object(s)"), "{}", r.stdout);
+    let after = keys().await;
+    assert!(!after.contains(&stale.to_owned()), "{after:?}");
+    assert!(
+        after.contains(&used) && after.contains(&"notes/readme.txt".to_owned()),
+        "{after:?}"
+    );
+}

@@ -1,4 +1,4 @@
-//! The commands, one module each: `bootstrap`, `deploy`, `diff`, `drift`, `destroy`, `watch`. Results go to stdout; progress
+//! The commands, one module each: `bootstrap`, `deploy`, `diff`, `drift`, `destroy`, `gc`, `watch`. Results go to stdout; progress
 //! (events, the bar) to stderr. What more than one command needs lives here.
 
 pub mod bootstrap;
@@ -6,6 +6,7 @@ pub mod deploy;
 pub mod destroy;
 pub mod diff;
 pub mod drift;
+pub mod gc;
 pub mod watch;
 
 use std::io::{BufRead, Write};
