@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::types::{
-    Capability, ChangeSetStatus, ChangeSetType, DeploymentMode, Parameter, StackEvent, Tag,
+    Capability, ChangeSetStatus, ChangeSetType, DeploymentConfig, DeploymentConfigMode,
+    DeploymentMode, Parameter, StackEvent, Tag,
 };
 use aws_sdk_cloudformation::Client;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -239,6 +240,16 @@ pub async fn exports(cfn: &Client) -> Result<BTreeMap<String, String>, DeployErr
     }
 }
 
+/// `DeploymentConfig` mode EXPRESS for `--express`: the operation completes once CloudFormation has applied each
+/// resource's configuration, without waiting for the resources to be ready (`crate::express`).
+fn express_config(express: bool) -> Option<DeploymentConfig> {
+    express.then(|| {
+        DeploymentConfig::builder()
+            .mode(DeploymentConfigMode::Express)
+            .build()
+    })
+}
+
 /// The deployed template as it was submitted.
 pub async fn template(cfn: &Client, stack: &str) -> Result<String, DeployError> {
     let out = cfn
@@ -324,6 +335,7 @@ pub async fn create_change_set(
     source: &TemplateSource,
     stack_tags: &BTreeMap<String, String>,
     params: &[(String, Send)],
+    express: bool,
 ) -> Result<ChangeSet, DeployError> {
     let name = format!(
         "cfnkit-{}",
@@ -343,6 +355,7 @@ pub async fn create_change_set(
         .set_deployment_mode(
             (kind == ChangeSetKind::UpdateRevertingDrift).then_some(DeploymentMode::RevertDrift),
         )
+        .set_deployment_config(express_config(express))
         .set_capabilities(Some(CAPABILITIES.to_vec()))
         .set_tags(Some(tags(stack_tags)))
         .set_parameters(Some(parameters(params)))
@@ -526,6 +539,7 @@ pub async fn deploy_direct(
     termination_protection: bool,
     policies: &Policies,
     token: &str,
+    express: bool,
 ) -> Result<Option<String>, DeployError> {
     let (body, url) = match source {
         TemplateSource::Body(b) => (Some(b.clone()), None),
@@ -542,6 +556,7 @@ pub async fn deploy_direct(
             .set_parameters(Some(parameters(params)))
             .stack_policy_body(&policies.stack)
             .set_stack_policy_during_update_body(policies.during_update.clone())
+            .set_deployment_config(express_config(express))
             .client_request_token(token)
             .send()
             .await;
@@ -565,6 +580,7 @@ pub async fn deploy_direct(
             .set_parameters(Some(parameters(params)))
             .enable_termination_protection(termination_protection)
             .stack_policy_body(&policies.stack)
+            .set_deployment_config(express_config(express))
             .client_request_token(token)
             .send()
             .await
@@ -573,9 +589,16 @@ pub async fn deploy_direct(
     }
 }
 
-pub async fn delete_stack(cfn: &Client, stack: &str, id: &str) -> Result<(), DeployError> {
+/// `express`: CloudFormation's express mode (`--express`), which completes once the deletions are requested.
+pub async fn delete_stack(
+    cfn: &Client,
+    stack: &str,
+    id: &str,
+    express: bool,
+) -> Result<(), DeployError> {
     cfn.delete_stack()
         .stack_name(id)
+        .set_deployment_config(express_config(express))
         .client_request_token(request_token())
         .send()
         .await

@@ -292,7 +292,7 @@ mod tests {
             Cli::try_parse_from(["cfnkit", "destroy", "--yes", "A", "--app", "./my-app"]).unwrap();
         assert_eq!(cli.app.app.as_deref(), Some("./my-app"));
         assert!(
-            matches!(cli.command, Command::Destroy(destroy::Args { force: true, ref stacks }) if stacks == &["A"])
+            matches!(cli.command, Command::Destroy(destroy::Args { force: true, ref stacks, .. }) if stacks == &["A"])
         );
         let cli = Cli::try_parse_from(["cfnkit", "deploy", "--no-execute", "--method", "direct"])
             .unwrap();

@@ -245,6 +245,11 @@ pub enum DeployError {
     #[error("stack {stack} is in {status}: the template it would roll back to may need assets no other stack refers to; run gc once it has settled (for UPDATE_ROLLBACK_FAILED: `cargo cfn deploy --continue-rollback`)")]
     GcStackUnsettled { stack: String, status: String },
 
+    #[error(
+        "--express does not apply to stack {stack}: it has {why}; deploy it without --express"
+    )]
+    ExpressNotApplicable { stack: String, why: String },
+
     #[error("the bootstrap template is invalid: {0}")]
     Bootstrap(String),
 

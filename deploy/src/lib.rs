@@ -13,6 +13,7 @@ pub mod diff;
 pub mod drift;
 pub mod error;
 pub mod events;
+pub mod express;
 pub mod guard;
 pub mod hotswap;
 pub mod parameters;

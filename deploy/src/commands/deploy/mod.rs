@@ -27,6 +27,7 @@ use crate::commands::{
     bootstrap_needed, deployed_template, holds_resources, require_bootstrap, Found,
 };
 use crate::error::DeployError;
+use crate::express;
 use crate::guard::Hazard;
 use crate::hotswap;
 use crate::parameters::{self, ParameterArg};
@@ -95,6 +96,11 @@ pub struct Args {
     /// the line before it says why. For development accounts, as CDK's --hotswap.
     #[arg(long, conflicts_with_all = ["no_execute", "method", "revert_drift", "continue_rollback"])]
     pub hotswap: bool,
+    /// CloudFormation's express mode: each stack's operation completes once its resources' configuration is
+    /// applied, without waiting for them to be ready to serve (they become ready in the background). For
+    /// development; refused, before anything changes, for stacks with custom resources or StackSets.
+    #[arg(long)]
+    pub express: bool,
 }
 
 pub async fn run(
@@ -120,6 +126,7 @@ pub async fn run(
             continue_rollback: args.continue_rollback,
             skip_resources: args.skip_resource.clone(),
             hotswap: args.hotswap,
+            express: args.express,
         },
     )
     .await?;
@@ -168,6 +175,8 @@ pub struct DeployOptions {
     pub skip_resources: Vec<ResourceAddress>,
     /// `--hotswap`.
     pub hotswap: bool,
+    /// `--express`.
+    pub express: bool,
 }
 
 impl DeployOptions {
@@ -183,6 +192,7 @@ impl DeployOptions {
             continue_rollback: false,
             skip_resources: Vec::new(),
             hotswap: false,
+            express: false,
         }
     }
 
@@ -259,6 +269,9 @@ pub async fn deploy(
             path: stack.template.clone(),
             message,
         })?;
+        if options.express {
+            express::check(&stack.name, &parsed)?;
+        }
         stacks.push((*stack, body, parsed));
     }
     let declared: Vec<(&str, Vec<parameters::Declared>)> = stacks

@@ -150,6 +150,8 @@ pub(super) async fn guard(
                 &source,
                 &stack.tags,
                 &params,
+                // Only looked at, then deleted.
+                false,
             )
             .await?
             {
