@@ -340,11 +340,13 @@ pub fn update_for(
     let mut code = None;
     if let Some((bucket, key)) = &target.code {
         let key_value = context.evaluate(key);
-        let differs = match &key_value {
-            Ok(k) => key_sha256(k).is_some_and(|sha| sha != running.code_sha256),
-            Err(_) => false,
+        // An asset key names the zip's hash: compared with what runs, since the deployed template still names
+        // the code from before any hotswap. Another key is only known to change when the template changes it.
+        let differs = match key_value.as_deref().ok().and_then(key_sha256) {
+            Some(sha) => sha != running.code_sha256,
+            None => target.code_changed,
         };
-        if target.code_changed || differs {
+        if differs {
             let key = key_value.map_err(|c| unevaluable("code key", c))?;
             let bucket = context
                 .evaluate(bucket)
@@ -747,6 +749,16 @@ mod tests {
             code_sha256: key_sha256(&format!("assets/ingest/{HASH_A}.zip")).unwrap(),
             environment: env,
         };
+        assert_eq!(
+            update_for(t, "order-ingest", &in_step, &context()).unwrap(),
+            None
+        );
+        // Hotswapped before: the template still changes the code, but the new zip already runs.
+        let mut old = new.clone();
+        old["Resources"]["Ingest"]["Properties"]["Code"]["S3Key"] =
+            json!(format!("assets/ingest/{HASH_B}.zip"));
+        let t = &targets(&old, &new).unwrap()[0];
+        assert!(t.code_changed);
         assert_eq!(
             update_for(t, "order-ingest", &in_step, &context()).unwrap(),
             None

@@ -1771,6 +1771,16 @@ async fn hotswap_updates_code_and_environment_directly_and_falls_back_for_anythi
         .await
         .is_ok());
 
+    // Again: the template still differs from CloudFormation's, but the function already runs it.
+    let r = run(&moto, &["deploy", "--hotswap", "--assembly", &asm("two")]);
+    assert!(
+        r.stdout.contains(
+            "⚡ Functions: its functions already run as the template says\n  Functions has drifted"
+        ),
+        "{}",
+        r.stdout
+    );
+
     // Back to the deployed source: the template matches CloudFormation's again, and the function is put back.
     let r = run(&moto, &["deploy", "--hotswap", "--assembly", &asm("one")]);
     assert_eq!(r.code, 0, "{}", r.stderr);
