@@ -20,6 +20,7 @@ pub const BUCKET_PREFIX: &str = "cfnkit-assets";
 pub struct Clients {
     pub cfn: aws_sdk_cloudformation::Client,
     pub s3: aws_sdk_s3::Client,
+    pub lambda: aws_sdk_lambda::Client,
     sts: aws_sdk_sts::Client,
     pub region: String,
     account: OnceCell<String>,
@@ -87,6 +88,7 @@ impl Clients {
         Ok(Clients {
             cfn: aws_sdk_cloudformation::Client::new(config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
+            lambda: aws_sdk_lambda::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
             region,
             account: OnceCell::new(),

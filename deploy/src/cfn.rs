@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use aws_sdk_cloudformation::types::{
-    Capability, ChangeSetStatus, ChangeSetType, DeploymentMode, Parameter, StackEvent, Tag,
+    Capability, ChangeSetStatus, ChangeSetType, DeploymentConfig, DeploymentConfigMode,
+    DeploymentMode, Parameter, StackEvent, Tag,
 };
 use aws_sdk_cloudformation::Client;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -185,6 +186,70 @@ pub async fn describe(cfn: &Client, stack: &str) -> Result<Option<Deployed>, Dep
     }))
 }
 
+/// The stack's resources: logical ID to physical ID (ListStackResources, every page).
+pub async fn physical_ids(
+    cfn: &Client,
+    stack: &str,
+) -> Result<BTreeMap<String, String>, DeployError> {
+    let mut ids = BTreeMap::new();
+    let mut token = None;
+    loop {
+        let out = cfn
+            .list_stack_resources()
+            .stack_name(stack)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| DeployError::aws("cloudformation:ListStackResources", stack, e))?;
+        for r in out.stack_resource_summaries() {
+            if let (Some(logical), Some(physical)) =
+                (r.logical_resource_id(), r.physical_resource_id())
+            {
+                ids.insert(logical.to_owned(), physical.to_owned());
+            }
+        }
+        token = out.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(ids);
+        }
+    }
+}
+
+/// The region's exports: name to value (ListExports, every page).
+pub async fn exports(cfn: &Client) -> Result<BTreeMap<String, String>, DeployError> {
+    let mut exports = BTreeMap::new();
+    let mut token = None;
+    loop {
+        let out = cfn
+            .list_exports()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| {
+                DeployError::aws("cloudformation:ListExports", "the region's exports", e)
+            })?;
+        for e in out.exports() {
+            if let (Some(name), Some(value)) = (e.name(), e.value()) {
+                exports.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        token = out.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(exports);
+        }
+    }
+}
+
+/// `DeploymentConfig` mode EXPRESS for `--express`: the operation completes once CloudFormation has applied each
+/// resource's configuration, without waiting for the resources to be ready (`crate::express`).
+fn express_config(express: bool) -> Option<DeploymentConfig> {
+    express.then(|| {
+        DeploymentConfig::builder()
+            .mode(DeploymentConfigMode::Express)
+            .build()
+    })
+}
+
 /// The deployed template as it was submitted.
 pub async fn template(cfn: &Client, stack: &str) -> Result<String, DeployError> {
     let out = cfn
@@ -270,6 +335,7 @@ pub async fn create_change_set(
     source: &TemplateSource,
     stack_tags: &BTreeMap<String, String>,
     params: &[(String, Send)],
+    express: bool,
 ) -> Result<ChangeSet, DeployError> {
     let name = format!(
         "cfnkit-{}",
@@ -289,6 +355,7 @@ pub async fn create_change_set(
         .set_deployment_mode(
             (kind == ChangeSetKind::UpdateRevertingDrift).then_some(DeploymentMode::RevertDrift),
         )
+        .set_deployment_config(express_config(express))
         .set_capabilities(Some(CAPABILITIES.to_vec()))
         .set_tags(Some(tags(stack_tags)))
         .set_parameters(Some(parameters(params)))
@@ -472,6 +539,7 @@ pub async fn deploy_direct(
     termination_protection: bool,
     policies: &Policies,
     token: &str,
+    express: bool,
 ) -> Result<Option<String>, DeployError> {
     let (body, url) = match source {
         TemplateSource::Body(b) => (Some(b.clone()), None),
@@ -488,6 +556,7 @@ pub async fn deploy_direct(
             .set_parameters(Some(parameters(params)))
             .stack_policy_body(&policies.stack)
             .set_stack_policy_during_update_body(policies.during_update.clone())
+            .set_deployment_config(express_config(express))
             .client_request_token(token)
             .send()
             .await;
@@ -511,6 +580,7 @@ pub async fn deploy_direct(
             .set_parameters(Some(parameters(params)))
             .enable_termination_protection(termination_protection)
             .stack_policy_body(&policies.stack)
+            .set_deployment_config(express_config(express))
             .client_request_token(token)
             .send()
             .await
@@ -519,9 +589,16 @@ pub async fn deploy_direct(
     }
 }
 
-pub async fn delete_stack(cfn: &Client, stack: &str, id: &str) -> Result<(), DeployError> {
+/// `express`: CloudFormation's express mode (`--express`), which completes once the deletions are requested.
+pub async fn delete_stack(
+    cfn: &Client,
+    stack: &str,
+    id: &str,
+    express: bool,
+) -> Result<(), DeployError> {
     cfn.delete_stack()
         .stack_name(id)
+        .set_deployment_config(express_config(express))
         .client_request_token(request_token())
         .send()
         .await

@@ -7,7 +7,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::assembly::Assembly;
 use crate::aws::Clients;
-use crate::commands::{bootstrap, deploy, destroy, diff, drift, new, Found};
+use crate::commands::{bootstrap, deploy, destroy, diff, drift, gc, new, watch, Found};
 use crate::error::DeployError;
 use crate::synth;
 use crate::workspace::{self, Workspace};
@@ -58,6 +58,8 @@ pub enum Command {
     /// plane, the handlers' real binaries behind a local Lambda Runtime API, event sources and IAM as AWS runs
     /// them. Prints the local AWS endpoint and what is not run; Ctrl-C stops everything and prints a summary.
     Local(cfnkit_local::cli::LocalArgs),
+    Watch(watch::Args),
+    Gc(gc::Args),
     New(new::Args),
 }
 
@@ -191,10 +193,22 @@ pub async fn run(cli: Cli) -> Result<Found, DeployError> {
         return Ok(Found::Nothing);
     }
     let clients = Clients::from_env().await?;
+    if let Command::Watch(args) = &cli.command {
+        // Packages the app itself, on every change.
+        return watch::run(&clients, &cli.app, args).await;
+    }
+    if let Command::Gc(args) = &cli.command {
+        // Every stack of the account and region counts, whichever app deployed it: no app to synthesize.
+        return gc::run(&clients, args).await;
+    }
     let command = if cli.app.package { "package" } else { "synth" };
     let assembly = Assembly::load(&assembly_dir(&cli.app, command)?.0)?;
     match &cli.command {
-        Command::Bootstrap(_) | Command::Local(_) | Command::New(_) => {
+        Command::Bootstrap(_)
+        | Command::Local(_)
+        | Command::New(_)
+        | Command::Watch(_)
+        | Command::Gc(_) => {
             unreachable!("handled above")
         }
         Command::Deploy(args) => deploy::run(&clients, &assembly, args).await,
@@ -287,7 +301,7 @@ mod tests {
             Cli::try_parse_from(["cfnkit", "destroy", "--yes", "A", "--app", "./my-app"]).unwrap();
         assert_eq!(cli.app.app.as_deref(), Some("./my-app"));
         assert!(
-            matches!(cli.command, Command::Destroy(destroy::Args { force: true, ref stacks }) if stacks == &["A"])
+            matches!(cli.command, Command::Destroy(destroy::Args { force: true, ref stacks, .. }) if stacks == &["A"])
         );
         let cli = Cli::try_parse_from(["cfnkit", "deploy", "--no-execute", "--method", "direct"])
             .unwrap();

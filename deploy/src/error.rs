@@ -229,6 +229,27 @@ pub enum DeployError {
     #[error("asset {name} (used by {used_by}) is not built: synth leaves Lambda code unbuilt; pass --package to run the app's `package` instead of `synth`, or run `cargo run -- package` and pass --assembly cfnkit.out")]
     Unpackaged { name: String, used_by: String },
 
+    #[error("stack {stack}: the hotswap of function {function} failed: {reason}. The stack's other functions may be updated already; deploy without --hotswap to put every function back as the template says")]
+    HotswapFailed {
+        stack: String,
+        function: String,
+        reason: String,
+    },
+
+    #[error("watch packages the app on every change, so it cannot use --assembly; drop --assembly (use --app to choose the app)")]
+    WatchNeedsApp,
+
+    #[error("cannot watch the workspace's files: {0}")]
+    Watch(String),
+
+    #[error("stack {stack} is in {status}: the template it would roll back to may need assets no other stack refers to; run gc once it has settled (for UPDATE_ROLLBACK_FAILED: `cargo cfn deploy --continue-rollback`)")]
+    GcStackUnsettled { stack: String, status: String },
+
+    #[error(
+        "--express does not apply to stack {stack}: it has {why}; deploy it without --express"
+    )]
+    ExpressNotApplicable { stack: String, why: String },
+
     #[error("the bootstrap template is invalid: {0}")]
     Bootstrap(String),
 

@@ -64,7 +64,7 @@ pub async fn prepare(
                     d.status
                 );
                 let marker = cfn::latest_event(&clients.cfn, &d.id).await?;
-                cfn::delete_stack(&clients.cfn, name, &d.id).await?;
+                cfn::delete_stack(&clients.cfn, name, &d.id, false).await?;
                 let (status, events) = cfn::watch(
                     &clients.cfn,
                     name,

@@ -1632,3 +1632,292 @@ async fn cargo_cfn_finds_the_app_of_the_workspace_it_runs_in() {
         "{stderr}"
     );
 }
+
+/// Functions, an IAM role for them (moto checks that it exists) and a parameter: `code` is the zip's bytes (the
+/// asset key names its hash, as `package` writes it), `mode` a variable of the function, `setting` the
+/// parameter's value. Written into `dir` with the asset in the manifest.
+fn function_app(dir: &Path, code: &[u8], mode: &str, setting: &str) -> String {
+    let sha = cfnkit_deploy::assembly::sha256_hex(code);
+    let key = format!("assets/probe/{sha}.zip");
+    let app = App::new();
+    let stack = app.stack("Functions");
+    stack.add_raw(
+        "Role",
+        RawResource::new("AWS::IAM::Role").prop(
+            "AssumeRolePolicyDocument",
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                   "Principal": {"Service": "lambda.amazonaws.com"}}]}),
+        ),
+    );
+    stack.add_raw(
+        "Probe",
+        RawResource::new("AWS::Lambda::Function")
+            .prop(
+                "Code",
+                json!({"S3Bucket": {"Fn::Sub": cfnkit::constructs::lambda::ASSET_BUCKET}, "S3Key": key}),
+            )
+            .prop("Handler", "bootstrap")
+            .prop("Runtime", "provided.al2023")
+            .prop("Role", json!({"Fn::GetAtt": ["Role", "Arn"]}))
+            .prop(
+                "Environment",
+                json!({"Variables": {"MODE": mode, "REGION": {"Ref": "AWS::Region"}}}),
+            ),
+    );
+    stack.add_raw(
+        "Setting",
+        RawResource::new("AWS::SSM::Parameter")
+            .prop("Name", "/cfnkit-test/hotswap")
+            .prop("Type", "String")
+            .prop("Value", setting),
+    );
+    synth(app, dir);
+    std::fs::create_dir_all(dir.join("assets/probe")).unwrap();
+    std::fs::write(dir.join(&key), code).unwrap();
+    let path = dir.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    manifest["assets"] = json!([{
+        "name": "probe", "packaged": true, "path": key, "sha256": sha, "bucket":
+        cfnkit::constructs::lambda::ASSET_BUCKET, "key": key, "usedBy": ["Functions/Probe"],
+    }]);
+    std::fs::write(&path, serde_json::to_string_pretty(&manifest).unwrap()).unwrap();
+    key
+}
+
+/// The function's running code hash (base64, as Lambda reports it) and environment.
+async fn running_function(
+    aws: &cfnkit_deploy::aws::Clients,
+    stack: &str,
+) -> (String, std::collections::BTreeMap<String, String>) {
+    let ids = cfnkit_deploy::cfn::physical_ids(&aws.cfn, stack)
+        .await
+        .unwrap();
+    let f = aws
+        .lambda
+        .get_function_configuration()
+        .function_name(&ids["Probe"])
+        .send()
+        .await
+        .unwrap();
+    let env = f
+        .environment()
+        .and_then(|e| e.variables())
+        .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    (f.code_sha256().unwrap().to_owned(), env)
+}
+
+/// `deploy --hotswap` updates a function's code and environment without a change set, says the stack has
+/// drifted from its template, and undoes in the function what the source undoes; a change to anything else
+/// goes through a change set, with the reason on one line.
+#[tokio::test(flavor = "multi_thread")]
+async fn hotswap_updates_code_and_environment_directly_and_falls_back_for_anything_else() {
+    let Some(moto) = start_moto() else { return };
+    if moto.faithful() {
+        return;
+    }
+    let aws = clients(&moto).await;
+    let work = tempfile::tempdir().unwrap();
+    let asm = |n: &str| work.path().join(n).to_str().unwrap().to_owned();
+    let (v1, v2) = (
+        b"PK\x05\x06 version 1".as_slice(),
+        b"PK\x05\x06 version 2".as_slice(),
+    );
+    let base64_sha = |code: &[u8]| {
+        cfnkit_deploy::hotswap::key_sha256(&format!(
+            "assets/probe/{}.zip",
+            cfnkit_deploy::assembly::sha256_hex(code)
+        ))
+        .unwrap()
+    };
+    assert_eq!(run(&moto, &["bootstrap"]).code, 0);
+    function_app(&work.path().join("one"), v1, "a", "x");
+    let r = run(
+        &moto,
+        &[
+            "deploy",
+            "--require-approval",
+            "never",
+            "--assembly",
+            &asm("one"),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let deployed_template = template_of(&aws, "Functions").await;
+
+    // New code and a new variable value: the function is updated directly, CloudFormation's template is not.
+    let key2 = function_app(&work.path().join("two"), v2, "b", "x");
+    let r = run(&moto, &["deploy", "--hotswap", "--assembly", &asm("two")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("⚡ Functions: hotswapped Probe (code, environment: MODE)\n  Functions has drifted from its template in CloudFormation until the next deploy without --hotswap\n"),
+        "{}",
+        r.stdout
+    );
+    let (sha, env) = running_function(&aws, "Functions").await;
+    assert_eq!(sha, base64_sha(v2));
+    assert_eq!(
+        (env["MODE"].as_str(), env["REGION"].as_str()),
+        ("b", REGION)
+    );
+    assert_eq!(template_of(&aws, "Functions").await, deployed_template);
+    assert!(aws
+        .s3
+        .head_object()
+        .bucket(aws.assets_bucket().await.unwrap())
+        .key(&key2)
+        .send()
+        .await
+        .is_ok());
+
+    // Again: the template still differs from CloudFormation's, but the function already runs it.
+    let r = run(&moto, &["deploy", "--hotswap", "--assembly", &asm("two")]);
+    assert!(
+        r.stdout.contains(
+            "⚡ Functions: its functions already run as the template says\n  Functions has drifted"
+        ),
+        "{}",
+        r.stdout
+    );
+
+    // Back to the deployed source: the template matches CloudFormation's again, and the function is put back.
+    let r = run(&moto, &["deploy", "--hotswap", "--assembly", &asm("one")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("⚡ Functions: hotswapped Probe (code, environment: MODE)\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("drifted"), "{}", r.stdout);
+    assert_eq!(running_function(&aws, "Functions").await.0, base64_sha(v1));
+    let r = run(&moto, &["deploy", "--hotswap", "--assembly", &asm("one")]);
+    assert!(r.stdout.contains("= Functions: no changes"), "{}", r.stdout);
+
+    // The parameter changes too: one line says why, and the change set deploys it all.
+    function_app(&work.path().join("three"), v2, "c", "y");
+    let r = run(&moto, &["deploy", "--hotswap", "--assembly", &asm("three")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("→ Functions: not hotswapped, Resources.Setting changes (Properties.Value), which only a change set deploys: deploying it through a change set\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("✓ Functions: UPDATE_COMPLETE"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        template_of(&aws, "Functions").await["Resources"]["Setting"]["Properties"]["Value"],
+        "y"
+    );
+    let (sha, env) = running_function(&aws, "Functions").await;
+    assert_eq!((sha, env["MODE"].as_str()), (base64_sha(v2), "c"));
+
+    // Flags that make no sense with it are refused by the parser.
+    let r = run(
+        &moto,
+        &[
+            "deploy",
+            "--hotswap",
+            "--no-execute",
+            "--assembly",
+            &asm("three"),
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("cannot be used with"), "{}", r.stderr);
+}
+
+/// `gc` deletes the assets bucket's objects no stack refers to once they are older than the grace period, and
+/// nothing with --dry-run; objects a stack's template names, and objects outside cfnkit's prefixes, stay.
+#[tokio::test(flavor = "multi_thread")]
+async fn gc_deletes_only_unreferenced_assets_older_than_the_grace_period() {
+    let Some(moto) = start_moto() else { return };
+    if moto.faithful() {
+        return;
+    }
+    let aws = clients(&moto).await;
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("out");
+    assert_eq!(run(&moto, &["bootstrap"]).code, 0);
+    let used = function_app(&dir, b"PK\x05\x06 in use", "a", "x");
+    let r = run(
+        &moto,
+        &[
+            "deploy",
+            "--require-approval",
+            "never",
+            "--assembly",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let bucket = aws.assets_bucket().await.unwrap();
+    let stale = "assets/probe/0000000000000000000000000000000000000000000000000000000000000000.zip";
+    for key in [stale, "notes/readme.txt"] {
+        aws.s3
+            .put_object()
+            .bucket(&bucket)
+            .key(key)
+            .body(b"old".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let keys = || async {
+        let listed = aws
+            .s3
+            .list_objects_v2()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap();
+        let mut keys: Vec<String> = listed
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_owned))
+            .collect();
+        keys.sort();
+        keys
+    };
+    let before = keys().await;
+    assert!(
+        before.contains(&used) && before.contains(&stale.to_owned()),
+        "{before:?}"
+    );
+
+    // Everything was uploaded just now: the default grace period keeps it all.
+    let r = run(&moto, &["gc"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with("nothing to delete: 0 object(s)")
+            && r.stdout.contains(
+                "kept: 1 referred to by a stack, 1 not referred to but younger than 30 day(s)"
+            ),
+        "{}",
+        r.stdout
+    );
+    let r = run(&moto, &["gc", "--grace", "0", "--dry-run"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with(&format!(
+            "would delete 1 object(s), 3 bytes, that no stack refers to and older than 0 day(s), from s3://{bucket}\n  {stale}  3 bytes\n"
+        )),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(keys().await, before);
+
+    let r = run(&moto, &["gc", "--grace", "0"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("✓ deleted 1 object(s)"), "{}", r.stdout);
+    let after = keys().await;
+    assert!(!after.contains(&stale.to_owned()), "{after:?}");
+    assert!(
+        after.contains(&used) && after.contains(&"notes/readme.txt".to_owned()),
+        "{after:?}"
+    );
+}

@@ -2,7 +2,9 @@
 //! refactoring (CreateStackRefactor, DescribeStackRefactor, ListStackRefactorActions, ExecuteStackRefactor), drift
 //! (DetectStackDrift, DescribeStackDriftDetectionStatus, DescribeStackResourceDrifts), early-validation findings
 //! (DescribeEvents), ContinueUpdateRollback, change sets with `Replacement` details, stacks caught in progress,
-//! refused executions and throttling. moto completes every operation at once, its change sets carry no
+//! refused executions and throttling; and `deploy --hotswap` choosing a change set, where no Lambda call may be
+//! made (the clients have no Lambda endpoint to answer; tests/emulator.rs hotswaps against moto's Lambda); and
+//! `--express` (DeploymentConfig mode EXPRESS), which moto ignores. moto completes every operation at once, its change sets carry no
 //! replacement details, and it has none of these APIs; tests/emulator.rs covers what it has.
 //!
 //! The responses are CloudFormation's wire format (awsQuery XML, errors as HTTP 400 `ErrorResponse`s) in the
@@ -1071,4 +1073,245 @@ async fn throttled_calls_are_retried_with_backoff() {
         .unwrap();
     assert_eq!(d.status, "UPDATE_COMPLETE");
     assert_eq!(replay.count("DescribeStacks"), 4);
+}
+
+/// Api holds a function (its code at `key`, and `mode` in its environment) and a parameter of value `setting`.
+fn function_app(key: &str, mode: &str, setting: &str) -> App {
+    let app = App::new();
+    let api = app.stack("Api");
+    api.add_raw(
+        "Handler",
+        RawResource::new("AWS::Lambda::Function")
+            .prop(
+                "Code",
+                json!({"S3Bucket": {"Fn::Sub": "cfnkit-assets-${AWS::AccountId}-${AWS::Region}"}, "S3Key": key}),
+            )
+            .prop("Role", "arn:aws:iam::123456789012:role/handler")
+            .prop("Environment", json!({"Variables": {"MODE": mode}})),
+    );
+    api.add_raw(
+        "Setting",
+        RawResource::new("AWS::SSM::Parameter")
+            .prop("Type", "String")
+            .prop("Value", setting),
+    );
+    app
+}
+
+#[tokio::test(start_paused = true)]
+async fn hotswap_deploys_through_a_change_set_when_more_than_function_code_changes() {
+    let (_dir, deployed) = assembly(function_app("assets/handler/1.zip", "a", "x"));
+    let old = deployed
+        .template(deployed.manifest.stack("Api").unwrap())
+        .unwrap();
+    // The code changes, and so does the parameter: no function is touched, the change set deploys both.
+    let (_dir, asm) = assembly(function_app("assets/handler/2.zip", "b", "y"));
+    let modified = "<member><Type>Resource</Type><ResourceChange><Action>Modify</Action><LogicalResourceId>Setting\
+                    </LogicalResourceId><ResourceType>AWS::SSM::Parameter</ResourceType><Replacement>False\
+                    </Replacement></ResourceChange></member>";
+    let replay = Replay::default();
+    replay
+        .answer("DescribeStacks", [described("Api", "UPDATE_COMPLETE")])
+        .answer(
+            "GetTemplate",
+            [ok(format!("<TemplateBody>{}</TemplateBody>", esc(&old)))],
+        )
+        .answer("CreateChangeSet", [created_change_set("Api")])
+        .answer("DescribeChangeSet", [change_set_with("Api", modified)])
+        .answer("ExecuteChangeSet", [ok("")])
+        .answer(
+            "DescribeStackEvents",
+            [
+                events(&[]),
+                events(&[
+                    event(
+                        "Api",
+                        10,
+                        "Api",
+                        STACK,
+                        "UPDATE_IN_PROGRESS",
+                        Some("User Initiated"),
+                    ),
+                    event(
+                        "Api",
+                        11,
+                        "Setting",
+                        "AWS::SSM::Parameter",
+                        "UPDATE_COMPLETE",
+                        None,
+                    ),
+                    event("Api", 12, "Api", STACK, "UPDATE_COMPLETE", None),
+                ]),
+            ],
+        );
+    let options = DeployOptions {
+        hotswap: true,
+        ..DeployOptions::unattended()
+    };
+
+    deploy(&replay.clients(), &asm, &[], &[], options)
+        .await
+        .unwrap();
+
+    let created = &replay.calls("CreateChangeSet")[0];
+    let body: Value = serde_json::from_str(&created["TemplateBody"]).unwrap();
+    assert_eq!(
+        body["Resources"]["Handler"]["Properties"]["Code"]["S3Key"], "assets/handler/2.zip",
+        "the change set carries the code change too"
+    );
+    assert_eq!(replay.count("ExecuteChangeSet"), 1);
+    assert_eq!(
+        replay.count("ListStackResources"),
+        0,
+        "nothing was planned for a hotswap"
+    );
+}
+
+/// `deploy --express`, and `bootstrap --express`, which deploys its stack the same way (`deploy_stack`).
+#[tokio::test(start_paused = true)]
+async fn express_asks_cloudformation_for_express_mode_in_the_change_set() {
+    let replay = Replay::default();
+    replay
+        .answer("DescribeStacks", [described("Data", "UPDATE_COMPLETE")])
+        .answer("CreateChangeSet", [created_change_set("Data")])
+        .answer("DescribeChangeSet", [no_changes("Data")])
+        .answer("DeleteChangeSet", [ok("")]);
+    let express = DeployOptions {
+        express: true,
+        ..DeployOptions::unattended()
+    };
+    let template = json!({"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}});
+    let aws = replay.clients();
+    deploy_stack(&aws, &spec("Data", &template), &express)
+        .await
+        .unwrap();
+    deploy_stack(&aws, &spec("Data", &template), &DeployOptions::unattended())
+        .await
+        .unwrap();
+    let created = replay.calls("CreateChangeSet");
+    assert_eq!(
+        created[0].get("DeploymentConfig.Mode").map(String::as_str),
+        Some("EXPRESS")
+    );
+    assert_eq!(
+        created[1].get("DeploymentConfig.Mode"),
+        None,
+        "only when asked"
+    );
+}
+
+/// Api's template with a custom resource.
+fn seeded_app() -> App {
+    let app = App::new();
+    let api = app.stack("Api");
+    api.add_raw(
+        "Seed",
+        RawResource::new("Custom::Seed").prop(
+            "ServiceToken",
+            "arn:aws:lambda:us-east-1:123456789012:function:seed",
+        ),
+    );
+    app
+}
+
+#[tokio::test(start_paused = true)]
+async fn express_is_refused_for_a_stack_with_a_custom_resource_before_anything_changes() {
+    let (_dir, asm) = assembly(seeded_app());
+    let replay = Replay::default();
+    let express = DeployOptions {
+        express: true,
+        ..DeployOptions::unattended()
+    };
+    let err = deploy(&replay.clients(), &asm, &[], &[], express)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "--express does not apply to stack Api: it has custom resources (Seed (Custom::Seed)), which are done only \
+         when their handler answers; deploy it without --express"
+    );
+    assert!(
+        replay.0.lock().unwrap().calls.is_empty(),
+        "nothing was asked or changed"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn destroy_with_express_deletes_in_express_mode_unless_a_custom_resource_forbids_it() {
+    let (_dir, asm) = assembly(seeded_app());
+    let plain = json!({"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}});
+    let replay = Replay::default();
+    replay
+        .answer(
+            "DescribeStacks",
+            [
+                described("Api", "UPDATE_COMPLETE"),
+                described("Api", "DELETE_IN_PROGRESS"),
+                described("Api", "DELETE_COMPLETE"),
+            ],
+        )
+        .answer(
+            "GetTemplate",
+            [
+                ok(format!(
+                    "<TemplateBody>{}</TemplateBody>",
+                    esc(&plain.to_string())
+                )),
+                ok(format!(
+                    "<TemplateBody>{}</TemplateBody>",
+                    esc(&asm.template(asm.manifest.stack("Api").unwrap()).unwrap())
+                )),
+            ],
+        )
+        .answer("DeleteStack", [ok("")])
+        .answer(
+            "DescribeStackEvents",
+            [
+                events(&[]),
+                events(&[
+                    event(
+                        "Api",
+                        10,
+                        "Api",
+                        STACK,
+                        "DELETE_IN_PROGRESS",
+                        Some("User Initiated"),
+                    ),
+                    event("Api", 11, "Api", STACK, "DELETE_COMPLETE", None),
+                ]),
+            ],
+        );
+    let aws = replay.clients();
+    cfnkit_deploy::commands::destroy::destroy(&aws, &asm, &[], true, true)
+        .await
+        .unwrap();
+    let deleted = replay.calls("DeleteStack");
+    assert_eq!(
+        deleted[0].get("DeploymentConfig.Mode").map(String::as_str),
+        Some("EXPRESS")
+    );
+
+    // The deployed template has the custom resource: refused before DeleteStack.
+    let seeded = Replay::default();
+    seeded
+        .answer("DescribeStacks", [described("Api", "UPDATE_COMPLETE")])
+        .answer(
+            "GetTemplate",
+            [ok(format!(
+                "<TemplateBody>{}</TemplateBody>",
+                esc(&asm.template(asm.manifest.stack("Api").unwrap()).unwrap())
+            ))],
+        );
+    let err = cfnkit_deploy::commands::destroy::destroy(&seeded.clients(), &asm, &[], true, true)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(
+            "--express does not apply to stack Api: it has custom resources (Seed (Custom::Seed))"
+        ),
+        "{err}"
+    );
+    assert_eq!(seeded.count("DeleteStack"), 0);
 }

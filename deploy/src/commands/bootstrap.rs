@@ -16,19 +16,23 @@ pub struct Args {
     /// Print the bootstrap template and stop, without contacting AWS.
     #[arg(long)]
     pub show_template: bool,
+    /// CloudFormation's express mode: the stack's operation completes once the bucket's configuration is
+    /// applied, without waiting for it to be ready.
+    #[arg(long, conflicts_with = "show_template")]
+    pub express: bool,
 }
 
 pub async fn run(args: &Args) -> Result<Found, DeployError> {
     if args.show_template {
         print!("{}", crate::bootstrap::template()?);
     } else {
-        bootstrap(&Clients::from_env().await?).await?;
+        bootstrap(&Clients::from_env().await?, args.express).await?;
     }
     Ok(Found::Nothing)
 }
 
 /// Creates the bootstrap stack, or updates it when this tool's template is newer; idempotent.
-pub async fn bootstrap(clients: &Clients) -> Result<(), DeployError> {
+pub async fn bootstrap(clients: &Clients, express: bool) -> Result<(), DeployError> {
     let body = crate::bootstrap::template()?;
     let spec = StackSpec {
         name: BOOTSTRAP_STACK.into(),
@@ -38,7 +42,11 @@ pub async fn bootstrap(clients: &Clients) -> Result<(), DeployError> {
         parameters: BTreeMap::new(),
         dependencies: Vec::new(),
     };
-    let outcome = deploy_stack(clients, &spec, &DeployOptions::unattended()).await?;
+    let options = DeployOptions {
+        express,
+        ..DeployOptions::unattended()
+    };
+    let outcome = deploy_stack(clients, &spec, &options).await?;
     report(BOOTSTRAP_STACK, &outcome);
     println!("assets bucket: {}", clients.assets_bucket().await?);
     Ok(())

@@ -12,6 +12,7 @@ use crate::commands::Found;
 use crate::commands::{ask, deployed_template, failed};
 use crate::error::DeployError;
 use crate::events;
+use crate::express;
 use crate::template;
 
 /// Delete the stacks (all when none are named) and the stacks that depend on them, dependents first.
@@ -26,6 +27,11 @@ pub struct Args {
     /// Do not ask for confirmation.
     #[arg(long, short = 'f', visible_alias = "yes", short_alias = 'y')]
     pub force: bool,
+    /// CloudFormation's express mode: each deletion completes once CloudFormation has requested the resources'
+    /// deletion, without waiting for them to be gone. Refused, before anything is deleted, for stacks with custom
+    /// resources or StackSets.
+    #[arg(long)]
+    pub express: bool,
 }
 
 pub async fn run(
@@ -33,7 +39,7 @@ pub async fn run(
     assembly: &Assembly,
     args: &Args,
 ) -> Result<Found, DeployError> {
-    destroy(clients, assembly, &args.stacks, args.force).await?;
+    destroy(clients, assembly, &args.stacks, args.force, args.express).await?;
     Ok(Found::Nothing)
 }
 
@@ -43,6 +49,7 @@ pub async fn destroy(
     assembly: &Assembly,
     names: &[String],
     force: bool,
+    express: bool,
 ) -> Result<(), DeployError> {
     let selection = assembly.destroy_selection(names)?;
     let mut deployed = Vec::new();
@@ -55,6 +62,11 @@ pub async fn destroy(
     if deployed.is_empty() {
         return Ok(());
     }
+    if express {
+        for (name, _) in &deployed {
+            express::check(name, &deployed_template(clients, name).await?)?;
+        }
+    }
     let list = deployed
         .iter()
         .map(|(n, _)| n.as_str())
@@ -65,7 +77,7 @@ pub async fn destroy(
         return Ok(());
     }
     for (name, d) in &deployed {
-        destroy_stack(clients, name, d).await?;
+        destroy_stack(clients, name, d, express).await?;
     }
     Ok(())
 }
@@ -79,14 +91,19 @@ fn confirm(stacks: &str) -> Result<bool, DeployError> {
     ask(&format!("Destroy {stacks} (in this order)?"))
 }
 
-async fn destroy_stack(clients: &Clients, name: &str, d: &Deployed) -> Result<(), DeployError> {
+async fn destroy_stack(
+    clients: &Clients,
+    name: &str,
+    d: &Deployed,
+    express: bool,
+) -> Result<(), DeployError> {
     if d.termination_protection {
         return Err(DeployError::TerminationProtected { stack: name.into() });
     }
     eprintln!("{}", style(format!("{name}: destroying")).bold());
     let deployed = deployed_template(clients, name).await?;
     let marker = cfn::latest_event(&clients.cfn, &d.id).await?;
-    cfn::delete_stack(&clients.cfn, name, &d.id).await?;
+    cfn::delete_stack(&clients.cfn, name, &d.id, express).await?;
     let (status, evts) = cfn::watch(
         &clients.cfn,
         name,

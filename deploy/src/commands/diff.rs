@@ -173,6 +173,7 @@ async fn change_set(
         &source,
         tags,
         params,
+        false,
     )
     .await?
     {

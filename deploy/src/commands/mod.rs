@@ -1,12 +1,14 @@
-//! The commands, one module each: `bootstrap`, `deploy`, `diff`, `drift`, `destroy`, `new`. Results go to stdout; progress
-//! (events, the bar) to stderr. What more than one command needs lives here.
+//! The commands, one module each: `bootstrap`, `deploy`, `diff`, `drift`, `destroy`, `gc`, `new`, `watch`. Results go
+//! to stdout; progress (events, the bar) to stderr. What more than one command needs lives here.
 
 pub mod bootstrap;
 pub mod deploy;
 pub mod destroy;
 pub mod diff;
 pub mod drift;
+pub mod gc;
 pub mod new;
+pub mod watch;
 
 use std::io::{BufRead, Write};
 

@@ -27,7 +27,9 @@ use crate::commands::{
     bootstrap_needed, deployed_template, holds_resources, require_bootstrap, Found,
 };
 use crate::error::DeployError;
+use crate::express;
 use crate::guard::Hazard;
+use crate::hotswap;
 use crate::parameters::{self, ParameterArg};
 use crate::recover::Rollbacks;
 use crate::refactor;
@@ -88,6 +90,17 @@ pub struct Args {
     /// then counts it as rolled back as it is: check it afterwards.
     #[arg(long, value_name = "STACK/LogicalId", requires = "continue_rollback")]
     pub skip_resource: Vec<ResourceAddress>,
+    /// For a stack whose only changes are Lambda functions' code or environment variables: update the functions
+    /// directly (seconds, not a change set's minute). CloudFormation's template then differs from what runs until
+    /// the next deploy without --hotswap; a stack with any other change is deployed through a change set, and
+    /// the line before it says why. For development accounts, as CDK's --hotswap.
+    #[arg(long, conflicts_with_all = ["no_execute", "method", "revert_drift", "continue_rollback"])]
+    pub hotswap: bool,
+    /// CloudFormation's express mode: each stack's operation completes once its resources' configuration is
+    /// applied, without waiting for them to be ready to serve (they become ready in the background). For
+    /// development; refused, before anything changes, for stacks with custom resources or StackSets.
+    #[arg(long)]
+    pub express: bool,
 }
 
 pub async fn run(
@@ -112,6 +125,8 @@ pub async fn run(
             revert_drift: args.revert_drift,
             continue_rollback: args.continue_rollback,
             skip_resources: args.skip_resource.clone(),
+            hotswap: args.hotswap,
+            express: args.express,
         },
     )
     .await?;
@@ -158,6 +173,10 @@ pub struct DeployOptions {
     pub continue_rollback: bool,
     /// `--skip-resource`.
     pub skip_resources: Vec<ResourceAddress>,
+    /// `--hotswap`.
+    pub hotswap: bool,
+    /// `--express`.
+    pub express: bool,
 }
 
 impl DeployOptions {
@@ -172,6 +191,8 @@ impl DeployOptions {
             revert_drift: false,
             continue_rollback: false,
             skip_resources: Vec::new(),
+            hotswap: false,
+            express: false,
         }
     }
 
@@ -206,6 +227,12 @@ pub enum Outcome {
     /// Its resources are moved by a refactor created but not executed (`--no-execute`); its change set comes
     /// after the refactor.
     AwaitsRefactor,
+    /// Its functions updated directly (`--hotswap`): `Logical (code, environment: VAR)` each.
+    Hotswapped {
+        functions: Vec<String>,
+        /// Whether CloudFormation's template of it now differs from what runs.
+        drifted: bool,
+    },
 }
 
 /// A stack to deploy: its name, template and stack-level settings.
@@ -242,6 +269,9 @@ pub async fn deploy(
             path: stack.template.clone(),
             message,
         })?;
+        if options.express {
+            express::check(&stack.name, &parsed)?;
+        }
         stacks.push((*stack, body, parsed));
     }
     let declared: Vec<(&str, Vec<parameters::Declared>)> = stacks
@@ -283,10 +313,17 @@ pub async fn deploy(
         .iter()
         .map(|(s, _, t)| (s.name.clone(), t.clone()))
         .collect();
+    let hotswaps = if options.hotswap {
+        hotswap_plans(clients, &stacks, &current, &given).await?
+    } else {
+        BTreeMap::new()
+    };
     let moves = plan::moves(clients, assembly, &chosen, &current, &new).await?;
     let moving = refactor::stacks(&moves);
 
-    plan::guard(clients, &stacks, &current, &moving, &given, &options).await?;
+    // A hotswap changes code and environment only: nothing it does can replace or remove a resource.
+    let unguarded: BTreeSet<String> = moving.iter().chain(hotswaps.keys()).cloned().collect();
+    plan::guard(clients, &stacks, &current, &unguarded, &given, &options).await?;
 
     if options.execute && options.approval != RequireApproval::Never {
         let mut review = BTreeMap::new();
@@ -310,8 +347,13 @@ pub async fn deploy(
             up.present.len()
         );
     }
+    for (name, updates) in &hotswaps {
+        let outcome = hotswap(clients, name, updates, &current[name].1, &new[name]).await?;
+        report(name, &outcome);
+    }
     let mut specs: Vec<StackSpec> = stacks
         .into_iter()
+        .filter(|(stack, _, _)| !hotswaps.contains_key(&stack.name))
         .map(|(stack, body, _)| StackSpec {
             name: stack.name.clone(),
             body,
@@ -335,6 +377,63 @@ pub async fn deploy(
         }
     }
     deploy_in_order(clients, specs, options).await
+}
+
+/// The stacks `--hotswap` updates directly, with their function updates; for each other stack, a line saying
+/// why it goes through a change set.
+async fn hotswap_plans(
+    clients: &Clients,
+    stacks: &[(&ManifestStack, String, serde_json::Value)],
+    current: &plan::Current,
+    given: &BTreeMap<String, BTreeMap<String, String>>,
+) -> Result<BTreeMap<String, Vec<hotswap::FunctionUpdate>>, DeployError> {
+    let mut plans = BTreeMap::new();
+    for (stack, _, new) in stacks {
+        let (d, old) = &current[&stack.name];
+        let plan = hotswap::plan(
+            clients,
+            &stack.name,
+            d.as_ref().zip(old.as_ref()),
+            new,
+            given.get(&stack.name).unwrap_or(&BTreeMap::new()),
+            &stack.tags,
+        )
+        .await?;
+        match plan {
+            hotswap::Plan::Hotswap(updates) => {
+                plans.insert(stack.name.clone(), updates);
+            }
+            hotswap::Plan::ChangeSet(why) => println!(
+                "{} {}: not hotswapped, {why}: deploying it through a change set",
+                style("→").cyan(),
+                stack.name
+            ),
+        }
+    }
+    Ok(plans)
+}
+
+/// Updates a stack's functions directly, one after the other.
+async fn hotswap(
+    clients: &Clients,
+    name: &str,
+    updates: &[hotswap::FunctionUpdate],
+    old: &Option<serde_json::Value>,
+    new: &serde_json::Value,
+) -> Result<Outcome, DeployError> {
+    for update in updates {
+        eprintln!("{name}: hotswapping {}", update.describe());
+        hotswap::apply(clients, name, update).await?;
+    }
+    let drifted = old.as_ref() != Some(new);
+    Ok(if updates.is_empty() && !drifted {
+        Outcome::NoChanges
+    } else {
+        Outcome::Hotswapped {
+            functions: updates.iter().map(|u| u.describe()).collect(),
+            drifted,
+        }
+    })
 }
 
 /// `--allow-replace` and `--skip-resource` must name stacks of this deploy: a typo would otherwise pass silently

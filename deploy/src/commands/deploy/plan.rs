@@ -97,13 +97,14 @@ pub(super) async fn moves(
 /// `--allow-replace`. Removals show in the template diff; replacements only in a change set, so one is created
 /// (and deleted) for each deployed stack that holds a stateful resource and has changes. The change set each
 /// stack is deployed with is checked again (`stack::deploy_stack`), since earlier stacks of the deploy may
-/// change what a later one's resolves to. The stacks of a refactor (`moving`) are skipped: they change only by
-/// moves, which keep every resource. A review (`--no-execute`) is not refused: its change sets show the same.
+/// change what a later one's resolves to. The stacks of a refactor or a hotswap (`skipped`) are skipped: they
+/// change only by moves, which keep every resource, or in their functions' code and environment. A review
+/// (`--no-execute`) is not refused: its change sets show the same.
 pub(super) async fn guard(
     clients: &Clients,
     stacks: &[(&ManifestStack, String, Value)],
     current: &Current,
-    moving: &BTreeSet<String>,
+    skipped: &BTreeSet<String>,
     given: &BTreeMap<String, BTreeMap<String, String>>,
     options: &DeployOptions,
 ) -> Result<(), DeployError> {
@@ -111,7 +112,7 @@ pub(super) async fn guard(
         return Ok(());
     }
     let mut hazards: Vec<Hazard> = Vec::new();
-    for (stack, body, new) in stacks.iter().filter(|(s, _, _)| !moving.contains(&s.name)) {
+    for (stack, body, new) in stacks.iter().filter(|(s, _, _)| !skipped.contains(&s.name)) {
         let (Some(d), Some(old)) = &current[&stack.name] else {
             continue;
         };
@@ -149,6 +150,8 @@ pub(super) async fn guard(
                 &source,
                 &stack.tags,
                 &params,
+                // Only looked at, then deleted.
+                false,
             )
             .await?
             {

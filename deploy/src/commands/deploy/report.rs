@@ -14,6 +14,25 @@ pub(crate) fn report(stack: &str, outcome: &Outcome) {
                 println!("  {stack}.{k} = {v}");
             }
         }
+        Outcome::Hotswapped { functions, drifted } => {
+            if functions.is_empty() {
+                println!(
+                    "{} {stack}: its functions already run as the template says",
+                    style("⚡").yellow()
+                );
+            } else {
+                println!(
+                    "{} {stack}: hotswapped {}",
+                    style("⚡").yellow(),
+                    functions.join(", ")
+                );
+            }
+            if *drifted {
+                println!(
+                    "  {stack} has drifted from its template in CloudFormation until the next deploy without --hotswap"
+                );
+            }
+        }
         Outcome::AwaitsRefactor => println!(
             "{} {stack}: its change set comes after the refactor above is executed",
             style("?").yellow()

@@ -10,6 +10,7 @@ use crate::commands::{deployed_template, failed, holds_resources, source_for};
 use crate::diff;
 use crate::error::DeployError;
 use crate::events::{self, Event};
+use crate::express;
 use crate::guard;
 use crate::parameters;
 use crate::recover;
@@ -32,6 +33,9 @@ pub async fn deploy_stack(
         path: name.into(),
         message,
     })?;
+    if options.express {
+        express::check(name, &new)?;
+    }
     let updating = existing.as_ref().filter(|d| holds_resources(d));
     let params = parameters::to_send(
         name,
@@ -60,6 +64,7 @@ pub async fn deploy_stack(
                 &source,
                 &spec.tags,
                 &params,
+                options.express,
             )
             .await?
             {
@@ -137,6 +142,7 @@ pub async fn deploy_stack(
                 spec.termination_protection,
                 &policies,
                 &token,
+                options.express,
             )
             .await?
             else {
