@@ -39,6 +39,10 @@ pub struct LocalArgs {
     /// Rebuild a handler when its sources change and replace its processes; queued events wait meanwhile.
     #[arg(long)]
     pub watch: bool,
+    /// Deliver every event twice, concurrently (SQS batches, stream records, asynchronous invocations), as
+    /// at-least-once delivery allows: a handler that is not idempotent shows it.
+    #[arg(long)]
+    pub deliver_twice: bool,
     /// Build the handlers with --release.
     #[arg(long)]
     pub release: bool,
@@ -112,6 +116,7 @@ pub async fn run(assembly: &Path, workspace: PathBuf, args: LocalArgs) -> Result
         port: Some(args.port),
         release: args.release,
         trace: args.trace,
+        deliver_twice: args.deliver_twice,
         region: args.region.clone(),
         apis: Some(Arc::new(LocalApis {
             options: ServeOptions {

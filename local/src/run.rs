@@ -72,6 +72,9 @@ pub struct LocalOptions {
     pub logs: Option<LogSink>,
     /// Pacing of asynchronous retries.
     pub async_config: AsyncConfig,
+    /// Event sources and asynchronous invocations deliver every event twice, concurrently
+    /// ([`sources::DeliverTwice`]).
+    pub deliver_twice: bool,
     /// Serves the REST and HTTP APIs (they are listed as not run when `None`).
     pub apis: Option<Arc<dyn ApiServer>>,
 }
@@ -89,6 +92,7 @@ impl Default for LocalOptions {
             default_concurrency: 4,
             logs: None,
             async_config: AsyncConfig::default(),
+            deliver_twice: false,
             apis: Some(Arc::new(crate::apigw::LocalApis::default())),
         }
     }
@@ -307,9 +311,15 @@ impl LocalRun {
             inner: runner.clone(),
             tracer: tracer.clone(),
         });
+        // What event sources invoke through; the APIs and synchronous Invoke calls answer their caller once.
+        let delivering: Arc<dyn Invoke> = if options.deliver_twice {
+            Arc::new(sources::DeliverTwice(invoker.clone()))
+        } else {
+            invoker.clone()
+        };
         let async_invoker = Arc::new(AsyncInvoker::new(
             app.clone(),
-            invoker.clone(),
+            delivering.clone(),
             moto_client.clone(),
             tracer.clone(),
             options.async_config.clone(),
@@ -337,7 +347,7 @@ impl LocalRun {
                     moto_client.clone(),
                     options.region.clone(),
                     app.clone(),
-                    invoker.clone(),
+                    delivering.clone(),
                     tracer.clone(),
                     shutdown_rx.clone(),
                 )
@@ -349,7 +359,7 @@ impl LocalRun {
                 m,
                 moto_client.clone(),
                 options.region.clone(),
-                invoker.clone(),
+                delivering.clone(),
                 tracer.clone(),
                 shutdown_rx.clone(),
             ));
