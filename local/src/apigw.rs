@@ -286,10 +286,7 @@ impl crate::run::ApiServer for LocalApis {
         let options = self.options.clone();
         Box::pin(async move {
             let running = serve(&app, invoker, options).await?;
-            let urls = running
-                .iter()
-                .map(|a| (a.label(), a.url.clone()))
-                .collect();
+            let urls = running.iter().map(|a| (a.label(), a.url.clone())).collect();
             let stop: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
                 Box::pin(async move {
                     for api in running {

@@ -121,9 +121,10 @@ pub async fn run(assembly: &Path, workspace: PathBuf, args: LocalArgs) -> Result
         apis: Some(Arc::new(LocalApis {
             options: ServeOptions {
                 base_port: args.api_port,
-                identity: args.as_user.as_deref().map(|name| {
-                    LocalIdentity::user(crate::model::DEFAULT_ACCOUNT, name)
-                }),
+                identity: args
+                    .as_user
+                    .as_deref()
+                    .map(|name| LocalIdentity::user(crate::model::DEFAULT_ACCOUNT, name)),
             },
         })),
         ..LocalOptions::default()

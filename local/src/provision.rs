@@ -68,7 +68,8 @@ fn reason_for(type_name: &str) -> String {
             "the APIs are not served: the run was started without an API server".into()
         }
         "ApiGateway" | "ApiGatewayV2" => {
-            "API Gateway's account settings, API keys, usage plans and domains are not emulated".into()
+            "API Gateway's account settings, API keys, usage plans and domains are not emulated"
+                .into()
         }
         _ if type_name.ends_with("Policy") => "resource policies are not enforced".into(),
         _ => "not emulated by the local run".into(),

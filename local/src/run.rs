@@ -11,12 +11,12 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch};
 
 use crate::functions::{build, FunctionRunner, FunctionSpec, LogSink, RunnerConfig};
+use crate::iam::FunctionRoles;
 use crate::invoke::{FunctionRef, Invoke, InvokeError};
 use crate::model::{LoadOptions, LocalApp, ModelError, Templates};
 use crate::moto::client::MotoClient;
 use crate::moto::{self, MotoError, MotoInstall, MotoServer};
 use crate::provision::{self, NotRun, ProvisionError};
-use crate::iam::FunctionRoles;
 use crate::proxy::{LambdaApi, Proxy, ProxyConfig};
 use crate::sources::asynchronous::{AsyncConfig, AsyncInvoker};
 use crate::sources::{self, sqs, streams};

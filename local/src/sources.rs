@@ -52,7 +52,12 @@ impl Invoke for DeliverTwice {
                 second["batchItemFailures"].as_array(),
             ) {
                 let mut failed = a;
-                failed.extend(b.iter().filter(|f| !failed.contains(f)).cloned().collect::<Vec<_>>());
+                failed.extend(
+                    b.iter()
+                        .filter(|f| !failed.contains(f))
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                );
                 first["batchItemFailures"] = Value::Array(failed);
             }
             Ok(first)

@@ -104,7 +104,9 @@ async fn reqwest_like(url: &str, body: &str) -> (u16, String) {
     let request = http::Request::post(url)
         .header(SIGNED.0, SIGNED.1)
         .header("content-type", "application/json")
-        .body(http_body_util::Full::new(bytes::Bytes::from(body.to_owned())))
+        .body(http_body_util::Full::new(bytes::Bytes::from(
+            body.to_owned(),
+        )))
         .unwrap();
     let response = client.request(request).await.unwrap();
     let status = response.status().as_u16();
@@ -145,7 +147,11 @@ async fn a_request_to_each_api_reaches_the_real_handler_process_on_the_port_prin
     let (run, _logs) = support::start(&app()).await;
     let rest = api_url(&run, "Web/Shop (REST API)");
     let http = api_url(&run, "Web/Front (HTTP API)");
-    assert_ne!(rest.split('/').nth(2), http.split('/').nth(2), "one port per API");
+    assert_ne!(
+        rest.split('/').nth(2),
+        http.split('/').nth(2),
+        "one port per API"
+    );
     let report = run.ready_report();
     assert!(
         report.contains(&format!("\n  API Web/Shop (REST API): {rest}"))
@@ -153,7 +159,8 @@ async fn a_request_to_each_api_reaches_the_real_handler_process_on_the_port_prin
         "{report}"
     );
     assert!(
-        !report.contains("(AWS::ApiGateway::RestApi)") && !report.contains("(AWS::ApiGatewayV2::Api)"),
+        !report.contains("(AWS::ApiGateway::RestApi)")
+            && !report.contains("(AWS::ApiGatewayV2::Api)"),
         "served APIs are not listed as not run: {report}"
     );
 
@@ -192,19 +199,29 @@ async fn a_handler_call_its_role_does_not_allow_is_denied_and_the_missing_grant_
             && n.contains("table.grant_write_data(&function)")),
         "{notes:?}"
     );
-    assert!(item_ids(&run).await.is_empty(), "the denied write did not reach the emulator");
+    assert!(
+        item_ids(&run).await.is_empty(),
+        "the denied write did not reach the emulator"
+    );
     run.stop().await;
 }
 
 #[tokio::test]
-async fn a_body_the_model_refuses_is_answered_400_as_api_gateway_does_and_never_reaches_the_handler() {
+async fn a_body_the_model_refuses_is_answered_400_as_api_gateway_does_and_never_reaches_the_handler(
+) {
     let (run, _logs) = support::start(&app()).await;
     let rest = api_url(&run, "Web/Shop (REST API)");
     let (status, body) = post(&format!("{rest}/items"), &json!({"id": 7})).await;
-    assert_eq!((status, body), (400, json!({"message": "Invalid request body"})));
+    assert_eq!(
+        (status, body),
+        (400, json!({"message": "Invalid request body"}))
+    );
     let summary = run.stop().await;
     assert!(
-        summary.functions.get(&writer()).is_none_or(|c| c.invocations == 0),
+        summary
+            .functions
+            .get(&writer())
+            .is_none_or(|c| c.invocations == 0),
         "{summary}"
     );
 }

@@ -198,8 +198,7 @@ impl Platform {
             inventory: inventory::InventoryService::from_env(&sdk, &envs[&Handler::Inventory])
                 .unwrap(),
             payment: payment::PaymentService::from_env(&sdk, &envs[&Handler::Payment]).unwrap(),
-            shipping: shipping::ShippingService::from_env(&sdk, &envs[&Handler::Shipping])
-                .unwrap(),
+            shipping: shipping::ShippingService::from_env(&sdk, &envs[&Handler::Shipping]).unwrap(),
             dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
             sqs,
             sdk,
@@ -240,13 +239,20 @@ impl Platform {
         }
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let response = client
-            .request(request.body(http_body_util::Full::new(body.into())).unwrap())
+            .request(
+                request
+                    .body(http_body_util::Full::new(body.into()))
+                    .unwrap(),
+            )
             .await
             .unwrap();
         let status = response.status().as_u16();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     async fn place_order(&self, customer: &str, lines: Value, key: Option<&str>) -> String {
@@ -266,7 +272,9 @@ impl Platform {
     }
 
     async fn get_order(&self, id: &str) -> OrderView {
-        let (status, body) = self.request("GET", &format!("/orders/{id}"), &[], None).await;
+        let (status, body) = self
+            .request("GET", &format!("/orders/{id}"), &[], None)
+            .await;
         assert_eq!(status, 200, "{body}");
         serde_json::from_value(body).unwrap()
     }
@@ -410,7 +418,11 @@ impl Platform {
 }
 
 /// Invocations of the function running `handler`'s binary, in a run's summary.
-fn invocations(app: &LocalApp, summary: &cfnkit_local::trace::Summary, handler: Handler) -> (u64, u64) {
+fn invocations(
+    app: &LocalApp,
+    summary: &cfnkit_local::trace::Summary,
+    handler: Handler,
+) -> (u64, u64) {
     summary
         .functions
         .iter()
@@ -677,7 +689,10 @@ async fn every_message_delivered_twice_has_no_doubled_effect() {
     let app = p.run.app.clone();
     let summary = p.run.stop().await;
     // Each of the six orders' payment requests reached the payment function twice.
-    assert!(invocations(&app, &summary, Handler::Payment).0 >= 12, "{summary}");
+    assert!(
+        invocations(&app, &summary, Handler::Payment).0 >= 12,
+        "{summary}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -736,9 +751,19 @@ async fn poison_message_goes_to_the_dlq_and_is_parked() {
     let app = p.run.app.clone();
     let summary = p.run.stop().await;
     // Three deliveries per trip, three trips; the DLQ processor saw it three times.
-    assert!(invocations(&app, &summary, Handler::Shipping).0 >= 9, "{summary}");
-    assert!(invocations(&app, &summary, Handler::DlqProcessor).0 >= 3, "{summary}");
-    assert_eq!(invocations(&app, &summary, Handler::OrderEvents), (3, 3), "{summary}");
+    assert!(
+        invocations(&app, &summary, Handler::Shipping).0 >= 9,
+        "{summary}"
+    );
+    assert!(
+        invocations(&app, &summary, Handler::DlqProcessor).0 >= 3,
+        "{summary}"
+    );
+    assert_eq!(
+        invocations(&app, &summary, Handler::OrderEvents),
+        (3, 3),
+        "{summary}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -762,9 +787,7 @@ async fn dlq_processor_counts_redrives_in_a_message_attribute() {
     record.message_id = Some("m-1".into());
     record.body = Some("{}".into());
     assert_eq!(dlq::redrive_count(&record), 0);
-    let outcome = dlq::process_dead_letter(&processor, &record)
-        .await
-        .unwrap();
+    let outcome = dlq::process_dead_letter(&processor, &record).await.unwrap();
     assert_eq!(outcome, dlq::DeadLetter::Redriven { attempt: 1 });
     let mut attr = aws_lambda_events::sqs::SqsMessageAttribute::default();
     attr.data_type = Some("Number".into());
@@ -1066,7 +1089,12 @@ async fn api_routes(app: &LocalApp) -> Vec<(&'static str, &'static str, u16, Opt
     )
     .await
     .unwrap();
-    let api = apis.iter().find(|a| a.stack == "Order").unwrap().url.clone();
+    let api = apis
+        .iter()
+        .find(|a| a.stack == "Order")
+        .unwrap()
+        .url
+        .clone();
     let valid = json!({"customerId": "c", "lines": [{"productId": "p", "quantity": 1, "unitPriceCents": 1}]});
     let mut out = Vec::new();
     for (method, path, body) in [
@@ -1085,7 +1113,12 @@ async fn api_routes(app: &LocalApp) -> Vec<(&'static str, &'static str, u16, Opt
             .body(http_body_util::Full::new(body.into()))
             .unwrap();
         let status = client.request(request).await.unwrap().status().as_u16();
-        let reached = recorder.0.lock().unwrap().first().map(|f| handler_of(app, f));
+        let reached = recorder
+            .0
+            .lock()
+            .unwrap()
+            .first()
+            .map(|f| handler_of(app, f));
         out.push((method, path, status, reached));
     }
     for a in apis {
@@ -1111,7 +1144,8 @@ async fn the_synthesized_platform_routes_every_event_and_request_to_its_handlers
     );
 }
 
-/// The synthesized templates without the first resource of `stack` that `matching` selects.
+/// The synthesized templates without the first resource of `stack` that `matching` selects, nor the
+/// resources that refer to it (a rule's queue policy names the rule), as if the stack had never made it.
 fn without(stack: &str, matching: impl Fn(&Value) -> bool) -> Templates {
     let mut templates = templates();
     let resources = templates
@@ -1127,7 +1161,23 @@ fn without(stack: &str, matching: impl Fn(&Value) -> bool) -> Templates {
         .find(|(_, r)| matching(r))
         .map(|(id, _)| id.clone())
         .unwrap_or_else(|| panic!("no such resource in {stack}"));
-    resources.remove(&id);
+    let mut gone = vec![id];
+    while let Some(id) = gone.pop() {
+        resources.remove(&id);
+        let refs = [
+            json!({"Ref": id}).to_string(),
+            format!("{{\"Fn::GetAtt\":[\"{id}\","),
+        ];
+        gone.extend(
+            resources
+                .iter()
+                .filter(|(_, r)| {
+                    let text = r.to_string();
+                    refs.iter().any(|x| text.contains(x.as_str()))
+                })
+                .map(|(k, _)| k.clone()),
+        );
+    }
     templates
 }
 
@@ -1167,11 +1217,11 @@ fn a_wrong_pattern_is_detected() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_function_without_its_variables_stops_the_run_naming_the_variable_and_leaves_nothing_running()
-{
+async fn a_function_without_its_variables_stops_the_run_naming_the_variable_and_leaves_nothing_running(
+) {
     let mut t = templates();
-    let vars = &mut function_mut(&mut t, Handler::DlqProcessor)["Properties"]["Environment"]
-        ["Variables"];
+    let vars =
+        &mut function_mut(&mut t, Handler::DlqProcessor)["Properties"]["Environment"]["Variables"];
     vars.as_object_mut().unwrap().remove(env::REDRIVE_QUEUE_URL);
     let options = LocalOptions {
         stacks: STACKS.map(str::to_owned).to_vec(),
@@ -1205,14 +1255,15 @@ fn the_platform_rules_match_like_eventbridge() {
         })
         .expect("the payment stack's rule");
     let p = &rule.properties["EventPattern"];
-    let event = |detail: Value| {
-        json!({"source": StockConfirmation::SOURCE, "detail-type": StockConfirmation::DETAIL_TYPE, "detail": detail})
-    };
+    let event = |detail: Value| json!({"source": StockConfirmation::SOURCE, "detail-type": StockConfirmation::DETAIL_TYPE, "detail": detail});
     assert!(pattern::matches(
         p,
         &event(json!({"stockConfirmed": true, "orderId": "o-1"}))
     ));
-    assert!(!pattern::matches(p, &event(json!({"stockConfirmed": false}))));
+    assert!(!pattern::matches(
+        p,
+        &event(json!({"stockConfirmed": false}))
+    ));
     assert!(!pattern::matches(p, &event(json!({}))));
     let mut other_source = event(json!({"stockConfirmed": true}));
     other_source["source"] = json!("someone.else");
