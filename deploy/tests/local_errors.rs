@@ -45,7 +45,10 @@ fn left_running(mark: &str, stack: &str) -> Vec<String> {
             continue;
         };
         let environ = String::from_utf8_lossy(&environ);
-        if environ.split('\0').any(|v| v == mark || v.starts_with(&function)) {
+        if environ
+            .split('\0')
+            .any(|v| v == mark || v.starts_with(&function))
+        {
             let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
             found.push(String::from_utf8_lossy(&cmdline).replace('\0', " "));
         }
@@ -60,9 +63,27 @@ fn refused(case: &str, bin: &str, args: &[&str], env: &[(&str, &str)]) -> String
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("cfnkit.out");
     synth(&stack, bin, &out);
+    // The tests run at once: each takes a free endpoint port unless it is about the port.
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port()
+        .to_string();
+    let port = if args.contains(&"--port") {
+        Vec::new()
+    } else {
+        vec!["--port", free.as_str()]
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-cfn"))
-        .args(["local", "--assembly", out.to_str().unwrap(), "--api-port", "0"])
-        .args(args.iter().map(|a| a.replace("{stack}", &stack)))
+        .args([
+            "local",
+            "--assembly",
+            out.to_str().unwrap(),
+            "--api-port",
+            "0",
+        ])
+        .args(port)
+        .args(args)
         .env("CFNKIT_LOCAL_TEST_MARK", &stack)
         .envs(env.iter().copied())
         .current_dir(workspace())
@@ -111,7 +132,10 @@ fn a_busy_port_names_the_option_that_moves_it() {
 #[test]
 fn a_handler_that_crashes_at_start_shows_its_output_and_the_fix() {
     let e = refused("Crash", "crash_at_start", &[], &[]);
-    assert!(e.contains("Handler could not start: its process exited before asking for an event"), "{e}");
+    assert!(
+        e.contains("Handler could not start: its process exited before asking for an event"),
+        "{e}"
+    );
     assert!(e.contains("FIXTURE_SETTING is not set"), "{e}");
     assert!(e.contains("fix the handler or its environment"), "{e}");
 }
