@@ -63,12 +63,20 @@ pub struct LocalIdentity {
 impl LocalIdentity {
     /// An identity in `account`: the IAM user `local`, and a signed-in user `local-user`.
     pub fn new(account: &str) -> Self {
+        let mut identity = Self::user(account, "local-user");
+        identity.user_arn = format!("arn:aws:iam::{account}:user/local");
+        identity
+    }
+
+    /// An identity in `account` named `name`: the IAM user `name`, and a signed-in user whose `sub` and
+    /// `cognito:username` are `name`.
+    pub fn user(account: &str, name: &str) -> Self {
         let mut claims = Map::new();
-        claims.insert("sub".into(), "local-user".into());
-        claims.insert("cognito:username".into(), "local-user".into());
+        claims.insert("sub".into(), name.into());
+        claims.insert("cognito:username".into(), name.into());
         claims.insert("token_use".into(), "id".into());
         LocalIdentity {
-            user_arn: format!("arn:aws:iam::{account}:user/local"),
+            user_arn: format!("arn:aws:iam::{account}:user/{name}"),
             access_key: "AKIALOCALIDENTITY".into(),
             claims,
             scopes: Vec::new(),
@@ -104,19 +112,20 @@ pub struct RunningApi {
 impl std::fmt::Display for RunningApi {
     /// `Order/OrderApiGateway (REST API) http://127.0.0.1:3000/prod`, the line `cargo cfn local` prints.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kind = match self.kind {
-            ApiKind::Rest => "REST API",
-            ApiKind::Http => "HTTP API",
-        };
-        write!(
-            f,
-            "{}/{} ({kind}) {}",
-            self.stack, self.logical_id, self.url
-        )
+        write!(f, "{} {}", self.label(), self.url)
     }
 }
 
 impl RunningApi {
+    /// `Order/OrderApiGateway (REST API)`.
+    pub fn label(&self) -> String {
+        let kind = match self.kind {
+            ApiKind::Rest => "REST API",
+            ApiKind::Http => "HTTP API",
+        };
+        format!("{}/{} ({kind})", self.stack, self.logical_id)
+    }
+
     /// Stops serving and waits until the listener is closed (connections in flight are dropped).
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
@@ -129,8 +138,9 @@ impl RunningApi {
 pub enum ApigwError {
     /// A port is taken.
     #[error(
-        "port {port} for the API {api} is in use: choose another base port (ServeOptions::base_port; the APIs take \
-         consecutive ports from it) or 0 for any free port"
+        "port {port} for the API {api} is in use: stop what listens there or choose another first API port \
+         (--api-port of cargo cfn local, ServeOptions::base_port in the library; the APIs take consecutive \
+         ports from it), or 0 for any free ports"
     )]
     PortBusy {
         /// The port.
@@ -239,4 +249,51 @@ pub async fn serve(
         });
     }
     Ok(running)
+}
+
+/// The resource types [`serve`] reads, left out of the local run's not-run list.
+pub const SERVED_TYPES: &[&str] = &[
+    "AWS::ApiGateway::RestApi",
+    "AWS::ApiGateway::Resource",
+    "AWS::ApiGateway::Method",
+    "AWS::ApiGateway::Model",
+    "AWS::ApiGateway::RequestValidator",
+    "AWS::ApiGateway::Authorizer",
+    "AWS::ApiGateway::GatewayResponse",
+    "AWS::ApiGateway::Deployment",
+    "AWS::ApiGateway::Stage",
+    "AWS::ApiGatewayV2::Api",
+    "AWS::ApiGatewayV2::Integration",
+    "AWS::ApiGatewayV2::Authorizer",
+    "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::Stage",
+];
+
+/// The local run's API server: [`serve`] behind the [`ApiServer`](crate::run::ApiServer) seam, so every REST
+/// and HTTP API of the run is served and invokes the run's function processes.
+#[derive(Clone, Debug, Default)]
+pub struct LocalApis {
+    /// Ports and the local identity.
+    pub options: ServeOptions,
+}
+
+impl crate::run::ApiServer for LocalApis {
+    fn served_types(&self) -> Vec<&'static str> {
+        SERVED_TYPES.to_vec()
+    }
+
+    fn start(&self, app: Arc<LocalApp>, invoker: Arc<dyn Invoke>) -> crate::run::ApisStarting {
+        let options = self.options.clone();
+        Box::pin(async move {
+            let running = serve(&app, invoker, options).await?;
+            let urls = running.iter().map(|a| (a.label(), a.url.clone())).collect();
+            let stop: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
+                Box::pin(async move {
+                    for api in running {
+                        api.shutdown().await;
+                    }
+                });
+            Ok(crate::run::ServedApis { urls, stop })
+        })
+    }
 }

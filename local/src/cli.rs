@@ -2,8 +2,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::apigw::{LocalApis, LocalIdentity, ServeOptions};
 use crate::model::Templates;
 use crate::run::{LocalError, LocalOptions, LocalRun};
 
@@ -18,6 +20,15 @@ pub struct LocalArgs {
     /// The port of the local AWS endpoint (point AWS_ENDPOINT_URL at it to use the app's resources).
     #[arg(long, default_value_t = 4566)]
     pub port: u16,
+    /// The port of the first REST or HTTP API; the others take the next ports, in the app's order (0: any
+    /// free ports). Each API's URL is printed on start.
+    #[arg(long, default_value_t = 3000)]
+    pub api_port: u16,
+    /// Call the APIs as this signed-in user when a request brings no credentials of its own: Cognito and JWT
+    /// authorizers see the claims `sub` and `cognito:username` = NAME, IAM routes the user `NAME`. Without it,
+    /// such requests are refused as API Gateway refuses them (401 / 403).
+    #[arg(long, value_name = "NAME")]
+    pub as_user: Option<String>,
     /// A template parameter's value: STACK:KEY=VALUE for one stack, KEY=VALUE for every stack that declares
     /// KEY. Repeat for more. Parameters without a value take their Default.
     #[arg(long = "parameters", value_name = "[STACK:]KEY=VALUE")]
@@ -28,6 +39,10 @@ pub struct LocalArgs {
     /// Rebuild a handler when its sources change and replace its processes; queued events wait meanwhile.
     #[arg(long)]
     pub watch: bool,
+    /// Deliver every event twice, concurrently (SQS batches, stream records, asynchronous invocations), as
+    /// at-least-once delivery allows: a handler that is not idempotent shows it.
+    #[arg(long)]
+    pub deliver_twice: bool,
     /// Build the handlers with --release.
     #[arg(long)]
     pub release: bool,
@@ -101,7 +116,17 @@ pub async fn run(assembly: &Path, workspace: PathBuf, args: LocalArgs) -> Result
         port: Some(args.port),
         release: args.release,
         trace: args.trace,
+        deliver_twice: args.deliver_twice,
         region: args.region.clone(),
+        apis: Some(Arc::new(LocalApis {
+            options: ServeOptions {
+                base_port: args.api_port,
+                identity: args
+                    .as_user
+                    .as_deref()
+                    .map(|name| LocalIdentity::user(crate::model::DEFAULT_ACCOUNT, name)),
+            },
+        })),
         ..LocalOptions::default()
     };
     let started = std::time::Instant::now();

@@ -38,8 +38,11 @@ pub use request::{ApiRequest, Protocol};
 pub use response::access_denied;
 pub use role::RoleError;
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
 
+use crate::invoke::FunctionRef;
 use crate::model::LocalApp;
 
 /// Decides the calls of any role of one app.
@@ -67,6 +70,9 @@ pub enum AuthorizeError {
     /// Its action or resource could not be told, so it could not be checked.
     #[error(transparent)]
     Unclassified(#[from] ClassifyError),
+    /// The caller's role policies could not be read, so none of its calls can be checked.
+    #[error(transparent)]
+    Role(#[from] RoleError),
 }
 
 impl AuthorizeError {
@@ -75,6 +81,7 @@ impl AuthorizeError {
         match self {
             AuthorizeError::Denied(d) => access_denied(request, &d.aws_message()),
             AuthorizeError::Unclassified(e) => access_denied(request, &e.to_string()),
+            AuthorizeError::Role(e) => access_denied(request, &e.to_string()),
         }
     }
 }
@@ -120,5 +127,55 @@ impl Authorizer {
             classified,
             allowed,
         })
+    }
+}
+
+/// The execution role of every function of one app, read once: what the local AWS endpoint asks before a
+/// function's call reaches the emulator.
+#[derive(Clone, Debug, Default)]
+pub struct FunctionRoles {
+    authorizer: Authorizer,
+    /// A role that cannot be read refuses every call of its function, with the reason, rather than letting
+    /// the calls through unchecked.
+    roles: BTreeMap<FunctionRef, Result<RolePolicies, RoleError>>,
+}
+
+impl FunctionRoles {
+    /// The roles of every `AWS::Lambda::Function` of `app`.
+    pub fn new(app: &LocalApp) -> Self {
+        let roles = app
+            .stacks
+            .iter()
+            .flat_map(|s| {
+                s.resources
+                    .values()
+                    .filter(|r| r.type_name == "AWS::Lambda::Function")
+                    .map(|r| FunctionRef {
+                        stack: s.name.clone(),
+                        logical_id: r.logical_id.clone(),
+                    })
+            })
+            .map(|f| {
+                let role = RolePolicies::for_function(app, &f);
+                (f, role)
+            })
+            .collect();
+        FunctionRoles {
+            authorizer: Authorizer::new(app),
+            roles,
+        }
+    }
+
+    /// Decides a call `function` makes, as IAM would with its role.
+    pub fn authorize(
+        &self,
+        function: &FunctionRef,
+        request: &ApiRequest,
+    ) -> Result<Authorized, AuthorizeError> {
+        match self.roles.get(function) {
+            Some(Ok(role)) => self.authorizer.authorize(role, request),
+            Some(Err(e)) => Err(e.clone().into()),
+            None => Err(RoleError::NoFunction(function.clone()).into()),
+        }
     }
 }

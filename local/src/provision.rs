@@ -64,7 +64,13 @@ fn reason_for(type_name: &str) -> String {
     match service {
         "KMS" => "encryption is not emulated: data is stored unencrypted".into(),
         "CloudWatch" => "alarms and dashboards are not evaluated".into(),
-        "ApiGateway" | "ApiGatewayV2" => "HTTP APIs are not served by this run".into(),
+        _ if crate::apigw::SERVED_TYPES.contains(&type_name) => {
+            "the APIs are not served: the run was started without an API server".into()
+        }
+        "ApiGateway" | "ApiGatewayV2" => {
+            "API Gateway's account settings, API keys, usage plans and domains are not emulated"
+                .into()
+        }
         _ if type_name.ends_with("Policy") => "resource policies are not enforced".into(),
         _ => "not emulated by the local run".into(),
     }

@@ -1,8 +1,8 @@
 //! The AWS endpoint handlers (and people) talk to: a proxy in front of moto.
 //!
 //! It knows who is calling from the SigV4 `Credential=` access key id ([`crate::functions::access_key`]),
-//! asks an [`Authorizer`] whether that function's role allows the call before moto sees it, answers a denied
-//! call as AWS does (AccessDenied), serializes DynamoDB requests (moto's threaded server does not apply each
+//! asks IAM ([`FunctionRoles`]) whether that function's role allows the call before moto sees it, answers a
+//! denied call as AWS does (AccessDenied), serializes DynamoDB requests (moto's threaded server does not apply each
 //! one atomically, see `runtime/moto/serial_dynamodb.py`), and reports what moto cannot act on (events put on a
 //! bus, messages published to a topic, objects written to a bucket, Lambda invocations) as [`Tap`]s.
 
@@ -20,55 +20,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Mutex};
 
 use crate::functions::function_of_access_key;
+use crate::iam::{ApiRequest, AuthorizeError, FunctionRoles};
 use crate::invoke::FunctionRef;
 use crate::moto::client::MotoClient;
-
-/// An AWS API call as the proxy received it, for an [`Authorizer`].
-#[derive(Clone, Debug)]
-pub struct ApiCall {
-    /// The SigV4 signing name (`dynamodb`, `sqs`, `s3`...).
-    pub service: String,
-    /// The region of the credential scope.
-    pub region: String,
-    /// The account the emulator plays.
-    pub account: String,
-    /// The HTTP method.
-    pub method: Method,
-    /// The path.
-    pub path: String,
-    /// The query string, without `?`.
-    pub query: String,
-    /// The headers.
-    pub headers: hyper::HeaderMap,
-    /// The body.
-    pub body: Bytes,
-}
-
-/// A call a role does not allow.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Denial {
-    /// The IAM action (`dynamodb:PutItem`).
-    pub action: String,
-    /// The resource ARN.
-    pub resource: String,
-    /// Why (no statement allows it, or a Deny matched).
-    pub reason: String,
-}
-
-/// Decides whether a function may make a call: the seam where IAM policy evaluation plugs in.
-pub trait Authorizer: Send + Sync {
-    /// `Ok` to let the call through, or the denial to answer with.
-    fn check(&self, function: &FunctionRef, call: &ApiCall) -> Result<(), Denial>;
-}
-
-/// Lets every call through.
-pub struct AllowAll;
-
-impl Authorizer for AllowAll {
-    fn check(&self, _: &FunctionRef, _: &ApiCall) -> Result<(), Denial> {
-        Ok(())
-    }
-}
 
 /// Something moto stored that the local run acts on.
 #[derive(Clone, Debug)]
@@ -118,8 +72,8 @@ pub enum Tap {
     },
 }
 
-/// What a denied call is reported with: the function, and the denial.
-pub type DenialSink = Arc<dyn Fn(&FunctionRef, &Denial) + Send + Sync>;
+/// What a refused call is reported with: the function, and why (the missing action and resource).
+pub type DenialSink = Arc<dyn Fn(&FunctionRef, &AuthorizeError) + Send + Sync>;
 
 /// Serves a Lambda Invoke API call (`POST /2015-03-31/functions/{name}/invocations`) made through the proxy:
 /// `(function name or ARN, invocation type, payload)` to `(status, function error, body)`.
@@ -141,8 +95,8 @@ pub struct ProxyConfig {
     pub moto: MotoClient,
     /// The account moto plays.
     pub account: String,
-    /// Checks each call a function makes.
-    pub authorizer: Arc<dyn Authorizer>,
+    /// Decides each call a function makes, as IAM would with its role.
+    pub roles: Arc<FunctionRoles>,
     /// Where denials are reported (the run prints the missing action and resource).
     pub denials: DenialSink,
     /// Where taps go.
@@ -158,7 +112,7 @@ pub struct ProxyConfig {
 pub type CallSink = Arc<dyn Fn(Option<&FunctionRef>, &str, &str) + Send + Sync>;
 
 /// A short description of a call: its operation and the resource it names, where the request says.
-pub fn describe(call: &ApiCall) -> String {
+pub fn describe(call: &ApiRequest) -> String {
     if let Some(target) = call
         .headers
         .get("x-amz-target")
@@ -293,53 +247,6 @@ fn respond(
     r
 }
 
-/// The answer AWS gives a denied call, in the protocol of the request.
-fn access_denied(
-    call: &ApiCall,
-    function: &FunctionRef,
-    account: &str,
-    d: &Denial,
-) -> Response<Full<Bytes>> {
-    let message = format!(
-        "User: arn:aws:sts::{account}:assumed-role/{}/{} is not authorized to perform: {} on resource: {} \
-         because {}",
-        function.logical_id, function.logical_id, d.action, d.resource, d.reason
-    );
-    if call.headers.contains_key("x-amz-target") {
-        respond(
-            StatusCode::BAD_REQUEST,
-            &[
-                ("content-type", "application/x-amz-json-1.0".into()),
-                ("x-amzn-errortype", "AccessDeniedException".into()),
-            ],
-            json!({"__type": "AccessDeniedException", "message": message}).to_string(),
-        )
-    } else if call.service == "s3" {
-        respond(
-            StatusCode::FORBIDDEN,
-            &[("content-type", "application/xml".into())],
-            format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code><Message>{}</Message></Error>",
-                crate::moto::client::escape_xml(&message)
-            ),
-        )
-    } else {
-        let code = if call.service == "sns" {
-            "AuthorizationError"
-        } else {
-            "AccessDenied"
-        };
-        respond(
-            StatusCode::FORBIDDEN,
-            &[("content-type", "text/xml".into())],
-            format!(
-                "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{}</Message></Error></ErrorResponse>",
-                crate::moto::client::escape_xml(&message)
-            ),
-        )
-    }
-}
-
 async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
@@ -355,7 +262,9 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
     let query = parts.uri.query().unwrap_or_default().to_owned();
     let (key, region, service) = credential_scope(&parts.headers, &query).unwrap_or_default();
     let caller = function_of_access_key(&key);
-    let call = ApiCall {
+    // Built from the credential scope rather than with `ApiRequest::from_http`, which needs an Authorization
+    // header: a presigned URL carries its credential in the query.
+    let call = ApiRequest {
         service,
         region,
         account: shared.config.account.clone(),
@@ -366,9 +275,10 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         body: body.clone(),
     };
     if let Some(f) = &caller {
-        if let Err(d) = shared.config.authorizer.check(f, &call) {
-            (shared.config.denials)(f, &d);
-            return access_denied(&call, f, &shared.config.account, &d);
+        if let Err(e) = shared.config.roles.authorize(f, &call) {
+            (shared.config.denials)(f, &e);
+            let (parts, body) = e.response(&call).into_parts();
+            return Response::from_parts(parts, Full::new(body));
         }
     }
     if call.service == "lambda" {
@@ -419,7 +329,7 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
 }
 
 /// Serves `POST /2015-03-31/functions/{name}/invocations` when the run has a Lambda API.
-async fn lambda_invoke(shared: &Shared, call: &ApiCall) -> Option<Response<Full<Bytes>>> {
+async fn lambda_invoke(shared: &Shared, call: &ApiRequest) -> Option<Response<Full<Bytes>>> {
     let api = shared.config.lambda.as_ref()?;
     let rest = call.path.strip_prefix("/2015-03-31/functions/")?;
     let name = rest.strip_suffix("/invocations")?;
@@ -466,7 +376,7 @@ fn now_iso() -> String {
 
 /// What a successful call asks the local run to act on.
 fn taps(
-    call: &ApiCall,
+    call: &ApiRequest,
     target: &str,
     answer: &hyper::Response<Bytes>,
     caller: Option<&FunctionRef>,

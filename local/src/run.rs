@@ -11,31 +11,41 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, watch};
 
 use crate::functions::{build, FunctionRunner, FunctionSpec, LogSink, RunnerConfig};
+use crate::iam::FunctionRoles;
 use crate::invoke::{FunctionRef, Invoke, InvokeError};
 use crate::model::{LoadOptions, LocalApp, ModelError, Templates};
 use crate::moto::client::MotoClient;
 use crate::moto::{self, MotoError, MotoInstall, MotoServer};
 use crate::provision::{self, NotRun, ProvisionError};
-use crate::proxy::{AllowAll, ApiCall, Authorizer, Denial, LambdaApi, Proxy, ProxyConfig};
+use crate::proxy::{LambdaApi, Proxy, ProxyConfig};
 use crate::sources::asynchronous::{AsyncConfig, AsyncInvoker};
 use crate::sources::{self, sqs, streams};
 use crate::trace::{Counted, Summary, Tracer};
 
-/// A starting [`ApiServer`]: each API's `(label, URL)`, or why it could not start.
-pub type ApisStarting = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Vec<(String, String)>, String>> + Send>,
->;
+/// The APIs an [`ApiServer`] serves: what the ready line prints, and what stops them.
+pub struct ServedApis {
+    /// Each API's label and local URL.
+    pub urls: Vec<(String, String)>,
+    /// Stops serving them (the run awaits it on stop).
+    pub stop: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+}
+
+/// Why an [`ApiServer`] could not serve the APIs.
+pub type ApisError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A starting [`ApiServer`]: the APIs it serves, or why it could not start.
+pub type ApisStarting =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<ServedApis, ApisError>> + Send>>;
 
 /// Where the Lambda Invoke API sends invocations, set once the functions run.
 type LambdaTarget = Arc<OnceLock<(Arc<dyn Invoke>, Arc<AsyncInvoker>)>>;
 
-/// Serves an app's HTTP APIs (the `apigw` module plugs in here): which resource types it serves, and a start
-/// that answers with each API's label and local URL.
+/// Serves an app's HTTP APIs ([`crate::apigw::LocalApis`] by default): which resource types it serves, and a
+/// start that answers with each API's label and local URL.
 pub trait ApiServer: Send + Sync {
     /// The CloudFormation types it serves (left out of the not-run list).
     fn served_types(&self) -> Vec<&'static str>;
-    /// Starts serving every API of `app`, invoking functions through `invoker`; returns `(label, URL)` pairs
-    /// for the ready line.
+    /// Starts serving every API of `app`, invoking functions through `invoker`.
     fn start(&self, app: Arc<LocalApp>, invoker: Arc<dyn Invoke>) -> ApisStarting;
 }
 
@@ -60,11 +70,12 @@ pub struct LocalOptions {
     pub default_concurrency: usize,
     /// Where the functions' output goes (printed as `<name> | <line>` when `None`).
     pub logs: Option<LogSink>,
-    /// Checks each AWS call a function makes (everything is allowed when `None`).
-    pub authorizer: Option<Arc<dyn Authorizer>>,
     /// Pacing of asynchronous retries.
     pub async_config: AsyncConfig,
-    /// Serves the HTTP APIs (they are listed as not run when `None`).
+    /// Event sources and asynchronous invocations deliver every event twice, concurrently
+    /// ([`sources::DeliverTwice`]).
+    pub deliver_twice: bool,
+    /// Serves the REST and HTTP APIs (they are listed as not run when `None`).
     pub apis: Option<Arc<dyn ApiServer>>,
 }
 
@@ -80,9 +91,9 @@ impl Default for LocalOptions {
             region: crate::model::DEFAULT_REGION.to_owned(),
             default_concurrency: 4,
             logs: None,
-            authorizer: None,
             async_config: AsyncConfig::default(),
-            apis: None,
+            deliver_twice: false,
+            apis: Some(Arc::new(crate::apigw::LocalApis::default())),
         }
     }
 }
@@ -113,9 +124,9 @@ pub enum LocalError {
     /// A handler failed at start.
     #[error("{0}\nfix the handler or its environment (the function's Environment in the stack), then start again")]
     HandlerStart(InvokeError),
-    /// The HTTP APIs could not be served.
-    #[error("the HTTP APIs could not be served: {0}")]
-    Apis(String),
+    /// The REST and HTTP APIs could not be served.
+    #[error("the APIs could not be served: {0}")]
+    Apis(ApisError),
     /// The wiring names something the selected stacks do not have.
     #[error("the event sources name what the selected stacks do not run:\n  {}", .0.join("\n  "))]
     Wiring(Vec<String>),
@@ -139,8 +150,9 @@ pub struct LocalRun {
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     event_sources: usize,
-    /// Each HTTP API's label and local URL.
+    /// Each REST and HTTP API's label and local URL.
     pub apis: Vec<(String, String)>,
+    stop_apis: Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>,
     /// How long each phase of the start took, in order.
     pub phases: Vec<(&'static str, std::time::Duration)>,
 }
@@ -163,81 +175,6 @@ impl Phases {
         if let Some(t) = self.1.replace(now) {
             self.0.push((name, now - t));
         }
-    }
-}
-
-/// The policy documents of a role: its inline `Policies`, the `AWS::IAM::Policy` resources attached to it, and
-/// the `AWS::IAM::ManagedPolicy` resources of the app it names. AWS managed policies are not in the templates
-/// and are left out.
-pub fn role_policies(app: &LocalApp, role_arn: &str) -> Vec<Value> {
-    let Some((_, role)) = app.find("AWS::IAM::Role", role_arn) else {
-        return Vec::new();
-    };
-    let mut out: Vec<Value> = role.properties["Policies"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|p| p["PolicyDocument"].clone())
-        .collect();
-    for t in ["AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"] {
-        for (_, p) in app.of_type(t) {
-            let roles = p.properties["Roles"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            if roles
-                .iter()
-                .any(|r| r == &json!(role.name) || r == &json!(role_arn))
-            {
-                out.push(p.properties["PolicyDocument"].clone());
-            }
-        }
-    }
-    for arn in role.properties["ManagedPolicyArns"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        if let Some((_, p)) = app.find("AWS::IAM::ManagedPolicy", arn.as_str().unwrap_or_default())
-        {
-            out.push(p.properties["PolicyDocument"].clone());
-        }
-    }
-    out
-}
-
-/// The function an IAM check evaluates: its role's policies, and a check over them.
-pub type PolicyCheck = Arc<dyn Fn(&[Value], &ApiCall) -> Result<(), Denial> + Send + Sync>;
-
-/// An [`Authorizer`] that evaluates each function's role policies with `check` (the IAM module's
-/// `iam::check`, adapted).
-pub struct PolicyAuthorizer {
-    policies: BTreeMap<FunctionRef, Vec<Value>>,
-    check: PolicyCheck,
-}
-
-impl PolicyAuthorizer {
-    /// The policies of every function of `app`, checked with `check`.
-    pub fn new(app: &LocalApp, check: PolicyCheck) -> PolicyAuthorizer {
-        let policies = FunctionSpec::from_app(app)
-            .into_iter()
-            .map(|s| {
-                let p = s
-                    .role_arn
-                    .as_deref()
-                    .map(|r| role_policies(app, r))
-                    .unwrap_or_default();
-                (s.function, p)
-            })
-            .collect();
-        PolicyAuthorizer { policies, check }
-    }
-}
-
-impl Authorizer for PolicyAuthorizer {
-    fn check(&self, function: &FunctionRef, call: &ApiCall) -> Result<(), Denial> {
-        let none = Vec::new();
-        (self.check)(self.policies.get(function).unwrap_or(&none), call)
     }
 }
 
@@ -330,16 +267,8 @@ impl LocalRun {
             ProxyConfig {
                 moto: moto_client.clone(),
                 account: app.account.clone(),
-                authorizer: options
-                    .authorizer
-                    .clone()
-                    .unwrap_or_else(|| Arc::new(AllowAll)),
-                denials: Arc::new(move |f, d| {
-                    denial_tracer.note(&format!(
-                        "denied: {f} may not {} on {} ({}); grant it to the function's role",
-                        d.action, d.resource, d.reason
-                    ))
-                }),
+                roles: Arc::new(FunctionRoles::new(&app)),
+                denials: Arc::new(move |f, e| denial_tracer.note(&format!("denied: {f}: {e}"))),
                 taps: tap_tx,
                 lambda: Some(lambda_api(app.clone(), lambda_target.clone())),
                 calls: options.trace.then(|| {
@@ -382,9 +311,15 @@ impl LocalRun {
             inner: runner.clone(),
             tracer: tracer.clone(),
         });
+        // What event sources invoke through; the APIs and synchronous Invoke calls answer their caller once.
+        let delivering: Arc<dyn Invoke> = if options.deliver_twice {
+            Arc::new(sources::DeliverTwice(invoker.clone()))
+        } else {
+            invoker.clone()
+        };
         let async_invoker = Arc::new(AsyncInvoker::new(
             app.clone(),
-            invoker.clone(),
+            delivering.clone(),
             moto_client.clone(),
             tracer.clone(),
             options.async_config.clone(),
@@ -412,7 +347,7 @@ impl LocalRun {
                     moto_client.clone(),
                     options.region.clone(),
                     app.clone(),
-                    invoker.clone(),
+                    delivering.clone(),
                     tracer.clone(),
                     shutdown_rx.clone(),
                 )
@@ -424,7 +359,7 @@ impl LocalRun {
                 m,
                 moto_client.clone(),
                 options.region.clone(),
-                invoker.clone(),
+                delivering.clone(),
                 tracer.clone(),
                 shutdown_rx.clone(),
             ));
@@ -443,9 +378,9 @@ impl LocalRun {
             }
         }));
 
-        let (apis, served) = match &options.apis {
+        let (apis, stop_apis, served) = match &options.apis {
             Some(server) => match server.start(app.clone(), invoker.clone()).await {
-                Ok(apis) => (apis, server.served_types()),
+                Ok(apis) => (apis.urls, Some(apis.stop), server.served_types()),
                 Err(e) => {
                     let _ = shutdown.send(true);
                     runner.stop().await;
@@ -455,7 +390,7 @@ impl LocalRun {
                     return Err(LocalError::Apis(e));
                 }
             },
-            None => (Vec::new(), Vec::new()),
+            None => (Vec::new(), None, Vec::new()),
         };
         clock.lap("event sources and APIs");
         let not_run = provision::not_run(&app, &served);
@@ -474,6 +409,7 @@ impl LocalRun {
             tasks,
             event_sources,
             apis,
+            stop_apis,
             phases: clock.0,
         })
     }
@@ -595,6 +531,9 @@ impl LocalRun {
     /// Stops the event sources, every function process and moto, and returns the summary.
     pub async fn stop(mut self) -> Summary {
         let summary = self.summary().await;
+        if let Some(stop) = self.stop_apis.take() {
+            stop.await;
+        }
         let _ = self.shutdown.send(true);
         for t in std::mem::take(&mut self.tasks) {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), t).await;

@@ -5,7 +5,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use cfnkit::constructs::dynamodb::{Attribute, Table, TableProps};
@@ -14,9 +13,8 @@ use cfnkit::constructs::sqs::{DeadLetter, Queue, QueueProps};
 use cfnkit::App;
 use cfnkit_local::invoke::FunctionRef;
 use cfnkit_local::moto::client::MotoClient;
-use cfnkit_local::proxy::Denial;
-use cfnkit_local::run::{LocalOptions, PolicyAuthorizer};
-use serde_json::{json, Value};
+use cfnkit_local::run::LocalOptions;
+use serde_json::json;
 
 /// A queue (visibility 6 s, DLQ after 2 receives) feeding `sqs_consumer`, which records what it processed.
 fn app() -> App {
@@ -184,58 +182,13 @@ async fn a_partial_batch_failure_brings_back_only_the_failed_message_which_goes_
     );
 }
 
-/// A stand-in for the IAM module's evaluation: allows a DynamoDB write only when a statement of the role
-/// names the table's ARN with a `dynamodb:PutItem` action.
-fn toy_check(policies: &[Value], call: &cfnkit_local::proxy::ApiCall) -> Result<(), Denial> {
-    let target = call
-        .headers
-        .get("x-amz-target")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
-    let Some(op) = target.strip_prefix("DynamoDB_20120810.") else {
-        return Ok(());
-    };
-    let table = serde_json::from_slice::<Value>(&call.body).unwrap()["TableName"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let resource = format!(
-        "arn:aws:dynamodb:{}:{}:table/{table}",
-        call.region, call.account
-    );
-    let action = format!("dynamodb:{op}");
-    let allowed = policies
-        .iter()
-        .flat_map(|p| p["Statement"].as_array().cloned().unwrap_or_default())
-        .any(|s| {
-            let list = |v: &Value| match v {
-                Value::Array(a) => a.clone(),
-                other => vec![other.clone()],
-            };
-            list(&s["Action"]).contains(&json!(action))
-                && list(&s["Resource"]).contains(&json!(resource))
-        });
-    if allowed {
-        Ok(())
-    } else {
-        Err(Denial {
-            action,
-            resource,
-            reason: "no identity-based policy allows the action".into(),
-        })
-    }
-}
-
 #[tokio::test]
 async fn a_call_the_role_does_not_allow_fails_as_access_denied_and_names_the_missing_permission() {
     let mut t = cfnkit_local::model::Templates::from_app(&app()).unwrap();
     let vars = &mut t.stacks[0].template["Resources"]["Consumer"]["Properties"]["Environment"]
         ["Variables"];
     vars["TABLE_NAME"] = json!({"Ref": "Other"});
-    let local = t.resolve(&Default::default()).unwrap();
-    let authorizer = Arc::new(PolicyAuthorizer::new(&local, Arc::new(toy_check)));
     let options = LocalOptions {
-        authorizer: Some(authorizer),
         workspace: support::workspace(),
         ..LocalOptions::default()
     };
@@ -257,7 +210,8 @@ async fn a_call_the_role_does_not_allow_fails_as_access_denied_and_names_the_mis
     assert!(e.contains("is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:us-east-1:123456789012:table/Work-Other-"), "{e}");
     let notes = run.notes();
     assert!(
-        notes.iter().any(|n| n.starts_with("denied: Work/Consumer may not dynamodb:PutItem on arn:aws:dynamodb:us-east-1:123456789012:table/Work-Other-")),
+        notes.iter().any(|n| n.starts_with("denied: Work/Consumer: AccessDenied: Work/Consumer's role may not dynamodb:PutItem on arn:aws:dynamodb:us-east-1:123456789012:table/Work-Other-")
+            && n.contains("grant it in the stack, e.g. table.grant_write_data(&function)")),
         "{notes:?}"
     );
     run.stop().await;

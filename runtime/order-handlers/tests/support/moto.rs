@@ -1,5 +1,6 @@
 //! moto's server (a real AWS API emulator) on 127.0.0.1, one per test, killed by PID on drop.
-//! Shared by the handler crates' tests (`#[path]`); started through `runtime/moto/serial_dynamodb.py`.
+//! Shared by the handler crates' tests (`#[path]`); started through `runtime/moto/serial_dynamodb.py`. (The order
+//! platform's own scenario tests run on cfnkit-local, which starts moto itself.)
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
