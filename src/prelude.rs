@@ -34,6 +34,9 @@ pub use crate::constructs::apigatewayv2::{
     RouteOptions,
 };
 pub use crate::constructs::cloudwatch::{Alarm, AlarmProps, Metric};
+pub use crate::constructs::codedeploy::{
+    DeployGraduallyProps, GradualDeployment, LambdaDeploymentConfig,
+};
 pub use crate::constructs::cors::Cors;
 pub use crate::constructs::dynamodb::{
     Attribute, Billing, GlobalSecondaryIndex, LocalSecondaryIndex, Projection, StreamViewType,

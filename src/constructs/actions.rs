@@ -104,6 +104,22 @@ pub const EVENTS_PUT: &[&str] = &["events:PutEvents"];
 /// Invoking a function.
 pub const LAMBDA_INVOKE: &[&str] = &["lambda:InvokeFunction"];
 
+// CodeDeploy (Lambda deployments)
+/// What CodeDeploy does to the alias it shifts traffic on: the Lambda part of the AWS managed policy
+/// `AWSCodeDeployRoleForLambdaLimited` ("AWS managed policies for CodeDeploy"), granted on the one function and
+/// its alias instead of `*`.
+pub const CODEDEPLOY_LAMBDA_ALIAS: &[&str] = &[
+    "lambda:GetAlias",
+    "lambda:GetProvisionedConcurrencyConfig",
+    "lambda:UpdateAlias",
+];
+/// What CodeDeploy reads of the alarms that stop a deployment (the same managed policy, on the alarms' ARNs:
+/// `DescribeAlarms` takes alarm resources).
+pub const CODEDEPLOY_DESCRIBE_ALARMS: &[&str] = &["cloudwatch:DescribeAlarms"];
+/// What a pre- or post-traffic hook function calls to report its verdict ("AppSpec 'hooks' section for an AWS
+/// Lambda deployment": `PutLifecycleEventHookExecutionStatus` on the deployment group).
+pub const CODEDEPLOY_HOOK_STATUS: &[&str] = &["codedeploy:PutLifecycleEventHookExecutionStatus"];
+
 // Kinesis
 /// Writing records to a stream.
 pub const KINESIS_WRITE: &[&str] = &[
