@@ -53,6 +53,7 @@ pub use crate::constructs::lambda::{
     SqsEventSourceProps, StartingPosition, StreamEventSourceProps,
 };
 pub use crate::constructs::logs::{LogGroup, LogGroupProps, Retention};
+pub use crate::constructs::pipelines::{DeployStage, Pipeline, PipelineProps, PipelineSource};
 pub use crate::constructs::s3::{Bucket, BucketAttributes, BucketEncryption, BucketProps};
 pub use crate::constructs::secretsmanager::{Secret, SecretAttributes, SecretProps};
 pub use crate::constructs::sns::{
