@@ -211,8 +211,19 @@ pub fn run<E: Display>(
                     Path::new(&out).join(&s.template).display()
                 ));
             }
+            for api in &rendered.apis {
+                report.push_str(&format!(
+                    "{:<24} OpenAPI  {}\n",
+                    format!("{}.{}", api.stack, api.api),
+                    Path::new(&out).join(&api.document).display()
+                ));
+            }
+            let documents = match rendered.apis.len() {
+                0 => String::new(),
+                n => format!(", {n} OpenAPI document(s)"),
+            };
             report.push_str(&format!(
-                "wrote {} template(s) and manifest.json to {} in {} ms\n",
+                "wrote {} template(s){documents} and manifest.json to {} in {} ms\n",
                 rendered.manifest.stacks.len(),
                 out.display(),
                 started.elapsed().as_millis()

@@ -19,6 +19,7 @@ pub mod assets;
 pub mod cli;
 pub mod constructs;
 pub mod fns;
+pub mod openapi;
 pub mod prelude;
 pub mod resource_types;
 pub mod rules;

@@ -34,6 +34,9 @@ pub use crate::constructs::apigatewayv2::{
     RouteOptions,
 };
 pub use crate::constructs::cloudwatch::{Alarm, AlarmProps, Metric};
+pub use crate::constructs::codedeploy::{
+    DeployGraduallyProps, GradualDeployment, LambdaDeploymentConfig,
+};
 pub use crate::constructs::cors::Cors;
 pub use crate::constructs::dynamodb::{
     Attribute, Billing, GlobalSecondaryIndex, LocalSecondaryIndex, Projection, StreamViewType,
@@ -51,6 +54,7 @@ pub use crate::constructs::lambda::{
     StreamEventSourceProps,
 };
 pub use crate::constructs::logs::{LogGroup, LogGroupProps, Retention};
+pub use crate::constructs::pipelines::{DeployStage, Pipeline, PipelineProps, PipelineSource};
 pub use crate::constructs::s3::{Bucket, BucketAttributes, BucketEncryption, BucketProps};
 pub use crate::constructs::secretsmanager::{Secret, SecretAttributes, SecretProps};
 pub use crate::constructs::sns::{

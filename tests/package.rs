@@ -621,3 +621,41 @@ fn real_dev_zigbuild_gives_dev_keys_and_a_bootstrap_that_runs() {
         assert_eq!(String::from_utf8_lossy(&ran.stdout), "hello from x86_64\n");
     }
 }
+
+/// A gradually deployed function's version names its code's key, so new code publishes a new version: `package`
+/// puts the function's own hash there too (the two `hello` builds differ by architecture).
+#[test]
+fn package_puts_the_hash_in_a_gradually_deployed_functions_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let builder = FakeBuilder::new(dir.path());
+    let app = App::new();
+    let s = app.stack("Fns").scope();
+    Function::new(
+        &s,
+        "Arm",
+        Code::cargo_bin("fixture", "hello"),
+        props(Architecture::Arm64),
+    )
+    .unwrap();
+    let mut intel = Function::new(
+        &s,
+        "Intel",
+        Code::cargo_bin("fixture", "hello"),
+        props(Architecture::X86_64),
+    )
+    .unwrap();
+    intel
+        .deploy_gradually(cfnkit::constructs::codedeploy::DeployGraduallyProps::default())
+        .unwrap();
+    let mut assembly = synth(&app).unwrap();
+    package(&mut assembly, &[], resolve_to("fixture"), &builder).unwrap();
+    let t = template(&assembly);
+    let description = t["Resources"]["IntelVersion"]["Properties"]["Description"]
+        .as_str()
+        .unwrap();
+    assert!(
+        description.starts_with(&format!("code {}, configuration ", key_of(&t, "Intel"))),
+        "{description}"
+    );
+    assert_ne!(key_of(&t, "Intel"), key_of(&t, "Arm"));
+}

@@ -227,6 +227,45 @@ pub fn substitute(assembly: &mut Assembly, hashes: &BTreeMap<AssetSpec, String>)
             };
             *key = key.replace(HASH_PLACEHOLDER, hash);
         }
+        // A gradually deployed function's version names its function's code key in its description, so that new
+        // code replaces (publishes) the version: it gets the same hash as its function (`FunctionName: {Ref}`).
+        let keys: BTreeMap<String, (String, String)> = resources
+            .iter()
+            .filter_map(|(id, r)| {
+                let spec = r
+                    .get("Metadata")
+                    .and_then(|m| m.get(METADATA_KEY))
+                    .and_then(AssetSpec::from_metadata)?;
+                let Some(Node::String(k)) = s3_key(r) else {
+                    return None;
+                };
+                Some((id.clone(), (key(&spec.bin, HASH_PLACEHOLDER), k.clone())))
+            })
+            .collect();
+        for (_, resource) in resources.iter_mut() {
+            if !matches!(resource.get("Type"), Some(Node::String(t)) if t == "AWS::Lambda::Version")
+            {
+                continue;
+            }
+            let Some(Node::Fn("Ref", function)) = resource
+                .get("Properties")
+                .and_then(|p| p.get("FunctionName"))
+            else {
+                continue;
+            };
+            let Node::String(function) = function.as_ref() else {
+                continue;
+            };
+            let Some((placeholder_key, packaged_key)) = keys.get(function) else {
+                continue;
+            };
+            if let Some(Node::String(description)) = resource
+                .get_mut("Properties")
+                .and_then(|p| p.get_mut("Description"))
+            {
+                *description = description.replace(placeholder_key, packaged_key);
+            }
+        }
     }
 }
 

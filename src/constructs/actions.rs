@@ -119,6 +119,55 @@ pub const EVENTS_PUT: &[&str] = &["events:PutEvents"];
 /// Invoking a function.
 pub const LAMBDA_INVOKE: &[&str] = &["lambda:InvokeFunction"];
 
+// CodeDeploy (Lambda deployments)
+/// What CodeDeploy does to the alias it shifts traffic on: the Lambda part of the AWS managed policy
+/// `AWSCodeDeployRoleForLambdaLimited` ("AWS managed policies for CodeDeploy"), granted on the one function and
+/// its alias instead of `*`.
+pub const CODEDEPLOY_LAMBDA_ALIAS: &[&str] = &[
+    "lambda:GetAlias",
+    "lambda:GetProvisionedConcurrencyConfig",
+    "lambda:UpdateAlias",
+];
+/// What CodeDeploy reads of the alarms that stop a deployment (the same managed policy, on the alarms' ARNs:
+/// `DescribeAlarms` takes alarm resources).
+pub const CODEDEPLOY_DESCRIBE_ALARMS: &[&str] = &["cloudwatch:DescribeAlarms"];
+/// What a pre- or post-traffic hook function calls to report its verdict ("AppSpec 'hooks' section for an AWS
+/// Lambda deployment": `PutLifecycleEventHookExecutionStatus` on the deployment group).
+pub const CODEDEPLOY_HOOK_STATUS: &[&str] = &["codedeploy:PutLifecycleEventHookExecutionStatus"];
+
+// Pipelines (each names the page of the service's "Actions, resources, and condition keys" it follows)
+/// Uploading Lambda zips to the assets bucket: `aws s3 sync` puts objects.
+pub const S3_ASSETS_UPLOAD: &[&str] = &["s3:PutObject"];
+/// What `aws s3 sync` lists of the destination bucket to skip zips already there.
+pub const S3_ASSETS_LIST: &[&str] = &["s3:ListBucket"];
+/// What CloudFormation needs of a Lambda zip it deploys (read with the deploying role's credentials).
+pub const S3_ASSETS_READ: &[&str] = &["s3:GetObject"];
+/// What CodePipeline's S3 source action checks of its bucket (a versioned bucket is required).
+pub const S3_GET_BUCKET_VERSIONING: &[&str] = &["s3:GetBucketVersioning"];
+/// A CodeBuild action: starting the project's build, following it, stopping it when the execution is stopped.
+pub const CODEBUILD_RUN: &[&str] = &[
+    "codebuild:BatchGetBuilds",
+    "codebuild:StartBuild",
+    "codebuild:StopBuild",
+];
+/// CloudFormation change set actions (CHANGE_SET_REPLACE then CHANGE_SET_EXECUTE), as the CodePipeline user
+/// guide's service role policy lists them for CloudFormation, on the stacks deployed.
+pub const CLOUDFORMATION_CHANGE_SETS: &[&str] = &[
+    "cloudformation:CreateChangeSet",
+    "cloudformation:DeleteChangeSet",
+    "cloudformation:DescribeChangeSet",
+    "cloudformation:DescribeStacks",
+    "cloudformation:ExecuteChangeSet",
+];
+/// Handing CloudFormation the role it deploys with.
+pub const IAM_PASS_ROLE: &[&str] = &["iam:PassRole"];
+/// A CodeStarSourceConnection action using its connection (the service was renamed CodeConnections; both
+/// prefixes are accepted for the same connection).
+pub const CODESTAR_USE_CONNECTION: &[&str] = &[
+    "codeconnections:UseConnection",
+    "codestar-connections:UseConnection",
+];
+
 // Kinesis
 /// Writing records to a stream.
 pub const KINESIS_WRITE: &[&str] = &[

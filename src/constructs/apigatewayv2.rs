@@ -279,6 +279,9 @@ impl HttpApi {
                 ..Default::default()
             },
         );
+        if let Some(schema) = &options.request_schema {
+            handle.add_metadata(crate::openapi::REQUEST_SCHEMA_METADATA, schema.clone());
+        }
         let source = match &method {
             // Any stage of this API (it has one, `$default`), this method and path.
             Some(m) => self.arn_for_execute_api(m, &route_path),
@@ -569,6 +572,11 @@ pub struct RouteOptions<'a> {
     pub authorization_scopes: Vec<String>,
     /// The operation name. Without it none.
     pub operation_name: Option<String>,
+    /// The JSON Schema of the request body, from the Rust type the handler parses
+    /// ([`crate::constructs::apigateway::model_schema_of`]). HTTP APIs do not validate bodies: it documents the
+    /// route's body in the API's OpenAPI document ([`crate::openapi`]), carried in the route's metadata. Without
+    /// it the document names no body.
+    pub request_schema: Option<serde_json::Value>,
 }
 
 /// A route of an [`HttpApi`].

@@ -29,7 +29,9 @@
 //! # Ok(()) }
 //! ```
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 use std::time::Duration;
 
 use cfnkit_core::{RemovalPolicy, Val, Value};
@@ -350,8 +352,14 @@ pub struct Function {
 pub struct FunctionRef {
     /// The construct path, or the id of an imported function: what wiring resources are named after.
     path: String,
+    /// What triggers invoke: the function's ARN, or its alias's once it is deployed gradually.
     function_arn: Val<String>,
     function_name: Val<String>,
+    /// How many triggers took the ARN so far (shared by clones), so that `deploy_gradually` can refuse a
+    /// function already wired to triggers that would bypass its alias.
+    triggers_wired: Rc<Cell<usize>>,
+    /// Whether triggers invoke an alias (`deploy_gradually`).
+    through_alias: bool,
 }
 
 impl FunctionRef {
@@ -381,7 +389,8 @@ impl FunctionRef {
     pub fn metric_duration(&self) -> Metric {
         self.metric("Duration")
     }
-    /// The function ARN.
+    /// The ARN invokers use: the function's, or its alias's once it is deployed gradually
+    /// ([`Function::deploy_gradually`]).
     pub fn function_arn(&self) -> Val<String> {
         self.function_arn.clone()
     }
@@ -393,6 +402,7 @@ impl FunctionRef {
 
 impl LambdaTarget for FunctionRef {
     fn function_arn(&self) -> Val<String> {
+        self.triggers_wired.set(self.triggers_wired.get() + 1);
         self.function_arn.clone()
     }
     fn target_id(&self) -> String {
@@ -427,6 +437,8 @@ impl Function {
             path: id.to_owned(),
             function_name: imported_name(&arn, ArnResource::Colon("function")),
             function_arn: arn,
+            triggers_wired: Rc::default(),
+            through_alias: false,
         })
     }
 
@@ -564,6 +576,8 @@ impl Function {
                 path: scope.path().to_owned(),
                 function_arn: handle.attr_arn(),
                 function_name: handle.ref_(),
+                triggers_wired: Rc::default(),
+                through_alias: false,
             },
             scope: OwnScope(scope),
             handle,
@@ -598,9 +612,31 @@ impl Function {
     fn add_mapping(
         &self,
         source_id: &str,
-        mapping: l1::EventSourceMapping,
+        mut mapping: l1::EventSourceMapping,
     ) -> l1::EventSourceMappingHandle {
+        self.triggers_wired.set(self.triggers_wired.get() + 1);
+        if self.through_alias {
+            mapping.function_name = Some(self.function_arn.clone());
+        }
         self.scope.add(&format!("{source_id}EventSource"), mapping)
+    }
+
+    /// The scope the function's resources are made in (`codedeploy` adds the version and alias there).
+    pub(crate) fn own_scope(&self) -> &crate::Scope {
+        &self.scope
+    }
+    /// From now on triggers invoke `alias_arn` (see `Function::deploy_gradually`).
+    pub(crate) fn invoke_through(&mut self, alias_arn: Val<String>) {
+        self.reference.function_arn = alias_arn;
+        self.reference.through_alias = true;
+    }
+    /// Whether triggers invoke an alias.
+    pub(crate) fn is_deployed_gradually(&self) -> bool {
+        self.through_alias
+    }
+    /// How many triggers were wired to the function so far.
+    pub(crate) fn triggers_wired(&self) -> usize {
+        self.triggers_wired.get()
     }
 }
 
@@ -622,7 +658,7 @@ impl Grantable for Function {
 
 impl LambdaTarget for Function {
     fn function_arn(&self) -> Val<String> {
-        self.reference.function_arn()
+        LambdaTarget::function_arn(&self.reference)
     }
     fn target_id(&self) -> String {
         self.reference.target_id()

@@ -6,7 +6,8 @@
 //! Every construct in this module follows the same shape, so that knowing one means knowing them all. An app
 //! imports what it needs with `use cfnkit::prelude::*;` ([`crate::prelude`]).
 //!
-//! - **One module per AWS service** ([`iam`], [`kms`], [`sqs`], [`sns`], [`events`], [`lambda`], [`dynamodb`]...);
+//! - **One module per AWS service** ([`iam`], [`kms`], [`sqs`], [`sns`], [`events`], [`lambda`], [`dynamodb`],
+//!   [`codedeploy`], [`pipelines`]...);
 //!   the IAM action names every grant uses live in one place, [`actions`]. No two modules import each other.
 //! - **`new(scope, id, props)`**, where the scope is a [`crate::Scope`] or a [`crate::Stack`]
 //!   ([`crate::AsScope`]) and the props struct implements `Default`: `Queue::new(&stack, "Orders", QueueProps {
@@ -56,6 +57,7 @@ pub mod actions;
 pub mod apigateway;
 pub mod apigatewayv2;
 pub mod cloudwatch;
+pub mod codedeploy;
 pub mod cors;
 pub mod dynamodb;
 pub mod events;
@@ -64,6 +66,7 @@ pub mod kinesis;
 pub mod kms;
 pub mod lambda;
 pub mod logs;
+pub mod pipelines;
 pub mod s3;
 pub mod secretsmanager;
 pub mod sns;

@@ -114,11 +114,59 @@ pub struct ManifestAsset {
     pub used_by: Vec<String>,
 }
 
+/// An OpenAPI document synth wrote beside the templates (`apis` in `manifest.json`, see [`crate::openapi`]).
+///
+/// Listed apart from [`Manifest`]'s fields (`Manifest::to_json_with_apis`), so that readers of the manifest that
+/// predate the documents, and code that builds a `Manifest`, are unaffected.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestApi {
+    /// The stack that defines the API.
+    pub stack: String,
+    /// The API's logical ID.
+    pub api: String,
+    pub kind: crate::openapi::ApiKind,
+    /// The document's file name, relative to the manifest (`<Stack>.<Api>.openapi.json`).
+    pub document: String,
+    /// SHA-256 of the document file, hex.
+    pub sha256: String,
+}
+
 impl Manifest {
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("the manifest serializes");
         s.push('\n');
         s
+    }
+
+    /// `manifest.json` as synth writes it: these fields, plus `apis` when the stacks define APIs.
+    pub fn to_json_with_apis(&self, apis: &[ManifestApi]) -> String {
+        if apis.is_empty() {
+            return self.to_json();
+        }
+        #[derive(Serialize)]
+        struct WithApis<'a> {
+            #[serde(flatten)]
+            manifest: &'a Manifest,
+            apis: &'a [ManifestApi],
+        }
+        let mut s = serde_json::to_string_pretty(&WithApis {
+            manifest: self,
+            apis,
+        })
+        .expect("the manifest serializes");
+        s.push('\n');
+        s
+    }
+
+    /// The OpenAPI documents listed in a `manifest.json` text (none for a manifest without `apis`).
+    pub fn apis_of(manifest_json: &str) -> Result<Vec<ManifestApi>, serde_json::Error> {
+        #[derive(Deserialize)]
+        struct Apis {
+            #[serde(default)]
+            apis: Vec<ManifestApi>,
+        }
+        Ok(serde_json::from_str::<Apis>(manifest_json)?.apis)
     }
 
     pub fn stack(&self, name: &str) -> Option<&ManifestStack> {

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::manifest::{
-    Manifest, ManifestEnvironment, ManifestExport, ManifestImport, ManifestStack, VERSION,
+    Manifest, ManifestApi, ManifestEnvironment, ManifestExport, ManifestImport, ManifestStack,
+    VERSION,
 };
 use super::validate::requires_s3;
 use super::{Assembly, SynthError};
@@ -32,11 +33,13 @@ impl Format {
     }
 }
 
-/// The files of a synth: templates and the manifest, in memory.
+/// The files of a synth: templates, OpenAPI documents and the manifest, in memory.
 #[derive(Clone, Debug)]
 pub struct Rendered {
     pub files: Vec<(String, String)>,
     pub manifest: Manifest,
+    /// The OpenAPI documents among `files`, as `manifest.json` lists them.
+    pub apis: Vec<ManifestApi>,
 }
 
 /// Renders the chosen stacks (all when `selection` is empty) of an assembly; its assets are listed as not
@@ -133,8 +136,27 @@ pub fn render_with_assets(
         stacks,
         assets: crate::assets::manifest_entries(assembly, selection, packaged),
     };
-    files.push(("manifest.json".to_owned(), manifest.to_json()));
-    Ok(Rendered { files, manifest })
+    let mut apis = Vec::new();
+    for doc in crate::openapi::documents(assembly, selection) {
+        let body = doc.to_json();
+        apis.push(ManifestApi {
+            stack: doc.stack.clone(),
+            api: doc.api.clone(),
+            kind: doc.kind,
+            document: doc.file_name(),
+            sha256: hex(&Sha256::digest(body.as_bytes())),
+        });
+        files.push((doc.file_name(), body));
+    }
+    files.push((
+        "manifest.json".to_owned(),
+        manifest.to_json_with_apis(&apis),
+    ));
+    Ok(Rendered {
+        files,
+        manifest,
+        apis,
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -2,9 +2,10 @@
 //!
 //! - Seed 003 (the order flow): [`base`], [`order`], [`inventory`], [`payment`], [`shipping`].
 //! - Seeds 000, 001 and 002 (outbox, stream processing, bronze layer): [`seeds`].
-//! - Seed 004 (analytics, notifications, network/data/compute foundation): [`foundation`].
+//! - Seed 004 (analytics, notifications, network/data/compute foundation): [`foundation`]; its CI/CD: [`delivery`].
 
 pub mod base;
+pub mod delivery;
 pub mod foundation;
 pub mod inventory;
 pub mod order;
@@ -27,6 +28,9 @@ pub enum AppError {
     /// The seed and foundation stacks, whose builders report their constructs' errors as text.
     #[error("{0}")]
     Stacks(String),
+    /// The platform does not synthesize, so the pipeline cannot know its stacks' order.
+    #[error("the platform's stacks, which the delivery pipeline deploys, do not synthesize: {0}")]
+    Synth(#[from] cfnkit::synth::SynthError),
 }
 
 impl From<String> for AppError {
@@ -35,8 +39,19 @@ impl From<String> for AppError {
     }
 }
 
-/// The platform app: every stack, wired together through cross-stack references.
+/// The platform app: every stack, wired together through cross-stack references, and the delivery pipeline
+/// that deploys them ([`delivery`]).
 pub fn app() -> Result<App, AppError> {
+    let app = platform()?;
+    // The pipeline deploys the platform's stacks in their deploy order, which synth decides: synthesize an
+    // identical app (apps are built by code, so a second build is the same) to read it.
+    let deployed = cfnkit::synth::synth(&platform()?)?;
+    delivery::stack(&app, &deployed)?;
+    Ok(app)
+}
+
+/// The platform's stacks without the pipeline.
+pub fn platform() -> Result<App, AppError> {
     let app = App::new();
     app.add_tag("app", "order-platform");
     let base = base::stack(&app)?;

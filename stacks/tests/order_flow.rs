@@ -102,3 +102,56 @@ fn consumed_queues_redrive_after_three_receives() {
     }
     assert!(consumed >= 4, "only {consumed} consumed queues checked");
 }
+
+/// Seed 004's blue-green for the order API: the API's methods (their integrations and invoke permissions) invoke
+/// the `live` alias that CodeDeploy shifts, never the function's latest code, and the deployment rolls back on the
+/// function's error alarm.
+#[test]
+fn every_trigger_of_the_order_api_function_invokes_its_alias() {
+    let templates = Templates::from_app(&stacks::app().unwrap()).unwrap();
+    let order = templates.stack("Order");
+    let direct = [
+        json!({"Ref": "OrderApi"}),
+        json!({"Fn::GetAtt": ["OrderApi", "Arn"]}),
+    ];
+    let mut triggers = 0;
+    for (type_name, property) in [
+        ("AWS::Lambda::Permission", "FunctionName"),
+        ("AWS::ApiGateway::Method", "Integration"),
+        ("AWS::Lambda::EventSourceMapping", "FunctionName"),
+        ("AWS::Events::Rule", "Targets"),
+    ] {
+        for (id, r) in order.find_resources(type_name, json!({})) {
+            let value = r["Properties"][property].to_string();
+            if !value.contains("OrderApi\"") && !value.contains("OrderApiAlias") {
+                continue; // another function's trigger
+            }
+            triggers += 1;
+            assert!(
+                value.contains("{\"Ref\":\"OrderApiAlias\"}"),
+                "{id} does not invoke the alias: {value}"
+            );
+            for d in &direct {
+                assert!(
+                    !value.contains(&d.to_string()),
+                    "{id} invokes OrderApi directly: {value}"
+                );
+            }
+        }
+    }
+    // POST /orders and GET /orders/{id}: a method and a permission each.
+    assert_eq!(triggers, 4, "the order API's triggers");
+    order.has_resource(
+        "AWS::Lambda::Alias",
+        json!({"UpdatePolicy": {"CodeDeployLambdaAliasUpdate": {
+            "DeploymentGroupName": {"Ref": "OrderApiDeployment"}}}}),
+    );
+    order.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup",
+        json!({
+            "AlarmConfiguration": {"Alarms": [{"Name": {"Ref": "OrderApiErrors"}}], "Enabled": true},
+            "AutoRollbackConfiguration": {"Events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]},
+            "DeploymentConfigName": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+        }),
+    );
+}

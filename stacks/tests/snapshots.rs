@@ -1,5 +1,5 @@
 //! Snapshots of every template the platform synthesizes, in the top-level `snapshots/` folder, as YAML (the form
-//! that shows small diffs best in review), plus the manifest. CI runs with INSTA_UPDATE=no: a change to a
+//! that shows small diffs best in review), plus each API's OpenAPI document and the manifest as synth writes them. CI runs with INSTA_UPDATE=no: a change to a
 //! template fails until its snapshot is reviewed and committed.
 
 use std::collections::BTreeSet;
@@ -13,7 +13,15 @@ const SNAPSHOTS: &str = "../../snapshots";
 fn every_stack_matches_its_snapshot() {
     let app = stacks::app().expect("the platform app builds");
     let assembly = cfnkit::synth::synth(&app).expect("the platform synthesizes");
-    let manifest = render(&assembly, Format::Json, &[]).unwrap().manifest;
+    let rendered = render(&assembly, Format::Json, &[]).unwrap();
+    let file = |name: &str| {
+        rendered
+            .files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, body)| body.clone())
+            .unwrap_or_else(|| panic!("synth wrote no {name}"))
+    };
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(SNAPSHOTS);
     settings.set_prepend_module_to_snapshot(false);
@@ -22,7 +30,11 @@ fn every_stack_matches_its_snapshot() {
         for s in &assembly.stacks {
             insta::assert_snapshot!(s.name.clone(), s.template.to_yaml());
         }
-        insta::assert_snapshot!("manifest", manifest.to_json());
+        for api in &rendered.apis {
+            let name = format!("{}.{}.openapi", api.stack, api.api);
+            insta::assert_snapshot!(name, file(&api.document));
+        }
+        insta::assert_snapshot!("manifest", file("manifest.json"));
     });
 
     // A snapshot of a stack that no longer exists would otherwise linger unnoticed.
@@ -30,6 +42,12 @@ fn every_stack_matches_its_snapshot() {
         .stacks
         .iter()
         .map(|s| format!("{}.snap", s.name))
+        .chain(
+            rendered
+                .apis
+                .iter()
+                .map(|a| format!("{}.{}.openapi.snap", a.stack, a.api)),
+        )
         .chain(["manifest.snap".to_owned()])
         .collect();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -249,6 +249,34 @@ pub(super) fn identity(
             );
             name.clone()
         }
+        // A gradually deployed function's triggers invoke its alias (`Function::deploy_gradually`): the alias's
+        // `Ref` is its ARN, the function's qualified by the alias name, which the run resolves to the function.
+        "AWS::Lambda::Alias" | "AWS::Lambda::Version" => {
+            let function = properties["FunctionName"].as_str().unwrap_or_default();
+            let function_arn = if function.starts_with("arn:") {
+                function.to_owned()
+            } else {
+                format!("arn:aws:lambda:{region}:{account}:function:{function}")
+            };
+            let qualifier = match type_name {
+                "AWS::Lambda::Alias" => properties["Name"].as_str().unwrap_or(&name).to_owned(),
+                // The one version the local run has: the code it runs.
+                _ => "1".to_owned(),
+            };
+            let arn = format!("{function_arn}:{qualifier}");
+            if type_name == "AWS::Lambda::Alias" {
+                attributes.insert("AliasArn".into(), json!(arn));
+            } else {
+                attributes.insert("Version".into(), json!(qualifier));
+                attributes.insert("FunctionArn".into(), json!(function_arn));
+            }
+            return Identity {
+                physical_id: arn.clone(),
+                name: qualifier,
+                arn: Some(arn),
+                attributes,
+            };
+        }
         "AWS::Lambda::EventSourceMapping" => {
             let id = uuid_like(stack, logical_id);
             attributes.insert("Id".into(), json!(id));

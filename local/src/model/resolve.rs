@@ -249,12 +249,20 @@ impl<'a> StackResolver<'a> {
         };
         // The few properties a name or ARN depends on (FIFO, the rule's bus), resolved ahead of the rest.
         let mut shape = json!({});
+        // An alias's or version's ARN is its function's, qualified.
+        let qualified: &[&str] = match type_name {
+            "AWS::Lambda::Alias" | "AWS::Lambda::Version" => &["FunctionName", "Name"],
+            _ => &[],
+        };
         for key in [
             "FifoQueue",
             "FifoTopic",
             "EventBusName",
             "StreamSpecification",
-        ] {
+        ]
+        .iter()
+        .chain(qualified)
+        {
             if let Some(v) = props.get(key) {
                 shape[key] = self.value(v)?;
             }

@@ -16,7 +16,7 @@ use cfnkit::constructs::ConstructError;
 use cfnkit::{App, Output};
 use contracts::ingest::{
     BRONZE_BUCKET, BRONZE_GLACIER_AFTER_DAYS, BRONZE_INFREQUENT_ACCESS_AFTER_DAYS, BRONZE_PREFIX,
-    EVENTS_TABLE, INGEST_QUEUE_URL,
+    EVENTS_TABLE, INGEST_QUEUE_URL, MAX_EVENT_TYPE_LEN,
 };
 use contracts::tables::PARTITION_KEY;
 
@@ -144,6 +144,14 @@ pub fn stack(app: &App, base: &Base) -> Result<Ingest, ConstructError> {
         "POST /events",
         &api_function,
         base,
+        // Any JSON object naming its type: no Rust type describes the payload, only this much is checked.
+        Some(serde_json::json!({
+            "type": "object",
+            "title": "IngestEvent",
+            "description": "Any JSON event: kept raw in the bronze layer",
+            "required": ["eventType"],
+            "properties": {"eventType": {"type": "string", "minLength": 1, "maxLength": MAX_EVENT_TYPE_LEN}},
+        })),
     )?;
 
     let dlq = queue

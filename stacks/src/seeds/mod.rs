@@ -59,7 +59,7 @@ pub const SYNC_INVOKED_REASON: &str = "the function is invoked synchronously (AP
 
 /// An HTTP API (API Gateway v2) at `<scope>/<id>` with one IAM-authorized route `route` (`"POST /orders"`) to
 /// `function`: payload format 2.0 (`ApiGatewayV2httpRequest`), access logs encrypted with the platform key,
-/// throttled.
+/// throttled. `request_schema`: the body's JSON Schema, for the API's OpenAPI document.
 pub fn http_api(
     scope: &Scope,
     id: &str,
@@ -67,6 +67,7 @@ pub fn http_api(
     route: &str,
     function: &Function,
     base: &Base,
+    request_schema: Option<serde_json::Value>,
 ) -> Result<HttpApi, ConstructError> {
     let api = HttpApi::new(
         scope,
@@ -80,7 +81,10 @@ pub fn http_api(
     api.add_route(
         route,
         HttpLambdaIntegration::new(function, Default::default()),
-        RouteOptions::default(),
+        RouteOptions {
+            request_schema,
+            ..Default::default()
+        },
     )?;
     Ok(api)
 }

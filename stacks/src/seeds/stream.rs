@@ -107,6 +107,10 @@ pub fn stack(app: &App, base: &Base) -> Result<StreamOrders, ConstructError> {
         "POST /orders",
         &create_function,
         base,
+        // The body the create function parses (contracts::validate), for the OpenAPI document.
+        Some(contracts::validate::api_gateway_model_schema::<
+            contracts::CreateOrderRequest,
+        >()),
     )?;
 
     alarm(
