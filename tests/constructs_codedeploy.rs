@@ -61,12 +61,6 @@ fn hardened_function(scope: &Scope, id: &str, key: &Key) -> Function {
         "CKV_AWS_116",
         "invoked synchronously or by an event source mapping",
     );
-    cfnkit::rules::suppress_only(
-        f.role().handle(),
-        &cfnkit::rules::IAM5,
-        &["Resource::*"],
-        "X-Ray accepts only Resource *",
-    );
     f
 }
 

@@ -20,6 +20,9 @@
 //!   `CorsConfiguration` and add its headers to responses. REST gateway responses (`DEFAULT_4XX`...) add their
 //!   headers to the errors above.
 //!
+//! - OpenAPI: `GET /openapi.json` on an API's port answers the document synth writes for it
+//!   ([`cfnkit::openapi`]), unless the API routes that path itself.
+//!
 //! Not served: HTTP API Lambda authorizers, non-proxy integrations (answered 500 with the reason), API keys and
 //! usage plans, mapping templates, custom domains.
 

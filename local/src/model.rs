@@ -57,6 +57,10 @@ pub struct LocalStack {
     pub exports: BTreeMap<String, serde_json::Value>,
     /// The value each parameter took (its default, or an override).
     pub parameters: BTreeMap<String, serde_json::Value>,
+    /// The OpenAPI document of each REST and HTTP API, by the API's logical ID: what synth writes as
+    /// `<Stack>.<Api>.openapi.json`, read off the unresolved template ([`cfnkit::openapi`]), so the local API
+    /// serves the same document at `/openapi.json`.
+    pub openapi: BTreeMap<String, serde_json::Value>,
 }
 
 /// One resource with its intrinsics resolved.

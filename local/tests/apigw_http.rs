@@ -325,3 +325,43 @@ async fn the_platform_order_api_validates_orders_with_the_contracts_model_behind
         "local-user"
     );
 }
+
+#[tokio::test]
+async fn each_api_serves_its_openapi_document_at_openapi_json() {
+    let (apis, fake) = start(None).await;
+    let reply = send("GET", &format!("{}/openapi.json", apis[0].url), &[], "").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    let document = reply.json();
+    // The document synth writes for this API, with this server as its only server.
+    let synthesized = cfnkit::openapi::documents(&cfnkit::synth::synth(&app()).unwrap(), &[])
+        .pop()
+        .unwrap();
+    let mut expected = synthesized.document;
+    expected["servers"] = json!([{ "url": apis[0].url }]);
+    assert_eq!(document, expected);
+    assert!(
+        document["paths"]["/orders/{id}"]["get"].is_object(),
+        "{document}"
+    );
+    assert!(
+        fake.calls.lock().unwrap().is_empty(),
+        "no function is invoked"
+    );
+
+    // The platform's REST API serves its document outside its stage; its routes stay under the stage.
+    let app = local_app(&stacks::app().unwrap());
+    let platform = serve(&app, invoker(), ServeOptions::default())
+        .await
+        .unwrap();
+    let order_api = platform.iter().find(|a| a.stack == "Order").unwrap();
+    let root = order_api.url.trim_end_matches("/prod");
+    let reply = send("GET", &format!("{root}/openapi.json"), &[], "").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let document = reply.json();
+    assert_eq!(document["servers"][0]["url"], order_api.url.as_str());
+    assert!(
+        document["paths"]["/orders"]["post"]["requestBody"].is_object(),
+        "{document}"
+    );
+}

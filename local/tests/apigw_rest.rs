@@ -523,8 +523,9 @@ async fn a_busy_port_is_an_error_naming_it_and_the_option() {
     assert_eq!(
         err.to_string(),
         format!(
-            "port {port} for the API Api/Orders is in use: choose another base port (ServeOptions::base_port; the \
-             APIs take consecutive ports from it) or 0 for any free port"
+            "port {port} for the API Api/Orders is in use: stop what listens there or choose another first API \
+             port (--api-port of cargo cfn local, ServeOptions::base_port in the library; the APIs take \
+             consecutive ports from it), or 0 for any free ports"
         )
     );
 }

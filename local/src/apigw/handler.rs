@@ -29,6 +29,8 @@ pub(crate) struct ApiState {
     region: String,
     domain: String,
     cache: AuthorizerCache,
+    /// The API's OpenAPI document, served at `/openapi.json` with this server as its `servers` entry.
+    openapi: Option<Value>,
 }
 
 impl ApiState {
@@ -39,7 +41,22 @@ impl ApiState {
         app: &LocalApp,
         addr: SocketAddr,
     ) -> Self {
+        let openapi = app
+            .stacks
+            .iter()
+            .find(|s| s.name == def.stack)
+            .and_then(|s| s.openapi.get(&def.logical_id))
+            .map(|document| {
+                let mut document = document.clone();
+                let stage = match (def.kind, def.stage.as_str()) {
+                    (ApiKind::Http, "$default") => String::new(),
+                    (_, stage) => format!("/{stage}"),
+                };
+                document["servers"] = json!([{ "url": format!("http://{addr}{stage}") }]);
+                document
+            });
         ApiState {
+            openapi,
             def,
             invoker,
             identity: options.identity.clone(),
@@ -119,9 +136,12 @@ async fn handle(
         request_id: request_id(),
         epoch_ms: chrono::Utc::now().timestamp_millis(),
     };
-    let response = match state.def.kind {
-        ApiKind::Rest => rest(state, &incoming).await,
-        ApiKind::Http => http_api(state, &incoming).await,
+    let response = match (&state.openapi, state.def.kind) {
+        (Some(document), _) if serves_openapi(state, &incoming) => {
+            json_response(StatusCode::OK, document.clone(), None)
+        }
+        (_, ApiKind::Rest) => rest(state, &incoming).await,
+        (_, ApiKind::Http) => http_api(state, &incoming).await,
     };
     let (parts, body) = response.into_parts();
     let mut response = Response::from_parts(parts, Full::new(body));
@@ -134,6 +154,25 @@ async fn handle(
         response.headers_mut().insert(name, v);
     }
     response
+}
+
+/// `GET /openapi.json` asks for the API's document, unless the API has a route of its own there (an HTTP API's
+/// `$default` or `ANY /{proxy+}` included): the app's route wins, as it would on AWS, where the document is not
+/// served at all. A REST API's routes are under its stage, so `/openapi.json` is always free.
+fn serves_openapi(state: &ApiState, incoming: &Incoming) -> bool {
+    if incoming.method != http::Method::GET || incoming.raw_path != "/openapi.json" {
+        return false;
+    }
+    match state.def.kind {
+        ApiKind::Rest => true,
+        ApiKind::Http => {
+            let stage = (state.def.stage != "$default").then_some(state.def.stage.as_str());
+            within_stage(&incoming.raw_path, stage).is_none_or(|path| {
+                find_route(&state.def.routes, "GET", path).is_none()
+                    && !state.def.routes.iter().any(|r| r.path.is_none())
+            })
+        }
+    }
 }
 
 /// A matched route with its path parameters.

@@ -107,6 +107,10 @@ impl<'a> StackResolver<'a> {
         let mut out = LocalStack {
             name: self.stack.name.clone(),
             parameters: self.parameters.clone(),
+            openapi: cfnkit::openapi::documents_of_template(&self.stack.name, self.template())
+                .into_iter()
+                .map(|d| (d.api, d.document))
+                .collect(),
             ..LocalStack::default()
         };
         let resources = self.template()["Resources"]
