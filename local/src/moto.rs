@@ -151,6 +151,12 @@ async fn install(venv: &Path) -> Result<(), MotoError> {
         command,
         failure,
     };
+    // The tool's own virtualenv, under its cache directory: an earlier install that did not complete (no
+    // COMPLETE_MARKER) is removed so venv and pip start clean.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the directory is the tool's own virtualenv, which this function made"
+    )]
     let _ = std::fs::remove_dir_all(venv);
     let steps: [(PathBuf, Vec<String>); 2] = [
         (

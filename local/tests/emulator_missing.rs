@@ -9,6 +9,10 @@ use cfnkit_local::run::LocalOptions;
 
 #[tokio::test]
 async fn a_moto_server_that_is_not_there_is_refused_with_the_fix() {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "this test binary holds this one test, so no other test reads the variable"
+    )]
     std::env::set_var("CFNKIT_MOTO_SERVER", "/nonexistent/moto_server");
     let app = App::new();
     Function::new(
