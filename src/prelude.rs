@@ -33,6 +33,9 @@ pub use crate::constructs::apigatewayv2::{
     HttpApi, HttpApiProps, HttpAuthorization, HttpLambdaIntegration, HttpLambdaIntegrationProps,
     RouteOptions,
 };
+pub use crate::constructs::cloudformation::{
+    StackSet, StackSetOperation, StackSetPermissions, StackSetProps, StackSetTargets,
+};
 pub use crate::constructs::cloudwatch::{Alarm, AlarmProps, Metric};
 pub use crate::constructs::codedeploy::{
     DeployGraduallyProps, GradualDeployment, LambdaDeploymentConfig,

@@ -65,6 +65,9 @@ pub const STATEFUL: &[StatefulType] = &[
     data("AWS::Cassandra::Keyspace"),
     data("AWS::Cassandra::Table"),
     data("AWS::CloudFormation::Stack"),
+    // Not in cfn-lint's list, but like a nested stack: removing or replacing (renaming) a stack set deletes its
+    // stack instances, and their resources, in every target account and region.
+    data("AWS::CloudFormation::StackSet"),
     data("AWS::Cognito::UserPool"),
     data("AWS::DocDB::DBCluster"),
     data("AWS::DocDB::DBInstance"),
@@ -104,6 +107,42 @@ pub const STATEFUL: &[StatefulType] = &[
 pub fn stateful(type_name: &str) -> Option<&'static StatefulType> {
     STATEFUL.iter().find(|t| t.type_name == type_name)
 }
+
+/// An IAM resource type for which CloudFormation asks a stack's creator to acknowledge `CAPABILITY_IAM`, and the
+/// property that names it, which makes it `CAPABILITY_NAMED_IAM`: a row of [`IAM_CAPABILITY_TYPES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IamCapabilityType {
+    /// The CloudFormation type name (`AWS::IAM::Role`).
+    pub type_name: &'static str,
+    /// The property that gives the resource a custom name (`RoleName`), when the type has one.
+    pub name_property: Option<&'static str>,
+}
+
+const fn iam(type_name: &'static str, name_property: Option<&'static str>) -> IamCapabilityType {
+    IamCapabilityType {
+        type_name,
+        name_property,
+    }
+}
+
+/// The types CloudFormation lists under "Acknowledging IAM resources" (CreateStack's `Capabilities`,
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_CreateStack.html>), and the inline
+/// policy types added since (`RolePolicy`, `UserPolicy`, `GroupPolicy`), which change permissions as `Policy`
+/// does: a template with one needs `CAPABILITY_IAM`, and `CAPABILITY_NAMED_IAM` when one of them is given a
+/// custom name. A stack set's template is judged with it ([`crate::constructs::cloudformation::StackSet`]).
+pub const IAM_CAPABILITY_TYPES: &[IamCapabilityType] = &[
+    iam("AWS::IAM::AccessKey", None),
+    iam("AWS::IAM::Group", Some("GroupName")),
+    iam("AWS::IAM::GroupPolicy", None),
+    iam("AWS::IAM::InstanceProfile", Some("InstanceProfileName")),
+    iam("AWS::IAM::ManagedPolicy", Some("ManagedPolicyName")),
+    iam("AWS::IAM::Policy", None),
+    iam("AWS::IAM::Role", Some("RoleName")),
+    iam("AWS::IAM::RolePolicy", None),
+    iam("AWS::IAM::User", Some("UserName")),
+    iam("AWS::IAM::UserPolicy", None),
+    iam("AWS::IAM::UserToGroupAddition", None),
+];
 
 /// The property of an IAM role, user or group holding its inline policies (`[{PolicyName, PolicyDocument}]`).
 pub const INLINE_POLICIES: &str = "Policies";
@@ -537,6 +576,23 @@ mod tests {
                     .is_some(),
                 "{ty}: inline policies have no {POLICY_DOCUMENT}"
             );
+        }
+    }
+
+    #[test]
+    fn every_iam_capability_type_and_name_property_is_in_the_registry_schemas() {
+        for t in IAM_CAPABILITY_TYPES {
+            let file = schema_file(t.type_name);
+            let schema: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&file).unwrap())
+                    .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            if let Some(p) = t.name_property {
+                assert!(
+                    schema["properties"].get(p).is_some(),
+                    "{} has no property {p}",
+                    t.type_name
+                );
+            }
         }
     }
 }

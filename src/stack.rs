@@ -211,6 +211,9 @@ pub(crate) struct StackInner {
     pub(crate) moves: Vec<(String, ElementId)>,
     /// Construction errors (a duplicate path, a bad construct id), reported together at synth.
     pub(crate) errors: Vec<String>,
+    /// The stack sets whose template this stack is: their construct paths and the stacks they are in. Synth
+    /// refuses an app holding both, which would also deploy the template as a stack of its own.
+    pub(crate) template_of: Vec<(String, std::rc::Weak<RefCell<StackInner>>)>,
 }
 
 /// A stack: one CloudFormation template. Cheap to clone; clones are the same stack.
@@ -244,6 +247,7 @@ impl Stack {
             kept_exports: Vec::new(),
             moves: Vec::new(),
             errors: Vec::new(),
+            template_of: Vec::new(),
         })))
     }
 

@@ -12,7 +12,8 @@ use crate::error::DeployError;
 
 /// `Custom::*` types, and the generic one.
 const CUSTOM_RESOURCE: &str = "AWS::CloudFormation::CustomResource";
-const STACK_SET: &str = "AWS::CloudFormation::StackSet";
+/// The type `cfnkit::constructs::cloudformation::StackSet` writes.
+const STACK_SET: &str = <cfnkit::l1::cloudformation::StackSet as cfnkit::Resource>::TYPE_NAME;
 
 /// Refuses `--express` for `stack` when its template (the new one for a deploy, the deployed one for a destroy)
 /// has custom resources or StackSets, naming them.
@@ -72,5 +73,33 @@ mod tests {
              answers and StackSets (Everywhere), whose instances deploy outside this stack's operation; deploy it \
              without --express"
         );
+    }
+
+    /// What the StackSet construct writes is recognized, not only the literal type name.
+    #[test]
+    fn the_stack_set_construct_is_refused() {
+        use cfnkit::constructs::cloudformation::{StackSet, StackSetProps, StackSetTargets};
+        let inner = cfnkit::App::new();
+        let template = inner.stack("AccountBaseline");
+        template.add_raw(
+            "Logs",
+            cfnkit::RawResource::new("AWS::Logs::LogGroup").prop("RetentionInDays", 365),
+        );
+        let app = cfnkit::App::new();
+        StackSet::new(
+            &app.stack("Org"),
+            "Baseline",
+            &template,
+            StackSetProps {
+                targets: StackSetTargets::organizational_units(["ou-ab12-34cd56ef"]),
+                regions: vec!["eu-west-1".into()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let assembly = cfnkit::synth::synth(&app).unwrap();
+        let template: Value = serde_json::from_str(&assembly.stacks[0].template.to_json()).unwrap();
+        let e = check("Org", &template).unwrap_err().to_string();
+        assert!(e.contains("StackSets (Baseline)"), "{e}");
     }
 }

@@ -58,11 +58,20 @@ impl std::fmt::Display for NotRun {
     }
 }
 
+/// A stack set (`cfnkit::constructs::cloudformation::StackSet`): its instances live in other accounts and
+/// regions.
+const STACK_SET: &str = <cfnkit::l1::cloudformation::StackSet as cfnkit::Resource>::TYPE_NAME;
+
 /// Why the local run says a type is not run.
 fn reason_for(type_name: &str) -> String {
     let service = type_name.split("::").nth(1).unwrap_or_default();
     match service {
         "KMS" => "encryption is not emulated: data is stored unencrypted".into(),
+        // Its stack instances belong to the target accounts and regions, which one local account cannot stand in for.
+        _ if type_name == STACK_SET => {
+            "StackSets deploy to other accounts and regions: its stack instances are not created"
+                .into()
+        }
         "CloudWatch" => "alarms and dashboards are not evaluated".into(),
         _ if crate::apigw::SERVED_TYPES.contains(&type_name) => {
             "the APIs are not served: the run was started without an API server".into()

@@ -245,3 +245,41 @@ async fn what_the_templates_declare_exists_in_moto_and_the_rest_is_listed() {
     );
     server.stop().await;
 }
+
+/// A stack set is listed with its reason, not provisioned and not an error: the local run is one account.
+#[test]
+fn a_stack_set_is_listed_as_not_run_because_it_deploys_elsewhere() {
+    use cfnkit::constructs::cloudformation::{StackSet, StackSetProps, StackSetTargets};
+    let inner = App::new();
+    let template = inner.stack("AccountBaseline");
+    template.add_raw(
+        "Logs",
+        RawResource::new("AWS::Logs::LogGroup").prop("RetentionInDays", 365),
+    );
+    let app = App::new();
+    let org = app.stack("Org");
+    StackSet::new(
+        &org,
+        "Baseline",
+        &template,
+        StackSetProps {
+            targets: StackSetTargets::organizational_units(["ou-ab12-34cd56ef"]),
+            regions: vec!["eu-west-1".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let local = Templates::from_app(&app)
+        .unwrap()
+        .resolve(&LoadOptions::default())
+        .unwrap();
+    let listed: Vec<String> = not_run(&local, &[])
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        listed,
+        ["Org/Baseline (AWS::CloudFormation::StackSet): StackSets deploy to other accounts and regions: its stack \
+          instances are not created"]
+    );
+}

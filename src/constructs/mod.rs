@@ -7,7 +7,7 @@
 //! imports what it needs with `use cfnkit::prelude::*;` ([`crate::prelude`]).
 //!
 //! - **One module per AWS service** ([`iam`], [`kms`], [`sqs`], [`sns`], [`events`], [`lambda`], [`dynamodb`],
-//!   [`codedeploy`], [`pipelines`]...);
+//!   [`codedeploy`], [`pipelines`], [`cloudformation`]...);
 //!   the IAM action names every grant uses live in one place, [`actions`]. No two modules import each other.
 //! - **`new(scope, id, props)`**, where the scope is a [`crate::Scope`] or a [`crate::Stack`]
 //!   ([`crate::AsScope`]) and the props struct implements `Default`: `Queue::new(&stack, "Orders", QueueProps {
@@ -56,6 +56,7 @@
 pub mod actions;
 pub mod apigateway;
 pub mod apigatewayv2;
+pub mod cloudformation;
 pub mod cloudwatch;
 pub mod codedeploy;
 pub mod cors;

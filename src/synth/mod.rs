@@ -19,6 +19,7 @@ mod validate;
 
 use std::cell::Ref;
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 use std::sync::Arc;
 
 pub use checked::{synth_checked, CheckedAssembly};
@@ -95,6 +96,22 @@ pub fn synth(app: &App) -> Result<Assembly, SynthError> {
     for inner in &inners {
         for e in &inner.errors {
             problems.push(Problem::new(&inner.name, None, e.clone()));
+        }
+        for (stack_set, holder) in &inner.template_of {
+            if stacks
+                .iter()
+                .any(|s| std::ptr::eq(Rc::as_ptr(&s.0), holder.as_ptr()))
+            {
+                problems.push(Problem::new(
+                    &inner.name,
+                    None,
+                    format!(
+                        "is the template of stack set {stack_set}, which deploys it to its target accounts, and a \
+                         stack of this app too, so it would also be deployed here: make it in an App of its own \
+                         (`App::new().stack(..)`)"
+                    ),
+                ));
+            }
         }
     }
     // Everything below is keyed by stack name: with two stacks of one name, one's resources would be checked as

@@ -100,14 +100,23 @@ fn required_in_ci(name: &str, found: Option<PathBuf>, looked_in: &str) -> Option
 fn write_templates(app: &App) -> (tempfile::TempDir, Vec<PathBuf>) {
     let assembly = synth(app).unwrap_or_else(|e| panic!("synth failed: {e}"));
     let rendered = output::render(&assembly, output::Format::Json, &[]).unwrap();
+    let templates: Vec<(&str, &str)> = rendered
+        .files
+        .iter()
+        .filter(|(name, _)| name.ends_with(".template.json"))
+        .map(|(name, body)| (name.as_str(), body.as_str()))
+        .collect();
+    write_bodies(&templates)
+}
+
+/// `(file name, template JSON)` pairs written to a temporary directory.
+fn write_bodies(templates: &[(&str, &str)]) -> (tempfile::TempDir, Vec<PathBuf>) {
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
-    for (name, body) in &rendered.files {
-        if name.ends_with(".template.json") {
-            let path = dir.path().join(name);
-            std::fs::write(&path, body).unwrap();
-            files.push(path);
-        }
+    for (name, body) in templates {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        files.push(path);
     }
     assert!(!files.is_empty(), "no templates rendered");
     (dir, files)
@@ -126,13 +135,27 @@ pub fn lint_ignoring_or_skip(app: &App, ignored: &[&str]) {
         return;
     };
     let (_dir, files) = write_templates(app);
+    run_lint(&lint, &files, ignored);
+}
+
+/// [`lint_or_skip`] on templates that are not an app's stacks (a stack set's `TemplateBody`): `(file name, JSON)`.
+pub fn lint_bodies_or_skip(templates: &[(&str, &str)]) {
+    let found = find_tool(on_path_or_in_repo("cfn-lint", ".ci/venv/bin"));
+    let Some(lint) = required_in_ci("cfn-lint", found, "PATH, .ci/venv/bin") else {
+        return;
+    };
+    let (_dir, files) = write_bodies(templates);
+    run_lint(&lint, &files, &[]);
+}
+
+fn run_lint(lint: &std::path::Path, files: &[PathBuf], ignored: &[&str]) {
     let result = Command::new(lint)
         // Informational findings too (I3011 a stateful resource without explicit policies, I1022...): a
         // construct's defaults must be clean at every level.
         .args(["--format", "parseable", "--include-checks", "I"])
         .args(ignored.iter().flat_map(|c| ["--ignore-checks", c]))
         .arg("--")
-        .args(&files)
+        .args(files)
         .output()
         .unwrap();
     assert!(
@@ -156,6 +179,24 @@ pub fn checkov_or_skip(app: &App) {
         return;
     };
     let (dir, _files) = write_templates(app);
+    run_checkov(&checkov, &dir);
+}
+
+/// [`checkov_or_skip`] on templates that are not an app's stacks (a stack set's `TemplateBody`): `(file name, JSON)`.
+pub fn checkov_bodies_or_skip(templates: &[(&str, &str)]) {
+    let found = find_tool(
+        on_path_or_in_repo("checkov", ".ci/venv-checkov/bin")
+            .into_iter()
+            .rev(),
+    );
+    let Some(checkov) = required_in_ci("checkov", found, ".ci/venv-checkov/bin, PATH") else {
+        return;
+    };
+    let (dir, _files) = write_bodies(templates);
+    run_checkov(&checkov, &dir);
+}
+
+fn run_checkov(checkov: &std::path::Path, dir: &tempfile::TempDir) {
     let result = Command::new(checkov)
         .arg("-d")
         .arg(dir.path())

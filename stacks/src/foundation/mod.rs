@@ -11,7 +11,8 @@
 //! - [`data`]: PostgreSQL (RDS) with its credentials in Secrets Manager, Redis (ElastiCache).
 //! - [`compute`]: an ECS Fargate cluster and the notification service, an EKS cluster with a managed node group.
 //! - [`identity`]: the Cognito user pool the APIs authorize against, a WAF web ACL.
-//! - [`observability`]: CloudTrail, X-Ray group and sampling rule, the environment's dashboard.
+//! - [`observability`]: CloudTrail, X-Ray group and sampling rule, the environment's dashboard, and the stack
+//!   set giving every account of the environment's workload OUs the same tracing.
 //! - [`analytics`], [`notifications`], [`jobs`]: the serverless services on the Base bus (what they share is
 //!   in [`serverless`]; S3 buckets in [`buckets`]).
 
@@ -62,6 +63,14 @@ pub struct Env {
     /// How long logs (flow logs, container logs, functions) are kept. A year at least, which is what checkov's
     /// CKV_AWS_338 asks of every log group, in dev too.
     pub retention: Retention,
+    /// The organization's OUs (or root) whose accounts run this environment's workloads: each gets the account
+    /// baseline ([`observability::account_baseline_template`]). The ids here are placeholders in the valid
+    /// format: put your organization's (`aws organizations list-organizational-units-for-parent`).
+    pub workload_ous: &'static [&'static str],
+    /// The regions the workload accounts run in, in rollout order: each gets the account baseline.
+    pub regions: &'static [&'static str],
+    /// Accounts the baseline's rollout updates at once; it stops in a region once that many have failed there.
+    pub baseline_accounts_at_once: u32,
 }
 
 impl Env {
@@ -83,6 +92,9 @@ impl Env {
             task_memory: 512,
             task_count: 1,
             retention: Retention::days(365),
+            workload_ous: &["ou-orgs-devworkloads"],
+            regions: &["us-east-1"],
+            baseline_accounts_at_once: 5,
         }
     }
 
@@ -104,6 +116,9 @@ impl Env {
             task_memory: 1024,
             task_count: 2,
             retention: Retention::days(731),
+            workload_ous: &["ou-orgs-prodworkloads"],
+            regions: &["us-east-1", "eu-west-1"],
+            baseline_accounts_at_once: 2,
         }
     }
 

@@ -1,13 +1,19 @@
 //! `<Env>Observability`: auditing and tracing of the environment. A multi-region CloudTrail trail (log file
 //! validation, encrypted with the environment key) into a TLS-only bucket and a log group; an X-Ray group and
 //! sampling rule for the platform's traces; the environment's CloudWatch dashboard (database, cache,
-//! containers).
+//! containers); and a stack set giving every account of the environment's workload OUs the same tracing
+//! ([`account_baseline_template`]).
 
+use std::collections::BTreeMap;
+
+use cfnkit::constructs::cloudformation::{
+    CallAs, Concurrency, StackSet, StackSetOperation, StackSetProps, StackSetTargets,
+};
 use cfnkit::constructs::cloudwatch::{Dashboard, DashboardProps, Metric, Statistic, Widget};
 use cfnkit::constructs::logs::{LogGroup, LogGroupProps};
 use cfnkit::constructs::{ConstructError, PolicyStatement, Principal, Role, RoleProps};
 use cfnkit::l1::{cloudtrail, xray};
-use cfnkit::{fns, App, Val};
+use cfnkit::{fns, App, Parameter, Scope, Stack, Val};
 
 use super::buckets::{access_log_bucket, secure_bucket};
 use super::compute::Compute;
@@ -121,42 +127,16 @@ pub fn stack(
     // The trail checks its bucket policy when it is created.
     trail.add_depends_on(&bucket_policy);
 
-    // Traces of the platform's services, and how many of them X-Ray keeps: the first request each second and
-    // 5% of the rest, per service.
-    scope.add(
-        "XRayGroup",
-        xray::Group {
-            group_name: Some(prefix.clone().into()),
-            filter_expression: Some(
-                format!("annotation.environment = \"{}\"", env.name.to_lowercase()).into(),
-            ),
-            insights_configuration: Some(Val::from(xray::group::InsightsConfiguration {
-                insights_enabled: Some(true.into()),
-                notifications_enabled: Some(false.into()),
-            })),
-            ..Default::default()
-        },
+    // Traces of the platform's services, and how many of them X-Ray keeps.
+    tracing(
+        &scope,
+        &prefix,
+        Val::from(format!(
+            "annotation.environment = \"{}\"",
+            env.name.to_lowercase()
+        )),
     );
-    scope.add(
-        "XRaySamplingRule",
-        xray::SamplingRule {
-            sampling_rule: Some(Val::from(xray::sampling_rule::SamplingRuleProperty {
-                rule_name: Some(prefix.clone().into()),
-                priority: Some(100.into()),
-                fixed_rate: Some(0.05.into()),
-                reservoir_size: Some(1.into()),
-                service_name: Some("*".into()),
-                service_type: Some("*".into()),
-                host: Some("*".into()),
-                http_method: Some("*".into()),
-                url_path: Some("*".into()),
-                resource_arn: Some("*".into()),
-                version: Some(1.into()),
-                ..Default::default()
-            })),
-            ..Default::default()
-        },
-    );
+    account_baseline(&scope, env)?;
 
     let dashboard = Dashboard::new(
         &scope,
@@ -219,4 +199,105 @@ pub fn stack(
         ),
     ])?;
     Ok(())
+}
+
+/// An X-Ray group named `name` over the traces that `filter` selects, with insights (anomalies found in them,
+/// without notifications), and a sampling rule of the same name: the first request each second and 5% of the
+/// rest, per service.
+fn tracing(scope: &Scope, name: &str, filter: Val<String>) {
+    scope.add(
+        "XRayGroup",
+        xray::Group {
+            group_name: Some(name.into()),
+            filter_expression: Some(filter),
+            insights_configuration: Some(Val::from(xray::group::InsightsConfiguration {
+                insights_enabled: Some(true.into()),
+                notifications_enabled: Some(false.into()),
+            })),
+            ..Default::default()
+        },
+    );
+    scope.add(
+        "XRaySamplingRule",
+        xray::SamplingRule {
+            sampling_rule: Some(Val::from(xray::sampling_rule::SamplingRuleProperty {
+                rule_name: Some(name.into()),
+                priority: Some(100.into()),
+                fixed_rate: Some(0.05.into()),
+                reservoir_size: Some(1.into()),
+                service_name: Some("*".into()),
+                service_type: Some("*".into()),
+                host: Some("*".into()),
+                http_method: Some("*".into()),
+                url_path: Some("*".into()),
+                resource_arn: Some("*".into()),
+                version: Some(1.into()),
+                ..Default::default()
+            })),
+            ..Default::default()
+        },
+    );
+}
+
+/// The name of the X-Ray group and sampling rule every workload account gets. Not `order-platform-<env>`, the
+/// platform account's own, so that the platform account may sit in a workload OU too.
+pub const BASELINE_TRACING: &str = "order-platform-workloads";
+
+/// The stack every account of the environment's workload OUs gets, in each of its regions: the platform's
+/// tracing (an X-Ray group with insights over the account's traces of the environment, and the sampling rule).
+/// Nothing in it points back at this account (no bucket, key or topic of the platform), so it stands alone in
+/// each account. Made in an app of its own: the stack set deploys it, not the platform's pipeline.
+pub fn account_baseline_template() -> Stack {
+    let app = App::new();
+    let stack = app.stack("AccountBaseline");
+    stack.set_description(
+        "Order platform: the observability baseline of a workload account (X-Ray)",
+    );
+    let environment = stack.add_parameter(
+        "Environment",
+        Parameter::string()
+            .description("The platform environment whose traces the X-Ray group gathers")
+            .allowed_values(["dev", "prod"]),
+    );
+    tracing(
+        &stack.scope(),
+        BASELINE_TRACING,
+        fns::sub_with(
+            "annotation.environment = \"${Environment}\"",
+            [("Environment", environment.ref_())],
+        ),
+    );
+    stack
+}
+
+/// `<Env>Observability/AccountBaseline`: [`account_baseline_template`] in every account of `env.workload_ous`, in
+/// `env.regions`, from this account as the organization's delegated administrator for StackSets. New accounts in
+/// those OUs get it automatically, and keep it when they leave (nothing is deleted in an account by moving it).
+/// The rollout updates `env.baseline_accounts_at_once` accounts at a time and stops once that many have failed in
+/// a region (CloudFormation's strict failure tolerance allows no more at once), one region after the other in
+/// the order of `env.regions`.
+fn account_baseline(scope: &Scope, env: &Env) -> Result<StackSet, ConstructError> {
+    let at_once = env.baseline_accounts_at_once;
+    StackSet::new(
+        scope,
+        "AccountBaseline",
+        &account_baseline_template(),
+        StackSetProps {
+            targets: StackSetTargets::organizational_units(env.workload_ous.iter().copied()),
+            regions: env.regions.iter().map(|r| r.to_string()).collect(),
+            // Registering this account as a delegated administrator keeps the organization's management account
+            // out of everyday deploys.
+            call_as: CallAs::DelegatedAdmin,
+            operation: StackSetOperation {
+                max_concurrent: Concurrency::Count(at_once),
+                failure_tolerance: Concurrency::Count(at_once.saturating_sub(1)),
+                ..Default::default()
+            },
+            parameters: BTreeMap::from([(
+                "Environment".to_owned(),
+                Val::from(env.name.to_lowercase()),
+            )]),
+            ..Default::default()
+        },
+    )
 }
