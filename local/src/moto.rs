@@ -140,6 +140,11 @@ pub async fn find_or_install() -> Result<MotoInstall, MotoError> {
 /// Written last by [`install`], so an interrupted install is not taken for a complete one.
 const COMPLETE_MARKER: &str = ".cfnkit-complete";
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "`venv` is cfnkit's own cache directory (venv_dir, cfnkit/moto-<version>), left incomplete by an \
+              interrupted install: it is removed to start over"
+)]
 async fn install(venv: &Path) -> Result<(), MotoError> {
     let python = on_path("python3").ok_or_else(|| MotoError::NoPython("not on PATH".into()))?;
     eprintln!(
