@@ -180,6 +180,10 @@ pub const STS_ASSUME_ROLE: &[&str] = &["sts:AssumeRole"];
 /// What a CloudFormation action reads of a pipeline's artifact in another account's bucket: the object and its
 /// version (CodePipeline user guide, "Create a pipeline that uses resources from another account").
 pub const S3_ARTIFACTS_READ: &[&str] = &["s3:GetObject", "s3:GetObjectVersion"];
+/// What CodePipeline does to a pipeline's artifact store in another region: it copies the artifacts there
+/// (CodePipeline user guide, "Create a pipeline in CodePipeline that uses resources from another AWS Region").
+pub const S3_ARTIFACTS_REPLICATE: &[&str] =
+    &["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"];
 /// ... and of the pipeline's key that encrypts the artifacts.
 pub const KMS_ARTIFACTS_READ: &[&str] = &["kms:Decrypt", "kms:DescribeKey"];
 /// What the bootstrap's publishing role does to the assets bucket's objects (uploads, multipart included, and
