@@ -696,23 +696,12 @@ impl Pipeline {
                     "cloudformation.amazonaws.com",
                 ),
         );
-        // The wildcards these grants need, each suppressed with why (cdk-nag IAM5's items).
-        let artifacts_objects = format!(
-            "Resource::<{}.Arn>/*",
-            crate::synth::logical_id::from_path(artifacts.handle().path())
-        );
+        // The wildcards these grants need, each suppressed with why (cdk-nag IAM5's items); the artifacts bucket's
+        // grants suppress their object ARNs themselves.
         let assets_objects = format!(
             "Resource::{}/assets/*",
             assets_bucket.replace("${", "<").replace('}', ">")
         );
-        for r in [&role, &build_role, &deploy_role] {
-            crate::rules::suppress_only(
-                r.handle(),
-                &crate::rules::IAM5,
-                &[&artifacts_objects],
-                "the pipeline's artifacts bucket: object ARNs name keys, and each run writes new ones",
-            );
-        }
         for r in [&build_role, &deploy_role] {
             crate::rules::suppress_only(
                 r.handle(),
