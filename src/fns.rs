@@ -115,6 +115,35 @@ pub fn import_value(export_name: impl Into<Val<String>>) -> Val<String> {
     func(Intrinsic::ImportValue(export_name.into().into_raw()))
 }
 
+/// Where [`get_stack_output`] reads another stack's output: by default the consuming stack's own account and
+/// region, with its own permissions.
+#[derive(Clone, Debug, Default)]
+pub struct StackOutputSource {
+    /// The producer's region, when it is not the consumer's (`Region`).
+    pub region: Option<Val<String>>,
+    /// A role in the producer's account that may `cloudformation:DescribeStacks` it and that the consumer's
+    /// deployment may assume (`RoleArn`), when the accounts differ. `cargo cfn bootstrap --trust` makes one:
+    /// [`crate::environments::BootstrapRole::Lookup`]'s `arn`.
+    pub role_arn: Option<Val<String>>,
+}
+
+/// `Fn::GetStackOutput`: the output `output_name` of the stack `stack_name`, read when the consuming stack is
+/// created or updated. It is a weak reference: unlike an export, nothing stops the producer from changing or
+/// deleting the output. Cross-stack references between cfnkit stacks in different environments use it without
+/// this call (see `docs/app-and-stacks.md`). It cannot cross partitions.
+pub fn get_stack_output(
+    stack_name: impl Into<Val<String>>,
+    output_name: impl Into<Val<String>>,
+    from: StackOutputSource,
+) -> Val<String> {
+    func(Intrinsic::GetStackOutput {
+        stack_name: stack_name.into().into_raw(),
+        output_name: output_name.into().into_raw(),
+        region: from.region.map(Val::into_raw),
+        role_arn: from.role_arn.map(Val::into_raw),
+    })
+}
+
 /// `Fn::FindInMap` (mapping handles offer a typed shorthand).
 pub fn find_in_map<T>(
     map: impl Into<Val<String>>,

@@ -2,6 +2,7 @@
 //!
 //! - [`value`] and [`resource`] (from `cfnkit-core`): property values, literal or intrinsic ([`Val`]), the untyped
 //!   [`Value`] tree, the [`Resource`] trait of generated types, [`RawResource`], handles and resource attributes.
+//! - [`environments`]: partitions of regions, and the roles `cargo cfn bootstrap --trust` makes.
 //! - [`fns`]: typed intrinsic functions and pseudo parameters.
 //! - [`stack`]: [`App`], [`Stack`], [`Scope`], parameters, conditions, mappings, rules, outputs.
 //! - [`synth`]: logical IDs, cross-stack references, validation, rendering to JSON/YAML, the manifest.
@@ -18,6 +19,7 @@ pub mod assertions;
 pub mod assets;
 pub mod cli;
 pub mod constructs;
+pub mod environments;
 pub mod fns;
 pub mod openapi;
 pub mod prelude;

@@ -3,11 +3,15 @@
 
 mod constructs_support;
 
-use cfnkit::constructs::pipelines::{DeployStage, Pipeline, PipelineProps, PipelineSource};
+use std::collections::BTreeMap;
+
+use cfnkit::constructs::pipelines::{
+    DeployStage, Pipeline, PipelineProps, PipelineSource, RegionalArtifactStore,
+};
 use cfnkit::constructs::s3::{Bucket, BucketProps};
 use cfnkit::constructs::ConstructError;
 use cfnkit::synth::{synth, Assembly};
-use cfnkit::{fns, App, RawResource};
+use cfnkit::{fns, App, Environment, RawResource};
 use constructs_support::*;
 use serde_json::{json, Value};
 
@@ -38,11 +42,13 @@ fn stages() -> Vec<DeployStage> {
             name: "Dev".into(),
             stacks: vec!["A".into(), "B".into(), "C".into()],
             approval_before: false,
+            env: None,
         },
         DeployStage {
             name: "Prod".into(),
             stacks: vec!["D".into(), "E".into()],
             approval_before: true,
+            env: None,
         },
     ]
 }
@@ -257,11 +263,13 @@ fn a_stack_deployed_before_its_dependency_is_refused() {
                 name: "Dev".into(),
                 stacks: vec!["B".into(), "C".into(), "D".into(), "E".into()],
                 approval_before: false,
+                env: None,
             },
             DeployStage {
                 name: "Prod".into(),
                 stacks: vec!["A".into()],
                 approval_before: true,
+                env: None,
             },
         ],
         PipelineProps::default(),
@@ -349,6 +357,7 @@ fn a_parameter_without_default_is_refused() {
             name: "Dev".into(),
             stacks: vec!["A".into()],
             approval_before: false,
+            env: None,
         }],
         PipelineProps::default(),
     )
@@ -383,4 +392,188 @@ fn example_stack_passes_checkov() {
     let app = App::new();
     example(&app, &deployed_app()).unwrap();
     checkov_or_skip(&app);
+}
+
+const PROD_ACCOUNT: &str = "222222222222";
+const PROD_REGION: &str = "us-west-2";
+
+/// The example's pipeline in account 111111111111 / eu-west-1, with Prod in another account and region.
+fn cross_env_example(
+    app: &App,
+    stores: BTreeMap<String, RegionalArtifactStore>,
+) -> Result<Pipeline, ConstructError> {
+    let tools = app.stack("Tools");
+    tools.set_env(Environment {
+        account: Some("111111111111".into()),
+        region: Some("eu-west-1".into()),
+    });
+    let mut stages = stages();
+    stages[1].env = Some(Environment {
+        account: Some(PROD_ACCOUNT.into()),
+        region: Some(PROD_REGION.into()),
+    });
+    Pipeline::new(
+        &tools.scope(),
+        "Delivery",
+        &deployed_app(),
+        PipelineSource::Connection {
+            connection_arn: fns::sub(
+                "arn:${AWS::Partition}:codeconnections:${AWS::Region}:${AWS::AccountId}:connection/0000",
+            ),
+            repository: "example/shop".into(),
+            branch: "main".into(),
+        },
+        stages,
+        PipelineProps {
+            artifact_stores: stores,
+            ..Default::default()
+        },
+    )
+}
+
+fn us_west_2_store() -> BTreeMap<String, RegionalArtifactStore> {
+    BTreeMap::from([(
+        PROD_REGION.to_owned(),
+        RegionalArtifactStore {
+            bucket_name: "shop-artifacts-us-west-2".into(),
+            key_arn: "arn:aws:kms:us-west-2:111111111111:key/0000".into(),
+        },
+    )])
+}
+
+fn actions_of<'a>(t: &'a Value, stage: &str) -> Vec<&'a Value> {
+    resource(t, "Delivery")["Properties"]["Stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Name"] == stage)
+        .flat_map(|s| s["Actions"].as_array().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_stage_in_another_account_and_region_carries_the_region_and_the_targets_roles() {
+    let app = App::new();
+    cross_env_example(&app, us_west_2_store()).unwrap();
+    let t = template(&app, "Tools");
+    let deploy_role = json!({"Fn::Sub": format!(
+        "arn:${{AWS::Partition}}:iam::{PROD_ACCOUNT}:role/cfnkit-deploy-{PROD_ACCOUNT}-{PROD_REGION}"
+    )});
+    let execution_role = json!({"Fn::Sub": format!(
+        "arn:${{AWS::Partition}}:iam::{PROD_ACCOUNT}:role/cfnkit-exec-{PROD_ACCOUNT}-{PROD_REGION}"
+    )});
+    let prod = actions_of(&t, "Prod");
+    assert_eq!(prod.len(), 4);
+    for a in &prod {
+        assert_eq!(a["Region"], PROD_REGION, "{a:#}");
+        assert_eq!(a["RoleArn"], deploy_role, "{a:#}");
+    }
+    let prepare = prod.iter().find(|a| a["Name"] == "D.Prepare").unwrap();
+    assert_eq!(prepare["Configuration"]["RoleArn"], execution_role);
+    // Dev stays in the pipeline's account and region, with the pipeline's CloudFormation role.
+    for a in actions_of(&t, "Dev") {
+        assert!(
+            a.get("Region").is_none() && a.get("RoleArn").is_none(),
+            "{a:#}"
+        );
+    }
+
+    // One artifact store per region, the pipeline's own included.
+    let props = &resource(&t, "Delivery")["Properties"];
+    assert!(props.get("ArtifactStore").is_none());
+    let stores = props["ArtifactStores"].as_array().unwrap();
+    let regions: Vec<&Value> = stores.iter().map(|s| &s["Region"]).collect();
+    assert_eq!(regions, ["eu-west-1", PROD_REGION]);
+    assert_eq!(
+        stores[1]["ArtifactStore"],
+        json!({"Type": "S3", "Location": "shop-artifacts-us-west-2",
+               "EncryptionKey": {"Id": "arn:aws:kms:us-west-2:111111111111:key/0000", "Type": "KMS"}})
+    );
+
+    // The pipeline may assume the target's deploy role, which may read the artifacts and use their key.
+    let role = role_statements(&t, "DeliveryRole");
+    assert!(role
+        .iter()
+        .any(|s| s["Action"] == "sts:AssumeRole" && s["Resource"] == deploy_role));
+    let key_policy = statements(&resource(&t, "DeliveryArtifactKey")["Properties"]["KeyPolicy"]);
+    assert!(
+        key_policy
+            .iter()
+            .any(|s| s["Principal"]["AWS"] == deploy_role
+                && allows(std::slice::from_ref(s), "kms:Decrypt")),
+        "{key_policy:#?}"
+    );
+    let bucket_policy =
+        statements(&resource(&t, "DeliveryArtifactsPolicy")["Properties"]["PolicyDocument"]);
+    assert!(
+        bucket_policy
+            .iter()
+            .any(|s| s["Principal"]["AWS"] == deploy_role
+                && allows(std::slice::from_ref(s), "s3:GetObject")),
+        "{bucket_policy:#?}"
+    );
+    // Prod's stacks are the target's business: the pipeline's role creates no change sets on them.
+    let change_sets: Vec<String> = role
+        .iter()
+        .filter(|s| allows(std::slice::from_ref(*s), "cloudformation:CreateChangeSet"))
+        .flat_map(|s| s["Resource"].as_array().cloned().unwrap_or_default())
+        .map(|r| r.to_string())
+        .collect();
+    assert!(change_sets.iter().any(|r| r.contains("stack/A/*")));
+    assert!(
+        !change_sets.iter().any(|r| r.contains("stack/D/*")),
+        "{change_sets:?}"
+    );
+}
+
+#[test]
+fn a_stage_in_a_region_without_an_artifact_store_is_a_clear_error() {
+    let app = App::new();
+    let e = cross_env_example(&app, BTreeMap::new())
+        .unwrap_err()
+        .to_string();
+    for expected in [
+        "stage Prod deploys to region us-west-2, where the pipeline has no artifact store",
+        "PipelineProps::artifact_stores[\"us-west-2\"]",
+    ] {
+        assert!(e.contains(expected), "{expected:?} not in: {e}");
+    }
+}
+
+#[test]
+fn a_stage_env_needs_the_pipelines_own_env_to_compare_with() {
+    let app = App::new();
+    let mut stages = stages();
+    stages[1].env = Some(Environment {
+        account: None,
+        region: Some(PROD_REGION.into()),
+    });
+    let e = Pipeline::new(
+        &app.stack("Tools").scope(),
+        "Delivery",
+        &deployed_app(),
+        PipelineSource::Connection {
+            connection_arn: "arn:aws:codeconnections:eu-west-1:111122223333:connection/0000".into(),
+            repository: "example/shop".into(),
+            branch: "main".into(),
+        },
+        stages,
+        PipelineProps {
+            artifact_stores: us_west_2_store(),
+            ..Default::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("stage Prod deploys to region us-west-2, and the pipeline's stack Tools has no region: set it with `stack.set_env`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_cross_environment_pipeline_passes_the_rule_pack() {
+    let app = App::new();
+    cross_env_example(&app, us_west_2_store()).unwrap();
+    assert_rules_clean(&app);
 }

@@ -102,6 +102,14 @@ pub enum Intrinsic {
     /// `{"Condition": name}` inside a condition expression.
     Condition(String),
     ImportValue(Value),
+    /// `Fn::GetStackOutput`: an output of another stack, possibly in another account or region (a weak
+    /// reference: the producer may change or delete it). `Region` and `RoleArn` are written only when set.
+    GetStackOutput {
+        stack_name: Value,
+        output_name: Value,
+        region: Option<Value>,
+        role_arn: Option<Value>,
+    },
     /// `Fn::FindInMap`; the optional fourth argument is the `DefaultValue` of the language extensions.
     FindInMap(Value, Value, Value, Option<Value>),
     Base64(Value),
@@ -198,6 +206,16 @@ impl Intrinsic {
                 v
             }
             Cidr(a, b, c) => vec![a, b, c],
+            GetStackOutput {
+                stack_name,
+                output_name,
+                region,
+                role_arn,
+            } => {
+                let mut v = vec![stack_name, output_name];
+                v.extend(region.iter().chain(role_arn.iter()));
+                v
+            }
         }
     }
 }

@@ -248,6 +248,8 @@ mod tests {
             tags: Default::default(),
             exports: vec![],
             imports: vec![],
+            weak_outputs: vec![],
+            weak_references: vec![],
             moves: vec![],
         }
     }

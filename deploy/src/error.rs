@@ -253,6 +253,9 @@ pub enum DeployError {
     #[error("the bootstrap template is invalid: {0}")]
     Bootstrap(String),
 
+    #[error("--trust takes a 12-digit AWS account ID, got {0:?}: write the account's ID, as `aws sts get-caller-identity` prints it in that account")]
+    BadTrustedAccount(String),
+
     /// `cargo cfn new` wrote nothing.
     #[error(transparent)]
     New(#[from] crate::commands::new::NewError),

@@ -281,7 +281,8 @@ impl Templates {
         Ok(Templates { stacks })
     }
 
-    /// The named stacks and every stack they import from, in deploy order (all stacks when none are named).
+    /// The named stacks and every stack they import from or read outputs of, in deploy order (all stacks when none
+    /// are named).
     pub fn select(&self, names: &[String]) -> Result<Templates, ModelError> {
         if names.is_empty() {
             return Ok(self.clone());
@@ -312,6 +313,12 @@ impl Templates {
                     todo.push(producer.name.clone());
                 }
             }
+            let mut read = BTreeSet::new();
+            resolve::stack_outputs_read(&stack.template, &mut read);
+            todo.extend(
+                read.into_iter()
+                    .filter(|r| self.stacks.iter().any(|s| s.name == *r)),
+            );
         }
         Ok(Templates {
             stacks: self
@@ -331,10 +338,13 @@ impl Templates {
             region: options.region.clone(),
             stacks: Vec::new(),
         };
-        let mut exported: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+        let mut produced = resolve::Produced::default();
         for stack in &self.stacks {
-            let resolved = resolve::StackResolver::new(stack, options, &exported)?.run()?;
-            exported.extend(resolved.exports.clone());
+            let resolved = resolve::StackResolver::new(stack, options, &produced)?.run()?;
+            produced.exports.extend(resolved.exports.clone());
+            produced
+                .outputs
+                .insert(stack.name.clone(), resolved.outputs.clone());
             app.stacks.push(resolved);
         }
         Ok(app)

@@ -161,6 +161,36 @@ pub const CLOUDFORMATION_CHANGE_SETS: &[&str] = &[
 ];
 /// Handing CloudFormation the role it deploys with.
 pub const IAM_PASS_ROLE: &[&str] = &["iam:PassRole"];
+/// What the bootstrap's deploy role does for a pipeline's CloudFormation actions in another account: the change
+/// set actions of [`CLOUDFORMATION_CHANGE_SETS`], plus what CodePipeline reads while it waits (events, the
+/// template) (AWS CloudFormation's "Actions, resources, and condition keys").
+pub const CLOUDFORMATION_DEPLOY: &[&str] = &[
+    "cloudformation:CreateChangeSet",
+    "cloudformation:DeleteChangeSet",
+    "cloudformation:DescribeChangeSet",
+    "cloudformation:DescribeStackEvents",
+    "cloudformation:DescribeStacks",
+    "cloudformation:ExecuteChangeSet",
+    "cloudformation:GetTemplate",
+];
+/// What `Fn::GetStackOutput`'s `RoleArn` must allow: reading the producer stack's outputs.
+pub const CLOUDFORMATION_DESCRIBE_STACKS: &[&str] = &["cloudformation:DescribeStacks"];
+/// Assuming another role (a bootstrap lookup role of another account).
+pub const STS_ASSUME_ROLE: &[&str] = &["sts:AssumeRole"];
+/// What a CloudFormation action reads of a pipeline's artifact in another account's bucket: the object and its
+/// version (CodePipeline user guide, "Create a pipeline that uses resources from another account").
+pub const S3_ARTIFACTS_READ: &[&str] = &["s3:GetObject", "s3:GetObjectVersion"];
+/// What CodePipeline does to a pipeline's artifact store in another region: it copies the artifacts there
+/// (CodePipeline user guide, "Create a pipeline in CodePipeline that uses resources from another AWS Region").
+pub const S3_ARTIFACTS_REPLICATE: &[&str] =
+    &["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"];
+/// ... and of the pipeline's key that encrypts the artifacts.
+pub const KMS_ARTIFACTS_READ: &[&str] = &["kms:Decrypt", "kms:DescribeKey"];
+/// What the bootstrap's publishing role does to the assets bucket's objects (uploads, multipart included, and
+/// the HeadObject/GetObject that skip what is there).
+pub const S3_ASSETS_PUBLISH: &[&str] = &["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"];
+/// ... and to the bucket.
+pub const S3_ASSETS_LIST_BUCKET: &[&str] = &["s3:GetBucketLocation", "s3:ListBucket"];
 /// A CodeStarSourceConnection action using its connection (the service was renamed CodeConnections; both
 /// prefixes are accepted for the same connection).
 pub const CODESTAR_USE_CONNECTION: &[&str] = &[

@@ -13,6 +13,24 @@
 //! Artifacts, build logs and the cache are encrypted with a key of the pipeline. The pipeline's role may start
 //! this build, read the source, and create and execute change sets of exactly the app's stacks; CloudFormation
 //! deploys with a role of its own ([`Pipeline::deploy_role`]) limited to the AWS services the templates use.
+//!
+//! # Other accounts and regions
+//!
+//! A [`DeployStage`] with an `env` deploys to that account and region; the pipeline's own stack must then have
+//! its account and region set (`stack.set_env`), so that cfnkit knows which stages leave them.
+//!
+//! - **Another account**: the target account is bootstrapped with `cargo cfn bootstrap --trust <pipeline
+//!   account>` first. The stage's actions assume its deploy role (`RoleArn` of the action,
+//!   `cfnkit-deploy-<account>-<region>`) and CloudFormation deploys with its execution role
+//!   (`cfnkit-exec-<account>-<region>`, the `RoleArn` of the configuration). The pipeline's role may assume
+//!   those deploy roles, and the artifacts bucket's policy and key's policy let them read the artifacts: IAM
+//!   checks that those roles exist when the pipeline's stack is deployed, hence bootstrap first.
+//! - **Another region**: the stage's actions carry `Region`, and CodePipeline copies the artifacts to a bucket
+//!   in that region, encrypted with a key of that region. One stack cannot create resources in another region,
+//!   so that bucket and key are props ([`PipelineProps::artifact_stores`], from a stack of that region); a stage
+//!   in a region without one is an error. The pipeline's role may write them and CloudFormation's role read
+//!   them; for a stage that is also in another account, that bucket's and key's policies must let the target's
+//!   deploy role read, which is up to the stack that makes them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -26,9 +44,10 @@ use super::iam::{Principal, Role, RoleProps};
 use super::kms::{Key, KeyProps};
 use super::logs::{LogGroup, LogGroupProps};
 use super::s3::{Bucket, BucketEncryption, BucketProps, BucketRef};
-use super::{actions, Construct, ConstructError, OwnScope};
+use super::{actions, Construct, ConstructError, OwnScope, PolicyStatement};
+use crate::environments::BootstrapRole;
 use crate::synth::{Assembly, Node, StackArtifact};
-use crate::{fns, AsScope};
+use crate::{fns, AsScope, Environment};
 
 /// Where the pipeline's source comes from.
 #[derive(Clone, Debug)]
@@ -51,7 +70,7 @@ pub enum PipelineSource<'a> {
 }
 
 /// One environment the pipeline deploys: a pipeline stage deploying `stacks` in the app's deploy order.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct DeployStage {
     /// The stage name (`Dev`, `Prod`): letters, digits, `.`, `-` and `_`.
     pub name: String,
@@ -60,6 +79,19 @@ pub struct DeployStage {
     pub stacks: Vec<String>,
     /// Whether a person approves in CodePipeline (a stage `Approve<name>`) before this stage deploys.
     pub approval_before: bool,
+    /// The account and region the stage deploys to (see "Other accounts and regions" above). Without it, or for
+    /// an unset account or region, the pipeline's own.
+    pub env: Option<Environment>,
+}
+
+/// The pipeline's artifact store in another region: a versioned bucket and a KMS key of that region, made by a
+/// stack of that region (one stack cannot create resources in another region).
+#[derive(Clone, Debug)]
+pub struct RegionalArtifactStore {
+    /// The bucket's name.
+    pub bucket_name: String,
+    /// The ARN of the key that encrypts the artifacts there.
+    pub key_arn: Val<String>,
 }
 
 /// Props of a [`Pipeline`].
@@ -75,6 +107,10 @@ pub struct PipelineProps {
     pub rust_toolchain: String,
     /// The longest a build may run (5 to 2,160 minutes). Without it 60 minutes.
     pub build_timeout_minutes: u32,
+    /// The artifact store of each region other than the pipeline's that a stage deploys to, by region
+    /// (`us-west-2`). Without it, every stage deploys in the pipeline's region, and a stage in another region is
+    /// an error.
+    pub artifact_stores: BTreeMap<String, RegionalArtifactStore>,
 }
 
 impl Default for PipelineProps {
@@ -84,6 +120,7 @@ impl Default for PipelineProps {
             package_command: "cargo run --locked -- package --out cfnkit.out".to_owned(),
             rust_toolchain: "1.95.0".to_owned(),
             build_timeout_minutes: 60,
+            artifact_stores: BTreeMap::new(),
         }
     }
 }
@@ -96,10 +133,29 @@ pub struct StackDeployment {
     pub run_order: u32,
 }
 
+/// Where a stage deploys, relative to the pipeline.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct StageTarget {
+    /// The stage's region, when it is not the pipeline's.
+    region: Option<String>,
+    /// The stage's account, when it is not the pipeline's.
+    account: Option<String>,
+}
+
+impl StageTarget {
+    /// The deploy role the stage's actions assume (another account's bootstrap role).
+    fn action_role(&self) -> Option<Val<String>> {
+        let account = self.account.as_deref()?;
+        Some(BootstrapRole::Deploy.arn(account, self.region.as_deref()))
+    }
+}
+
 /// [`PipelineProps`] and the stages as [`PipelineProps::validate`] accepted them.
 struct CheckedPipeline {
     /// Per stage, its stacks with their run orders, in the app's deploy order.
     stages: Vec<Vec<StackDeployment>>,
+    /// Per stage, where it deploys.
+    targets: Vec<StageTarget>,
     /// The AWS services (IAM prefixes) the deployed templates (and the pipeline's own) use.
     services: BTreeSet<String>,
 }
@@ -121,6 +177,7 @@ impl PipelineProps {
         path: &str,
         app: &Assembly,
         self_stack: &str,
+        own_env: &Environment,
         stages: &[DeployStage],
     ) -> Result<CheckedPipeline, ConstructError> {
         if !(5..=2160).contains(&self.build_timeout_minutes) {
@@ -251,10 +308,74 @@ impl PipelineProps {
         for s in app.stacks.iter() {
             services.extend(resource_types(s).iter().filter_map(|t| service_of(t)));
         }
+        if let Some(own) = own_env
+            .region
+            .as_ref()
+            .filter(|r| self.artifact_stores.contains_key(*r))
+        {
+            return Err(ConstructError::conflict(
+                path,
+                format!(
+                    "artifact_stores has an entry for {own}, the pipeline's own region, whose store is the \
+                     pipeline's artifacts bucket: remove it"
+                ),
+            ));
+        }
+        let targets = stages
+            .iter()
+            .map(|stage| self.target(path, self_stack, own_env, stage))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(CheckedPipeline {
             stages: checked,
+            targets,
             services,
         })
+    }
+
+    /// Where `stage` deploys: its account and region when they are not the pipeline's, with an artifact store for
+    /// its region.
+    fn target(
+        &self,
+        path: &str,
+        self_stack: &str,
+        own_env: &Environment,
+        stage: &DeployStage,
+    ) -> Result<StageTarget, ConstructError> {
+        let Some(env) = &stage.env else {
+            return Ok(StageTarget::default());
+        };
+        let leaves = |field: &str, stage_value: &Option<String>, own: &Option<String>| {
+            match (stage_value, own) {
+            (None, _) => Ok(None),
+            (Some(s), Some(o)) if s == o => Ok(None),
+            (Some(s), Some(_)) => Ok(Some(s.clone())),
+            (Some(s), None) => Err(ConstructError::invalid(
+                path,
+                format!(
+                    "stage {} deploys to {field} {s}, and the pipeline's stack {self_stack} has no {field}: set it \
+                     with `stack.set_env`, so that the stages in other {field}s are known",
+                    stage.name
+                ),
+            )),
+        }
+        };
+        let account = leaves("account", &env.account, &own_env.account)?;
+        let region = leaves("region", &env.region, &own_env.region)?;
+        if let Some(r) = &region {
+            if !self.artifact_stores.contains_key(r) {
+                return Err(ConstructError::invalid(
+                    path,
+                    format!(
+                        "stage {} deploys to region {r}, where the pipeline has no artifact store: CodePipeline \
+                         copies the artifacts to a bucket of each region it deploys to, which the pipeline's stack \
+                         cannot create in another region. Make a versioned bucket and a KMS key in {r} (a stack \
+                         with `set_env` there) and pass them as PipelineProps::artifact_stores[\"{r}\"]",
+                        stage.name
+                    ),
+                ));
+            }
+        }
+        Ok(StageTarget { region, account })
     }
 }
 
@@ -342,7 +463,8 @@ impl Pipeline {
     ) -> Result<Pipeline, ConstructError> {
         let scope = scope.as_scope().child(id);
         let self_stack = scope.stack().name().to_string();
-        let checked = props.validate(scope.path(), app, &self_stack, &stages)?;
+        let own_env = scope.stack().0.borrow().env.clone();
+        let checked = props.validate(scope.path(), app, &self_stack, &own_env, &stages)?;
 
         let key = Key::new(
             &scope,
@@ -485,15 +607,85 @@ impl Pipeline {
         )?;
         artifacts.grant_read_write(&role);
         role.grant(actions::CODEBUILD_RUN, [project.attr_arn()]);
-        let stack_arns: Vec<Val<String>> = std::iter::once(self_stack.as_str())
-            .chain(checked.stages.iter().flatten().map(|d| d.stack.as_str()))
-            .map(|name| {
+        // The stacks the pipeline's role deploys itself: its own, and those of stages in its account (in their
+        // region). Another account's stacks are deployed by that account's deploy role.
+        let own_stacks: Vec<(&str, &str)> =
+            std::iter::once((self_stack.as_str(), "${AWS::Region}"))
+                .chain(
+                    checked
+                        .stages
+                        .iter()
+                        .zip(&checked.targets)
+                        .filter(|(_, t)| t.account.is_none())
+                        .flat_map(|(ds, t)| {
+                            let region = t.region.as_deref().unwrap_or("${AWS::Region}");
+                            ds.iter().map(move |d| (d.stack.as_str(), region))
+                        }),
+                )
+                .collect();
+        let stack_arns: Vec<Val<String>> = own_stacks
+            .iter()
+            .map(|(name, region)| {
                 fns::sub(format!(
-                    "arn:${{AWS::Partition}}:cloudformation:${{AWS::Region}}:${{AWS::AccountId}}:stack/{name}/*"
+                    "arn:${{AWS::Partition}}:cloudformation:{region}:${{AWS::AccountId}}:stack/{name}/*"
                 ))
             })
             .collect();
         role.grant(actions::CLOUDFORMATION_CHANGE_SETS, stack_arns);
+        let target_roles: Vec<Val<String>> =
+            dedup(checked.targets.iter().filter_map(StageTarget::action_role));
+        if !target_roles.is_empty() {
+            role.grant(actions::STS_ASSUME_ROLE, target_roles.clone());
+            // The target accounts' deploy roles read the templates from the artifacts, under the key.
+            let to_targets = |statement: PolicyStatement| {
+                target_roles
+                    .iter()
+                    .fold(statement, |s, r| s.principal(Principal::aws(r.clone())))
+            };
+            // In a key policy, `*` is this key.
+            key.add_to_resource_policy(to_targets(
+                PolicyStatement::allow()
+                    .actions(actions::KMS_ARTIFACTS_READ)
+                    .resource("*"),
+            ));
+            artifacts.add_to_resource_policy(to_targets(
+                PolicyStatement::allow()
+                    .actions(actions::S3_ARTIFACTS_READ)
+                    .resource(artifacts.arn_for_objects("*")),
+            ));
+        }
+        // The stores of other regions: CodePipeline (the pipeline's role) copies the artifacts there, and
+        // CloudFormation's role reads the templates there for stages of this account.
+        let used_regions: BTreeSet<&str> = checked
+            .targets
+            .iter()
+            .filter_map(|t| t.region.as_deref())
+            .collect();
+        let mut store_items = Vec::new();
+        for region in &used_regions {
+            let store = &props.artifact_stores[*region];
+            let objects = format!("arn:${{AWS::Partition}}:s3:::{}/*", store.bucket_name);
+            role.grant(actions::S3_ARTIFACTS_REPLICATE, [fns::sub(&objects)]);
+            role.grant(actions::KMS_ENCRYPT_DECRYPT, [store.key_arn.clone()]);
+            deploy_role.grant(actions::S3_ARTIFACTS_READ, [fns::sub(&objects)]);
+            deploy_role.grant(actions::KMS_ARTIFACTS_READ, [store.key_arn.clone()]);
+            store_items.push(format!(
+                "Resource::arn:<AWS::Partition>:s3:::{}/*",
+                store.bucket_name
+            ));
+        }
+        if !store_items.is_empty() {
+            let store_items: Vec<&str> = store_items.iter().map(String::as_str).collect();
+            for r in [&role, &deploy_role] {
+                crate::rules::suppress_only(
+                    r.handle(),
+                    &crate::rules::IAM5,
+                    &store_items,
+                    "the pipeline's artifact stores in other regions: object ARNs name keys, and each run writes new \
+                     ones",
+                );
+            }
+        }
         role.add_to_policy(
             super::PolicyStatement::allow()
                 .actions(actions::IAM_PASS_ROLE)
@@ -518,12 +710,11 @@ impl Pipeline {
                 "the Lambda zips under assets/ of the assets bucket, named by their content's hash",
             );
         }
-        let stack_items: Vec<String> = std::iter::once(self_stack.as_str())
-            .chain(checked.stages.iter().flatten().map(|d| d.stack.as_str()))
-            .map(|name| {
-                format!(
-                    "Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/{name}/*"
-                )
+        let stack_items: Vec<String> = own_stacks
+            .iter()
+            .map(|(name, region)| {
+                let region = region.replace("${", "<").replace('}', ">");
+                format!("Resource::arn:<AWS::Partition>:cloudformation:{region}:<AWS::AccountId>:stack/{name}/*")
             })
             .collect();
         let stack_items: Vec<&str> = stack_items.iter().map(String::as_str).collect();
@@ -607,11 +798,18 @@ impl Pipeline {
             ),
             stage(
                 "UpdatePipeline",
-                change_set_actions(&self_stack, 1, &deploy_role.role_arn()),
+                change_set_actions(
+                    &self_stack,
+                    1,
+                    &StageTarget::default(),
+                    &deploy_role.role_arn(),
+                ),
             ),
         ];
         let mut deployed = Vec::new();
-        for (stage_props, deployments) in stages.iter().zip(checked.stages) {
+        for ((stage_props, deployments), target) in
+            stages.iter().zip(checked.stages).zip(&checked.targets)
+        {
             if stage_props.approval_before {
                 pipeline_stages.push(stage(
                     &format!("Approve{}", stage_props.name),
@@ -629,14 +827,22 @@ impl Pipeline {
                     )],
                 ));
             }
+            // Another account's stacks are deployed by its bootstrap execution role.
+            let cloudformation_role = match &target.account {
+                Some(account) => BootstrapRole::Execution.arn(account, target.region.as_deref()),
+                None => deploy_role.role_arn(),
+            };
             let actions = deployments
                 .iter()
-                .flat_map(|d| change_set_actions(&d.stack, d.run_order, &deploy_role.role_arn()))
+                .flat_map(|d| {
+                    change_set_actions(&d.stack, d.run_order, target, &cloudformation_role)
+                })
                 .collect();
             pipeline_stages.push(stage(&stage_props.name, actions));
             deployed.push((stage_props.name.clone(), deployments));
         }
 
+        let own_store = store_of(artifacts.bucket_name(), key.key_arn());
         let handle = scope.add::<cp::Pipeline>(
             "Resource",
             cp::Pipeline {
@@ -644,14 +850,31 @@ impl Pipeline {
                 pipeline_type: Some(cpl::PipelineType::V2.into()),
                 // The pipeline restarts when UpdatePipeline changed it, so the rest runs as newly defined.
                 restart_execution_on_update: Some(true.into()),
-                artifact_store: Some(Val::from(cpl::ArtifactStore {
-                    type_: Some(cpl::Type::S3.into()),
-                    location: Some(artifacts.bucket_name()),
-                    encryption_key: Some(Val::from(cpl::EncryptionKey {
-                        id: Some(key.key_arn()),
-                        type_: Some("KMS".into()),
-                    })),
-                })),
+                artifact_store: used_regions
+                    .is_empty()
+                    .then(|| Val::from(own_store.clone())),
+                // With actions in other regions, CodePipeline wants a store per region, its own included.
+                artifact_stores: (!used_regions.is_empty()).then(|| {
+                    let own_region = own_env
+                        .region
+                        .clone()
+                        .expect("validate: set when stages leave it");
+                    let mut stores = vec![cpl::ArtifactStoreMap {
+                        region: Some(own_region.into()),
+                        artifact_store: Some(Val::from(own_store.clone())),
+                    }];
+                    stores.extend(used_regions.iter().map(|r| {
+                        let store = &props.artifact_stores[*r];
+                        cpl::ArtifactStoreMap {
+                            region: Some((*r).into()),
+                            artifact_store: Some(Val::from(store_of(
+                                store.bucket_name.as_str().into(),
+                                store.key_arn.clone(),
+                            ))),
+                        }
+                    }));
+                    Val::from(stores)
+                }),
                 stages: Some(Val::from(pipeline_stages)),
                 ..Default::default()
             },
@@ -707,6 +930,28 @@ impl Construct for Pipeline {
     }
 }
 
+fn store_of(bucket: Val<String>, key_arn: Val<String>) -> cpl::ArtifactStore {
+    cpl::ArtifactStore {
+        type_: Some(cpl::Type::S3.into()),
+        location: Some(bucket),
+        encryption_key: Some(Val::from(cpl::EncryptionKey {
+            id: Some(key_arn),
+            type_: Some("KMS".into()),
+        })),
+    }
+}
+
+/// The values once each, in their first order.
+fn dedup(values: impl Iterator<Item = Val<String>>) -> Vec<Val<String>> {
+    let mut out: Vec<Val<String>> = Vec::new();
+    for v in values {
+        if !out.iter().any(|o| o.raw() == v.raw()) {
+            out.push(v);
+        }
+    }
+    out
+}
+
 fn json_config<const N: usize>(entries: [(&str, Value); N]) -> Val<cfnkit_core::Json> {
     Val::from_raw(Value::map(entries))
 }
@@ -759,11 +1004,13 @@ fn action(
     }
 }
 
-/// `<Stack>.Prepare` (create or replace the change set) at `run_order`, then `<Stack>.Deploy` (execute it).
+/// `<Stack>.Prepare` (create or replace the change set) at `run_order`, then `<Stack>.Deploy` (execute it), in
+/// `target`'s region and account; CloudFormation deploys with `cloudformation_role`.
 fn change_set_actions(
     stack: &str,
     run_order: u32,
-    deploy_role_arn: &Val<String>,
+    target: &StageTarget,
+    cloudformation_role: &Val<String>,
 ) -> Vec<cpl::ActionDeclaration> {
     let prepare = action(
         &format!("{stack}.Prepare"),
@@ -778,7 +1025,7 @@ fn change_set_actions(
                 format!("{SYNTH_ARTIFACT}::{stack}.template.json").into(),
             ),
             ("Capabilities", CAPABILITIES.into()),
-            ("RoleArn", deploy_role_arn.clone().into_raw()),
+            ("RoleArn", cloudformation_role.clone().into_raw()),
         ]),
         &[SYNTH_ARTIFACT],
         None,
@@ -797,7 +1044,14 @@ fn change_set_actions(
         None,
         run_order + 1,
     );
-    vec![prepare, deploy]
+    [prepare, deploy]
+        .into_iter()
+        .map(|a| cpl::ActionDeclaration {
+            region: target.region.clone().map(Val::from),
+            role_arn: target.action_role(),
+            ..a
+        })
+        .collect()
 }
 
 /// The build: the pinned toolchain and the zig linker `package` needs, the tests, `package`, the zips to the

@@ -204,8 +204,8 @@ impl<'a> Ctx<'a> {
         self.findings.push(f);
     }
 
-    /// The resource a value refers to: `Ref X`, `Fn::GetAtt [X, Attr]`, or `Fn::ImportValue` of an export whose
-    /// producer's output is one of those.
+    /// The resource a value refers to: `Ref X`, `Fn::GetAtt [X, Attr]`, or `Fn::ImportValue` of an export (or
+    /// `Fn::GetStackOutput` of an output) whose producer's output is one of those.
     pub fn referent(&self, stack: &'a StackArtifact, value: &'a Node) -> Option<Referent<'a>> {
         match value {
             Node::Fn("Ref", arg) => {
@@ -240,6 +240,19 @@ impl<'a> Ctx<'a> {
                     })?;
                     self.referent(producer, output.get("Value")?)
                 })
+            }
+            Node::Fn("Fn::GetStackOutput", arg) => {
+                let (stack, output) = (
+                    as_str(arg.get("StackName")?)?,
+                    as_str(arg.get("OutputName")?)?,
+                );
+                let producer = self.assembly.stack(stack)?;
+                let value = producer
+                    .template
+                    .get("Outputs")?
+                    .get(output)?
+                    .get("Value")?;
+                self.referent(producer, value)
             }
             _ => None,
         }

@@ -77,6 +77,11 @@ pub(crate) fn text(n: &Node) -> String {
             _ => "${?}".to_owned(),
         },
         Node::Fn("Fn::ImportValue", arg) => format!("${{Import:{}}}", text(arg)),
+        Node::Fn("Fn::GetStackOutput", arg) => format!(
+            "${{Output:{}.{}}}",
+            arg.get("StackName").map(text).unwrap_or_default(),
+            arg.get("OutputName").map(text).unwrap_or_default()
+        ),
         _ => "${?}".to_owned(),
     }
 }

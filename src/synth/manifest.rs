@@ -38,6 +38,13 @@ pub struct ManifestStack {
     pub tags: BTreeMap<String, String>,
     pub exports: Vec<ManifestExport>,
     pub imports: Vec<ManifestImport>,
+    /// Outputs that stacks of other environments read with `Fn::GetStackOutput`; absent when there are none.
+    /// Unlike exports, CloudFormation does not stop their removal (see `removed_exports`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weak_outputs: Vec<ManifestWeakOutput>,
+    /// Outputs of stacks of other environments this stack reads with `Fn::GetStackOutput`; absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weak_references: Vec<ManifestWeakReference>,
     /// Resources of this stack that were elsewhere before (`Stack::moved`); absent when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub moves: Vec<ManifestMove>,
@@ -70,6 +77,30 @@ pub struct ManifestExport {
     pub attribute: String,
     pub imported_by: Vec<String>,
     pub kept: bool,
+}
+
+/// An output made for stacks of other environments (a weak reference's producer side).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestWeakOutput {
+    pub output: String,
+    pub element: String,
+    pub attribute: String,
+    pub read_by: Vec<String>,
+}
+
+/// An output of another environment's stack that this stack reads with `Fn::GetStackOutput`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestWeakReference {
+    pub from: String,
+    pub output: String,
+    /// The producer's region, when it is not this stack's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The producer's account, when it is not this stack's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -177,6 +208,10 @@ impl Manifest {
 /// The hazard of CDK issues 7602, 3414 and 5304: an export that another stack imported in the previous synth is
 /// gone from its producer. Deploying the producer first fails (CloudFormation will not delete an export in use),
 /// and deploying in dependency order does exactly that.
+///
+/// Weak references (`weakOutputs`, read with `Fn::GetStackOutput` across environments) are not checked:
+/// CloudFormation lets their producer change or remove the output, and a consumer keeps the value it read at its
+/// last deploy until it is deployed again, so there is no deploy that fails.
 pub fn removed_exports(previous: &Manifest, next: &Assembly) -> Vec<Problem> {
     let mut problems = Vec::new();
     for old in &previous.stacks {

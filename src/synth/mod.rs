@@ -28,7 +28,7 @@ pub use node::Node;
 
 use crate::stack::{App, Environment, StackInner};
 use cfnkit_core::Value;
-use resolve::{ExportKey, ExportRec, IdTable, Resolver};
+use resolve::{ExportKey, ExportRec, IdTable, Resolver, Shared, WeakRec};
 
 /// The synthesized app: every stack's template, in deploy order.
 #[derive(Clone, Debug)]
@@ -46,6 +46,10 @@ pub struct StackArtifact {
     pub dependencies: Vec<String>,
     pub exports: Vec<ExportInfo>,
     pub imports: Vec<ImportInfo>,
+    /// Outputs that stacks of other environments read with `Fn::GetStackOutput`.
+    pub weak_outputs: Vec<WeakOutputInfo>,
+    /// Outputs of stacks of other environments this stack reads with `Fn::GetStackOutput`.
+    pub weak_references: Vec<WeakReferenceInfo>,
     pub tags: BTreeMap<String, String>,
     /// The construct path of every resource, by logical ID, for messages that name where a resource came from.
     pub paths: BTreeMap<String, String>,
@@ -76,6 +80,30 @@ pub struct ExportInfo {
 pub struct ImportInfo {
     pub name: String,
     pub from: String,
+}
+
+/// An output made by synth for stacks of other environments, which read it with `Fn::GetStackOutput` (a weak
+/// reference: CloudFormation does not stop the producer from changing or removing it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WeakOutputInfo {
+    /// The output's logical ID (`OutputPlatformKeyArn`).
+    pub output: String,
+    /// The element's path and attribute (`Ref` for a `Ref`).
+    pub element: String,
+    pub attribute: String,
+    /// The stacks that read it.
+    pub read_by: Vec<String>,
+}
+
+/// An output of a stack of another environment that this stack reads with `Fn::GetStackOutput`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WeakReferenceInfo {
+    pub from: String,
+    pub output: String,
+    /// The producer's region, when it differs from this stack's.
+    pub region: Option<String>,
+    /// The producer's account, when it differs from this stack's (read through its lookup role).
+    pub account: Option<String>,
 }
 
 impl Assembly {
@@ -146,10 +174,23 @@ pub fn synth(app: &App) -> Result<Assembly, SynthError> {
     }
 
     let mut exports: BTreeMap<ExportKey, ExportRec> = BTreeMap::new();
+    let mut weak: BTreeMap<ExportKey, WeakRec> = BTreeMap::new();
+    let envs: BTreeMap<Arc<str>, Environment> = inners
+        .iter()
+        .map(|s| (s.name.clone(), s.env.clone()))
+        .collect();
     let mut edges: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     let mut partials = Vec::new();
     for inner in &inners {
-        let mut r = Resolver::new(inner, &tables, &mut exports, &mut edges, &mut problems);
+        let shared = Shared {
+            tables: &tables,
+            envs: &envs,
+            exports: &mut exports,
+            weak: &mut weak,
+            edges: &mut edges,
+            problems: &mut problems,
+        };
+        let mut r = Resolver::new(inner, shared);
         let mut tags = app_tags.clone();
         tags.extend(inner.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
         partials.push(r.render_body(&tags));
@@ -179,6 +220,26 @@ pub fn synth(app: &App) -> Result<Assembly, SynthError> {
                 ));
             }
             partial.outputs.push((e.output.clone(), e.output_node()));
+        }
+        let stack_weak: Vec<&WeakRec> = weak
+            .values()
+            .filter(|w| w.producer == *inner.name)
+            .collect();
+        for w in &stack_weak {
+            if partial.outputs.iter().any(|(id, _)| *id == w.output) {
+                problems.push(Problem::new(
+                    &inner.name,
+                    Some(&w.output),
+                    format!(
+                        "output {} is also the output synth makes for stacks of other environments to read \
+                         ({} of {}): rename your output",
+                        w.output,
+                        w.attribute.as_deref().unwrap_or("Ref"),
+                        w.element_path
+                    ),
+                ));
+            }
+            partial.outputs.push((w.output.clone(), w.output_node()));
         }
         partial.outputs.sort_by(|a, b| a.0.cmp(&b.0));
         let mut deps: BTreeSet<String> = edges
@@ -216,6 +277,32 @@ pub fn synth(app: &App) -> Result<Assembly, SynthError> {
                 .map(|e| ImportInfo {
                     name: e.name.clone(),
                     from: e.producer.clone(),
+                })
+                .collect(),
+            weak_outputs: stack_weak
+                .iter()
+                .map(|w| WeakOutputInfo {
+                    output: w.output.clone(),
+                    element: w.element_path.clone(),
+                    attribute: w.attribute.clone().unwrap_or_else(|| "Ref".to_owned()),
+                    read_by: w.consumers.iter().cloned().collect(),
+                })
+                .collect(),
+            weak_references: weak
+                .values()
+                .filter(|w| w.consumers.contains(&*inner.name))
+                .map(|w| {
+                    let producer = envs.get(w.producer.as_str()).cloned().unwrap_or_default();
+                    let (region, account) = match resolve::crossing(&producer, &inner.env) {
+                        resolve::Crossing::Weak { region, account } => (region, account),
+                        _ => (None, None),
+                    };
+                    WeakReferenceInfo {
+                        from: w.producer.clone(),
+                        output: w.output.clone(),
+                        region,
+                        account,
+                    }
                 })
                 .collect(),
             tags,

@@ -153,6 +153,20 @@ mod yaml {
     }
 
     fn function(out: &mut String, name: &str, arg: &Node, at: usize) {
+        // CloudFormation refuses `!GetStackOutput` around short-form functions (its `RoleArn` is an `!Sub`), so
+        // it is always written long-form.
+        if name == "Fn::GetStackOutput" {
+            // No trailing space after the `key:` or `-` the caller wrote.
+            if out.ends_with(' ') {
+                out.pop();
+            }
+            out.push('\n');
+            indent(out, at + 2);
+            out.push_str(name);
+            out.push(':');
+            value_after_key(out, arg, at + 2);
+            return;
+        }
         out.push('!');
         out.push_str(name.strip_prefix("Fn::").unwrap_or(name));
         match (name, arg) {
@@ -306,6 +320,34 @@ mod tests {
         Cond: !Condition IsProd
         'Yes': 'yes'
         ");
+    }
+
+    #[test]
+    fn yaml_writes_get_stack_output_long_form_around_short_forms() {
+        let role = Node::func("Fn::Sub", Node::str("arn:${AWS::Partition}:iam::1:role/r"));
+        let read = Node::func(
+            "Fn::GetStackOutput",
+            Node::Map(vec![
+                ("StackName".into(), Node::str("Base")),
+                ("OutputName".into(), Node::str("OutputKeyArn")),
+                ("RoleArn".into(), role),
+            ]),
+        );
+        let n = Node::Map(vec![
+            ("Value".into(), read.clone()),
+            ("List".into(), Node::List(vec![read])),
+        ]);
+        let yaml = n.to_yaml();
+        assert_eq!(
+            yaml,
+            "Value:\n  Fn::GetStackOutput:\n    StackName: Base\n    OutputName: OutputKeyArn\n    RoleArn: !Sub \
+             arn:${AWS::Partition}:iam::1:role/r\nList:\n  -\n    Fn::GetStackOutput:\n      StackName: Base\n      \
+             OutputName: OutputKeyArn\n      RoleArn: !Sub arn:${AWS::Partition}:iam::1:role/r\n"
+        );
+        assert_eq!(
+            long_form(serde_yaml::from_str(&yaml).unwrap()),
+            serde_json::to_value(&n).unwrap()
+        );
     }
 
     /// Reads short-form YAML back into long-form JSON, as CloudFormation does.

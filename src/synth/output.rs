@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::manifest::{
     Manifest, ManifestApi, ManifestEnvironment, ManifestExport, ManifestImport, ManifestStack,
-    VERSION,
+    ManifestWeakOutput, ManifestWeakReference, VERSION,
 };
 use super::validate::requires_s3;
 use super::{Assembly, SynthError};
@@ -124,6 +124,26 @@ pub fn render_with_assets(
                 .map(|i| ManifestImport {
                     name: i.name.clone(),
                     from: i.from.clone(),
+                })
+                .collect(),
+            weak_outputs: a
+                .weak_outputs
+                .iter()
+                .map(|w| ManifestWeakOutput {
+                    output: w.output.clone(),
+                    element: w.element.clone(),
+                    attribute: w.attribute.clone(),
+                    read_by: w.read_by.clone(),
+                })
+                .collect(),
+            weak_references: a
+                .weak_references
+                .iter()
+                .map(|w| ManifestWeakReference {
+                    from: w.from.clone(),
+                    output: w.output.clone(),
+                    region: w.region.clone(),
+                    account: w.account.clone(),
                 })
                 .collect(),
             moves: a.moves.clone(),

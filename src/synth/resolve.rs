@@ -9,7 +9,8 @@ use cfnkit_core::{ElementId, Intrinsic, Pseudo, RefTarget, ResourceHandle, TagSt
 use super::logical_id;
 use super::node::Node;
 use super::{Partial, Problem};
-use crate::stack::StackInner;
+use crate::environments::{partition_of, BootstrapRole};
+use crate::stack::{Environment, StackInner};
 
 /// Logical IDs of one stack's resources and parameters, by construct path.
 pub(crate) struct IdTable {
@@ -119,6 +120,71 @@ impl ExportRec {
     }
 }
 
+/// An output that stacks of other environments read with `Fn::GetStackOutput` (a weak reference): a plain output,
+/// without an export, as exports cannot be imported across accounts or regions.
+pub(crate) struct WeakRec {
+    pub(crate) producer: String,
+    pub(crate) output: String,
+    pub(crate) element_path: String,
+    pub(crate) attribute: Option<String>,
+    value: Node,
+    pub(crate) consumers: BTreeSet<String>,
+}
+
+impl WeakRec {
+    pub(crate) fn output_node(&self) -> Node {
+        Node::Map(vec![
+            (
+                "Description".to_owned(),
+                Node::str(format!(
+                    "{} of {}, read by stacks of other environments",
+                    self.attribute.as_deref().unwrap_or("Ref"),
+                    self.element_path
+                )),
+            ),
+            ("Value".to_owned(), self.value.clone()),
+        ])
+    }
+}
+
+/// How a reference from one stack's environment reaches another's.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Crossing {
+    /// Not known to differ (an unset account or region is the deploying account or region): export and import.
+    SameEnvironment,
+    /// `Fn::GetStackOutput`, with the producer's region when the regions differ and its account when the
+    /// accounts do.
+    Weak {
+        region: Option<String>,
+        account: Option<String>,
+    },
+    /// Regions of two partitions: nothing reads across them.
+    Partitions { producer: String, consumer: String },
+}
+
+/// Whether the environments differ: an account or region differs only when both stacks set it.
+pub(crate) fn crossing(producer: &Environment, consumer: &Environment) -> Crossing {
+    let differs = |a: &Option<String>, b: &Option<String>| match (a, b) {
+        (Some(a), Some(b)) if a != b => Some(a.clone()),
+        _ => None,
+    };
+    if let (Some(p), Some(c)) = (&producer.region, &consumer.region) {
+        if partition_of(p) != partition_of(c) {
+            return Crossing::Partitions {
+                producer: p.clone(),
+                consumer: c.clone(),
+            };
+        }
+    }
+    let region = differs(&producer.region, &consumer.region);
+    let account = differs(&producer.account, &consumer.account);
+    if region.is_none() && account.is_none() {
+        Crossing::SameEnvironment
+    } else {
+        Crossing::Weak { region, account }
+    }
+}
+
 fn alnum(s: &str) -> String {
     s.chars().filter(char::is_ascii_alphanumeric).collect()
 }
@@ -158,6 +224,35 @@ fn export_for(
         }
     });
     Some(rec.name.clone())
+}
+
+/// Registers (or finds) the weak output of `element`'s `attribute` from its stack; returns the output's ID.
+fn weak_output_for(
+    element: &ElementId,
+    attribute: Option<&str>,
+    tables: &BTreeMap<Arc<str>, IdTable>,
+    weak: &mut BTreeMap<ExportKey, WeakRec>,
+) -> Option<String> {
+    let id = tables.get(&element.stack)?.id_of(&element.path)?.to_owned();
+    let key = ExportKey {
+        producer: element.stack.to_string(),
+        path: element.path.to_string(),
+        attribute: attribute.map(str::to_owned),
+    };
+    let rec = weak.entry(key).or_insert_with(|| {
+        let attr = attribute.map(alnum).unwrap_or_else(|| "Ref".to_owned());
+        WeakRec {
+            producer: element.stack.to_string(),
+            // Its own output, apart from any export of the same value: the output's ID must not depend on
+            // whether some other stack, of the same environment, also imports the value.
+            output: format!("Output{id}{attr}"),
+            element_path: element.path.to_string(),
+            attribute: attribute.map(str::to_owned),
+            value: Resolver::local(id, attribute),
+            consumers: BTreeSet::new(),
+        }
+    });
+    Some(rec.output.clone())
 }
 
 /// Records a kept export (see `Stack::export_value`).
@@ -201,6 +296,8 @@ pub(crate) struct Resolver<'a> {
     stack: &'a StackInner,
     tables: &'a BTreeMap<Arc<str>, IdTable>,
     exports: &'a mut BTreeMap<ExportKey, ExportRec>,
+    weak: &'a mut BTreeMap<ExportKey, WeakRec>,
+    envs: &'a BTreeMap<Arc<str>, Environment>,
     edges: &'a mut BTreeMap<(String, String), BTreeSet<String>>,
     problems: &'a mut Vec<Problem>,
     language_extensions: bool,
@@ -209,18 +306,32 @@ pub(crate) struct Resolver<'a> {
     element: Option<String>,
 }
 
+/// What every stack's resolver shares: the logical IDs and environments of all stacks, and what they record.
+pub(crate) struct Shared<'a> {
+    pub(crate) tables: &'a BTreeMap<Arc<str>, IdTable>,
+    pub(crate) envs: &'a BTreeMap<Arc<str>, Environment>,
+    pub(crate) exports: &'a mut BTreeMap<ExportKey, ExportRec>,
+    pub(crate) weak: &'a mut BTreeMap<ExportKey, WeakRec>,
+    pub(crate) edges: &'a mut BTreeMap<(String, String), BTreeSet<String>>,
+    pub(crate) problems: &'a mut Vec<Problem>,
+}
+
 impl<'a> Resolver<'a> {
-    pub(crate) fn new(
-        stack: &'a StackInner,
-        tables: &'a BTreeMap<Arc<str>, IdTable>,
-        exports: &'a mut BTreeMap<ExportKey, ExportRec>,
-        edges: &'a mut BTreeMap<(String, String), BTreeSet<String>>,
-        problems: &'a mut Vec<Problem>,
-    ) -> Self {
+    pub(crate) fn new(stack: &'a StackInner, shared: Shared<'a>) -> Self {
+        let Shared {
+            tables,
+            envs,
+            exports,
+            weak,
+            edges,
+            problems,
+        } = shared;
         Resolver {
             stack,
             tables,
             exports,
+            weak,
+            envs,
             edges,
             problems,
             language_extensions: false,
@@ -531,6 +642,24 @@ impl<'a> Resolver<'a> {
                 self.language_extensions = true;
                 Node::func("Fn::ToJsonString", self.resolve(v))
             }
+            GetStackOutput {
+                stack_name,
+                output_name,
+                region,
+                role_arn,
+            } => {
+                let mut args = vec![
+                    ("StackName".to_owned(), self.resolve(stack_name)),
+                    ("OutputName".to_owned(), self.resolve(output_name)),
+                ];
+                for (name, v) in [("Region", region), ("RoleArn", role_arn)] {
+                    if let Some(v) = v {
+                        let v = self.resolve(v);
+                        args.push((name.to_owned(), v));
+                    }
+                }
+                Node::func("Fn::GetStackOutput", Node::Map(args))
+            }
         }
     }
 
@@ -567,30 +696,99 @@ impl<'a> Resolver<'a> {
                     }
                 }
             }
-            RefTarget::Element(e) => match export_for(e, attribute, self.tables, self.exports) {
-                Some(name) => {
-                    let key = ExportKey {
-                        producer: e.stack.to_string(),
-                        path: e.path.to_string(),
-                        attribute: attribute.map(str::to_owned),
-                    };
-                    if let Some(rec) = self.exports.get_mut(&key) {
-                        rec.consumers.insert(self.stack.name.to_string());
+            RefTarget::Element(e) => {
+                let producer_env = self.envs.get(&e.stack).cloned().unwrap_or_default();
+                match crossing(&producer_env, &self.stack.env) {
+                    Crossing::SameEnvironment => self.import(e, attribute),
+                    Crossing::Weak { region, account } => {
+                        self.weak_reference(e, attribute, &producer_env, region, account)
                     }
-                    let why = format!("{} imports {name} ({})", self.stack.name, self.place);
-                    self.edge(&e.stack, why);
-                    Node::func("Fn::ImportValue", Node::str(name))
+                    Crossing::Partitions { producer, consumer } => {
+                        self.problem(format!(
+                            "refers to {} in stack {} (region {producer}, partition {}) from stack {} (region \
+                             {consumer}, partition {}): Fn::GetStackOutput cannot read across partitions; pass the \
+                             value in as a parameter, or move one of the stacks into the other's partition",
+                            e.path,
+                            e.stack,
+                            partition_of(&producer),
+                            self.stack.name,
+                            partition_of(&consumer),
+                        ));
+                        Node::Null
+                    }
                 }
-                None => {
-                    self.problem(format!(
-                        "refers to {} in stack {}, which another App made: stacks cannot move between apps, \
-                         so make that stack with this app's `app.stack(..)`, or pass the value in as a parameter",
-                        e.path, e.stack
-                    ));
-                    Node::Null
-                }
-            },
+            }
         }
+    }
+
+    /// A reference to another stack of the same environment: its export, imported.
+    fn import(&mut self, e: &ElementId, attribute: Option<&str>) -> Node {
+        match export_for(e, attribute, self.tables, self.exports) {
+            Some(name) => {
+                let key = ExportKey {
+                    producer: e.stack.to_string(),
+                    path: e.path.to_string(),
+                    attribute: attribute.map(str::to_owned),
+                };
+                if let Some(rec) = self.exports.get_mut(&key) {
+                    rec.consumers.insert(self.stack.name.to_string());
+                }
+                let why = format!("{} imports {name} ({})", self.stack.name, self.place);
+                self.edge(&e.stack, why);
+                Node::func("Fn::ImportValue", Node::str(name))
+            }
+            None => self.foreign(e),
+        }
+    }
+
+    fn foreign(&mut self, e: &ElementId) -> Node {
+        self.problem(format!(
+            "refers to {} in stack {}, which another App made: stacks cannot move between apps, so make that stack \
+             with this app's `app.stack(..)`, or pass the value in as a parameter",
+            e.path, e.stack
+        ));
+        Node::Null
+    }
+
+    /// A reference to a stack of another account or region: a plain output there, read with
+    /// `Fn::GetStackOutput` (through the producer account's lookup role when the accounts differ).
+    fn weak_reference(
+        &mut self,
+        e: &ElementId,
+        attribute: Option<&str>,
+        producer_env: &Environment,
+        region: Option<String>,
+        account: Option<String>,
+    ) -> Node {
+        let Some(output) = weak_output_for(e, attribute, self.tables, self.weak) else {
+            return self.foreign(e);
+        };
+        let key = ExportKey {
+            producer: e.stack.to_string(),
+            path: e.path.to_string(),
+            attribute: attribute.map(str::to_owned),
+        };
+        if let Some(rec) = self.weak.get_mut(&key) {
+            rec.consumers.insert(self.stack.name.to_string());
+        }
+        let why = format!(
+            "{} reads {}'s output {output} with Fn::GetStackOutput ({})",
+            self.stack.name, e.stack, self.place
+        );
+        self.edge(&e.stack, why);
+        let mut args = vec![
+            ("StackName".to_owned(), Node::str(e.stack.to_string())),
+            ("OutputName".to_owned(), Node::str(output)),
+        ];
+        if let Some(region) = region {
+            args.push(("Region".to_owned(), Node::str(region)));
+        }
+        if let Some(account) = account {
+            let arn = BootstrapRole::Lookup.arn(&account, producer_env.region.as_deref());
+            let arn = self.resolve(&arn.into_raw());
+            args.push(("RoleArn".to_owned(), arn));
+        }
+        Node::func("Fn::GetStackOutput", Node::Map(args))
     }
 
     /// Every `${Name}` or `${Name.Attr}` must be a variable, a pseudo parameter, or a resource or parameter here.

@@ -50,11 +50,13 @@ pub fn stack(app: &App, platform: &Assembly) -> Result<Pipeline, ConstructError>
                 name: "Dev".to_owned(),
                 stacks: dev,
                 approval_before: false,
+                env: None,
             },
             DeployStage {
                 name: "Prod".to_owned(),
                 stacks: prod,
                 approval_before: true,
+                env: None,
             },
         ],
         PipelineProps::default(),

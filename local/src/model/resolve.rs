@@ -25,10 +25,33 @@ pub(super) fn imports_of(v: &Value, out: &mut BTreeSet<String>) {
     }
 }
 
+/// Every stack whose outputs a template reads with `Fn::GetStackOutput` (literal stack names only).
+pub(super) fn stack_outputs_read(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(name)) =
+                m.get("Fn::GetStackOutput").and_then(|a| a.get("StackName"))
+            {
+                out.insert(name.clone());
+            }
+            m.values().for_each(|x| stack_outputs_read(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| stack_outputs_read(x, out)),
+        _ => {}
+    }
+}
+
+/// What the stacks resolved so far offer the next: their exports by name, their outputs by stack and output.
+#[derive(Default)]
+pub(super) struct Produced {
+    pub(super) exports: BTreeMap<String, Value>,
+    pub(super) outputs: BTreeMap<String, BTreeMap<String, Value>>,
+}
+
 pub(super) struct StackResolver<'a> {
     stack: &'a StackTemplate,
     options: &'a LoadOptions,
-    exports: &'a BTreeMap<String, Value>,
+    produced: &'a Produced,
     parameters: BTreeMap<String, Value>,
     conditions: RefCell<BTreeMap<String, bool>>,
     identities: RefCell<BTreeMap<String, Identity>>,
@@ -41,7 +64,7 @@ impl<'a> StackResolver<'a> {
     pub(super) fn new(
         stack: &'a StackTemplate,
         options: &'a LoadOptions,
-        exports: &'a BTreeMap<String, Value>,
+        produced: &'a Produced,
     ) -> Result<Self, ModelError> {
         let mut parameters = BTreeMap::new();
         for (key, decl) in stack.template["Parameters"]
@@ -83,7 +106,7 @@ impl<'a> StackResolver<'a> {
         Ok(StackResolver {
             stack,
             options,
-            exports,
+            produced,
             parameters,
             conditions: RefCell::default(),
             identities: RefCell::default(),
@@ -480,11 +503,26 @@ impl<'a> StackResolver<'a> {
             }
             "Fn::ImportValue" => {
                 let name = self.string(args, "Fn::ImportValue's name")?;
-                self.exports.get(&name).cloned().ok_or_else(|| {
+                self.produced.exports.get(&name).cloned().ok_or_else(|| {
                     format!(
                         "imports {name}, which no stack before it exports; run the producer stack too \
                          (cargo cfn local names stacks with their dependencies)"
                     )
+                })
+            }
+            // The local run has every stack on this machine, whatever account and region it was meant for, so
+            // `Region` and `RoleArn` do not matter here.
+            "Fn::GetStackOutput" => {
+                let stack = self.string(&args["StackName"], "Fn::GetStackOutput's StackName")?;
+                let output = self.string(&args["OutputName"], "Fn::GetStackOutput's OutputName")?;
+                let Some(outputs) = self.produced.outputs.get(&stack) else {
+                    return Err(format!(
+                        "reads output {output} of stack {stack}, which does not run before it; run {stack} too \
+                         (cargo cfn local names stacks with their dependencies)"
+                    ));
+                };
+                outputs.get(&output).cloned().ok_or_else(|| {
+                    format!("reads output {output} of stack {stack}, which has no such output")
                 })
             }
             "Fn::FindInMap" => {

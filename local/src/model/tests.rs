@@ -113,6 +113,65 @@ fn references_resolve_across_stacks_through_exports() {
         .starts_with("arn:aws:lambda:us-east-1:123456789012:function:Order-Handler-"));
 }
 
+/// Stacks meant for two regions (a weak reference, `Fn::GetStackOutput`) run on one machine like any others.
+#[test]
+fn outputs_read_across_environments_resolve_like_imports() {
+    let app = App::new();
+    let base = app.stack("Base");
+    base.set_env(cfnkit::Environment {
+        account: Some("111111111111".into()),
+        region: Some("eu-west-1".into()),
+    });
+    let queue = base.add_raw("Events", RawResource::new("AWS::SQS::Queue"));
+    let edge = app.stack("Edge");
+    edge.set_env(cfnkit::Environment {
+        account: Some("222222222222".into()),
+        region: Some("us-east-1".into()),
+    });
+    edge.add_raw(
+        "Alerts",
+        RawResource::new("AWS::SNS::Topic")
+            .prop("DisplayName", queue.get_att::<String>("Arn").into_raw()),
+    );
+    app.stack("Other")
+        .add_raw("Lonely", RawResource::new("AWS::SNS::Topic"));
+    let t = Templates::from_app(&app).unwrap();
+    let edge_template = &t.stacks.iter().find(|s| s.name == "Edge").unwrap().template;
+    assert!(edge_template.to_string().contains("Fn::GetStackOutput"));
+    let names = |t: &Templates| t.stacks.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+    let selected = t.select(&["Edge".into()]).unwrap();
+    assert_eq!(names(&selected), ["Base", "Edge"]);
+    let a = selected.resolve(&LoadOptions::default()).unwrap();
+    let queue = a.resource("Base", "Events").unwrap();
+    assert_eq!(
+        a.resource("Edge", "Alerts").unwrap().properties["DisplayName"],
+        json!(queue.arn.clone().unwrap())
+    );
+}
+
+#[test]
+fn an_output_of_a_stack_not_run_is_an_error_naming_both() {
+    let app = App::new();
+    app.stack("Reader").add_raw(
+        "Alerts",
+        RawResource::new("AWS::SNS::Topic").prop(
+            "DisplayName",
+            fns::get_stack_output("Network", "VpcId", Default::default()).into_raw(),
+        ),
+    );
+    let e = Templates::from_app(&app)
+        .unwrap()
+        .resolve(&LoadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(
+            "reads output VpcId of stack Network, which does not run before it; run Network too"
+        ),
+        "{e}"
+    );
+}
+
 #[test]
 fn selecting_a_stack_brings_the_stacks_it_imports_from() {
     let app = App::new();
