@@ -18,14 +18,14 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/trusted"
 cargo run --locked --quiet -p cfnkit-deploy -- bootstrap --show-template >"$tmp/CfnkitBootstrap.template.json"
-cfn-lint -- "$tmp/CfnkitBootstrap.template.json"
+cfn-lint --include-checks I -- "$tmp/CfnkitBootstrap.template.json"
 "$root/.ci/venv-checkov/bin/checkov" -f "$tmp/CfnkitBootstrap.template.json" --framework cloudformation \
   --skip-download --compact --quiet | tee "$tmp/checkov.txt"
 grep -qE 'Passed checks: [1-9][0-9]*, Failed checks: 0' "$tmp/checkov.txt"
 # With --trust: the deploy, execution, publishing and lookup roles.
 cargo run --locked --quiet -p cfnkit-deploy -- bootstrap --show-template --trust 111111111111 \
   >"$tmp/trusted/CfnkitBootstrap.template.json"
-cfn-lint -- "$tmp/trusted/CfnkitBootstrap.template.json"
+cfn-lint --include-checks I -- "$tmp/trusted/CfnkitBootstrap.template.json"
 "$root/.ci/venv-checkov/bin/checkov" -f "$tmp/trusted/CfnkitBootstrap.template.json" --framework cloudformation \
   --skip-download --compact --quiet | tee "$tmp/checkov-trusted.txt"
 grep -qE 'Passed checks: [1-9][0-9]*, Failed checks: 0' "$tmp/checkov-trusted.txt"
