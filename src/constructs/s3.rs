@@ -817,22 +817,7 @@ fn item_of(arn: &Val<String>) -> String {
     match arn.raw() {
         Value::String(s) => s.clone(),
         Value::Fn(f) => match &**f {
-            cfnkit_core::Intrinsic::Sub { template, .. } => {
-                let mut out = String::new();
-                let mut rest = template.as_str();
-                while let Some(start) = rest.find("${") {
-                    let Some(len) = rest[start..].find('}') else {
-                        break;
-                    };
-                    out.push_str(&rest[..start]);
-                    out.push('<');
-                    out.push_str(&rest[start + 2..start + len]);
-                    out.push('>');
-                    rest = &rest[start + len + 1..];
-                }
-                out.push_str(rest);
-                out
-            }
+            cfnkit_core::Intrinsic::Sub { template, .. } => crate::rules::angle_variables(template),
             _ => String::new(),
         },
         _ => String::new(),

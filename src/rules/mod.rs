@@ -37,6 +37,7 @@ pub mod suppression;
 
 use crate::synth::Assembly;
 
+pub(crate) use read::angle_variables;
 pub use registry::{by_id, RuleInfo, Severity, RULES};
 pub use registry::{
     APIG1, APIG2, APIG4, APIG6, CFNKIT_CW1, CFNKIT_LOG1, CFNKIT_SQS_VIS, CFNKIT_SUPPRESS,

@@ -92,9 +92,14 @@ pub(crate) fn text(n: &Node) -> String {
 /// keeps suppressions lint-clean: cfn-lint flags a `${AWS::Region}` in a template's metadata (E1029, a
 /// variable outside `Fn::Sub`).
 pub(crate) fn item_text(n: &Node) -> String {
-    let t = text(n);
+    angle_variables(&text(n))
+}
+
+/// `t` with every `${X}` written `<X>`: how the rule pack names a value in a finding's items (cdk-nag's
+/// notation), so a construct can write the suppression of an `Fn::Sub` template it made.
+pub(crate) fn angle_variables(t: &str) -> String {
     let mut out = String::with_capacity(t.len());
-    let mut rest = t.as_str();
+    let mut rest = t;
     while let Some(start) = rest.find("${") {
         let Some(len) = rest[start..].find('}') else {
             break;
