@@ -481,10 +481,21 @@ pub fn std_installed(dir: &Path, architecture: Architecture) -> bool {
         .is_dir()
 }
 
+/// What a built binary is when it is not a Lambda executable; its message completes "the binary is ...".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NotLambdaExecutable {
+    /// The file is shorter than an ELF header or lacks the ELF magic number.
+    #[error("not an ELF executable")]
+    NotElf,
+    /// An ELF executable whose `e_machine` is neither x86-64 nor AArch64, the two architectures Lambda runs.
+    #[error("an ELF executable for machine {0:#x}")]
+    OtherMachine(u16),
+}
+
 /// The architecture of an ELF executable, from its header's `e_machine`, or what the file is instead.
-pub fn elf_architecture(bytes: &[u8]) -> Result<Architecture, String> {
+pub fn elf_architecture(bytes: &[u8]) -> Result<Architecture, NotLambdaExecutable> {
     if bytes.len() < 20 || &bytes[..4] != b"\x7fELF" {
-        return Err("not an ELF executable".to_owned());
+        return Err(NotLambdaExecutable::NotElf);
     }
     // e_machine is a u16 at offset 18, in the byte order of EI_DATA (offset 5: 1 little, 2 big endian).
     let machine = if bytes[5] == 2 {
@@ -495,7 +506,7 @@ pub fn elf_architecture(bytes: &[u8]) -> Result<Architecture, String> {
     match machine {
         0x3e => Ok(Architecture::X86_64),
         0xb7 => Ok(Architecture::Arm64),
-        other => Err(format!("an ELF executable for machine {other:#x}")),
+        other => Err(NotLambdaExecutable::OtherMachine(other)),
     }
 }
 
@@ -572,8 +583,8 @@ mod tests {
         assert_eq!(elf_architecture(&header), Ok(Architecture::X86_64));
         header[18] = 0x28;
         assert_eq!(
-            elf_architecture(&header),
-            Err("an ELF executable for machine 0x28".to_owned())
+            elf_architecture(&header).unwrap_err().to_string(),
+            "an ELF executable for machine 0x28"
         );
         assert!(elf_architecture(b"#!/bin/sh\n").is_err());
         // The test binary itself is an ELF of the host.

@@ -88,7 +88,7 @@ pub fn package(
                 Err(found) => {
                     return Err(AssetError::WrongArchitecture {
                         path: path.display().to_string(),
-                        found,
+                        found: found.to_string(),
                         expected: architecture.as_str(),
                         used_by,
                     })

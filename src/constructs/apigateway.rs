@@ -112,7 +112,7 @@ use cfnkit_l1::lambda as l1_lambda;
 use l1::method::AuthorizationType;
 use sha2::{Digest, Sha256};
 
-pub use json_schema::{model_schema_of, to_draft04, DRAFT_04};
+pub use json_schema::{model_schema_of, to_draft04, SchemaError, DRAFT_04};
 pub use preflight::PREFLIGHT_OPEN_REASON;
 
 pub use super::cors::Cors;

@@ -25,7 +25,7 @@ pub enum AppError {
     /// A construct refused its props; the message names its path, the value and the fix.
     #[error(transparent)]
     Construct(#[from] ConstructError),
-    /// The seed and foundation stacks, whose builders report their constructs' errors as text.
+    /// The foundation stacks, whose builder reports its constructs' errors as text.
     #[error("{0}")]
     Stacks(String),
     /// The platform does not synthesize, so the pipeline cannot know its stacks' order.

@@ -51,8 +51,27 @@ const REFUSED: &[&str] = &[
     "$recursiveRef",
 ];
 
+/// A part of a JSON Schema that cannot become an API Gateway (draft-04) model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{at}: {problem}")]
+pub struct SchemaError {
+    /// The JSON pointer of the bad part (`#/properties/a/if`); after a `$ref`, the pointer of the referenced schema.
+    pub at: String,
+    /// What is wrong there, naming the bad value and the fix.
+    pub problem: String,
+}
+
+impl SchemaError {
+    fn new(at: impl Into<String>, problem: impl Into<String>) -> Self {
+        SchemaError {
+            at: at.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
 /// The draft-04 schema of `T`, as API Gateway models need it (see the module documentation).
-pub fn model_schema_of<T: schemars::JsonSchema>() -> Result<Value, String> {
+pub fn model_schema_of<T: schemars::JsonSchema>() -> Result<Value, SchemaError> {
     let settings = schemars::generate::SchemaSettings::draft07().with(|s| {
         s.inline_subschemas = true;
     });
@@ -62,7 +81,7 @@ pub fn model_schema_of<T: schemars::JsonSchema>() -> Result<Value, String> {
 
 /// Converts a JSON Schema (draft 4 to 2020-12) to a self-contained draft-04 schema, or says which keyword at
 /// which place cannot be converted.
-pub fn to_draft04(schema: &Value) -> Result<Value, String> {
+pub fn to_draft04(schema: &Value) -> Result<Value, SchemaError> {
     let mut converter = Converter {
         root: schema,
         stack: Vec::new(),
@@ -95,14 +114,15 @@ struct Converter<'a> {
 
 impl Converter<'_> {
     /// One schema at `at` (a JSON pointer, for messages).
-    fn schema(&mut self, s: &Value, at: &str) -> Result<Value, String> {
+    fn schema(&mut self, s: &Value, at: &str) -> Result<Value, SchemaError> {
         let m = match s {
             Value::Bool(true) => return Ok(Value::Object(Map::new())),
             Value::Bool(false) => return Ok(serde_json::json!({"not": {}})),
             Value::Object(m) => m,
             other => {
-                return Err(format!(
-                    "{at}: a schema must be an object or a boolean, got {other}"
+                return Err(SchemaError::new(
+                    at,
+                    format!("a schema must be an object or a boolean, got {other}"),
                 ))
             }
         };
@@ -116,9 +136,12 @@ impl Converter<'_> {
                 continue;
             }
             if REFUSED.contains(&k.as_str()) {
-                return Err(format!(
-                    "{here}: `{k}` has no JSON Schema draft-04 equivalent, and API Gateway models are draft-04: \
-                     express the constraint without it or validate it in the handler"
+                return Err(SchemaError::new(
+                    here,
+                    format!(
+                        "`{k}` has no JSON Schema draft-04 equivalent, and API Gateway models are draft-04: \
+                         express the constraint without it or validate it in the handler"
+                    ),
                 ));
             }
             match k.as_str() {
@@ -160,7 +183,7 @@ impl Converter<'_> {
                 }
                 "dependencies" => {
                     let Value::Object(deps) = v else {
-                        return Err(format!("{here}: must be an object"));
+                        return Err(SchemaError::new(here, "must be an object"));
                     };
                     let mut converted = Map::new();
                     for (name, dep) in deps {
@@ -202,9 +225,9 @@ impl Converter<'_> {
         Ok(Value::Object(out))
     }
 
-    fn schema_list(&mut self, v: &Value, at: &str) -> Result<Value, String> {
+    fn schema_list(&mut self, v: &Value, at: &str) -> Result<Value, SchemaError> {
         let Value::Array(items) = v else {
-            return Err(format!("{at}: must be an array of schemas"));
+            return Err(SchemaError::new(at, "must be an array of schemas"));
         };
         items
             .iter()
@@ -214,9 +237,9 @@ impl Converter<'_> {
             .map(Value::Array)
     }
 
-    fn schema_map(&mut self, v: &Value, at: &str) -> Result<Value, String> {
+    fn schema_map(&mut self, v: &Value, at: &str) -> Result<Value, SchemaError> {
         let Value::Object(props) = v else {
-            return Err(format!("{at}: must be an object of schemas"));
+            return Err(SchemaError::new(at, "must be an object of schemas"));
         };
         let mut out = Map::new();
         for (name, s) in props {
@@ -226,26 +249,42 @@ impl Converter<'_> {
     }
 
     /// Inlines a local `$ref`. Keywords beside it (draft 2019+ applies them too) are kept through `allOf`.
-    fn reference(&mut self, r: &Value, m: &Map<String, Value>, at: &str) -> Result<Value, String> {
+    fn reference(
+        &mut self,
+        r: &Value,
+        m: &Map<String, Value>,
+        at: &str,
+    ) -> Result<Value, SchemaError> {
         let Some(pointer) = r.as_str() else {
-            return Err(format!("{at}/$ref: must be a string, got {r}"));
+            return Err(SchemaError::new(
+                format!("{at}/$ref"),
+                format!("must be a string, got {r}"),
+            ));
         };
         let Some(local) = pointer.strip_prefix('#') else {
-            return Err(format!(
-                "{at}/$ref: {pointer:?} is not a local reference: API Gateway models must be self-contained, so \
-                 inline the referenced schema"
+            return Err(SchemaError::new(
+                format!("{at}/$ref"),
+                format!(
+                    "{pointer:?} is not a local reference: API Gateway models must be self-contained, so \
+                     inline the referenced schema"
+                ),
             ));
         };
         if self.stack.iter().any(|p| p == pointer) {
-            return Err(format!(
-                "{at}/$ref: the schema is recursive through {pointer:?}, and an API Gateway model cannot refer to \
-                 itself: use a non-recursive request type"
+            return Err(SchemaError::new(
+                format!("{at}/$ref"),
+                format!(
+                    "the schema is recursive through {pointer:?}, and an API Gateway model cannot refer to \
+                     itself: use a non-recursive request type"
+                ),
             ));
         }
-        let target = self
-            .root
-            .pointer(local)
-            .ok_or_else(|| format!("{at}/$ref: {pointer:?} points at nothing in the schema"))?;
+        let target = self.root.pointer(local).ok_or_else(|| {
+            SchemaError::new(
+                format!("{at}/$ref"),
+                format!("{pointer:?} points at nothing in the schema"),
+            )
+        })?;
         self.stack.push(pointer.to_owned());
         let inlined = self.schema(target, pointer);
         self.stack.pop();
@@ -334,7 +373,7 @@ mod tests {
     fn recursion_remote_refs_and_draft_07_conditionals_are_refused() {
         let recursive = json!({"$ref": "#/definitions/Node",
             "definitions": {"Node": {"type": "object", "properties": {"next": {"$ref": "#/definitions/Node"}}}}});
-        let e = to_draft04(&recursive).unwrap_err();
+        let e = to_draft04(&recursive).unwrap_err().to_string();
         assert!(
             e.contains("recursive through \"#/definitions/Node\""),
             "{e}"
@@ -342,11 +381,12 @@ mod tests {
         let remote = json!({"$ref": "https://example.com/schema.json"});
         assert!(to_draft04(&remote)
             .unwrap_err()
+            .to_string()
             .contains("not a local reference"));
         let conditional =
             json!({"type": "object", "properties": {"a": {"if": {"type": "string"}}}});
         assert_eq!(
-            to_draft04(&conditional).unwrap_err(),
+            to_draft04(&conditional).unwrap_err().to_string(),
             "#/properties/a/if: `if` has no JSON Schema draft-04 equivalent, and API Gateway models are draft-04: \
              express the constraint without it or validate it in the handler"
         );

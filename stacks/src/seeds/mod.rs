@@ -90,10 +90,10 @@ pub fn http_api(
 }
 
 /// Creates the three seed stacks.
-pub fn stacks(app: &App, base: &Base) -> Result<(), String> {
-    ingest::stack(app, base).map_err(|e| e.to_string())?;
-    stream::stack(app, base).map_err(|e| e.to_string())?;
-    outbox::stack(app, base).map_err(|e| e.to_string())?;
+pub fn stacks(app: &App, base: &Base) -> Result<(), ConstructError> {
+    ingest::stack(app, base)?;
+    stream::stack(app, base)?;
+    outbox::stack(app, base)?;
     Ok(())
 }
 
