@@ -4,6 +4,8 @@
 //! cfnkit's constructs need the generated types, so these cannot live in cfnkit itself. Users see all of it
 //! re-exported from `cfnkit`; nothing here needs to be named directly.
 
+#![warn(missing_docs)]
+
 pub mod resource;
 pub mod value;
 

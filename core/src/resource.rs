@@ -55,10 +55,15 @@ pub trait Resource: 'static {
 
 /// A resource of any type, as stored in a stack.
 pub trait AnyResource: Any {
+    /// The CloudFormation type name ([`Resource::TYPE_NAME`], or a raw resource's own).
     fn type_name(&self) -> &str;
+    /// Where the type carries tags ([`Resource::TAGS`]); `None` when stack tags do not apply to it.
     fn tag_format(&self) -> Option<TagFormat>;
+    /// The properties, by their CloudFormation names, as synth renders them.
     fn properties(&self) -> BTreeMap<String, Value>;
+    /// The resource as `Any`, to downcast back to its typed L1 struct (a construct's `resource()`).
     fn as_any(&self) -> &dyn Any;
+    /// The resource as mutable `Any`, to downcast back to its typed L1 struct (a construct's `resource_mut()`).
     fn as_any_mut(&mut self) -> &mut dyn Any;
 }
 
@@ -135,13 +140,19 @@ impl AnyResource for RawResource {
 /// `DeletionPolicy` and `UpdateReplacePolicy` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RemovalPolicy {
+    /// CloudFormation deletes the resource with the stack or on replacement.
     Delete,
+    /// CloudFormation leaves the resource in the account when it removes it from the stack.
     Retain,
+    /// CloudFormation takes a final snapshot, then deletes (only types with snapshots: RDS, EBS, ElastiCache...).
     Snapshot,
+    /// Like [`RemovalPolicy::Retain`], except when the stack operation that created the resource rolls back: then
+    /// CloudFormation deletes it.
     RetainExceptOnCreate,
 }
 
 impl RemovalPolicy {
+    /// The policy as CloudFormation writes it in `DeletionPolicy` and `UpdateReplacePolicy` (`"Retain"`).
     pub fn as_str(self) -> &'static str {
         match self {
             RemovalPolicy::Delete => "Delete",
@@ -336,6 +347,7 @@ impl ConditionHandle {
     pub fn new(name: impl Into<String>) -> Self {
         ConditionHandle { name: name.into() }
     }
+    /// The condition's name in the stack's `Conditions` section.
     pub fn name(&self) -> &str {
         &self.name
     }

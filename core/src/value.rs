@@ -30,13 +30,21 @@ impl fmt::Display for ElementId {
 /// CloudFormation's pseudo parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Pseudo {
+    /// `AWS::AccountId`: the account the stack is deployed in.
     AccountId,
+    /// `AWS::Region`: the region the stack is deployed in.
     Region,
+    /// `AWS::Partition`: `aws`, `aws-cn` or `aws-us-gov`, for building ARNs.
     Partition,
+    /// `AWS::URLSuffix`: the domain suffix of the partition (`amazonaws.com`).
     UrlSuffix,
+    /// `AWS::StackName`: the name of the stack being deployed.
     StackName,
+    /// `AWS::StackId`: the ARN of the stack being deployed.
     StackId,
+    /// `AWS::NoValue`: removes the property it is the value of (with `Fn::If`).
     NoValue,
+    /// `AWS::NotificationARNs`: the SNS topics the stack notifies of its events.
     NotificationArns,
 }
 
@@ -83,37 +91,57 @@ pub enum RefTarget {
 /// An intrinsic function, with untyped arguments.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Intrinsic {
+    /// `Ref`: a resource's primary identifier, a parameter's value or a pseudo parameter.
     Ref(RefTarget),
+    /// `Fn::GetAtt`: the named attribute of a resource.
     GetAtt(RefTarget, String),
     /// `Fn::Sub`; the variable-map form is used when `vars` is not empty.
     Sub {
+        /// The string with `${Name}` placeholders.
         template: String,
+        /// Values for the placeholders that are not parameters, resources or pseudo parameters.
         vars: BTreeMap<String, Value>,
     },
+    /// `Fn::Join`: the elements of a list joined with a delimiter.
     Join(String, Value),
+    /// `Fn::Select`: the element at an index of a list.
     Select(Value, Value),
+    /// `Fn::Split`: a string cut at a delimiter into a list.
     Split(String, Value),
     /// `Fn::If` names a condition of the stack.
     If(String, Value, Value),
+    /// `Fn::And`: true when every condition is (2 to 10 of them).
     And(Vec<Value>),
+    /// `Fn::Or`: true when any condition is (2 to 10 of them).
     Or(Vec<Value>),
+    /// `Fn::Not`: the negation of a condition.
     Not(Value),
+    /// `Fn::Equals`: whether two values are equal.
     Equals(Value, Value),
     /// `{"Condition": name}` inside a condition expression.
     Condition(String),
+    /// `Fn::ImportValue`: an export of another stack of the same account and region (synth writes these for
+    /// cross-stack references).
     ImportValue(Value),
     /// `Fn::GetStackOutput`: an output of another stack, possibly in another account or region (a weak
     /// reference: the producer may change or delete it). `Region` and `RoleArn` are written only when set.
     GetStackOutput {
+        /// The name of the producing stack.
         stack_name: Value,
+        /// The logical ID of the producing stack's output.
         output_name: Value,
+        /// The producing stack's region; the consuming stack's region when `None`.
         region: Option<Value>,
+        /// A role CloudFormation assumes to read the output (another account); its own credentials when `None`.
         role_arn: Option<Value>,
     },
     /// `Fn::FindInMap`; the optional fourth argument is the `DefaultValue` of the language extensions.
     FindInMap(Value, Value, Value, Option<Value>),
+    /// `Fn::Base64`: a string encoded in base64 (EC2 user data).
     Base64(Value),
+    /// `Fn::GetAZs`: the Availability Zones of a region (the stack's region for an empty string).
     GetAzs(Value),
+    /// `Fn::Cidr`: a list of CIDR blocks cut from an address block (block, count, host bits).
     Cidr(Value, Value, Value),
     /// Needs the `AWS::LanguageExtensions` transform, which synth adds when used.
     Length(Value),
@@ -124,13 +152,20 @@ pub enum Intrinsic {
 /// An untyped CloudFormation value: JSON plus intrinsic functions. Maps are ordered, so output is deterministic.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub enum Value {
+    /// JSON `null`.
     #[default]
     Null,
+    /// A JSON boolean.
     Bool(bool),
+    /// A JSON number, kept as written (an integer stays an integer).
     Number(serde_json::Number),
+    /// A string.
     String(String),
+    /// A list, in order.
     List(Vec<Value>),
+    /// An object, with its keys sorted.
     Map(BTreeMap<String, Value>),
+    /// An intrinsic function, resolved at synth (references become logical IDs or imports).
     Fn(Box<Intrinsic>),
 }
 
@@ -276,6 +311,7 @@ impl<V: Into<Value>> From<Vec<V>> for Value {
 
 /// Converts a typed literal (a generated property struct, a string, a number) into an untyped [`Value`].
 pub trait ToValue {
+    /// The value as synth renders it: property structs become maps keyed by their CloudFormation names.
     fn to_value(&self) -> Value;
 }
 
