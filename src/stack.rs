@@ -19,7 +19,9 @@ use cfnkit_core::{
 /// The account and region a stack is meant for. Both optional: an environment-agnostic stack deploys anywhere.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Environment {
+    /// The AWS account ID; the deploying credentials' account when `None`.
     pub account: Option<String>,
+    /// The region; the deploying credentials' region when `None`.
     pub region: Option<String>,
 }
 
@@ -41,30 +43,39 @@ impl<T> Parameter<T> {
         self.body.insert(key.to_owned(), v.into());
         self
     }
+    /// Sets the `Description` shown beside the parameter in the console.
     pub fn description(self, d: impl Into<String>) -> Self {
         self.set("Description", d.into())
     }
+    /// Sets the `Default` used when a deploy gives no value; without it the parameter is required.
     pub fn default_value(self, v: impl Into<Value>) -> Self {
         self.set("Default", v)
     }
+    /// Sets `AllowedValues`: CloudFormation refuses any other value before creating anything.
     pub fn allowed_values<V: Into<Value>>(self, vs: impl IntoIterator<Item = V>) -> Self {
         self.set("AllowedValues", Value::list(vs))
     }
+    /// Sets `AllowedPattern`, a regular expression a `String` value must match.
     pub fn allowed_pattern(self, p: impl Into<String>) -> Self {
         self.set("AllowedPattern", p.into())
     }
+    /// Sets `ConstraintDescription`, the message CloudFormation shows when a value breaks a constraint.
     pub fn constraint_description(self, d: impl Into<String>) -> Self {
         self.set("ConstraintDescription", d.into())
     }
+    /// Sets `MinLength`, the fewest characters a `String` value may have.
     pub fn min_length(self, n: u32) -> Self {
         self.set("MinLength", n)
     }
+    /// Sets `MaxLength`, the most characters a `String` value may have.
     pub fn max_length(self, n: u32) -> Self {
         self.set("MaxLength", n)
     }
+    /// Sets `MinValue`, the smallest a `Number` value may be.
     pub fn min_value(self, n: f64) -> Self {
         self.set("MinValue", n)
     }
+    /// Sets `MaxValue`, the largest a `Number` value may be.
     pub fn max_value(self, n: f64) -> Self {
         self.set("MaxValue", n)
     }
@@ -114,6 +125,7 @@ impl<T> ParamHandle<T> {
             self.id.clone(),
         ))))
     }
+    /// The parameter's identity in its stack, which references to it carry.
     pub fn element(&self) -> &ElementId {
         &self.id
     }
@@ -152,6 +164,7 @@ impl Output {
             condition: None,
         }
     }
+    /// Sets the output's `Description`, shown in the console and by `describe-stacks`.
     pub fn description(mut self, d: impl Into<String>) -> Self {
         self.description = Some(d.into());
         self
@@ -161,6 +174,7 @@ impl Output {
         self.export_name = Some(name.into().into_raw());
         self
     }
+    /// Creates the output only when the stack's condition `c` holds.
     pub fn condition(mut self, c: &ConditionHandle) -> Self {
         self.condition = Some(c.name().to_owned());
         self
@@ -175,6 +189,7 @@ pub struct TemplateRule {
 }
 
 impl TemplateRule {
+    /// A rule with no condition (it always applies) and no assertions yet.
     pub fn new() -> Self {
         TemplateRule::default()
     }
@@ -589,6 +604,7 @@ pub struct App {
 }
 
 impl App {
+    /// An app with no stacks and no tags.
     pub fn new() -> Self {
         App::default()
     }

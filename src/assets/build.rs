@@ -111,7 +111,9 @@ impl AssetProfile {
 /// What `cargo metadata` says about the workspace: where it is, where it builds, and each package's binaries.
 #[derive(Clone, Debug)]
 pub struct Workspace {
+    /// The workspace root (`workspace_root`), where builds run.
     pub root: PathBuf,
+    /// Where cargo puts build output (`target_directory`), where the built binaries are found.
     pub target_dir: PathBuf,
     /// Binary names by package name.
     pub bins: BTreeMap<String, Vec<String>>,
@@ -239,6 +241,7 @@ impl Workspace {
 
 /// Builds the binaries of one package for one architecture and says where each one is.
 pub trait Builder {
+    /// Builds `bins` of `package` for `architecture`; returns each binary's name and path.
     fn build(
         &self,
         package: &str,
@@ -255,9 +258,11 @@ pub trait Builder {
 /// The real builder: `cargo-zigbuild` in the workspace.
 #[derive(Clone, Debug)]
 pub struct Zigbuild {
+    /// The workspace whose packages it builds.
     pub workspace: Workspace,
     /// The `cargo-zigbuild` executable: `$CFNKIT_ZIGBUILD`, else `cargo-zigbuild` on `PATH`.
     pub program: PathBuf,
+    /// The cargo profile it builds with.
     pub profile: AssetProfile,
 }
 

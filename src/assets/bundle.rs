@@ -18,8 +18,11 @@ pub const DEFLATE_LEVEL: i64 = 9;
 /// One file of a zip.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry<'a> {
+    /// The path inside the zip (`bootstrap`).
     pub name: &'a str,
+    /// The file's content.
     pub bytes: &'a [u8],
+    /// Whether the file gets mode 0755 (else 0644): Lambda runs `bootstrap` only if it is executable.
     pub executable: bool,
 }
 

@@ -52,6 +52,7 @@ pub fn key(bin: &str, hash: &str) -> String {
 pub struct InvalidAssetName {
     /// `package`, `binary` or `hash`.
     pub what: &'static str,
+    /// The name as given.
     pub value: String,
 }
 
@@ -86,6 +87,7 @@ pub enum Architecture {
     /// Graviton: cheaper per millisecond, and what the runtime crate is built for.
     #[default]
     Arm64,
+    /// Intel and AMD: for handlers whose dependencies do not build for ARM.
     X86_64,
 }
 
@@ -117,7 +119,9 @@ impl Architecture {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AssetSpec {
     // Field order is sort order (derived `Ord`): the manifest lists assets by binary, then architecture.
+    /// The cargo binary (target) name; it is also the asset's S3 key prefix.
     pub bin: String,
+    /// The architecture of the functions that run it, which the binary is cross-compiled for.
     pub architecture: Architecture,
     /// `None` when the code was given by binary name only ([`crate::constructs::lambda::Code::asset`]);
     /// `package` looks it up in the workspace.
@@ -151,6 +155,7 @@ impl AssetSpec {
 /// An asset the templates refer to, with the functions that use it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AssetUse {
+    /// What to build, from the functions' `cfnkit:asset` metadata.
     pub spec: AssetSpec,
     /// `Stack/LogicalId` of each function whose code it is.
     pub used_by: Vec<String>,
@@ -289,49 +294,80 @@ pub enum AssetError {
          ziglang==0.15.2` (into a venv on PATH), or `cargo install --locked cargo-zigbuild@0.24.0` plus \
          `pip install ziglang==0.15.2`; runtime/ci.sh does the former"
     )]
+    /// `cargo-zigbuild` could not be started, or its `--version` failed; the program and what it said.
     ZigbuildMissing(String),
+    /// The build (or `cfnkit check`'s host build) exited with an error.
     #[error("`{command}` failed ({status}){hint}:\n{stderr}")]
     BuildFailed {
+        /// The command line that was run.
         command: String,
+        /// Its exit status.
         status: String,
+        /// A parenthesized likely cause recognized in `stderr`, or empty.
         hint: String,
+        /// What the build wrote to standard error.
         stderr: String,
     },
+    /// `cargo metadata` could not run or its output could not be read, so the workspace's binaries are unknown.
     #[error("`cargo metadata` in {dir} failed: {message}")]
-    Metadata { dir: String, message: String },
+    Metadata {
+        /// The directory it ran in.
+        dir: String,
+        /// What went wrong.
+        message: String,
+    },
     #[error(
         "no package of the workspace at {workspace} has a binary named {bin:?} (used by {used_by}); its binaries \
          are: {available}. Fix the name in Code::cargo_bin, or add src/bin/{bin}.rs"
     )]
+    /// A function names a binary (without a package) that no package of the workspace has.
     UnknownBin {
+        /// The binary name the function's code gives.
         bin: String,
+        /// The functions that use it (`Stack/LogicalId`, comma-separated).
         used_by: String,
+        /// The workspace root.
         workspace: String,
+        /// Every binary of the workspace, comma-separated.
         available: String,
     },
     #[error(
         "package {package:?} has no binary named {bin:?} (used by {used_by}); its binaries are: {available}"
     )]
+    /// A function names a package and a binary, and the package has no binary of that name.
     UnknownPackageBin {
+        /// The package the function's code names.
         package: String,
+        /// The binary name the function's code gives.
         bin: String,
+        /// The functions that use it (`Stack/LogicalId`, comma-separated).
         used_by: String,
+        /// The package's binaries, comma-separated.
         available: String,
     },
     #[error("no package named {package:?} in the workspace at {workspace} (used by {used_by}); its packages are: {available}")]
+    /// A function names a package that is not a member of the workspace.
     UnknownPackage {
+        /// The package the function's code names.
         package: String,
+        /// The functions that use it (`Stack/LogicalId`, comma-separated).
         used_by: String,
+        /// The workspace root.
         workspace: String,
+        /// The workspace's packages, comma-separated.
         available: String,
     },
     #[error(
         "binary {bin:?} (used by {used_by}) is in several packages: {packages}. Say which with \
          Code::cargo_bin(\"<package>\", \"{bin}\")"
     )]
+    /// A function names a binary without a package, and several packages have a binary of that name.
     AmbiguousBin {
+        /// The binary name the function's code gives.
         bin: String,
+        /// The functions that use it (`Stack/LogicalId`, comma-separated).
         used_by: String,
+        /// The packages that have it, comma-separated.
         packages: String,
     },
     #[error(
@@ -339,31 +375,48 @@ pub enum AssetError {
          {bin} cannot be built for it. Install it (`rustup target add {target}`), or make the function's \
          architecture one this toolchain builds (FunctionProps::architecture)"
     )]
+    /// The toolchain lacks the standard library of the Rust target a function's architecture needs.
     TargetMissing {
+        /// The binary that would be built.
         bin: String,
+        /// The functions that use it (`Stack/LogicalId`, comma-separated).
         used_by: String,
+        /// Lambda's name of the functions' architecture (`arm64`).
         architecture: &'static str,
+        /// The Rust target to install (`aarch64-unknown-linux-gnu`).
         target: &'static str,
     },
     #[error(
         "the built {path} is {found}, but it is packaged for {used_by}, which run(s) on {expected}: a zip must \
          hold a binary of its function's architecture. Check the build's --target and CARGO_BUILD_TARGET"
     )]
+    /// A built binary is not an executable of its functions' architecture (a `--target` or
+    /// `CARGO_BUILD_TARGET` overriding the build's).
     WrongArchitecture {
+        /// The built file.
         path: String,
+        /// What it is instead (`an x86_64 executable`, `not an ELF executable`).
         found: String,
+        /// Lambda's name of the functions' architecture (`arm64`).
         expected: &'static str,
+        /// The functions that use it (`Stack/LogicalId`, comma-separated).
         used_by: String,
     },
+    /// A file of the build or of the output could not be read or written.
     #[error("could not read or write {path}: {source}")]
     Io {
+        /// The file.
         path: String,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
+    /// Writing a binary's zip failed.
     #[error("could not zip {bin}: {source}")]
     Zip {
+        /// The binary being zipped.
         bin: String,
+        /// The zip library's error.
         #[source]
         source: zip::result::ZipError,
     },

@@ -21,6 +21,7 @@ pub struct Packaged {
     pub zip: Vec<u8>,
     /// The size of `bootstrap` before compression.
     pub binary_bytes: u64,
+    /// `Stack/LogicalId` of each function whose code it is.
     pub used_by: Vec<String>,
     /// How the binary was compiled; a dev build's key starts with `dev-`.
     pub profile: AssetProfile,

@@ -37,10 +37,13 @@ fn pascal_case(component: &str) -> String {
 /// Why a name is not a valid logical ID; the message follows the name (`resource logical ID "A-B" contains '-'`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidLogicalId {
+    /// The name has no characters.
     #[error("is empty")]
     Empty,
+    /// The name is longer than CloudFormation's limit; its length.
     #[error("is {0} characters long; the limit is {MAX_LEN}")]
     TooLong(usize),
+    /// The name has a character CloudFormation does not allow; the first one.
     #[error("contains {0:?}; only A-Z, a-z and 0-9 are allowed")]
     NotAlphanumeric(char),
 }

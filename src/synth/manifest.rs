@@ -9,9 +9,12 @@ use super::{Assembly, Problem};
 /// The manifest's format version; bumped on incompatible changes.
 pub const VERSION: u32 = 1;
 
+/// `manifest.json`: the stacks synth wrote and the assets they need, which `cargo cfn deploy` and `package` read,
+/// and the next synth compares with (`removed_exports`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Manifest {
+    /// The format version ([`VERSION`]) the manifest was written with.
     pub version: u32,
     /// `json` or `yaml`.
     pub format: String,
@@ -21,22 +24,31 @@ pub struct Manifest {
     pub assets: Vec<ManifestAsset>,
 }
 
+/// One stack of the manifest: its template file and what deploying it needs to know.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ManifestStack {
+    /// The CloudFormation stack name.
     pub name: String,
     /// The template's file name, relative to the manifest.
     pub template: String,
     /// SHA-256 of the template file, hex.
     pub sha256: String,
+    /// The template file's size, which decides `requires_s3_upload`.
     pub bytes: usize,
     /// Over 51,200 bytes: deploy through an S3 upload rather than in the request body.
     pub requires_s3_upload: bool,
+    /// Stacks that must be deployed first (they export what this one imports, or it was told to wait), sorted.
     pub dependencies: Vec<String>,
+    /// The account and region the stack deploys to.
     pub environment: ManifestEnvironment,
+    /// Whether CloudFormation refuses to delete the stack.
     pub termination_protection: bool,
+    /// Stack tags (the app's, then the stack's own), which CloudFormation passes on to taggable resources.
     pub tags: BTreeMap<String, String>,
+    /// The stack's exports; the next synth reads them to refuse removing one still imported.
     pub exports: Vec<ManifestExport>,
+    /// The exports of other stacks this stack imports.
     pub imports: Vec<ManifestImport>,
     /// Outputs that stacks of other environments read with `Fn::GetStackOutput`; absent when there are none.
     /// Unlike exports, CloudFormation does not stop their removal (see `removed_exports`).
@@ -62,20 +74,30 @@ pub struct ManifestMove {
     pub to: String,
 }
 
+/// Where a stack deploys; a `None` part is taken from the deploying credentials.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ManifestEnvironment {
+    /// The AWS account ID, when the stack names one.
     pub account: Option<String>,
+    /// The region, when the stack names one.
     pub region: Option<String>,
 }
 
+/// An export of a stack: made by synth for a cross-stack reference, or kept by `Stack::export_value`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ManifestExport {
+    /// The export name (`Base:EventBus:Arn`), which importers name in `Fn::ImportValue`.
     pub name: String,
+    /// The logical ID of the output that carries it.
     pub output: String,
+    /// The construct path of the exported element.
     pub element: String,
+    /// The exported attribute (`Arn`), or `Ref` for a `Ref`.
     pub attribute: String,
+    /// The stacks that import it; while one does, removing the export fails the deploy.
     pub imported_by: Vec<String>,
+    /// Kept with `Stack::export_value`, so it stays even without importers.
     pub kept: bool,
 }
 
@@ -83,9 +105,13 @@ pub struct ManifestExport {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ManifestWeakOutput {
+    /// The output's logical ID (`OutputPlatformKeyArn`), which readers name in `Fn::GetStackOutput`.
     pub output: String,
+    /// The construct path of the element whose value it carries.
     pub element: String,
+    /// The attribute it carries (`Arn`), or `Ref` for a `Ref`.
     pub attribute: String,
+    /// The stacks that read it.
     pub read_by: Vec<String>,
 }
 
@@ -93,7 +119,9 @@ pub struct ManifestWeakOutput {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ManifestWeakReference {
+    /// The producing stack's name.
     pub from: String,
+    /// The logical ID of the producer's output.
     pub output: String,
     /// The producer's region, when it is not this stack's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,9 +131,12 @@ pub struct ManifestWeakReference {
     pub account: Option<String>,
 }
 
+/// An export of another stack (same account and region) that this stack reads with `Fn::ImportValue`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ManifestImport {
+    /// The export name.
     pub name: String,
+    /// The stack that exports it, which is deployed first.
     pub from: String,
 }
 
@@ -156,6 +187,7 @@ pub struct ManifestApi {
     pub stack: String,
     /// The API's logical ID.
     pub api: String,
+    /// Which kind of API Gateway API it is (REST or HTTP), which decides the document's extensions.
     pub kind: crate::openapi::ApiKind,
     /// The document's file name, relative to the manifest (`<Stack>.<Api>.openapi.json`).
     pub document: String,
@@ -164,6 +196,7 @@ pub struct ManifestApi {
 }
 
 impl Manifest {
+    /// The manifest as pretty-printed JSON with a final newline, without `apis` (see [`Manifest::to_json_with_apis`]).
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("the manifest serializes");
         s.push('\n');
@@ -200,6 +233,7 @@ impl Manifest {
         Ok(serde_json::from_str::<Apis>(manifest_json)?.apis)
     }
 
+    /// The stack of this name, if the manifest lists it.
     pub fn stack(&self, name: &str) -> Option<&ManifestStack> {
         self.stacks.iter().find(|s| s.name == name)
     }

@@ -40,20 +40,27 @@ pub struct Assembly {
 /// One synthesized stack.
 #[derive(Clone, Debug)]
 pub struct StackArtifact {
+    /// The CloudFormation stack name.
     pub name: String,
+    /// The rendered template, with cross-stack references resolved to imports and outputs.
     pub template: Node,
     /// Stacks that must be deployed first, sorted.
     pub dependencies: Vec<String>,
+    /// The stack's exports, for the manifest and for checking that none still imported goes away.
     pub exports: Vec<ExportInfo>,
+    /// The exports of other stacks this stack imports.
     pub imports: Vec<ImportInfo>,
     /// Outputs that stacks of other environments read with `Fn::GetStackOutput`.
     pub weak_outputs: Vec<WeakOutputInfo>,
     /// Outputs of stacks of other environments this stack reads with `Fn::GetStackOutput`.
     pub weak_references: Vec<WeakReferenceInfo>,
+    /// Stack tags: the app's, overridden by the stack's own.
     pub tags: BTreeMap<String, String>,
     /// The construct path of every resource, by logical ID, for messages that name where a resource came from.
     pub paths: BTreeMap<String, String>,
+    /// The account and region the stack deploys to.
     pub environment: Environment,
+    /// Whether CloudFormation refuses to delete the stack ([`crate::Stack::set_termination_protection`]).
     pub termination_protection: bool,
     /// Resources that were elsewhere before ([`crate::Stack::moved`]).
     pub moves: Vec<manifest::ManifestMove>,
@@ -66,8 +73,9 @@ pub struct ExportInfo {
     pub name: String,
     /// The logical ID of the output that carries it.
     pub output: String,
-    /// The exported element's path and attribute (`Ref` for a `Ref`).
+    /// The exported element's construct path.
     pub element: String,
+    /// The exported attribute (`Arn`), or `Ref` for a `Ref`.
     pub attribute: String,
     /// The stacks that import it.
     pub imported_by: Vec<String>,
@@ -75,10 +83,12 @@ pub struct ExportInfo {
     pub kept: bool,
 }
 
-/// An import of a stack.
+/// An import of a stack: an export of another stack it reads with `Fn::ImportValue`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportInfo {
+    /// The export name.
     pub name: String,
+    /// The stack that exports it.
     pub from: String,
 }
 
@@ -88,8 +98,9 @@ pub struct ImportInfo {
 pub struct WeakOutputInfo {
     /// The output's logical ID (`OutputPlatformKeyArn`).
     pub output: String,
-    /// The element's path and attribute (`Ref` for a `Ref`).
+    /// The construct path of the element whose value it carries.
     pub element: String,
+    /// The attribute it carries (`Arn`), or `Ref` for a `Ref`.
     pub attribute: String,
     /// The stacks that read it.
     pub read_by: Vec<String>,
@@ -98,7 +109,9 @@ pub struct WeakOutputInfo {
 /// An output of a stack of another environment that this stack reads with `Fn::GetStackOutput`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WeakReferenceInfo {
+    /// The producing stack's name.
     pub from: String,
+    /// The logical ID of the producer's output.
     pub output: String,
     /// The producer's region, when it differs from this stack's.
     pub region: Option<String>,

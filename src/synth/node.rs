@@ -7,20 +7,28 @@ use serde::{Serialize, Serializer};
 /// A node of a rendered template. Maps keep the order they were built in; synth builds them in a fixed order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Node {
+    /// `null`.
     Null,
+    /// A boolean.
     Bool(bool),
+    /// A number, printed as written.
     Number(serde_json::Number),
+    /// A string.
     String(String),
+    /// A list.
     List(Vec<Node>),
+    /// A map, its entries in the order synth put them in (not sorted: `Type` comes before `Properties`).
     Map(Vec<(String, Node)>),
     /// An intrinsic function: its CloudFormation name (`Ref`, `Fn::GetAtt`, `Condition`) and its argument.
     Fn(&'static str, Box<Node>),
 }
 
 impl Node {
+    /// A string node.
     pub fn str(s: impl Into<String>) -> Node {
         Node::String(s.into())
     }
+    /// An intrinsic function node: `name` (`Fn::Join`) applied to `arg`.
     pub fn func(name: &'static str, arg: Node) -> Node {
         Node::Fn(name, Box::new(arg))
     }
@@ -53,7 +61,7 @@ impl Node {
             m.retain(|(k, _)| k != key);
         }
     }
-    /// Number of entries of a map node (0 for anything else).
+    /// Number of entries of a map or list node (0 for anything else).
     pub fn len(&self) -> usize {
         match self {
             Node::Map(m) => m.len(),
@@ -61,6 +69,7 @@ impl Node {
             _ => 0,
         }
     }
+    /// Whether [`Node::len`] is 0: an empty map or list, or any other node.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -18,6 +18,7 @@ use super::{Assembly, SynthError};
 /// The template file format.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// JSON, with intrinsics in their long form (`{"Ref": "X"}`).
     #[default]
     Json,
     /// YAML with CloudFormation's short-form tags (`!Ref`, `!GetAtt`, `!Sub`).
@@ -25,6 +26,7 @@ pub enum Format {
 }
 
 impl Format {
+    /// The template files' extension, without the dot (`<Stack>.template.json`).
     pub fn extension(self) -> &'static str {
         match self {
             Format::Json => "json",
@@ -36,7 +38,9 @@ impl Format {
 /// The files of a synth: templates, OpenAPI documents and the manifest, in memory.
 #[derive(Clone, Debug)]
 pub struct Rendered {
+    /// Each file's name, relative to the output directory, and its content.
     pub files: Vec<(String, String)>,
+    /// What `manifest.json` (also among `files`) says.
     pub manifest: Manifest,
     /// The OpenAPI documents among `files`, as `manifest.json` lists them.
     pub apis: Vec<ManifestApi>,
