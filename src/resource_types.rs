@@ -157,16 +157,23 @@ pub enum PermissionLayout {
     /// A role, user or group: inline policies in [`INLINE_POLICIES`] and attached managed policies in
     /// [`MANAGED_POLICY_ARNS`] (AWS managed policies such as AdministratorAccess included), and for a role its
     /// trust policy in `trust`.
-    Identity { trust: Option<&'static str> },
+    Identity {
+        /// The trust policy's property (`AssumeRolePolicyDocument`); `None` for users and groups.
+        trust: Option<&'static str>,
+    },
     /// An identity policy document in `doc`, attached to the roles, users or groups named by the `to` properties.
     Attached {
+        /// The property holding the policy document (`PolicyDocument`).
         doc: &'static str,
+        /// The properties naming the identities it is attached to (`Roles`, `Users`, `Groups`).
         to: &'static [&'static str],
     },
     /// A resource policy document in `doc` (an object, or JSON in a string), on the resources named by the `on`
     /// properties, or on the resource itself when `on` is empty; used for statements that name no Resource.
     ResourcePolicy {
+        /// The property holding the policy document.
         doc: &'static str,
+        /// The properties naming the resources it applies to (`Queues`, `Bucket`); empty for the resource itself.
         on: &'static [&'static str],
     },
     /// `AWS::Events::EventBusPolicy`: one statement in `Statement`, or the older `Action`, `Principal` and
@@ -175,7 +182,9 @@ pub enum PermissionLayout {
     /// A permission written as properties: `Action` for `Principal` on the resource named by `target`, with
     /// the `conditions` properties that narrow it.
     Properties {
+        /// The property naming the resource the permission is on (`FunctionName`).
         target: &'static str,
+        /// The properties that narrow who may act (`SourceArn`, `SourceAccount`).
         conditions: &'static [&'static str],
     },
     /// `AWS::Lambda::Url`: `AuthType: NONE` lets anyone on the internet invoke the function (with `AWS_IAM`, who
@@ -185,7 +194,9 @@ pub enum PermissionLayout {
     SecurityGroup,
     /// One security group rule as a resource of its own, on the group the first of `group` names.
     SecurityGroupRule {
+        /// `ingress` or `egress`.
         direction: &'static str,
+        /// The properties that can name the group, in order of preference (`GroupId`, `GroupName`).
         group: &'static [&'static str],
     },
 }
@@ -227,6 +238,7 @@ impl PermissionLayout {
 pub struct PermissionSource {
     /// The CloudFormation type name (`AWS::IAM::Role`).
     pub type_name: &'static str,
+    /// Which properties of the type hold its permissions.
     pub layout: PermissionLayout,
 }
 

@@ -32,10 +32,15 @@ use crate::{fns, AsScope};
 /// How the data points of a period are aggregated.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Statistic {
+    /// The mean of the data points (latencies, utilization).
     Average,
+    /// The total of the data points (counts: errors, messages sent).
     Sum,
+    /// The lowest data point.
     Minimum,
+    /// The highest data point (the age of the oldest message).
     Maximum,
+    /// How many data points there were, whatever their values.
     SampleCount,
     /// A percentile, `Percentile(99.0)` is `p99`.
     Percentile(f64),
@@ -335,22 +340,33 @@ impl Construct for Alarm {
 pub enum Widget {
     /// A time-series graph of metrics.
     Graph {
+        /// The title above the graph.
         title: String,
+        /// The metrics drawn, one line each.
         metrics: Vec<Metric>,
+        /// Width in grid units (of 24 per row).
         width: u32,
+        /// Height in grid units.
         height: u32,
     },
     /// The state of alarms.
     AlarmStatus {
+        /// The title above the alarms.
         title: String,
+        /// The alarms' ARNs.
         alarms: Vec<Val<String>>,
+        /// Width in grid units (of 24 per row).
         width: u32,
+        /// Height in grid units.
         height: u32,
     },
     /// A Markdown text block.
     Text {
+        /// The text, in Markdown.
         markdown: String,
+        /// Width in grid units (of 24 per row).
         width: u32,
+        /// Height in grid units.
         height: u32,
     },
 }
