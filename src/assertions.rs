@@ -114,15 +114,23 @@ use crate::synth::{self, Assembly, Node, SynthError};
 /// Why an app gives no template to test: what `cargo run -- synth` would refuse, with its message.
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
+    /// Synth itself refused the app (a bad reference, a limit, a duplicate path...).
     #[error(transparent)]
     Synth(#[from] SynthError),
+    /// The rule pack found unsuppressed errors.
     #[error("the rule pack found {} error(s), so `synth` would write nothing:\n{report}", report.errors().count())]
     Rules {
         /// The unsuppressed errors (warnings and suppressed findings left out).
         report: Report,
     },
+    /// The test asked for a stack the app does not have.
     #[error("no stack named {name:?} in this app; its stacks are: {available}")]
-    UnknownStack { name: String, available: String },
+    UnknownStack {
+        /// The name asked for.
+        name: String,
+        /// The app's stack names, comma-separated.
+        available: String,
+    },
 }
 
 /// Synth and the rule pack, as the CLI's `synth` runs them.
@@ -606,6 +614,7 @@ pub fn check(pattern: impl Into<Value>, actual: &Value) -> Result<(), Mismatch> 
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", describe(.failures))]
 pub struct Mismatch {
+    /// Every place that differs, in the order the pattern was walked.
     pub failures: Vec<Failure>,
 }
 
@@ -621,6 +630,7 @@ impl fmt::Debug for Mismatch {
 pub struct Failure {
     /// JSON-pointer-like path from the tested value: `/Properties/Policies/0/PolicyDocument`.
     pub path: String,
+    /// What differs there: what the pattern wanted and what the value has.
     pub message: String,
 }
 

@@ -61,9 +61,14 @@ impl From<SynthError> for CliError {
 #[command(version)]
 pub struct Cli {
     #[command(subcommand)]
+    #[allow(
+        missing_docs,
+        reason = "clap would print a doc comment here as help text; Command says it"
+    )]
     pub command: Command,
 }
 
+/// The app's commands: `synth`, `list`, `package` (and the deploy commands, which answer with `cargo cfn`).
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write one CloudFormation template per stack and a manifest.json.

@@ -23,6 +23,7 @@ pub enum BootstrapRole {
 }
 
 impl BootstrapRole {
+    /// Every role, in the order the bootstrap template declares them.
     pub const ALL: [BootstrapRole; 4] = [
         BootstrapRole::Deploy,
         BootstrapRole::Execution,

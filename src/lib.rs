@@ -15,6 +15,9 @@
 //! - [`prelude`]: what an app needs, in one `use cfnkit::prelude::*;`.
 //! - [`assertions`]: for an app's own tests: templates checked as synth checks them, CDK-style matchers.
 
+// Every public item says what it is: a newcomer reads the API in rustdoc (CI denies warnings, so this is enforced).
+#![warn(missing_docs)]
+
 pub mod assertions;
 pub mod assets;
 pub mod cli;

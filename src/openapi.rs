@@ -51,6 +51,7 @@ pub struct ApiDocument {
     pub stack: String,
     /// The API's logical ID.
     pub api: String,
+    /// REST or HTTP API.
     pub kind: ApiKind,
     /// The OpenAPI 3.0 document.
     pub document: Value,

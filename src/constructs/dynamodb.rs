@@ -35,15 +35,20 @@ use crate::{fns, AsScope};
 /// The type of a key attribute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AttributeType {
+    /// `S`: a string.
     String,
+    /// `N`: a number.
     Number,
+    /// `B`: binary data.
     Binary,
 }
 
 /// A key attribute: a name and a type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attribute {
+    /// The attribute's name in the items.
     pub name: String,
+    /// Its type (`AttributeType` in the template).
     pub type_: AttributeType,
 }
 
@@ -91,7 +96,12 @@ pub enum Billing {
     #[default]
     OnDemand,
     /// Fixed read and write capacity units (also used by every global secondary index).
-    Provisioned { read: u32, write: u32 },
+    Provisioned {
+        /// Read capacity units.
+        read: u32,
+        /// Write capacity units.
+        write: u32,
+    },
 }
 
 /// What a table's stream records for each change (the L1's enum: `KeysOnly`, `NewImage`, `OldImage`,
@@ -127,17 +137,24 @@ impl Projection {
 /// A global secondary index.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GlobalSecondaryIndex {
+    /// The index's name (queries name it; grants cover `<table ARN>/index/*`).
     pub index_name: String,
+    /// The index's partition key.
     pub partition_key: Attribute,
+    /// The index's sort key, if any.
     pub sort_key: Option<Attribute>,
+    /// Which attributes the index holds.
     pub projection: Projection,
 }
 
 /// A local secondary index: the table's partition key with another sort key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LocalSecondaryIndex {
+    /// The index's name.
     pub index_name: String,
+    /// The index's sort key (the partition key is the table's).
     pub sort_key: Attribute,
+    /// Which attributes the index holds.
     pub projection: Projection,
 }
 

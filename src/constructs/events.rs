@@ -382,7 +382,9 @@ pub enum RuleInput {
     Path(String),
     /// A template filled from JSONPaths of the event: `{"order": <order>}` with `order` -> `$.detail.orderId`.
     Transform {
+        /// Each placeholder's JSONPath in the event (`order` -> `$.detail.orderId`).
         paths: BTreeMap<String, String>,
+        /// The target's input, with `<name>` where a path's value goes.
         template: String,
     },
 }

@@ -31,7 +31,9 @@ use crate::{fns, AsScope};
 /// Whether a statement allows or denies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Effect {
+    /// The statement grants its actions.
     Allow,
+    /// The statement refuses its actions, whatever else allows them.
     Deny,
 }
 

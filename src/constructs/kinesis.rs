@@ -54,7 +54,10 @@ pub enum StreamCapacity {
     #[default]
     OnDemand,
     /// A fixed number of shards (1 MB/s or 1,000 records/s of writes each).
-    Provisioned { shards: u32 },
+    Provisioned {
+        /// The number of shards.
+        shards: u32,
+    },
 }
 
 /// Hours a record stays readable when [`StreamProps::retention_period`] is not set: Kinesis's default.

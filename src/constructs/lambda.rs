@@ -80,7 +80,9 @@ pub enum Code {
     },
     /// A zip already in S3.
     S3 {
+        /// The bucket's name.
         bucket: Val<String>,
+        /// The zip's key.
         key: Val<String>,
     },
 }
@@ -761,21 +763,31 @@ pub enum FilterError {
     /// The payload type has no field of this wire name.
     #[error("{type_name} has no field `{field}` (its fields: {known}); filter on one of those")]
     UnknownField {
+        /// The payload's Rust type.
         type_name: String,
+        /// The wire name filtered on.
         field: String,
+        /// The type's fields, comma-separated.
         known: String,
     },
     /// The field cannot hold the value filtered on.
     #[error("field `{field}` of {type_name} is {expected}, so it never equals {value}; filter on a {expected}")]
     ValueMismatch {
+        /// The payload's Rust type.
         type_name: String,
+        /// The field's wire name.
         field: String,
+        /// What the field holds (`a string`, `an integer`...).
         expected: String,
+        /// The value filtered on, as JSON.
         value: String,
     },
     /// A typed filter method on a pattern made without a type.
     #[error("`{method}` filters a typed payload: start from FilterPattern::sqs_body, kinesis_data or dynamodb_image")]
-    Untyped { method: &'static str },
+    Untyped {
+        /// The method called.
+        method: &'static str,
+    },
 }
 
 impl FilterPattern {

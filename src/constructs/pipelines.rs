@@ -59,10 +59,12 @@ pub enum PipelineSource<'a> {
         connection_arn: Val<String>,
         /// `owner/repository`.
         repository: String,
+        /// The branch whose pushes start the pipeline.
         branch: String,
     },
     /// A zip of the repository in a versioned bucket, built when the object changes.
     S3 {
+        /// The versioned bucket holding the zip.
         bucket: &'a BucketRef,
         /// The object's key (`source/app.zip`).
         key: String,
@@ -128,6 +130,7 @@ impl Default for PipelineProps {
 /// A stack as a stage deploys it: its run orders (create, execute) and what it depends on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StackDeployment {
+    /// The stack's name.
     pub stack: String,
     /// The `runOrder` of the action creating the change set; executing it is the next one.
     pub run_order: u32,

@@ -63,7 +63,9 @@ pub enum ServerAccessLogs<'a> {
     /// letting S3 deliver this bucket's logs. The log bucket must use S3-managed encryption, the only one log
     /// delivery supports. Several buckets can share one log bucket this way.
     ToBucket {
+        /// The log bucket.
         bucket: &'a Bucket,
+        /// The key prefix of this bucket's logs in it.
         prefix: Option<String>,
     },
     /// No access logs. Meant for log buckets themselves (a bucket that receives other buckets' logs should not
@@ -111,7 +113,9 @@ impl StorageClass {
 /// A lifecycle transition: objects move to `storage_class` once they are `after` old (whole days).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Transition {
+    /// The storage class objects move to.
     pub storage_class: StorageClass,
+    /// Their age when they move (rounded to whole days).
     pub after: Duration,
 }
 

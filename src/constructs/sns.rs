@@ -394,13 +394,25 @@ pub enum SubscriptionTarget {
     Sqs(Box<Queue>),
     /// A Lambda function; `id` names the subscription and the function's invoke permission.
     Lambda {
+        /// The subscription's construct id.
         id: String,
+        /// The function's ARN.
         function_arn: Val<String>,
     },
     /// An email address (confirmed by the recipient).
-    Email { id: String, address: String },
+    Email {
+        /// The subscription's construct id.
+        id: String,
+        /// The address.
+        address: String,
+    },
     /// An HTTPS endpoint (confirmed by the endpoint).
-    Https { id: String, url: String },
+    Https {
+        /// The subscription's construct id.
+        id: String,
+        /// The endpoint's URL.
+        url: String,
+    },
 }
 
 /// Props of a [`Subscription`].

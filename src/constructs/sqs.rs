@@ -57,12 +57,17 @@ pub enum DeadLetter<'a> {
     None,
     /// Messages received more than `max_receive_count` times move to this queue.
     Queue {
+        /// The dead-letter queue.
         queue: &'a Queue,
+        /// Receives before a message moves there.
         max_receive_count: u32,
     },
     /// A dead-letter queue is created as `<id>/Dlq` (logical ID `<Id>Dlq`) with the same encryption, 14-day
     /// retention and a TLS-only policy; messages received more than `max_receive_count` times move to it.
-    Create { max_receive_count: u32 },
+    Create {
+        /// Receives before a message moves there.
+        max_receive_count: u32,
+    },
 }
 
 impl Default for DeadLetter<'_> {

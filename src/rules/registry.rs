@@ -38,6 +38,7 @@ impl RuleInfo {
     pub const fn id(&self) -> &'static str {
         self.id
     }
+    /// Whether an unsuppressed finding fails synth (error) or is only printed (warning).
     pub const fn severity(&self) -> Severity {
         self.severity
     }

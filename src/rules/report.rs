@@ -7,8 +7,11 @@ use super::registry::{RuleInfo, Severity};
 /// One finding of a rule on one resource.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
+    /// The rule that found it.
     pub rule: &'static RuleInfo,
+    /// The stack of the resource.
     pub stack: String,
+    /// The resource's logical ID.
     pub logical_id: String,
     /// The construct path, when synth recorded one.
     pub path: Option<String>,
@@ -107,6 +110,7 @@ impl fmt::Display for Finding {
 /// Everything the rule pack found in an assembly, in stack order, then by resource and rule.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
+    /// Every finding, suppressed or not.
     pub findings: Vec<Finding>,
 }
 
@@ -125,6 +129,7 @@ impl Report {
     pub fn suppressed(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| f.suppressed.is_some())
     }
+    /// Whether synth would refuse the app.
     pub fn has_errors(&self) -> bool {
         self.errors().next().is_some()
     }
