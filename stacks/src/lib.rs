@@ -25,18 +25,9 @@ pub enum AppError {
     /// A construct refused its props; the message names its path, the value and the fix.
     #[error(transparent)]
     Construct(#[from] ConstructError),
-    /// The foundation stacks, whose builder reports its constructs' errors as text.
-    #[error("{0}")]
-    Stacks(String),
     /// The platform does not synthesize, so the pipeline cannot know its stacks' order.
     #[error("the platform's stacks, which the delivery pipeline deploys, do not synthesize: {0}")]
     Synth(#[from] cfnkit::synth::SynthError),
-}
-
-impl From<String> for AppError {
-    fn from(message: String) -> Self {
-        AppError::Stacks(message)
-    }
 }
 
 /// The platform app: every stack, wired together through cross-stack references, and the delivery pipeline

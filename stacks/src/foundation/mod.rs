@@ -28,6 +28,7 @@ pub mod observability;
 pub mod serverless;
 
 use cfnkit::constructs::logs::Retention;
+use cfnkit::constructs::ConstructError;
 use cfnkit::App;
 
 use crate::Base;
@@ -134,24 +135,22 @@ pub const AZ_COUNT: usize = 2;
 /// Every seed-004 stack: the foundation of each environment, then the serverless services.
 /// Makes the dev and prod foundations and the serverless stacks; returns the prod identity (user pool, web ACL),
 /// which the platform's production APIs use.
-pub fn stacks(app: &App, base: &Base) -> Result<identity::Identity, String> {
-    let err = |e: cfnkit::constructs::ConstructError| e.to_string();
-    let mut prod_identity = None;
-    let prod = Env::prod();
-    for env in [Env::dev(), Env::prod()] {
-        let net = network::stack(app, &env).map_err(err)?;
-        let data = data::stack(app, &env, &net).map_err(err)?;
-        let compute = compute::stack(app, &env, &net, &data).map_err(err)?;
-        let identity = identity::stack(app, &env, &net).map_err(err)?;
-        observability::stack(app, &env, &net, &data, &compute).map_err(err)?;
-        if env.name == prod.name {
-            prod_identity = Some(identity);
-        }
-    }
-    analytics::stack(app, base).map_err(err)?;
-    notifications::stack(app, base).map_err(err)?;
-    jobs::stack(app, base).map_err(err)?;
-    prod_identity.ok_or_else(|| "no production environment among the foundations".to_owned())
+pub fn stacks(app: &App, base: &Base) -> Result<identity::Identity, ConstructError> {
+    // Each environment's stacks, in dependency order; the prod identity is what the Order stack's API uses.
+    let environment = |env: &Env| -> Result<identity::Identity, ConstructError> {
+        let net = network::stack(app, env)?;
+        let data = data::stack(app, env, &net)?;
+        let compute = compute::stack(app, env, &net, &data)?;
+        let identity = identity::stack(app, env, &net)?;
+        observability::stack(app, env, &net, &data, &compute)?;
+        Ok(identity)
+    };
+    environment(&Env::dev())?;
+    let prod_identity = environment(&Env::prod())?;
+    analytics::stack(app, base)?;
+    notifications::stack(app, base)?;
+    jobs::stack(app, base)?;
+    Ok(prod_identity)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! One module per service, behind a cargo feature of the same name; one type per resource type, with a builder,
 //! a typed handle (`Ref`, `Fn::GetAtt` attributes) and its property types. See README.md for how the registry
 //! schemas map to Rust types.
+#![warn(missing_docs)]
 #![allow(clippy::enum_variant_names)]
 #![allow(clippy::wrong_self_convention)]
 #![allow(clippy::should_implement_trait)]
