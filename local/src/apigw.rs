@@ -239,6 +239,7 @@ pub async fn serve(
             &options,
             app,
             addr,
+            &url,
         ));
         let (shutdown, stop) = tokio::sync::watch::channel(false);
         let task = tokio::spawn(handler::run(listener, state, stop));

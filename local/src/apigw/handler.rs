@@ -40,6 +40,7 @@ impl ApiState {
         options: &ServeOptions,
         app: &LocalApp,
         addr: SocketAddr,
+        url: &str,
     ) -> Self {
         let openapi = app
             .stacks
@@ -48,11 +49,7 @@ impl ApiState {
             .and_then(|s| s.openapi.get(&def.logical_id))
             .map(|document| {
                 let mut document = document.clone();
-                let stage = match (def.kind, def.stage.as_str()) {
-                    (ApiKind::Http, "$default") => String::new(),
-                    (_, stage) => format!("/{stage}"),
-                };
-                document["servers"] = json!([{ "url": format!("http://{addr}{stage}") }]);
+                document["servers"] = json!([{ "url": url }]);
                 document
             });
         ApiState {
